@@ -1,0 +1,228 @@
+"""Function: the node that made a Variable, with its forward and its backward side by side.
+
+A Function subclass computes its result from NumPy arrays in ``forward`` and returns the
+gradients for its inputs in ``backward``. Backward rules are written with Variable
+operations, so when the engine runs them with recording on (``create_graph=True``) the
+gradients are themselves differentiable; with recording off they build nothing.
+
+To add an operation, subclass and call an instance::
+
+    class Cube(Function):
+        def forward(self, x):
+            return x ** 3
+
+        def backward(self, g):
+            (x,) = self.operands()
+            return g * 3 * x ** 2
+
+    y = Cube()(x)          # y.creator is the Cube instance
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gradcli.autograd.errors import OperationError
+
+if TYPE_CHECKING:
+    from gradcli.autograd.variable import Variable
+
+
+class _GradMode:
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = True
+
+
+GRAD_MODE = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record themselves in the graph."""
+    return GRAD_MODE.enabled
+
+
+@contextmanager
+def set_grad_enabled(enabled: bool) -> Iterator[None]:
+    previous = GRAD_MODE.enabled
+    GRAD_MODE.enabled = enabled
+    try:
+        yield
+    finally:
+        GRAD_MODE.enabled = previous
+
+
+def no_grad():
+    """Context manager: operations inside compute values but record no graph."""
+    return set_grad_enabled(False)
+
+
+def enable_grad():
+    """Context manager: recording on, even inside ``no_grad``."""
+    return set_grad_enabled(True)
+
+
+_INPUT_ERRORS = (ValueError, IndexError, TypeError, ZeroDivisionError, np.linalg.LinAlgError)
+
+
+class Function:
+    """The creator of a Variable: ``forward`` on arrays, ``backward`` on Variables.
+
+    After a call, ``inputs`` holds the input Variables (the graph's edges) and
+    ``needs_input_grad`` which of them want a gradient. ``backward(g)`` receives the
+    gradient of the output and returns one gradient (or None) per input. Rules read
+    their inputs' values with ``self.operands()``: Variables while the engine records
+    (``create_graph=True``), plain arrays otherwise, so one rule written with operators
+    and ``gradcli.autograd.ops`` functions serves both.
+
+    Subclasses that set ``elementwise = True`` promise that ``backward`` accepts a
+    gradient of any shape that broadcasts to the output's shape (the engine then keeps
+    gradients of reductions as scalars instead of materialising them); all others
+    receive a gradient of exactly the output's shape.
+    """
+
+    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "__dict__", "__weakref__")
+
+    elementwise = False
+
+    # -- forward -----------------------------------------------------------------------
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, g: Variable) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    @property
+    def name(self) -> str:
+        """The operation's name as users see it (the class name: Add, Mul, Mean...)."""
+        return type(self).__name__
+
+    def __call__(self, *inputs: Any) -> Variable:
+        # The hot path of every operation: kept flat on purpose.
+        if len(inputs) == 1 and type(inputs[0]) is Variable:
+            v = inputs[0]
+            record = v.requires_grad and GRAD_MODE.enabled
+            try:
+                out = self.forward(v.data)
+            except _INPUT_ERRORS as exc:
+                raise OperationError(self.name, [v.data.shape], str(exc)) from None
+            if record:
+                self.inputs = inputs
+                self.needs_input_grad = (True,)
+        else:
+            arrays = []
+            has_variable = False
+            all_variables = True
+            requires_grad = False
+            for v in inputs:
+                if isinstance(v, Variable):
+                    has_variable = True
+                    arrays.append(v.data)
+                    if v.requires_grad:
+                        requires_grad = True
+                elif type(v) is np.ndarray:
+                    arrays.append(v)
+                    all_variables = False
+                else:
+                    arrays.append(_as_array(v, inputs))
+                    all_variables = False
+            try:
+                out = self.forward(*arrays)
+            except _INPUT_ERRORS as exc:
+                raise OperationError(self.name, [np.shape(a) for a in arrays], str(exc)) from None
+            if not has_variable:
+                return out if type(out) is np.ndarray else np.asarray(out)
+            record = requires_grad and GRAD_MODE.enabled
+            if record:
+                if not all_variables:
+                    inputs = tuple([
+                        v if isinstance(v, Variable) else _constant_variable(a)
+                        for v, a in zip(inputs, arrays)
+                    ])
+                self.inputs = inputs
+                self.needs_input_grad = [v.requires_grad for v in inputs]
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Variable.__new__(Variable)
+        result.data = out
+        result.grad = None
+        if record:
+            self.out_shape = out.shape
+            result.creator = self
+            result.requires_grad = True
+        else:
+            result.creator = None
+            result.requires_grad = False
+        return result
+
+    def operands(self) -> tuple:
+        """The inputs for a backward rule: Variables when recording, else their arrays."""
+        if GRAD_MODE.enabled:
+            return self.inputs
+        return [v.data for v in self.inputs]
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Variable:
+        """``Cls.apply(x, y, axis=0)`` is ``Cls(axis=0)(x, y)``."""
+        return cls(**params)(*inputs)
+
+    # -- helpers for backward rules ---------------------------------------------------
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays needed by ``backward`` (released after the backward pass)."""
+        self.saved = values
+
+    def release(self) -> None:
+        """Drop the edges and saved values; a later backward through here is an error."""
+        self.inputs = None
+        self.saved = None
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+_CONSTANTS: dict[tuple[float, str], np.ndarray] = {}
+
+
+def _as_array(value: Any, inputs: tuple) -> np.ndarray:
+    """An operand that is not an array: a Python number takes its partner's float dtype.
+
+    Numbers become read-only 0-d arrays, cached, since programs repeat the same few.
+    """
+    if type(value) is float or type(value) is int:
+        dtype = "d"
+        for other in inputs:
+            data = other.data if isinstance(other, Variable) else other
+            if isinstance(data, np.ndarray):
+                if data.dtype.kind == "f":
+                    dtype = data.dtype.char
+                break
+        key = (value, dtype)
+        array = _CONSTANTS.get(key)
+        if array is None:
+            if len(_CONSTANTS) > 4096:
+                _CONSTANTS.clear()
+            array = np.array(value, dtype=dtype)
+            array.flags.writeable = False
+            _CONSTANTS[key] = array
+        return array
+    array = np.asarray(value)
+    return array if array.dtype.kind in "fc" else array.astype(np.float64)
+
+
+def _constant_variable(array: np.ndarray) -> Variable:
+    constant = Variable.__new__(Variable)
+    constant.data = array
+    constant.grad = None
+    constant.creator = None
+    constant.requires_grad = False
+    return constant
+
+
+from gradcli.autograd.variable import Variable  # noqa: E402  (Variable's operators use Function)

@@ -1,0 +1,174 @@
+"""Gradients as values: grad, jacobian, hessian, and gradcheck against finite differences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from gradcli.autograd.backward import run_backward
+from gradcli.autograd.errors import BackwardError
+from gradcli.autograd.function import no_grad
+from gradcli.autograd.variable import Variable
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, Variable):
+        return [value]
+    return list(value)
+
+
+def grad(
+    outputs: Variable | Sequence[Variable],
+    inputs: Variable | Sequence[Variable],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> tuple[Variable, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    Returns one Variable per input, in order; an input the outputs do not depend on gets
+    zeros. ``grad_outputs`` (one per output) is needed for non-scalar outputs.
+    ``create_graph=True`` makes the returned gradients differentiable.
+    """
+    outs = _as_list(outputs)
+    ins = _as_list(inputs)
+    if grad_outputs is None:
+        seeds = [None] * len(outs)
+    elif isinstance(grad_outputs, Variable | np.ndarray) or not isinstance(
+        grad_outputs, list | tuple
+    ):
+        seeds = [grad_outputs]
+    else:
+        seeds = list(grad_outputs)
+    if len(seeds) != len(outs):
+        raise BackwardError(f"got {len(seeds)} grad_outputs for {len(outs)} outputs")
+    for v in ins:
+        if not isinstance(v, Variable):
+            raise TypeError("inputs must be Variables")
+    if retain_graph is None:
+        retain_graph = create_graph
+    live = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]
+    found: list[Variable | None] = [None] * len(ins)
+    if live:
+        found = run_backward(
+            [o for o, _ in live],
+            [s for _, s in live],
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            inputs=ins,
+        )
+    return tuple(
+        g if g is not None else Variable(np.zeros(v.shape, dtype=v.dtype))
+        for g, v in zip(found, ins)
+    )
+
+
+def jacobian(output: Variable, input: Variable, create_graph: bool = False) -> Variable:
+    """d output / d input as an array of shape ``output.shape + input.shape``.
+
+    One backward pass per output element: meant for small outputs.
+    """
+    from gradcli.autograd.ops import reshape, stack
+
+    flat = reshape(output, -1)
+    rows = []
+    for i in range(flat.shape[0]):
+        seed = np.zeros(flat.shape, dtype=flat.dtype)
+        seed[i] = 1.0
+        (row,) = grad(flat, input, grad_outputs=seed, retain_graph=True,
+                      create_graph=create_graph)
+        rows.append(row)
+    if not rows:
+        return Variable(np.zeros(output.shape + input.shape, dtype=input.dtype))
+    return reshape(stack(rows), output.shape + input.shape)
+
+
+def hessian(output: Variable, input: Variable, create_graph: bool = False) -> Variable:
+    """The matrix of second derivatives of a scalar ``output``: shape input.shape * 2."""
+    if output.data.size != 1:
+        raise BackwardError(f"hessian needs a scalar output, got shape {output.shape}")
+    (first,) = grad(output, input, retain_graph=True, create_graph=True)
+    return jacobian(first, input, create_graph=create_graph)
+
+
+class GradcheckError(AssertionError):
+    """gradcheck found an analytical gradient that disagrees with finite differences."""
+
+
+def numerical_gradient(
+    fn: Callable[..., Variable], inputs: Sequence[Variable], weights: np.ndarray,
+    eps: float = 1e-6,
+) -> list[np.ndarray]:
+    """Central differences of ``sum(fn(*inputs) * weights)`` for each input, in float64."""
+    results = []
+    with no_grad():
+        for v in inputs:
+            original = v.data
+            work = np.array(original, dtype=np.float64)
+            numeric = np.zeros_like(work)
+            flat = work.reshape(-1)
+            for i in range(flat.size):
+                saved = flat[i]
+                flat[i] = saved + eps
+                v.data = work
+                plus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
+                flat[i] = saved - eps
+                minus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
+                flat[i] = saved
+                numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+            v.data = original
+            results.append(numeric)
+    return results
+
+
+def gradcheck(
+    fn: Callable[..., Variable],
+    inputs: Sequence[Variable],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    raise_exception: bool = True,
+) -> bool:
+    """Compare ``fn``'s gradients with central finite differences in float64.
+
+    ``fn`` maps the input Variables to a Variable of any shape; it is reduced to a scalar
+    with fixed random weights so one backward pass checks every input element. On a
+    mismatch raises GradcheckError naming the input, the worst element and both values
+    (or returns False with ``raise_exception=False``).
+    """
+    inputs = list(inputs)
+    for v in inputs:
+        v.data = np.asarray(v.data, dtype=np.float64)
+    out = fn(*inputs)
+    weights = np.random.default_rng(seed).uniform(0.5, 1.5, size=out.shape)
+    wanted = [v for v in inputs if v.requires_grad]
+    if out.requires_grad:
+        analytic = grad(out, wanted, grad_outputs=weights)
+    else:
+        analytic = tuple(Variable(np.zeros(v.shape)) for v in wanted)
+    numeric = numerical_gradient(fn, wanted, weights, eps)
+    for index, (v, a, n) in enumerate(zip(wanted, analytic, numeric)):
+        a = a.data
+        if a.shape != n.shape:
+            message = f"input {index}: gradient shape {a.shape}, expected {n.shape}"
+        else:
+            error = np.abs(a - n)
+            allowed = atol + rtol * np.abs(n)
+            bad = ~(error <= allowed)
+            if not bad.any():
+                continue
+            worst = np.unravel_index(int(np.argmax(np.where(bad, error - allowed, -np.inf))),
+                                     a.shape) if a.ndim else ()
+            message = (
+                f"input {index} (shape {v.shape}): worst element {tuple(int(i) for i in worst)}"
+                f": analytical {a[worst]!r}, numerical {n[worst]!r}, "
+                f"error {error[worst]:.3g} > allowed {allowed[worst]:.3g} "
+                f"({int(bad.sum())} of {a.size} elements off)"
+            )
+        if raise_exception:
+            raise GradcheckError(message)
+        return False
+    return True

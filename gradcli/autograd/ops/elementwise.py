@@ -1,0 +1,587 @@
+"""Elementwise operations: arithmetic, powers, transcendental functions, comparisons.
+
+Each Function's forward and backward sit together. All of them are ``elementwise``: the
+gradient they receive may be smaller than their output and broadcast to it, and they
+sum back to each input's shape with ``sum_to``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gradcli.autograd.function import GRAD_MODE, Function
+from gradcli.autograd.ops.broadcasting import sum_to
+from gradcli.autograd.variable import Variable
+
+# -- arithmetic -----------------------------------------------------------------------
+
+
+class Add(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        return (
+            sum_to(g, a.shape, out) if na else None,
+            sum_to(g, b.shape, out) if nb else None,
+        )
+
+
+class Sub(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        return (
+            sum_to(g, a.shape, out) if na else None,
+            sum_to(-g, b.shape, out) if nb else None,
+        )
+
+
+class Mul(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        return (
+            sum_to(g * b, a.shape, out) if na else None,
+            sum_to(g * a, b.shape, out) if nb else None,
+        )
+
+
+class Div(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        ga = g / b
+        return (
+            sum_to(ga, a.shape, out) if na else None,
+            sum_to(-ga * a / b, b.shape, out) if nb else None,
+        )
+
+
+class Neg(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class PowConst(Function):
+    """``x ** c`` for a constant number ``c`` (the common case, with a cheaper backward)."""
+
+    __slots__ = ("exponent",)
+    elementwise = True
+
+    def __init__(self, exponent: float) -> None:
+        self.exponent = exponent
+
+    @property
+    def name(self) -> str:
+        return "Pow"
+
+    def forward(self, a):
+        c = self.exponent
+        if c == 2.0:
+            return np.square(a)
+        return np.power(a, c)
+
+    def backward(self, g):
+        (a,) = self.operands()
+        c = self.exponent
+        if c == 1.0:
+            return g
+        if c == 2.0:
+            return (g * 2.0) * a
+        return (g * c) * a ** (c - 1.0)
+
+
+class Pow(Function):
+    """``a ** b`` where the exponent is itself differentiable."""
+
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return np.power(a, b)
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        ga = gb = None
+        if na:
+            ga = sum_to(g * b * a ** (b - 1.0), a.shape, out)
+        if nb:
+            # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
+            safe_a = where(equal(a, 0.0), 1.0, a)
+            gb = sum_to(g * power(a, b) * log(safe_a), b.shape, out)
+        return ga, gb
+
+
+# -- elementwise functions of one argument ----------------------------------------------
+
+
+class _Unary(Function):
+    """A one-argument elementwise function; subclasses give ``ufunc`` and ``backward``."""
+
+    __slots__ = ()
+    elementwise = True
+    ufunc: Any = None
+
+    def forward(self, x):
+        out = type(self).ufunc(x)
+        self.saved = out
+        return out
+
+    def output(self) -> Variable:
+        """The forward result: recomputed (differentiably) when building a graph."""
+        if GRAD_MODE.enabled:
+            return type(self)()(self.inputs[0])
+        return self.saved
+
+
+def _zero_gradient(self, g):
+    return np.zeros((), dtype=g.dtype)
+
+
+def _unary(name: str, ufunc: Any, rule: Any, doc: str) -> type[_Unary]:
+    """Declare a unary op: ``rule(fn, g, x)`` returns the input's gradient."""
+
+    def backward(self, g):
+        return rule(self, g, self.operands()[0])
+
+    cls = type(name, (_Unary,), {"__slots__": (), "ufunc": staticmethod(ufunc),
+                                 "backward": backward, "__doc__": doc})
+    return cls
+
+
+def _stable_sigmoid(x):
+    # 1 / (1 + e^-x) written as e^(-log(1 + e^-x)): no overflow for large |x|.
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _cbrt(x):
+    return np.cbrt(x)
+
+
+def _reciprocal(x):
+    return 1.0 / x
+
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+Abs = _unary("Abs", np.abs, lambda f, g, x: g * sign(x), "|x|")
+Sign = _unary("Sign", np.sign, lambda f, g, x: _zero_gradient(f, g), "sign of x")
+Floor = _unary("Floor", np.floor, lambda f, g, x: _zero_gradient(f, g), "floor")
+Ceil = _unary("Ceil", np.ceil, lambda f, g, x: _zero_gradient(f, g), "ceil")
+Round = _unary("Round", np.round, lambda f, g, x: _zero_gradient(f, g), "round half to even")
+Exp = _unary("Exp", np.exp, lambda f, g, x: g * f.output(), "e^x")
+Expm1 = _unary("Expm1", np.expm1, lambda f, g, x: g * (f.output() + 1.0), "e^x - 1")
+Log = _unary("Log", np.log, lambda f, g, x: g / x, "natural logarithm")
+Log1p = _unary("Log1p", np.log1p, lambda f, g, x: g / (x + 1.0), "log(1 + x)")
+Log2 = _unary("Log2", np.log2, lambda f, g, x: g / (x * LN2), "base-2 logarithm")
+Log10 = _unary("Log10", np.log10, lambda f, g, x: g / (x * LN10), "base-10 logarithm")
+Sqrt = _unary("Sqrt", np.sqrt, lambda f, g, x: g / (f.output() * 2.0), "square root")
+Cbrt = _unary("Cbrt", _cbrt, lambda f, g, x: g / (square(f.output()) * 3.0), "cube root")
+Square = _unary("Square", np.square, lambda f, g, x: (g * 2.0) * x, "x^2")
+Reciprocal = _unary("Reciprocal", _reciprocal, lambda f, g, x: -g / square(x), "1/x")
+Sin = _unary("Sin", np.sin, lambda f, g, x: g * cos(x), "sine")
+Cos = _unary("Cos", np.cos, lambda f, g, x: -g * sin(x), "cosine")
+Tan = _unary("Tan", np.tan, lambda f, g, x: g / square(cos(x)), "tangent")
+Arcsin = _unary("Arcsin", np.arcsin, lambda f, g, x: g / sqrt(1.0 - square(x)), "inverse sine")
+Arccos = _unary("Arccos", np.arccos, lambda f, g, x: -g / sqrt(1.0 - square(x)),
+                "inverse cosine")
+Arctan = _unary("Arctan", np.arctan, lambda f, g, x: g / (square(x) + 1.0), "inverse tangent")
+Sinh = _unary("Sinh", np.sinh, lambda f, g, x: g * cosh(x), "hyperbolic sine")
+Cosh = _unary("Cosh", np.cosh, lambda f, g, x: g * sinh(x), "hyperbolic cosine")
+Tanh = _unary("Tanh", np.tanh, lambda f, g, x: g * (1.0 - square(f.output())),
+              "hyperbolic tangent")
+Arcsinh = _unary("Arcsinh", np.arcsinh, lambda f, g, x: g / sqrt(square(x) + 1.0),
+                 "inverse hyperbolic sine")
+Arccosh = _unary("Arccosh", np.arccosh, lambda f, g, x: g / sqrt(square(x) - 1.0),
+                 "inverse hyperbolic cosine")
+Arctanh = _unary("Arctanh", np.arctanh, lambda f, g, x: g / (1.0 - square(x)),
+                 "inverse hyperbolic tangent")
+Sigmoid = _unary("Sigmoid", _stable_sigmoid,
+                 lambda f, g, x: g * (f.output() * (1.0 - f.output())), "1 / (1 + e^-x)")
+Relu = _unary("Relu", _relu, lambda f, g, x: g * greater(x, 0.0), "max(x, 0)")
+Softplus = _unary("Softplus", _softplus, lambda f, g, x: g * sigmoid(x), "log(1 + e^x)")
+
+
+# -- elementwise functions of two or three arguments -------------------------------------
+
+
+class _Extremum(Function):
+    """maximum/minimum: the gradient goes to the larger (smaller) input, split on ties."""
+
+    __slots__ = ()
+    elementwise = True
+    ufunc: Any = None
+    pick: Any = None
+
+    def forward(self, a, b):
+        return type(self).ufunc(a, b)
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        wins = type(self).pick(a, b) + equal(a, b) * 0.5
+        return (
+            sum_to(g * wins, a.shape, out) if na else None,
+            sum_to(g * (1.0 - wins), b.shape, out) if nb else None,
+        )
+
+
+class Maximum(_Extremum):
+    __slots__ = ()
+    ufunc = staticmethod(np.maximum)
+    pick = staticmethod(lambda a, b: greater(a, b))
+
+
+class Minimum(_Extremum):
+    __slots__ = ()
+    ufunc = staticmethod(np.minimum)
+    pick = staticmethod(lambda a, b: less(a, b))
+
+
+class Arctan2(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, y, x):
+        return np.arctan2(y, x)
+
+    def backward(self, g):
+        y, x = self.operands()
+        ny, nx = self.needs_input_grad
+        out = self.out_shape
+        scale = g / (square(x) + square(y))
+        return (
+            sum_to(scale * x, y.shape, out) if ny else None,
+            sum_to(-scale * y, x.shape, out) if nx else None,
+        )
+
+
+class Hypot(Function):
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return np.hypot(a, b)
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        scale = g / hypot(a, b)
+        return (
+            sum_to(scale * a, a.shape, out) if na else None,
+            sum_to(scale * b, b.shape, out) if nb else None,
+        )
+
+
+class Clip(Function):
+    """``clip(x, lo, hi)``: x inside the bounds, else the bound it crossed."""
+
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, x, lo, hi):
+        return np.minimum(np.maximum(x, lo), hi)
+
+    def backward(self, g):
+        x, lo, hi = self.operands()
+        nx, nlo, nhi = self.needs_input_grad
+        out = self.out_shape
+        below = less(x, lo)
+        above = greater(x, hi) * (1.0 - below)
+        inside = (1.0 - below) * (1.0 - above)
+        return (
+            sum_to(g * inside, x.shape, out) if nx else None,
+            sum_to(g * below, lo.shape, out) if nlo else None,
+            sum_to(g * above, hi.shape, out) if nhi else None,
+        )
+
+
+class Where(Function):
+    """``where(cond, a, b)``: a where cond is nonzero, else b; cond carries no gradient."""
+
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, cond, a, b):
+        return np.where(cond != 0, a, b)
+
+    def backward(self, g):
+        cond, a, b = self.operands()
+        _, na, nb = self.needs_input_grad
+        out = self.out_shape
+        chosen = not_equal(cond, 0.0)
+        return (
+            None,
+            sum_to(g * chosen, a.shape, out) if na else None,
+            sum_to(g * (1.0 - chosen), b.shape, out) if nb else None,
+        )
+
+
+# -- comparisons: values of 0.0 and 1.0 with no gradient ----------------------------------
+
+
+def _compare(ufunc: Any, a: Any, b: Any) -> Variable:
+    a_data = a.data if isinstance(a, Variable) else a
+    b_data = b.data if isinstance(b, Variable) else b
+    result = ufunc(a_data, b_data)
+    dtype = a_data.dtype if isinstance(a_data, np.ndarray) and a_data.dtype.kind == "f" else (
+        np.float64
+    )
+    out = np.asarray(result, dtype=dtype)
+    if isinstance(a, Variable) or isinstance(b, Variable):
+        return Variable(out)
+    return out  # NumPy in, NumPy out (inside backward rules)
+
+
+def less(a: Any, b: Any) -> Variable:
+    return _compare(np.less, a, b)
+
+
+def less_equal(a: Any, b: Any) -> Variable:
+    return _compare(np.less_equal, a, b)
+
+
+def greater(a: Any, b: Any) -> Variable:
+    return _compare(np.greater, a, b)
+
+
+def greater_equal(a: Any, b: Any) -> Variable:
+    return _compare(np.greater_equal, a, b)
+
+
+def equal(a: Any, b: Any) -> Variable:
+    return _compare(np.equal, a, b)
+
+
+def not_equal(a: Any, b: Any) -> Variable:
+    return _compare(np.not_equal, a, b)
+
+
+# -- the functions users call ------------------------------------------------------------
+
+
+def add(a: Any, b: Any) -> Variable:
+    return Add()(a, b)
+
+
+def subtract(a: Any, b: Any) -> Variable:
+    return Sub()(a, b)
+
+
+def multiply(a: Any, b: Any) -> Variable:
+    return Mul()(a, b)
+
+
+def divide(a: Any, b: Any) -> Variable:
+    return Div()(a, b)
+
+
+def negative(a: Any) -> Variable:
+    return Neg()(a)
+
+
+def positive(a: Any) -> Variable:
+    return a if isinstance(a, Variable) else Variable(a)
+
+
+def power(a: Any, b: Any) -> Variable:
+    """``a ** b``; a constant scalar exponent takes the cheaper PowConst path."""
+    if isinstance(b, int | float) and not isinstance(b, bool):
+        return PowConst(float(b))(a)
+    if isinstance(b, Variable) and not b.requires_grad and b.data.size == 1 and b.ndim == 0:
+        return PowConst(float(b.data))(a)
+    return Pow()(a, b)
+
+
+def abs(x: Any) -> Variable:  # noqa: A001 (NumPy's name)
+    return Abs()(x)
+
+
+def sign(x: Any) -> Variable:
+    return Sign()(x)
+
+
+def floor(x: Any) -> Variable:
+    return Floor()(x)
+
+
+def ceil(x: Any) -> Variable:
+    return Ceil()(x)
+
+
+def round(x: Any) -> Variable:  # noqa: A001
+    return Round()(x)
+
+
+def exp(x: Any) -> Variable:
+    return Exp()(x)
+
+
+def expm1(x: Any) -> Variable:
+    return Expm1()(x)
+
+
+def log(x: Any) -> Variable:
+    return Log()(x)
+
+
+def log1p(x: Any) -> Variable:
+    return Log1p()(x)
+
+
+def log2(x: Any) -> Variable:
+    return Log2()(x)
+
+
+def log10(x: Any) -> Variable:
+    return Log10()(x)
+
+
+def sqrt(x: Any) -> Variable:
+    return Sqrt()(x)
+
+
+def cbrt(x: Any) -> Variable:
+    return Cbrt()(x)
+
+
+def square(x: Any) -> Variable:
+    return Square()(x)
+
+
+def reciprocal(x: Any) -> Variable:
+    return Reciprocal()(x)
+
+
+def sin(x: Any) -> Variable:
+    return Sin()(x)
+
+
+def cos(x: Any) -> Variable:
+    return Cos()(x)
+
+
+def tan(x: Any) -> Variable:
+    return Tan()(x)
+
+
+def arcsin(x: Any) -> Variable:
+    return Arcsin()(x)
+
+
+def arccos(x: Any) -> Variable:
+    return Arccos()(x)
+
+
+def arctan(x: Any) -> Variable:
+    return Arctan()(x)
+
+
+def sinh(x: Any) -> Variable:
+    return Sinh()(x)
+
+
+def cosh(x: Any) -> Variable:
+    return Cosh()(x)
+
+
+def tanh(x: Any) -> Variable:
+    return Tanh()(x)
+
+
+def arcsinh(x: Any) -> Variable:
+    return Arcsinh()(x)
+
+
+def arccosh(x: Any) -> Variable:
+    return Arccosh()(x)
+
+
+def arctanh(x: Any) -> Variable:
+    return Arctanh()(x)
+
+
+def sigmoid(x: Any) -> Variable:
+    return Sigmoid()(x)
+
+
+def relu(x: Any) -> Variable:
+    return Relu()(x)
+
+
+def softplus(x: Any) -> Variable:
+    return Softplus()(x)
+
+
+def maximum(a: Any, b: Any) -> Variable:
+    return Maximum()(a, b)
+
+
+def minimum(a: Any, b: Any) -> Variable:
+    return Minimum()(a, b)
+
+
+def arctan2(y: Any, x: Any) -> Variable:
+    return Arctan2()(y, x)
+
+
+def hypot(a: Any, b: Any) -> Variable:
+    return Hypot()(a, b)
+
+
+def clip(x: Any, lo: Any, hi: Any) -> Variable:
+    return Clip()(x, lo, hi)
+
+
+def where(cond: Any, a: Any, b: Any) -> Variable:
+    return Where()(cond, a, b)

@@ -1,0 +1,106 @@
+"""Indexing: NumPy basic indexing plus integer lists, with gradients scattered back
+(repeated indices accumulate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradcli.autograd.function import Function
+from gradcli.autograd.limits import check_elements
+from gradcli.autograd.variable import Variable
+
+
+def normalize_index(index: Any) -> Any:
+    """An index NumPy accepts: Variables and whole floats become ints, lists int arrays."""
+    if isinstance(index, tuple):
+        return tuple(_one(i) for i in index)
+    return _one(index)
+
+
+def _one(item: Any) -> Any:
+    if item is None or item is Ellipsis or isinstance(item, slice):
+        return item
+    if isinstance(item, Variable):
+        item = item.data
+    if isinstance(item, list | tuple):
+        item = np.asarray(item)
+    if isinstance(item, np.ndarray):
+        if item.ndim == 0:
+            item = item.item()
+        else:
+            if item.dtype.kind == "f":
+                if not np.all(np.mod(item, 1) == 0):
+                    raise IndexError("indices must be whole numbers")
+                item = item.astype(np.intp)
+            elif item.dtype.kind == "b":
+                raise IndexError("boolean masks are not supported as indices; use where()")
+            if item.dtype.kind not in "iu":
+                raise IndexError("indices must be whole numbers")
+            return item
+    if isinstance(item, float | np.floating):
+        if not float(item).is_integer():
+            raise IndexError(f"index {item} is not a whole number")
+        return int(item)
+    if isinstance(item, bool):
+        raise IndexError("true/false cannot be used as an index")
+    if isinstance(item, int | np.integer):
+        return int(item)
+    raise IndexError(f"cannot index with {item!r}")
+
+
+def _index_elements(index: Any) -> int:
+    """An upper bound for how many elements an integer-array index picks."""
+    items = index if isinstance(index, tuple) else (index,)
+    count = 1
+    for item in items:
+        if isinstance(item, np.ndarray):
+            count *= max(item.size, 1)
+    return count
+
+
+class GetItem(Function):
+    __slots__ = ("index",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x):
+        if _index_elements(self.index) > 1:
+            check_elements("index", _index_elements(self.index))
+        return x[self.index]
+
+    def backward(self, g):
+        return ScatterAdd(self.index, self.inputs[0].data.shape)(g)
+
+
+class ScatterAdd(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (the backward of indexing)."""
+
+    __slots__ = ("index", "shape")
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index = index
+        self.shape = shape
+
+    def forward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        items = self.index if isinstance(self.index, tuple) else (self.index,)
+        if any(isinstance(item, np.ndarray) for item in items):
+            np.add.at(out, self.index, g)  # integer lists may repeat: accumulate
+        else:
+            out[self.index] = g  # basic indexing picks each element at most once
+        return out
+
+    def backward(self, g):
+        return g[self.index]
+
+
+def getitem(x: Any, index: Any) -> Variable:
+    """``x[index]``: ints, slices, None, Ellipsis and integer lists, as in NumPy."""
+    return GetItem(normalize_index(index))(x)
+
+
+def take(x: Any, index: Any) -> Variable:
+    return getitem(x, index)

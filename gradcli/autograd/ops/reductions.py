@@ -1,0 +1,353 @@
+"""Reductions (sum, mean, prod, max, min, var, std, logsumexp, norm) and softmax.
+
+Every reduction takes ``axis`` (None, an int, a negative int, or a list of them) and
+``keepdims``. Backward rules return gradients in the "kept" shape (reduced axes of
+size 1), which broadcast to the input; the engine expands them only where needed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gradcli.autograd.function import GRAD_MODE, Function
+from gradcli.autograd.ops.elementwise import equal, exp, where
+from gradcli.autograd.variable import Variable
+
+
+def normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints; ValueError naming a bad one."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, Variable):
+        axis = axis.data.tolist()
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
+    items = list(axis) if isinstance(axis, list | tuple) else [axis]
+    result = []
+    for item in items:
+        if isinstance(item, float):
+            if not item.is_integer():
+                raise ValueError(f"axis must be a whole number, got {item}")
+            item = int(item)
+        if not isinstance(item, int | np.integer) or isinstance(item, bool):
+            raise ValueError(f"axis must be an integer or a list of integers, got {item!r}")
+        k = int(item)
+        if not -ndim <= k < ndim:
+            raise ValueError(f"axis {k} is out of range for an array with {ndim} dimensions")
+        k %= ndim
+        if k in result:
+            raise ValueError(f"axis {k} is repeated")
+        result.append(k)
+    return tuple(sorted(result))
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if k in axes else n for k, n in enumerate(shape))
+
+
+class _Reduction(Function):
+    """Base of the reductions: resolves ``axis`` and ``keepdims`` once in forward."""
+
+    __slots__ = ("axis", "keepdims", "axes", "kept")
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self.axis = axis
+        self.keepdims = bool(keepdims)
+
+    def forward(self, x):
+        axes = normalize_axes(self.axis, x.ndim)
+        self.axes = axes
+        self.kept = kept_shape(x.shape, axes)
+        return self.reduce(x, axes)
+
+    def reduce(self, x, axes):
+        raise NotImplementedError
+
+    def kept_grad(self, g: Variable) -> Variable:
+        """The incoming gradient in the kept shape, so it broadcasts to the input."""
+        if g.shape == self.kept:
+            return g
+        return g.reshape(self.kept)
+
+    def kept_output(self, recompute: Any) -> Variable:
+        """The forward result in the kept shape; rebuilt differentiably when recording."""
+        if GRAD_MODE.enabled:
+            return recompute(self.inputs[0], axis=self.axes, keepdims=True)
+        return self.saved.reshape(self.kept)
+
+
+class Sum(_Reduction):
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        return np.sum(x, axis=axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        return self.kept_grad(g)
+
+
+class Mean(_Reduction):
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        count = math.prod(x.shape[k] for k in axes)
+        total = np.add.reduce(x, axis=axes, keepdims=self.keepdims)
+        return total / count if count else total * math.nan
+
+    def backward(self, g):
+        x = self.operands()[0]
+        count = math.prod(x.shape[k] for k in self.axes)
+        return self.kept_grad(g) * (1.0 / count if count else math.nan)
+
+
+class Prod(_Reduction):
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        return np.prod(x, axis=axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.operands()[0]
+        g = self.kept_grad(g)
+        values = np.asarray(x)
+        if np.any(values == 0):
+            # prod / x_i is undefined at a zero; multiply the other elements instead.
+            # (Exact first derivatives; with create_graph, higher ones treat it as constant.)
+            return g * _product_of_others(values, self.axes)
+        if GRAD_MODE.enabled:
+            return g * prod(x, axis=self.axes, keepdims=True) / x
+        return g * np.prod(values, axis=self.axes, keepdims=True) / x
+
+
+def _product_of_others(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """For each element, the product of the other elements along ``axes`` (zeros allowed)."""
+    rest = [k for k in range(x.ndim) if k not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    lead = moved.shape[: len(rest)]
+    flat = moved.reshape(lead + (-1,))
+    ones = np.ones(lead + (1,), dtype=x.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved.shape)
+    return np.transpose(others, np.argsort(rest + list(axes)))
+
+
+class Max(_Reduction):
+    """The largest element; ties share the gradient equally."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        if x.size == 0:
+            raise ValueError("max of an empty array")
+        out = np.max(x, axis=axes, keepdims=True)
+        self.saved = out
+        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
+                                                      if k not in axes])
+
+    def backward(self, g):
+        x = self.operands()[0]
+        winners = np.asarray(x) == self.saved
+        share = winners / np.sum(winners, axis=self.axes, keepdims=True)
+        return self.kept_grad(g) * share.astype(self.saved.dtype)
+
+
+class Min(Max):
+    """The smallest element; ties share the gradient equally."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        if x.size == 0:
+            raise ValueError("min of an empty array")
+        out = np.min(x, axis=axes, keepdims=True)
+        self.saved = out
+        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
+                                                      if k not in axes])
+
+
+class Var(_Reduction):
+    """Variance with NumPy's ddof=0."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        return np.var(x, axis=axes, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.operands()[0]
+        count = math.prod(x.shape[k] for k in self.axes)
+        centred = x - mean(x, axis=self.axes, keepdims=True)
+        return self.kept_grad(g) * centred * (2.0 / count if count else math.nan)
+
+
+class Std(_Reduction):
+    """Standard deviation with NumPy's ddof=0."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        out = np.std(x, axis=axes, keepdims=True)
+        self.saved = out
+        return out if self.keepdims else out.reshape(
+            [n for k, n in enumerate(x.shape) if k not in axes])
+
+    def backward(self, g):
+        x = self.operands()[0]
+        count = math.prod(x.shape[k] for k in self.axes)
+        centred = x - mean(x, axis=self.axes, keepdims=True)
+        out = std(x, axis=self.axes, keepdims=True) if GRAD_MODE.enabled else self.saved
+        return self.kept_grad(g) * centred / (out * float(count))
+
+
+class LogSumExp(_Reduction):
+    """log(sum(exp(x))), shifted by the maximum so it never overflows."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        out = _logsumexp(x, axes)
+        self.saved = out
+        return out if self.keepdims else out.reshape(
+            [n for k, n in enumerate(x.shape) if k not in axes])
+
+    def backward(self, g):
+        x = self.operands()[0]
+        out = self.kept_output(logsumexp)
+        return self.kept_grad(g) * exp(x - out)
+
+
+def _logsumexp(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    if x.size == 0:
+        return np.log(np.sum(np.exp(x), axis=axes, keepdims=True))
+    shift = np.max(x, axis=axes, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.sum(np.exp(x - shift), axis=axes, keepdims=True)) + shift
+
+
+class Norm(_Reduction):
+    """The Euclidean norm: of the flattened array, or along ``axis``."""
+
+    __slots__ = ()
+
+    def reduce(self, x, axes):
+        out = np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True))
+        self.saved = out
+        return out if self.keepdims else out.reshape(
+            [n for k, n in enumerate(x.shape) if k not in axes])
+
+    def backward(self, g):
+        x = self.operands()[0]
+        out = self.kept_output(norm)
+        # At the origin the norm has no derivative; take the zero subgradient there.
+        safe = where(equal(out, 0.0), 1.0, out)
+        return self.kept_grad(g) * x / safe
+
+
+class Softmax(Function):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum for stability."""
+
+    __slots__ = ("axis", "axes")
+
+    def __init__(self, axis: Any = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        self.axes = normalize_axes(self.axis, x.ndim)
+        out = np.exp(x - _logsumexp(x, self.axes))
+        self.saved = out
+        return out
+
+    def backward(self, g):
+        x = self.operands()[0]
+        s = softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        gs = g * s
+        return gs - s * sum(gs, axis=self.axes, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along ``axis``."""
+
+    __slots__ = ("axis", "axes")
+
+    def __init__(self, axis: Any = -1) -> None:
+        self.axis = axis
+
+    def forward(self, x):
+        self.axes = normalize_axes(self.axis, x.ndim)
+        out = x - _logsumexp(x, self.axes)
+        self.saved = out
+        return out
+
+    def backward(self, g):
+        x = self.operands()[0]
+        out = log_softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        return g - exp(out) * sum(g, axis=self.axes, keepdims=True)
+
+
+# -- the functions users call ------------------------------------------------------------
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    return Sum(axis, keepdims)(x)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return Mean(axis, keepdims)(x)
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return Prod(axis, keepdims)(x)
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    return Max(axis, keepdims)(x)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: A001
+    return Min(axis, keepdims)(x)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return Var(axis, keepdims)(x)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return Std(axis, keepdims)(x)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return LogSumExp(axis, keepdims)(x)
+
+
+def norm(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
+    return Norm(axis, keepdims)(x)
+
+
+def softmax(x: Any, axis: Any = -1) -> Variable:
+    return Softmax(axis)(x)
+
+
+def log_softmax(x: Any, axis: Any = -1) -> Variable:
+    return LogSoftmax(axis)(x)
+
+
+__all__ = [
+    "kept_shape",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "norm",
+    "normalize_axes",
+    "prod",
+    "softmax",
+    "std",
+    "sum",
+    "var",
+]

@@ -1,0 +1,102 @@
+"""The language's error types, each with a source span, and the caret rendering."""
+
+from __future__ import annotations
+
+from gradcli.lang.results import Span
+
+
+class GradcliError(Exception):
+    """An error a user caused, located in their source.
+
+    ``type`` is a short stable word for scripts ("syntax", "name", "shape", ...);
+    ``message`` is one sentence in plain words; ``span`` points at the source (may be
+    None when the error has no place, e.g. a bad --var); ``hint`` is an optional
+    second line ("did you mean ...?").
+    """
+
+    type = "error"
+
+    def __init__(
+        self,
+        message: str,
+        span: Span | None = None,
+        *,
+        hint: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.source = source  # the text the span refers to (the statement or the program)
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span else None
+
+    def render(self, source: str | None = None) -> str:
+        """The error as a user reads it: position, message, the source line with a caret."""
+        text = source if source is not None else self.source
+        head = f"error: {self.message}"
+        if self.span is not None:
+            head = f"line {self.span.line}, column {self.span.column}: {self.message}"
+        lines = [head]
+        if self.span is not None and text is not None:
+            lines.extend(caret_lines(text, self.span))
+        if self.hint:
+            lines.append(self.hint)
+        return "\n".join(lines)
+
+
+def caret_lines(text: str, span: Span, first_line: int = 1) -> list[str]:
+    """The source line of ``span`` and a line of carets under the spanned part.
+
+    ``text`` starts at line ``first_line``; a span running past its line is underlined to
+    the line's end.
+    """
+    source_lines = text.split("\n")
+    index = span.line - first_line
+    if not 0 <= index < len(source_lines):
+        return []
+    line = source_lines[index].rstrip("\r")
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line:
+        end = max(span.end_column - 1, start + 1)
+    else:
+        end = max(len(line), start + 1)
+    shown = line.expandtabs(1)
+    return [f"  {shown}", "  " + " " * start + "^" * (min(end, max(len(shown), start + 1)) - start)]
+
+
+class SyntaxProblem(GradcliError):
+    type = "syntax"
+
+
+class UnknownName(GradcliError):
+    type = "name"
+
+
+class ArgumentProblem(GradcliError):
+    type = "argument"
+
+
+class ShapeProblem(GradcliError):
+    type = "shape"
+
+
+class DomainProblem(GradcliError):
+    type = "domain"
+
+
+class LimitProblem(GradcliError):
+    type = "limit"
+
+
+class InputProblem(GradcliError):
+    """A bad --var, --grad-output or file: a usage error rather than a statement's."""
+
+    type = "input"
