@@ -3,6 +3,10 @@
 No recursion anywhere, so a chain of a million operations needs no more stack than a
 chain of one. Gradients meeting at a node are summed before the node runs; saved values
 are released as soon as a node has run, unless ``retain_graph``.
+
+Two modes: with ``create_graph`` gradients are Variables and every rule records itself
+(so gradients can be differentiated again); without it they are plain arrays and the
+rules build nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ FREED = (
     "pass retain_graph=True to the first backward() to go through it again"
 )
 
+# Below this many elements, expanding a gradient by copying beats making a broadcast view.
+_SMALL = 4096
+
 
 def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> Any:
     """The gradient that starts the pass: a Variable when recording, else an array."""
@@ -30,14 +37,12 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
                 f"backward() of a non-scalar output of shape {output.shape} needs a "
                 f"grad_output of shape {output.shape}"
             )
-        seed = np.ones(output.shape, dtype=output.dtype)
+        seed = np.ones(output.data.shape, dtype=output.data.dtype)
     elif isinstance(grad_output, Variable):
-        if create_graph:
-            seed = grad_output
-        else:
-            seed = np.array(grad_output.data, dtype=output.dtype)
+        seed = grad_output if create_graph else np.array(grad_output.data,
+                                                         dtype=output.data.dtype)
     else:
-        seed = np.array(grad_output, dtype=output.dtype)
+        seed = np.array(grad_output, dtype=output.data.dtype)
     if seed.shape != output.shape:
         raise BackwardError(
             f"grad_output has shape {seed.shape} but the output has shape {output.shape}; "
@@ -48,37 +53,38 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
     return seed
 
 
-def _order(roots: list[Function]) -> dict[Function, int]:
-    """Count, for every Function reachable from the roots, how many edges lead into it."""
-    pending: dict[Function, int] = {}
-    for root in roots:
-        if root not in pending:
-            pending[root] = 0
+def _pending_counts(roots: list[Function]) -> dict[Function, int]:
+    """For every Function reachable from the roots, how many graph edges lead into it."""
+    pending = dict.fromkeys(roots, 0)
     stack = list(pending)
-    seen = set(stack)
     while stack:
-        fn = stack.pop()
-        inputs = fn.inputs
+        inputs = stack.pop().inputs
         if inputs is None:
             raise BackwardError(FREED)
         for v in inputs:
             creator = v.creator
-            if creator is not None and v.requires_grad:
-                pending[creator] = pending.get(creator, 0) + 1
-                if creator not in seen:
-                    seen.add(creator)
+            if creator is not None:
+                count = pending.get(creator)
+                if count is None:
+                    pending[creator] = 1
                     stack.append(creator)
+                else:
+                    pending[creator] = count + 1
     return pending
 
 
-def _materialise(g: Any, shape: tuple[int, ...]) -> Any:
-    """Broadcast a gradient that was kept small up to ``shape`` (a view, no copy)."""
+def expand(g: Any, shape: tuple[int, ...]) -> Any:
+    """A gradient kept small, brought up to ``shape`` (a view when large)."""
     if g.shape == shape:
         return g
     if isinstance(g, Variable):
         from gradcli.autograd.ops import broadcast_to
 
         return broadcast_to(g, shape)
+    if g.size == 1 and len(shape) and np.prod(shape) <= _SMALL:
+        out = np.empty(shape, dtype=g.dtype)
+        out.fill(g.reshape(()))
+        return out
     return np.broadcast_to(g, shape)
 
 
@@ -89,16 +95,15 @@ def run_backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     inputs: Sequence[Variable] | None = None,
-) -> list[Variable | None] | None:
+) -> list[Any] | None:
     """Propagate gradients from ``outputs`` back through the graph.
 
     Without ``inputs``, gradients accumulate into the ``.grad`` of every leaf that
     requires one. With ``inputs``, their gradients are returned (None where an input is
     not reached) and no ``.grad`` is touched.
     """
-    seeds: dict[Function, Variable] = {}
-    leaf_grads: dict[int, Variable] = {}
-    leaves: dict[int, Variable] = {}
+    grads: dict[Function, Any] = {}
+    leaf_grads: dict[Variable, Any] = {}
     for output, grad_output in zip(outputs, grad_outputs):
         if not output.requires_grad:
             raise BackwardError(
@@ -106,36 +111,35 @@ def run_backward(
                 "with requires_grad=True"
             )
         seed = _seed_gradient(output, grad_output, create_graph)
-        if output.creator is None:  # backward() on a leaf itself
-            _accumulate_leaf(leaf_grads, leaves, output, seed)
-            continue
         fn = output.creator
-        seeds[fn] = seeds[fn] + seed if fn in seeds else seed
+        if fn is None:  # backward() on a leaf itself
+            _add(leaf_grads, output, seed)
+        else:
+            _add(grads, fn, seed)
 
     wanted: dict[Function, int] = {}
+    captured: dict[int, Any] = {}
     if inputs is not None:
         for i, v in enumerate(inputs):
             if v.creator is not None:
                 wanted[v.creator] = i
-    captured: dict[int, Variable] = {}
 
-    pending = _order(list(seeds))
-    grads = dict(seeds)
-    ready = [fn for fn, count in pending.items() if count == 0]
+    pending = _pending_counts(list(grads))
+    ready = [fn for fn in grads if pending[fn] == 0]
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
     try:
         while ready:
             fn = ready.pop()
             g = grads.pop(fn)
-            if fn in wanted:
-                captured[wanted[fn]] = _materialise(g, fn.out_shape)
+            if wanted and fn in wanted:
+                captured[wanted[fn]] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
-                g = _materialise(g, fn.out_shape)
+                g = expand(g, fn.out_shape)
             results = fn.backward(g)
+            fn_inputs = fn.inputs
             if type(results) is not tuple:
                 results = (results,)
-            fn_inputs = fn.inputs
             if len(results) != len(fn_inputs):
                 raise BackwardError(
                     f"{fn.name}.backward returned {len(results)} gradients for "
@@ -144,61 +148,67 @@ def run_backward(
             for v, r in zip(fn_inputs, results):
                 if not v.requires_grad:
                     continue
-                creator = v.creator
-                if creator is None:
-                    if r is not None:
-                        if not create_graph and isinstance(r, Variable):
-                            r = r.data
-                        _accumulate_leaf(leaf_grads, leaves, v, r)
-                    continue
                 if r is not None:
                     if create_graph:
                         if type(r) is not Variable:
                             r = Variable(r)
                     elif type(r) is not np.ndarray:
                         r = r.data if isinstance(r, Variable) else np.asarray(r)
-                    previous = grads.get(creator)
-                    grads[creator] = r if previous is None else previous + r
+                creator = v.creator
+                if creator is None:
+                    if r is not None:
+                        _add(leaf_grads, v, r)
+                    continue
+                if r is not None:
+                    _add(grads, creator, r)
                 count = pending[creator] - 1
                 pending[creator] = count
                 if count == 0:
                     if creator in grads:
                         ready.append(creator)
                     else:  # every path into it carried no gradient
-                        _skip(creator, pending, grads, ready, retain_graph)
+                        _pass_nothing(creator, pending, grads, ready, retain_graph)
             if not retain_graph:
                 fn.release()
     finally:
         GRAD_MODE.enabled = previous_mode
 
+    handed: set[int] = set()
     if inputs is not None:
-        result: list[Variable | None] = []
-        handed: set[int] = set()
+        found = []
         for i, v in enumerate(inputs):
-            g = leaf_grads.get(id(v)) if v.creator is None else captured.get(i)
-            result.append(None if g is None else _finish_leaf(g, v, create_graph, handed))
-        return result
+            g = leaf_grads.get(v) if v.creator is None else captured.get(i)
+            found.append(None if g is None else _leaf_gradient(g, v, create_graph, handed))
+        return found
 
-    handed = set()
-    for key, g in leaf_grads.items():
-        leaf = leaves[key]
-        g = _finish_leaf(g, leaf, create_graph, handed)
+    for leaf, g in leaf_grads.items():
+        g = _leaf_gradient(g, leaf, create_graph, handed)
         if leaf.grad is None:
             leaf.grad = g
         else:
-            with _mode(create_graph):
+            previous_mode = GRAD_MODE.enabled
+            GRAD_MODE.enabled = create_graph
+            try:
                 leaf.grad = leaf.grad + g
+            finally:
+                GRAD_MODE.enabled = previous_mode
     return None
 
 
-def _skip(fn: Function, pending: dict, grads: dict, ready: list, retain_graph: bool) -> None:
+def _add(store: dict, key: Any, g: Any) -> None:
+    previous = store.get(key)
+    store[key] = g if previous is None else previous + g
+
+
+def _pass_nothing(fn: Function, pending: dict, grads: dict, ready: list,
+                  retain_graph: bool) -> None:
     """A node that received no gradient passes none on; release its consumers' counts."""
     stack = [fn]
     while stack:
         node = stack.pop()
         for v in node.inputs:
             creator = v.creator
-            if creator is None or not v.requires_grad:
+            if creator is None:
                 continue
             count = pending[creator] - 1
             pending[creator] = count
@@ -211,48 +221,29 @@ def _skip(fn: Function, pending: dict, grads: dict, ready: list, retain_graph: b
             node.release()
 
 
-def _accumulate_leaf(
-    leaf_grads: dict[int, Variable], leaves: dict[int, Variable], leaf: Variable, g: Any
-) -> None:
-    key = id(leaf)
-    previous = leaf_grads.get(key)
-    if previous is None:
-        leaf_grads[key] = g
-        leaves[key] = leaf
-    else:
-        leaf_grads[key] = previous + g
-
-
-def _finish_leaf(g: Any, leaf: Variable, create_graph: bool, handed: set[int]) -> Variable:
-    """Give a leaf a gradient of its own shape, in its own memory (never a shared view)."""
+def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int]) -> Variable:
+    """A leaf's gradient of its own shape and dtype, in memory of its own (never a view)."""
     if create_graph:
         if not isinstance(g, Variable):
             g = Variable(g)
-        with _mode(True):
-            return _materialise(g, leaf.shape)
-    data = g.data if isinstance(g, Variable) else np.asarray(g)
-    if data.shape != leaf.shape:
-        data = np.broadcast_to(data, leaf.shape)
+        previous_mode = GRAD_MODE.enabled
+        GRAD_MODE.enabled = True
+        try:
+            return expand(g, leaf.data.shape)
+        finally:
+            GRAD_MODE.enabled = previous_mode
+    data = expand(g, leaf.data.shape)
     if (
-        not data.flags.writeable
-        or data.base is not None
-        or data.dtype != leaf.dtype
+        data.base is not None
+        or not data.flags.writeable
+        or data.dtype != leaf.data.dtype
         or id(data) in handed
     ):
-        data = np.array(data, dtype=leaf.dtype)
+        data = np.array(data, dtype=leaf.data.dtype)
     handed.add(id(data))
-    return Variable(data)
-
-
-class _mode:
-    __slots__ = ("enabled", "previous")
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-
-    def __enter__(self) -> None:
-        self.previous = GRAD_MODE.enabled
-        GRAD_MODE.enabled = self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        GRAD_MODE.enabled = self.previous
+    result = Variable.__new__(Variable)
+    result.data = data
+    result.grad = None
+    result.creator = None
+    result.requires_grad = False
+    return result

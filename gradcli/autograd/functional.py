@@ -9,7 +9,6 @@ import numpy as np
 
 from gradcli.autograd.backward import run_backward
 from gradcli.autograd.errors import BackwardError
-from gradcli.autograd.function import no_grad
 from gradcli.autograd.variable import Variable
 
 
@@ -103,23 +102,23 @@ def numerical_gradient(
 ) -> list[np.ndarray]:
     """Central differences of ``sum(fn(*inputs) * weights)`` for each input, in float64."""
     results = []
-    with no_grad():
-        for v in inputs:
-            original = v.data
-            work = np.array(original, dtype=np.float64)
-            numeric = np.zeros_like(work)
-            flat = work.reshape(-1)
-            for i in range(flat.size):
-                saved = flat[i]
-                flat[i] = saved + eps
-                v.data = work
-                plus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
-                flat[i] = saved - eps
-                minus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
-                flat[i] = saved
-                numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
-            v.data = original
-            results.append(numeric)
+    # Not under no_grad: fn may itself take gradients (checking second derivatives).
+    for v in inputs:
+        original = v.data
+        work = np.array(original, dtype=np.float64)
+        numeric = np.zeros_like(work)
+        flat = work.reshape(-1)
+        for i in range(flat.size):
+            saved = flat[i]
+            flat[i] = saved + eps
+            v.data = work
+            plus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
+            flat[i] = saved - eps
+            minus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
+            flat[i] = saved
+            numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        v.data = original
+        results.append(numeric)
     return results
 
 

@@ -95,8 +95,6 @@ class Variable:
         The graph's saved values are released afterwards unless ``retain_graph``;
         ``create_graph`` makes the gradients differentiable (higher-order derivatives).
         """
-        from gradcli.autograd.backward import run_backward
-
         run_backward(
             [self],
             [grad_output],
@@ -236,3 +234,4 @@ class Variable:
 
 
 from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
+from gradcli.autograd.backward import run_backward  # noqa: E402

@@ -1,0 +1,169 @@
+"""``python -m gradcli.bench [--quick]``: every figure, its floor and peers, one table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+
+from gradcli.bench import workloads
+
+
+@dataclass
+class Row:
+    figure: str
+    workload: str
+    ours: str
+    floor: str
+    peers: str
+    target: str
+    met: bool | None
+
+
+def _us(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e6:,.1f} µs"
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:,.1f} ms"
+
+
+def _mb(size: float | None) -> str:
+    return "-" if size is None else f"{size / 2**20:,.0f} MB"
+
+
+def _ratio(ours: float | None, other: float | None) -> str:
+    if ours is None or other is None or other == 0:
+        return "not installed" if other is None else "-"
+    return f"{ours / other:.2f}×"
+
+
+def _peer_text(ours: float, peers: dict[str, float | None], unit) -> str:
+    parts = []
+    for name in ("autograd", "torch"):
+        value = peers.get(name)
+        label = "HIPS autograd" if name == "autograd" else "PyTorch"
+        if value is None:
+            parts.append(f"{label}: not installed")
+        else:
+            parts.append(f"{label} {unit(value)} (gradcli {_ratio(ours, value)})")
+    return "; ".join(parts)
+
+
+def figure_small(quick: bool) -> Row:
+    times = workloads.seed_times((2, 2), repeat=5 if quick else 15,
+                                 number=200 if quick else 2000)
+    ours, torch = times["gradcli"], times["torch"]
+    return Row(
+        "small", "mean(3*(x+2)^2) fwd+bwd, x 2×2, Python API", _us(ours),
+        f"{_us(times['numpy'])} (gradcli {_ratio(ours, times['numpy'])})",
+        _peer_text(ours, times, _us), "≤ 0.4× PyTorch",
+        None if torch is None else ours <= 0.4 * torch,
+    )
+
+
+def figure_large(quick: bool) -> Row:
+    size = 10**5 if quick else 10**7
+    times = workloads.seed_times((size,), repeat=3 if quick else 7, number=1)
+    ours, floor = times["gradcli"], times["numpy"]
+    peers_ok = all(v is None or ours < v for k, v in times.items() if k in ("autograd", "torch"))
+    return Row(
+        "large", f"the same, x of {size:,} float64", _ms(ours),
+        f"{_ms(floor)} (gradcli {_ratio(ours, floor)})", _peer_text(ours, times, _ms),
+        "≤ 1.25× NumPy; faster than the peers", ours <= 1.25 * floor and peers_ok,
+    )
+
+
+def figure_memory(quick: bool) -> Row:
+    size = 10**5 if quick else 10**7
+    peaks = workloads.peak_memory(size)
+    ours, floor, torch = peaks["gradcli"], peaks["numpy"], peaks.get("torch")
+    return Row(
+        "memory", f"peak RSS of a process running the same once, {size:,}", _mb(ours),
+        f"{_mb(floor)} (gradcli {_ratio(ours, floor)})", _peer_text(ours, peaks, _mb),
+        "≤ 1.5× NumPy; below PyTorch",
+        ours <= 1.5 * floor and (torch is None or ours < torch),
+    )
+
+
+def figure_stream(quick: bool) -> Row:
+    count = 300 if quick else 20000
+    rates = workloads.stream_rates(count)
+    ours, torch = rates["gradcli"], rates["torch"]
+    peer = "PyTorch eval loop: not installed" if torch is None else (
+        f"PyTorch eval loop {torch:,.0f} lines/s (gradcli {ours / torch:.2f}×)"
+        if ours else "-")
+    return Row(
+        "stream", f"{count:,} distinct lines through `gradcli eval --json` on stdin",
+        "failed" if ours is None else f"{ours:,.0f} lines/s", "-", peer,
+        "≥ 1.5× PyTorch loop", None if (torch is None or ours is None) else ours >= 1.5 * torch,
+    )
+
+
+def figure_startup(quick: bool) -> list[Row]:
+    times = workloads.startup_times(repeat=3 if quick else 15)
+    numpy_import = times["import numpy"]
+    return [
+        Row("startup", "`gradcli eval '1+2'` wall time", _ms(times["eval"]),
+            f"`python -c 'import numpy'` {_ms(numpy_import)} "
+            f"(gradcli {_ratio(times['eval'], numpy_import)})", "-",
+            "≤ 1.5× import numpy", times["eval"] <= 1.5 * numpy_import),
+        Row("startup", "`gradcli --help` wall time", _ms(times["help"]), "-", "-",
+            "≤ 80 ms", times["help"] <= 0.080),
+    ]
+
+
+def figure_deep(quick: bool) -> list[Row]:
+    small, large = (10**4, 10**5) if quick else (10**5, 10**6)
+    t_small, t_large = workloads.chain_time(small), workloads.chain_time(large)
+    p_small, p_large = (300, 3000) if quick else (10**4, 10**5)
+    c_small, c_large = workloads.program_time(p_small), workloads.program_time(p_large)
+    return [
+        Row("deep", f"chain of {small:,} vs {large:,} ops, fwd+bwd, Python API",
+            f"{_ms(t_small)} → {_ms(t_large)}", f"{t_large / t_small:.1f}× for 10× the work",
+            "-", "≤ 12×", t_large / t_small <= 12),
+        Row("deep", f"program of {p_small:,} vs {p_large:,} statements via the CLI",
+            f"{_ms(c_small)} → {_ms(c_large)}", f"{c_large / c_small:.1f}× for 10× the work",
+            "-", "≤ 12×", c_large / c_small <= 12),
+    ]
+
+
+FIGURES = {
+    "small": figure_small,
+    "large": figure_large,
+    "memory": figure_memory,
+    "stream": figure_stream,
+    "startup": figure_startup,
+    "deep": figure_deep,
+}
+
+
+def render(rows: list[Row]) -> str:
+    header = ["figure", "workload", "gradcli", "NumPy floor / scaling", "peers", "target", "met"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        met = "n/a" if row.met is None else ("yes" if row.met else "NO")
+        cells = [row.figure, row.workload, row.ours, row.floor, row.peers, row.target, met]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gradcli.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--only", action="append", choices=sorted(FIGURES),
+                        help="run only this figure (repeatable)")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name, figure in FIGURES.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"measuring {name}...", file=sys.stderr, flush=True)
+        produced = figure(args.quick)
+        rows.extend(produced if isinstance(produced, list) else [produced])
+    print(render(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""The workloads: each returns measurements for gradcli, the NumPy floor and the peers.
+
+A measurement is seconds per run (median of repeats) unless the figure says otherwise.
+Peers that are not installed are reported as None.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+SEED_EXPRESSION = "mean(3*(x+2)^2)"
+
+
+def installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def median_time(run: Callable[[], object], repeat: int, number: int = 1) -> float:
+    """Median over ``repeat`` samples of the mean time of ``number`` calls, in seconds."""
+    run()  # warm up
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            run()
+        samples.append((time.perf_counter() - start) / number)
+    return statistics.median(samples)
+
+
+# -- the seed expression through each library ---------------------------------------------
+
+
+def seed_gradcli(values):
+    from gradcli import Variable
+
+    x = Variable(values, requires_grad=True)
+
+    def run():
+        out = (3 * (x + 2) ** 2).mean()
+        out.backward()
+        x.grad = None
+
+    return run
+
+
+def seed_numpy(values):
+    import numpy as np
+
+    count = values.size
+
+    def run():
+        y = values + 2
+        out = np.mean(3 * y**2)
+        grad = 6 * y / count
+        return out, grad
+
+    return run
+
+
+def seed_hips(values):
+    if not installed("autograd"):
+        return None
+    import autograd.numpy as anp
+    from autograd import value_and_grad
+
+    both = value_and_grad(lambda x: anp.mean(3 * (x + 2) ** 2))
+    return lambda: both(values)
+
+
+def seed_torch(values):
+    if not installed("torch"):
+        return None
+    import torch
+
+    torch.set_num_threads(1)
+    x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+
+    def run():
+        out = (3 * (x + 2) ** 2).mean()
+        out.backward()
+        x.grad = None
+
+    return run
+
+
+SEED_RUNNERS = {
+    "gradcli": seed_gradcli,
+    "numpy": seed_numpy,
+    "autograd": seed_hips,
+    "torch": seed_torch,
+}
+
+
+def seed_times(shape: tuple[int, ...], repeat: int, number: int) -> dict[str, float | None]:
+    import numpy as np
+
+    values = np.random.default_rng(0).standard_normal(shape)
+    if values.ndim == 2 and values.shape == (2, 2):
+        values = np.ones(shape)
+    times: dict[str, float | None] = {}
+    for name, make in SEED_RUNNERS.items():
+        run = make(values)
+        times[name] = None if run is None else median_time(run, repeat, number)
+    return times
+
+
+# -- peak memory: each library in a process of its own ------------------------------------
+
+# VmHWM, not ru_maxrss: a forked child's ru_maxrss starts at its parent's size.
+_MEMORY_SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {root!r})
+from gradcli.bench.workloads import SEED_RUNNERS
+values = np.random.default_rng(0).standard_normal({size})
+run = SEED_RUNNERS[{name!r}](values)
+run()
+with open("/proc/self/status") as status:
+    peak = [line for line in status if line.startswith("VmHWM:")][0]
+print(int(peak.split()[1]) * 1024)
+"""
+
+
+def peak_memory(size: int) -> dict[str, float | None]:
+    """Peak resident bytes of a fresh process that runs the seed expression once."""
+    root = str(Path(__file__).resolve().parents[2])
+    peaks: dict[str, float | None] = {}
+    for name in SEED_RUNNERS:
+        if name in ("autograd", "torch") and not installed(name):
+            peaks[name] = None
+            continue
+        script = _MEMORY_SCRIPT.format(root=root, size=size, name=name)
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True)
+        peaks[name] = float(done.stdout.strip().splitlines()[-1])
+    return peaks
+
+
+# -- command-line figures ---------------------------------------------------------------
+
+
+def gradcli_command() -> list[str]:
+    found = shutil.which("gradcli")
+    return [found] if found else [sys.executable, "-m", "gradcli"]
+
+
+def wall_time(command: list[str], repeat: int, stdin: bytes | None = None) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, input=stdin, capture_output=True, check=False)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def startup_times(repeat: int) -> dict[str, float]:
+    gradcli = gradcli_command()
+    return {
+        "eval": wall_time([*gradcli, "eval", "1+2"], repeat),
+        "help": wall_time([*gradcli, "--help"], repeat),
+        "import numpy": wall_time([sys.executable, "-c", "import numpy"], repeat),
+    }
+
+
+def stream_lines(count: int) -> tuple[list[str], list[str]]:
+    """``count`` distinct short lines, in gradcli's syntax and in PyTorch's."""
+    funcs = [("sin", "torch.sin"), ("cos", "torch.cos"), ("tanh", "torch.tanh"),
+             ("exp", "torch.exp"), ("sigmoid", "torch.sigmoid")]
+    ours, theirs = [], []
+    for i in range(count):
+        f, tf = funcs[i % len(funcs)]
+        a = 1 + i % 97
+        b = 1 + (i // 97) % 89
+        ours.append(f"mean(3*({f}(x)+{a})^2) + {b}*sum(x)")
+        theirs.append(f"torch.mean(3*({tf}(x)+{a})**2) + {b}*torch.sum(x)")
+    return ours, theirs
+
+
+def stream_rates(count: int) -> dict[str, float | None]:
+    """Lines per second through ``gradcli eval --json`` and through a PyTorch eval loop."""
+    ours, theirs = stream_lines(count)
+    rates: dict[str, float | None] = {}
+    command = [*gradcli_command(), "eval", "--json", "--no-graph", "-v", "x=[[1, 2], [3, 4]]"]
+    start = time.perf_counter()
+    done = subprocess.run(command, input="\n".join(ours).encode() + b"\n", capture_output=True,
+                          check=False)
+    elapsed = time.perf_counter() - start
+    answered = done.stdout.count(b"\n")
+    rates["gradcli"] = answered / elapsed if answered == count else None
+    if installed("torch"):
+        peer = Path(__file__).with_name("torch_stream_peer.py")
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, str(peer)],
+                              input="\n".join(theirs).encode() + b"\n",
+                              capture_output=True, check=False)
+        elapsed = time.perf_counter() - start
+        rates["torch"] = done.stdout.count(b"\n") / elapsed
+    else:
+        rates["torch"] = None
+    return rates
+
+
+# -- deep graphs ------------------------------------------------------------------------
+
+
+def chain_time(length: int) -> float:
+    """Forward and backward through a chain of ``length`` multiplications (Python API)."""
+    import numpy as np
+
+    from gradcli import Variable
+
+    x = Variable(np.array(1.0), requires_grad=True)
+    start = time.perf_counter()
+    y = x
+    for _ in range(length):
+        y = y * 1.0000001
+    y.backward()
+    elapsed = time.perf_counter() - start
+    del y
+    return elapsed
+
+
+def program_time(statements: int) -> float:
+    """Wall time of ``gradcli eval -f`` on a program of ``statements`` chained statements."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "chain.grad")
+        with open(path, "w") as handle:
+            handle.write("x = 1\ny = x\n")
+            handle.write("y = y * 1.000001 + 0.5\n" * (statements - 3))
+            handle.write("out = y\n")
+        command = [*gradcli_command(), "eval", "--json", "--no-graph", "-f", path]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"gradcli failed on the chain program: {done.stderr[-500:]!r}")
+        json.loads(done.stdout.splitlines()[-1])
+        return elapsed
