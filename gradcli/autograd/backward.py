@@ -37,7 +37,9 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
                 f"backward() of a non-scalar output of shape {output.shape} needs a "
                 f"grad_output of shape {output.shape}"
             )
-        seed = np.ones(output.data.shape, dtype=output.data.dtype)
+        shape = output.data.shape
+        seed = (np.array(1.0, dtype=output.data.dtype) if not shape
+                else np.ones(shape, dtype=output.data.dtype))
     elif isinstance(grad_output, Variable):
         seed = grad_output if create_graph else np.array(grad_output.data,
                                                          dtype=output.data.dtype)
@@ -185,6 +187,8 @@ def run_backward(
         g = _leaf_gradient(g, leaf, create_graph, handed)
         if leaf.grad is None:
             leaf.grad = g
+        elif not create_graph:
+            leaf.grad = Variable(leaf.grad.data + g.data)
         else:
             previous_mode = GRAD_MODE.enabled
             GRAD_MODE.enabled = create_graph

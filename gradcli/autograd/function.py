@@ -117,21 +117,24 @@ class Function:
                 self.needs_input_grad = (True,)
         else:
             arrays = []
+            variables = []
             has_variable = False
-            all_variables = True
+            has_raw_array = False
             requires_grad = False
             for v in inputs:
-                if isinstance(v, Variable):
+                if not isinstance(v, Variable):
+                    if type(v) is np.ndarray:
+                        arrays.append(v)
+                        variables.append(None)
+                        has_raw_array = True
+                        continue
+                    v = _constant(v, inputs)
+                else:
                     has_variable = True
-                    arrays.append(v.data)
                     if v.requires_grad:
                         requires_grad = True
-                elif type(v) is np.ndarray:
-                    arrays.append(v)
-                    all_variables = False
-                else:
-                    arrays.append(_as_array(v, inputs))
-                    all_variables = False
+                arrays.append(v.data)
+                variables.append(v)
             try:
                 out = self.forward(*arrays)
             except _INPUT_ERRORS as exc:
@@ -140,13 +143,13 @@ class Function:
                 return out if type(out) is np.ndarray else np.asarray(out)
             record = requires_grad and GRAD_MODE.enabled
             if record:
-                if not all_variables:
-                    inputs = tuple([
-                        v if isinstance(v, Variable) else _constant_variable(a)
-                        for v, a in zip(inputs, arrays)
-                    ])
-                self.inputs = inputs
-                self.needs_input_grad = [v.requires_grad for v in inputs]
+                if has_raw_array:
+                    variables = [
+                        v if v is not None else _constant_variable(a)
+                        for v, a in zip(variables, arrays)
+                    ]
+                self.inputs = tuple(variables)
+                self.needs_input_grad = [v.requires_grad for v in variables]
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Variable.__new__(Variable)
@@ -163,9 +166,12 @@ class Function:
 
     def operands(self) -> tuple:
         """The inputs for a backward rule: Variables when recording, else their arrays."""
+        inputs = self.inputs
         if GRAD_MODE.enabled:
-            return self.inputs
-        return [v.data for v in self.inputs]
+            return inputs
+        if len(inputs) == 1:
+            return (inputs[0].data,)
+        return [v.data for v in inputs]
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Variable:
@@ -187,33 +193,39 @@ class Function:
         return f"<{self.name}>"
 
 
-_CONSTANTS: dict[tuple[float, str], np.ndarray] = {}
+_CONSTANTS: dict[tuple[float, str], Variable] = {}
 
 
-def _as_array(value: Any, inputs: tuple) -> np.ndarray:
-    """An operand that is not an array: a Python number takes its partner's float dtype.
+def _constant(value: Any, inputs: tuple) -> Variable:
+    """An operand that is neither Variable nor array, as a constant Variable.
 
-    Numbers become read-only 0-d arrays, cached, since programs repeat the same few.
+    A Python number takes its partner's float dtype and is cached (read-only), since
+    programs repeat the same few numbers.
     """
     if type(value) is float or type(value) is int:
         dtype = "d"
         for other in inputs:
-            data = other.data if isinstance(other, Variable) else other
-            if isinstance(data, np.ndarray):
-                if data.dtype.kind == "f":
-                    dtype = data.dtype.char
+            if isinstance(other, Variable):
+                if other.data.dtype.kind == "f":
+                    dtype = other.data.dtype.char
+                break
+            if type(other) is np.ndarray:
+                if other.dtype.kind == "f":
+                    dtype = other.dtype.char
                 break
         key = (value, dtype)
-        array = _CONSTANTS.get(key)
-        if array is None:
+        constant = _CONSTANTS.get(key) if value else None  # 0 == -0.0: never share zeros
+        if constant is None:
             if len(_CONSTANTS) > 4096:
                 _CONSTANTS.clear()
             array = np.array(value, dtype=dtype)
             array.flags.writeable = False
-            _CONSTANTS[key] = array
-        return array
-    array = np.asarray(value)
-    return array if array.dtype.kind in "fc" else array.astype(np.float64)
+            constant = _CONSTANTS[key] = _constant_variable(array)
+        return constant
+    array = np.asarray(value.data if isinstance(value, Variable) else value)
+    if array.dtype.kind not in "fc":
+        array = array.astype(np.float64)
+    return _constant_variable(array)
 
 
 def _constant_variable(array: np.ndarray) -> Variable:

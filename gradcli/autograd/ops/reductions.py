@@ -90,16 +90,16 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
-    __slots__ = ()
+    __slots__ = ("out_size",)
 
     def reduce(self, x, axes):
-        count = math.prod(x.shape[k] for k in axes)
         total = np.add.reduce(x, axis=axes, keepdims=self.keepdims)
+        self.out_size = total.size
+        count = x.size // total.size if total.size else 0
         return total / count if count else total * math.nan
 
     def backward(self, g):
-        x = self.operands()[0]
-        count = math.prod(x.shape[k] for k in self.axes)
+        count = self.inputs[0].data.size // self.out_size if self.out_size else 0
         return self.kept_grad(g) * (1.0 / count if count else math.nan)
 
 
