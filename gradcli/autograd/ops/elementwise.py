@@ -370,41 +370,58 @@ class Where(Function):
 # -- comparisons: values of 0.0 and 1.0 with no gradient ----------------------------------
 
 
-def _compare(ufunc: Any, a: Any, b: Any) -> Variable:
-    a_data = a.data if isinstance(a, Variable) else a
-    b_data = b.data if isinstance(b, Variable) else b
-    result = ufunc(a_data, b_data)
-    dtype = a_data.dtype if isinstance(a_data, np.ndarray) and a_data.dtype.kind == "f" else (
-        np.float64
-    )
-    out = np.asarray(result, dtype=dtype)
-    if isinstance(a, Variable) or isinstance(b, Variable):
-        return Variable(out)
-    return out  # NumPy in, NumPy out (inside backward rules)
+class _Comparison(Function):
+    """A comparison: 1.0 where it holds, else 0.0. It has no gradient, but it is kept in
+    the graph, so a derivative printed as a formula can say ``(x > 0)`` and not a mask."""
+
+    __slots__ = ()
+    elementwise = True
+    ufunc: Any = None
+    symbol = ""
+
+    def forward(self, a, b):
+        dtype = a.dtype if a.dtype.kind == "f" else b.dtype if b.dtype.kind == "f" else "d"
+        return type(self).ufunc(a, b).astype(dtype)
+
+    def backward(self, g):
+        return None, None
+
+
+def _comparison(name: str, ufunc: Any, symbol: str) -> type[_Comparison]:
+    return type(name, (_Comparison,), {"__slots__": (), "ufunc": staticmethod(ufunc),
+                                       "symbol": symbol})
+
+
+Less = _comparison("Less", np.less, "<")
+LessEqual = _comparison("LessEqual", np.less_equal, "<=")
+Greater = _comparison("Greater", np.greater, ">")
+GreaterEqual = _comparison("GreaterEqual", np.greater_equal, ">=")
+Equal = _comparison("Equal", np.equal, "==")
+NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 
 def less(a: Any, b: Any) -> Variable:
-    return _compare(np.less, a, b)
+    return Less()(a, b)
 
 
 def less_equal(a: Any, b: Any) -> Variable:
-    return _compare(np.less_equal, a, b)
+    return LessEqual()(a, b)
 
 
 def greater(a: Any, b: Any) -> Variable:
-    return _compare(np.greater, a, b)
+    return Greater()(a, b)
 
 
 def greater_equal(a: Any, b: Any) -> Variable:
-    return _compare(np.greater_equal, a, b)
+    return GreaterEqual()(a, b)
 
 
 def equal(a: Any, b: Any) -> Variable:
-    return _compare(np.equal, a, b)
+    return Equal()(a, b)
 
 
 def not_equal(a: Any, b: Any) -> Variable:
-    return _compare(np.not_equal, a, b)
+    return NotEqual()(a, b)
 
 
 # -- the functions users call ------------------------------------------------------------

@@ -150,6 +150,9 @@ class Max(_Reduction):
 
     def backward(self, g):
         x = self.operands()[0]
+        if GRAD_MODE.enabled:  # symbolic, so a printed derivative stays true elsewhere
+            winners = equal(x, type(self)(self.axes, True)(x))
+            return self.kept_grad(g) * winners / sum(winners, axis=self.axes, keepdims=True)
         winners = np.asarray(x) == self.saved
         share = winners / np.sum(winners, axis=self.axes, keepdims=True)
         return self.kept_grad(g) * share.astype(self.saved.dtype)
