@@ -11,7 +11,7 @@ rules build nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -97,12 +97,14 @@ def run_backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     inputs: Sequence[Variable] | None = None,
+    trace: Callable[[Function, Any, tuple], None] | None = None,
 ) -> list[Any] | None:
     """Propagate gradients from ``outputs`` back through the graph.
 
     Without ``inputs``, gradients accumulate into the ``.grad`` of every leaf that
     requires one. With ``inputs``, their gradients are returned (None where an input is
-    not reached) and no ``.grad`` is touched.
+    not reached) and no ``.grad`` is touched. ``trace(fn, g, results)`` is called after
+    each Function's backward rule runs, in the order they run.
     """
     grads: dict[Function, Any] = {}
     leaf_grads: dict[Variable, Any] = {}
@@ -147,6 +149,8 @@ def run_backward(
                     f"{fn.name}.backward returned {len(results)} gradients for "
                     f"{len(fn_inputs)} inputs"
                 )
+            if trace is not None:
+                trace(fn, g, results)
             for v, r in zip(fn_inputs, results):
                 if not v.requires_grad:
                     continue

@@ -24,12 +24,14 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    trace: Callable[[Any, Any, tuple], None] | None = None,
 ) -> tuple[Variable, ...]:
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     Returns one Variable per input, in order; an input the outputs do not depend on gets
     zeros. ``grad_outputs`` (one per output) is needed for non-scalar outputs.
-    ``create_graph=True`` makes the returned gradients differentiable.
+    ``create_graph=True`` makes the returned gradients differentiable. ``trace`` is
+    called as ``trace(function, gradient_in, gradients_out)`` for each backward step.
     """
     outs = _as_list(outputs)
     ins = _as_list(inputs)
@@ -57,6 +59,7 @@ def grad(
             retain_graph=retain_graph,
             create_graph=create_graph,
             inputs=ins,
+            trace=trace,
         )
     return tuple(
         g if g is not None else Variable(np.zeros(v.shape, dtype=v.dtype))
