@@ -32,6 +32,6 @@ class SizeLimitError(AutogradError, MemoryError):
         self.limit = limit
         what = f"shape {shape}, " if shape is not None else ""
         super().__init__(
-            f"{op}: result would have {what}{elements:,} elements, over the limit of {limit:,} "
-            "(raise it with --max-elements)"
+            f"{op}: the result would have {what}{elements:,} elements, over the limit of "
+            f"{limit:,}"
         )

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradcli.autograd.errors import OperationError
+from gradcli.autograd.limits import check_shape
 
 if TYPE_CHECKING:
     from gradcli.autograd.variable import Variable
@@ -135,6 +136,8 @@ class Function:
                         requires_grad = True
                 arrays.append(v.data)
                 variables.append(v)
+            if self.elementwise:
+                _check_broadcast(self.name, arrays)
             try:
                 out = self.forward(*arrays)
             except _INPUT_ERRORS as exc:
@@ -191,6 +194,21 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def _check_broadcast(name: str, arrays: list[np.ndarray]) -> None:
+    """Refuse a broadcast whose result would exceed the element budget, before NumPy
+    allocates it; shapes that do not broadcast become an OperationError naming them."""
+    first = arrays[0].shape
+    for a in arrays:
+        if a.shape != first and a.ndim and first:
+            shapes = [np.shape(b) for b in arrays]
+            try:
+                shape = np.broadcast_shapes(*shapes)
+            except ValueError:
+                raise OperationError(name, shapes, "the shapes do not broadcast together") from None
+            check_shape(name, shape)
+            return
 
 
 _CONSTANTS: dict[tuple[float, str], Variable] = {}

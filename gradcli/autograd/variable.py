@@ -116,28 +116,28 @@ class Variable:
     # -- operators ---------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Variable:
-        return ops.add(self, other)
+        return _ew.Add()(self, other)
 
     def __radd__(self, other: Any) -> Variable:
-        return ops.add(other, self)
+        return _ew.Add()(other, self)
 
     def __sub__(self, other: Any) -> Variable:
-        return ops.subtract(self, other)
+        return _ew.Sub()(self, other)
 
     def __rsub__(self, other: Any) -> Variable:
-        return ops.subtract(other, self)
+        return _ew.Sub()(other, self)
 
     def __mul__(self, other: Any) -> Variable:
-        return ops.multiply(self, other)
+        return _ew.Mul()(self, other)
 
     def __rmul__(self, other: Any) -> Variable:
-        return ops.multiply(other, self)
+        return _ew.Mul()(other, self)
 
     def __truediv__(self, other: Any) -> Variable:
-        return ops.divide(self, other)
+        return _ew.Div()(self, other)
 
     def __rtruediv__(self, other: Any) -> Variable:
-        return ops.divide(other, self)
+        return _ew.Div()(other, self)
 
     def __pow__(self, other: Any) -> Variable:
         return ops.power(self, other)
@@ -152,7 +152,7 @@ class Variable:
         return ops.matmul(other, self)
 
     def __neg__(self) -> Variable:
-        return ops.negative(self)
+        return _ew.Neg()(self)
 
     def __pos__(self) -> Variable:
         return self
@@ -234,4 +234,5 @@ class Variable:
 
 
 from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
+from gradcli.autograd.ops import elementwise as _ew  # noqa: E402
 from gradcli.autograd.backward import run_backward  # noqa: E402

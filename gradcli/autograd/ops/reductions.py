@@ -58,9 +58,13 @@ class _Reduction(Function):
         self.keepdims = bool(keepdims)
 
     def forward(self, x):
-        axes = normalize_axes(self.axis, x.ndim)
+        if self.axis is None:  # the common case, without the general checks
+            axes = tuple(range(x.ndim))
+            self.kept = (1,) * x.ndim
+        else:
+            axes = normalize_axes(self.axis, x.ndim)
+            self.kept = kept_shape(x.shape, axes)
         self.axes = axes
-        self.kept = kept_shape(x.shape, axes)
         return self.reduce(x, axes)
 
     def reduce(self, x, axes):
