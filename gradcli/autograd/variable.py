@@ -234,5 +234,5 @@ class Variable:
 
 
 from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
-from gradcli.autograd.ops import elementwise as _ew  # noqa: E402
 from gradcli.autograd.backward import run_backward  # noqa: E402
+from gradcli.autograd.ops import elementwise as _ew  # noqa: E402

@@ -29,6 +29,12 @@ class GradcliError(Exception):
         self.span = span
         self.hint = hint
         self.source = source  # the text the span refers to (the statement or the program)
+        self.first_line = 1  # the line number of ``source``'s first line
+
+    def to_dict(self) -> dict:
+        """The error as JSON output shows it: type, message, line, column."""
+        return {"type": self.type, "message": self.message, "line": self.line,
+                "column": self.column}
 
     @property
     def line(self) -> int | None:
@@ -41,12 +47,13 @@ class GradcliError(Exception):
     def render(self, source: str | None = None) -> str:
         """The error as a user reads it: position, message, the source line with a caret."""
         text = source if source is not None else self.source
+        first_line = 1 if source is not None else self.first_line
         head = f"error: {self.message}"
         if self.span is not None:
             head = f"line {self.span.line}, column {self.span.column}: {self.message}"
         lines = [head]
         if self.span is not None and text is not None:
-            lines.extend(caret_lines(text, self.span))
+            lines.extend(caret_lines(text, self.span, first_line))
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
@@ -94,6 +101,12 @@ class DomainProblem(GradcliError):
 
 class LimitProblem(GradcliError):
     type = "limit"
+
+
+class InternalProblem(GradcliError):
+    """A bug in gradcli, reported without a traceback."""
+
+    type = "internal"
 
 
 class InputProblem(GradcliError):
