@@ -1,0 +1,351 @@
+"""Lines -> statements: lexing, splitting, parsing, and syntax errors in words.
+
+Lines are read one at a time, so a producer that writes one line and waits gets that
+line's answer first. Each line is lexed on its own; its tokens are fed to an LALR parser
+state for the statement being read. A newline outside brackets or a ``;`` ends the
+statement. Where a statement fails to parse, the error is reported and reading resumes
+at the line where it failed (or the next line, if it failed on its first; or just after
+the ``;`` that ended it), so an unclosed bracket never swallows the lines after it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+from lark.lexer import LexerState, LineCounter
+from lark.parsers.lalr_parser_state import ParseConf, ParserState
+from lark.utils import TextSlice
+
+from gradcli.lang.builtins import lookup
+from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
+from gradcli.lang.errors import GradcliError, SyntaxProblem
+from gradcli.lang.grammar import build_lark
+
+
+class Parser:
+    """The grammar's lexer and statement parser, with the emitter its callbacks fill."""
+
+    def __init__(self) -> None:
+        self.emitter = Emitter()
+        self.lark = build_lark(self.emitter)
+        frontend = self.lark.parser
+        self.lexer = frontend.lexer
+        inner = frontend.parser.parser
+        self.conf = ParseConf(inner.parse_table, inner.callbacks, "statement")
+
+    def lex(self, text: str, line: int) -> Iterator[Token]:
+        """The tokens of one line (``text``), numbered as line ``line``."""
+        counter = LineCounter("\n")
+        counter.line = line
+        return self.lexer.lex(LexerState(TextSlice(text, 0, len(text)), counter), None)
+
+
+_LOCAL = threading.local()
+
+
+def get_parser() -> Parser:
+    """This thread's parser (built once per thread from the cached tables)."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = Parser()
+    return parser
+
+
+@dataclass
+class Parsed:
+    """A statement that parsed: its instructions and where it came from."""
+
+    line: int
+    source: str
+    code: list
+    target: str | None  # the assigned name, for assignments
+    context: str  # the text of the statement's lines, for error carets
+    first_line: int
+
+
+@dataclass
+class Broken:
+    """A statement that failed to parse."""
+
+    line: int
+    source: str
+    error: GradcliError
+
+
+OPENERS = {"LPAR": "(", "LSQB": "["}
+CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB"}
+OPERAND_START = {"NAME", "NUMBER", "LPAR", "LSQB", "TRUE", "FALSE"}
+OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "TRUE", "FALSE"}
+OPERATORS = {"ADDITIVE", "MULTIPLICATIVE", "POWER", "COMPARE"}
+WORDS = [
+    ("COMMA", '","'), ("RPAR", '")"'), ("RSQB", '"]"'), ("COLON", '":"'), ("EQUAL", '"="'),
+    ("LPAR", '"("'), ("LSQB", '"["'), ("$END", "the end of the statement"),
+]
+CHARACTER_HINTS = {
+    "!": ' (write != for "not equal")',
+    "'": " (the language has no strings)",
+    '"': " (the language has no strings)",
+    "&": " (there are no logical operators: multiply 0/1 values instead)",
+    "|": " (there are no logical operators: use maximum(a, b) for or)",
+    "%": " (there is no % operator)",
+    "\\": " (a \\ continues a statement only at the very end of a line)",
+    "{": " (write arrays with [ ])",
+    "}": " (write arrays with [ ])",
+}
+
+
+class _Statement:
+    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets")
+
+    def __init__(self, conf: ParseConf, line: int, text: str) -> None:
+        self.state = ParserState(conf, None)
+        self.code: list = []
+        self.start_line = line
+        self.first: Token | None = None
+        self.last: Token | None = None
+        self.lines = [text]
+        self.brackets: list[Token] = []
+
+    def text(self, upto: Token | None = None) -> str:
+        """The statement's source, from its first token to ``upto`` (else its last)."""
+        last = upto or self.last
+        if self.first is None or last is None:
+            return self.lines[0].rstrip("\r\n").strip()
+        start = self.first.column - 1
+        end_index = last.end_line - self.start_line
+        if end_index <= 0:
+            return self.lines[0][start:last.end_column - 1]
+        parts = [self.lines[0][start:].rstrip("\r\n")]
+        parts.extend(line.rstrip("\r\n") for line in self.lines[1:end_index])
+        parts.append(self.lines[min(end_index, len(self.lines) - 1)][:last.end_column - 1])
+        return "\n".join(parts)
+
+    def context(self) -> str:
+        return "".join(self.lines)
+
+
+def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Iterator[
+    Parsed | Broken
+]:
+    """Statements from ``lines`` (each with or without its newline), as they complete."""
+    parser = parser or get_parser()
+    emitter = parser.emitter
+    conf = parser.conf
+    source = iter(lines)
+    number = 0
+    st: _Statement | None = None
+    redo: tuple[str, int] | None = None
+    while True:
+        if redo is not None:
+            text, current = redo
+            redo = None
+        else:
+            text = next(source, None)
+            if text is None:
+                break
+            number += 1
+            current = number
+            if not text.endswith("\n"):
+                text += "\n"
+            if st is not None:
+                st.lines.append(text)
+        tokens = parser.lex(text, current)
+        while True:  # until the line is used up (or abandoned after an error)
+            failed: GradcliError | None = None
+            at: Token | None = None
+            try:
+                for tok in tokens:
+                    kind = tok.type
+                    if kind == "_NEWLINE" or kind == "_SEMICOLON":
+                        if st is None or (kind == "_NEWLINE" and st.brackets):
+                            continue
+                        at = tok
+                        emitter.code = st.code
+                        st.state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
+                        yield _parsed(st)
+                        st = None
+                        at = None
+                        continue
+                    if st is None:
+                        st = _Statement(conf, current, text)
+                        st.first = tok
+                    at = tok
+                    emitter.code = st.code
+                    st.state.feed_token(tok)
+                    if kind in OPENERS:
+                        st.brackets.append(tok)
+                    elif kind in CLOSERS and st.brackets:
+                        st.brackets.pop()
+                    st.last = tok
+                    at = None
+                break
+            except UnexpectedToken as exc:
+                if st is None:  # pragma: no cover - a statement exists before any feed
+                    raise
+                failed = syntax_problem(exc.token, exc.expected, st)
+            except UnexpectedCharacters as exc:
+                if st is None:
+                    st = _Statement(conf, current, text)
+                ch = exc.char
+                failed = SyntaxProblem(
+                    f'unexpected character "{ch}"{CHARACTER_HINTS.get(ch, "")}',
+                    to_span((exc.line, exc.column, exc.line, exc.column + 1)),
+                )
+                at = None
+            except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
+                failed = exc
+            assert st is not None and failed is not None
+            failed.source = st.context()
+            failed.first_line = st.start_line
+            yield Broken(st.start_line, st.text(at if at is not None and at.type not in (
+                "_NEWLINE", "_SEMICOLON") else None), failed)
+            started = st.start_line
+            st = None
+            if at is not None and at.type == "_SEMICOLON":
+                continue  # resume just after the ";"
+            if current != started:
+                redo = (text, current)  # resume at the line where parsing failed
+            break  # else resume at the next line
+    if st is not None:
+        end = st.last
+        try:
+            emitter.code = st.code
+            st.state.feed_token(Token.new_borrow_pos("$END", "", end), True)
+        except UnexpectedToken as exc:
+            failed = syntax_problem(exc.token, exc.expected, st)
+            failed.source = st.context()
+            failed.first_line = st.start_line
+            yield Broken(st.start_line, st.text(), failed)
+        except GradcliError as exc:
+            exc.source = st.context()
+            exc.first_line = st.start_line
+            yield Broken(st.start_line, st.text(), exc)
+        else:
+            yield _parsed(st)
+
+
+def _parsed(st: _Statement) -> Parsed:
+    code = st.code
+    target = None
+    if code and code[-1][0] in (STORE, AUGMENT):
+        target = code[-1][2]
+    return Parsed(st.start_line, st.text(), code, target, st.context(), st.start_line)
+
+
+# -- syntax errors in words ------------------------------------------------------------------
+
+
+def _words(expected: set[str]) -> str:
+    words = []
+    if expected & OPERATORS:
+        words.append("an operator")
+    if "NUMBER" in expected:
+        words.append("an expression")
+    words.extend(word for name, word in WORDS if name in expected)
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _shown(tok: Token) -> str:
+    return {"LPAR": "(...)", "LSQB": "[...]"}.get(tok.type, tok.value)
+
+
+def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProblem:
+    """The parse error at ``tok`` in plain words, never terminal names."""
+    prev = st.last
+    if tok.type == "$END":
+        if st.brackets:
+            return _never_closed(st.brackets[-1])
+        if "NUMBER" in expected and prev is not None:
+            return SyntaxProblem(f'expected an expression after "{prev.value}"',
+                                 to_span(token_span(prev)))
+        return SyntaxProblem(f"unexpected end of statement: expected {_words(expected)}",
+                             to_span(token_span(prev or tok)))
+    here = to_span(token_span(tok))
+    # a token that could start a statement, first on a new line inside a bracket (or an
+    # "=" on a later line than the bracket): most likely the bracket was never closed
+    if st.brackets and prev is not None and (
+        (tok.line > prev.end_line and (tok.type in OPERAND_START or tok.type == "ADDITIVE"))
+        or (tok.type in ("EQUAL", "AUGMENTED") and tok.line > st.brackets[-1].line)
+    ):
+        return _never_closed(st.brackets[-1])
+    if "NUMBER" in expected:
+        return SyntaxProblem(f'expected an expression, found "{tok.value}"', here)
+    if tok.type in OPERAND_START and prev is not None and prev.type in OPERAND_END:
+        span = to_span((prev.line, prev.column, tok.end_line, tok.end_column))
+        if prev.type == "NAME" and lookup(prev.value) is not None:
+            return SyntaxProblem(
+                f'"{prev.value}" is a function: call it as {prev.value}({_shown(tok)})', span
+            )
+        left, right = prev.value, _shown(tok)
+        adjacent = prev.end_line == tok.line and prev.end_column == tok.column
+        if adjacent and prev.type == "NUMBER":
+            return SyntaxProblem(
+                f'missing operator in "{left}{tok.value}": there is no implicit '
+                f"multiplication, write {left}*{right}", span,
+            )
+        return SyntaxProblem(
+            f'missing operator between "{left}" and "{tok.value}" (there is no implicit '
+            f"multiplication: write {left}*{right})", span,
+        )
+    if tok.type == "COMPARE":
+        return SyntaxProblem(
+            "comparisons cannot be chained: write (a < b) * (b < c) for both", here
+        )
+    if tok.type in ("EQUAL", "AUGMENTED"):
+        return SyntaxProblem(
+            f'unexpected "{tok.value}": only a name can be assigned to (to compare, write ==)',
+            here,
+        )
+    if tok.type == "COLON" and st.brackets and st.brackets[-1].type == "LSQB":
+        return SyntaxProblem('unexpected ":": a slice has at most three parts, lo:hi:step', here)
+    if tok.type == "COLON":
+        return SyntaxProblem('unexpected ":": a slice a:b can only be written inside x[ ]', here)
+    if tok.type in CLOSERS:
+        if not st.brackets:
+            return SyntaxProblem(f'unmatched "{tok.value}"', here)
+        opener = st.brackets[-1]
+        if CLOSERS[tok.type] != opener.type:
+            want = ")" if opener.type == "LPAR" else "]"
+            return SyntaxProblem(
+                f'"{tok.value}" does not match the "{opener.value}" at line {opener.line}, '
+                f'column {opener.column} (expected "{want}")', here,
+            )
+    if tok.type == "COMMA" and not st.brackets:
+        return SyntaxProblem('unexpected ",": write a list as [a, b]', here)
+    return SyntaxProblem(f'unexpected "{tok.value}": expected {_words(expected)}', here)
+
+
+def _never_closed(opener: Token) -> SyntaxProblem:
+    closer = ")" if opener.type == "LPAR" else "]"
+    return SyntaxProblem(f'"{opener.value}" is never closed (expected "{closer}")',
+                         to_span(token_span(opener)))
+
+
+def open_brackets(text: str) -> bool:
+    """True when ``text`` ends inside an open bracket or right after a ``\\``."""
+    stripped = text.rstrip("\r\n")
+    if stripped.rstrip(" \t").endswith("\\") and not stripped.lstrip().startswith("#"):
+        if "#" not in stripped or stripped.rfind("#") < stripped.rfind("\\"):
+            return True
+    parser = get_parser()
+    depth = 0
+    try:
+        for number, line in enumerate(text.split("\n"), 1):
+            for tok in parser.lex(line + "\n", number):
+                if tok.type in OPENERS:
+                    depth += 1
+                elif tok.type in CLOSERS:
+                    depth = max(depth - 1, 0)
+                elif tok.type == "_SEMICOLON":
+                    depth = 0
+    except UnexpectedCharacters:
+        return False
+    return depth > 0

@@ -1,0 +1,446 @@
+"""Sessions: names and their Variables, statements -> results.
+
+A :class:`Session` holds the user's names (leaf inputs and computed values), the random
+generator (seeded once), and the options that shape results (``wrt``, ``grad_output``,
+``graph``, ``strict``). :meth:`Session.stream` reads lines lazily and yields each
+statement's :class:`Result` or :class:`Failure` as soon as the statement is complete.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from gradcli.autograd import Variable, grad
+from gradcli.autograd.limits import LIMITS
+from gradcli.lang.builtins import CONSTANTS, callable_names, lookup
+from gradcli.lang.compiler import Runner
+from gradcli.lang.errors import (
+    GradcliError,
+    InputProblem,
+    InternalProblem,
+    UnknownName,
+)
+from gradcli.lang.reader import Broken, Parsed, read_statements
+from gradcli.lang.results import Failure, Graph, GraphNode, Result
+
+__all__ = ["Session", "evaluate"]
+
+DTYPES = ("float64", "float32")
+_DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) is slow; graphs name one per node
+
+
+def split_lines(text: str) -> Iterator[str]:
+    """``text`` as lines, each keeping its ``\\n`` (only ``\\n`` ends a line)."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            if start < len(text):
+                yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
+class _ConstantScope:
+    """What a value given for a name may use: constants and constructors, no names."""
+
+    def __init__(self, session: Session) -> None:
+        self.names: dict[str, Variable] = {}
+        self.last = None
+        self.constants = session.constants
+        self.dtype = session.dtype
+        self.rng = session.rng
+        self.strict = False
+
+    def known_names(self) -> list[str]:
+        return [*self.constants, *callable_names()]
+
+    def callable_names(self) -> list[str]:
+        return callable_names()
+
+    def new_leaf(self, name: str, leaf: Variable) -> None:
+        pass
+
+
+class Session:
+    """A run of statements sharing one set of names.
+
+    ``variables`` maps names to leaf inputs made before anything runs: a constant
+    expression in the language (``"ones(2, 2)"``), ``"@path"`` to a .npy, .csv or .txt
+    file of numbers, or an array or number. ``wrt`` limits the gradients reported to
+    those names. ``grad_output`` (the same kinds of value) seeds the backward pass of
+    non-scalar results of exactly its shape. Bad values raise :class:`InputProblem`.
+    """
+
+    def __init__(
+        self,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        wrt: Iterable[str] | None = None,
+        grad_output: Any = None,
+        dtype: str = "float64",
+        seed: int | None = None,
+        max_elements: int = 10**8,
+        graph: bool = True,
+        strict: bool = False,
+    ) -> None:
+        if str(np.dtype(dtype) if dtype in DTYPES else dtype) not in DTYPES:
+            raise InputProblem(f"dtype must be float64 or float32, not {dtype!r}")
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        try:
+            self.max_elements = int(max_elements)
+        except (TypeError, ValueError):
+            raise InputProblem(f"max_elements must be a whole number, not {max_elements!r}") \
+                from None
+        if self.max_elements < 1:
+            raise InputProblem("max_elements must be at least 1")
+        self.graph = bool(graph)
+        self.strict = bool(strict)
+        self.wrt: list[str] | None = list(wrt) if wrt else None
+        self.constants: dict[str, float] = dict(CONSTANTS)
+        self.names: dict[str, Variable] = {}
+        self.last: Variable | None = None
+        # every leaf input made by an assignment, by id: the name it was made with, so a
+        # gradient can still be reported for it after its name is rebound
+        self._leaf_names: dict[int, tuple[str, Variable]] = {}
+        self._variables = dict(variables or {})
+        self.grad_output: np.ndarray | None = None
+        if grad_output is not None:
+            self.grad_output = self._value("grad_output", grad_output)
+        self._load_variables()
+
+    # -- inputs -----------------------------------------------------------------------------
+
+    def _load_variables(self) -> None:
+        for name, value in self._variables.items():
+            if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
+                raise InputProblem(f"{name!r} is not a valid name")
+            if name in ("true", "false"):
+                raise InputProblem(f'"{name}" is a keyword and cannot be a name')
+            if lookup(name) is not None:
+                raise InputProblem(f'"{name}" is a built-in function and cannot be a name')
+            self.names[name] = leaf = Variable(self._value(name, value), requires_grad=True)
+            self._leaf_names[id(leaf)] = (name, leaf)
+
+    def _value(self, label: str, value: Any) -> np.ndarray:
+        """A value given from outside, as an array of the session's dtype."""
+        if isinstance(value, Variable):
+            data = value.data
+        elif isinstance(value, str):
+            text = value.strip()
+            if text.startswith("@"):
+                data = self._read_file(label, text[1:])
+            else:
+                data = self._constant_expression(label, text)
+        else:
+            try:
+                data = np.asarray(value)
+            except (TypeError, ValueError) as exc:
+                raise InputProblem(f"the value of {label} is not an array: {exc}") from None
+        if data.dtype.kind not in "biuf":
+            raise InputProblem(f"the value of {label} must be numbers, not {data.dtype}")
+        if data.size > self.max_elements:
+            raise InputProblem(
+                f"the value of {label} has {data.size:,} elements, over the limit of "
+                f"{self.max_elements:,}"
+            )
+        return np.array(data, dtype=self.dtype)
+
+    def _read_file(self, label: str, path: str) -> np.ndarray:
+        suffix = os.path.splitext(path)[1].lower()
+        try:
+            if suffix == ".npy":
+                return np.load(path, allow_pickle=False)
+            if suffix == ".csv":
+                return np.loadtxt(path, delimiter=",", dtype=float)
+            if suffix == ".txt":
+                try:
+                    return np.loadtxt(path, dtype=float)
+                except ValueError:
+                    return np.loadtxt(path, delimiter=",", dtype=float)
+        except (OSError, ValueError, EOFError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InputProblem(f"cannot read {path} for {label}: {reason}") from None
+        raise InputProblem(
+            f"cannot read {path} for {label}: use a .npy, .csv or .txt file"
+        )
+
+    def _constant_expression(self, label: str, text: str) -> np.ndarray:
+        outcomes = []
+        scope = _ConstantScope(self)
+        for item in read_statements(split_lines(text)):
+            if isinstance(item, Broken):
+                outcomes.append(item.error)
+                continue
+            if item.target is not None:
+                outcomes.append(InputProblem("a value cannot assign to a name"))
+                continue
+            try:
+                outcomes.append(self._execute(item, scope)[0])
+            except GradcliError as exc:
+                outcomes.append(exc)
+        if len(outcomes) != 1:
+            raise InputProblem(f"the value of {label} must be one expression, got {text!r}")
+        outcome = outcomes[0]
+        if isinstance(outcome, GradcliError):
+            message = outcome.message
+            if isinstance(outcome, UnknownName):
+                message += " (a value may use numbers, constants and functions, not names)"
+            problem = InputProblem(f"the value of {label}: {message}", outcome.span,
+                                   source=text)
+            raise problem
+        return outcome.data
+
+    # -- running ------------------------------------------------------------------------------
+
+    def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
+        runner = Runner(scope or self)
+        saved = LIMITS.max_elements
+        LIMITS.max_elements = self.max_elements
+        try:
+            with np.errstate(all="call", under="ignore", call=runner.errors):
+                value = runner.execute(parsed.code)
+        finally:
+            LIMITS.max_elements = saved
+        return value, runner.warnings
+
+    def run(self, text: str, *, interactive: bool = False) -> list[Result | Failure]:
+        """Run a program; every reported result and every failure, in order."""
+        return list(self.stream(split_lines(text), interactive=interactive))
+
+    def stream(self, lines: Iterable[str], *, interactive: bool = False) -> Iterator[
+        Result | Failure
+    ]:
+        """Run statements as their lines arrive, yielding each outcome once it is known.
+
+        Expression statements report a Result; assignments report nothing, except that
+        the last statement of a non-interactive input always reports. A failing
+        statement yields a Failure and the statements after it still run.
+        """
+        if isinstance(lines, str):
+            lines = split_lines(lines)
+        pending: tuple[Parsed, Variable, list[str]] | None = None
+        for item in read_statements(lines):
+            if isinstance(item, Broken):
+                pending = None
+                yield Failure(item.line, item.source, item.error)
+                continue
+            try:
+                value, warnings = self._execute(item)
+            except GradcliError as exc:
+                pending = None
+                exc.source = item.context
+                exc.first_line = item.first_line
+                yield Failure(item.line, item.source, exc)
+                continue
+            if item.target is None:
+                pending = None
+                yield self._report(item, value, warnings)
+            else:
+                pending = None if interactive else (item, value, warnings)
+        if pending is not None:
+            yield self._report(*pending)
+
+    def _report(self, item: Parsed, value: Variable, warnings: list[str]) -> Result | Failure:
+        try:
+            result = self.result_of(value, item.target, line=item.line, source=item.source,
+                                    warnings=warnings)
+        except GradcliError as exc:
+            exc.source = item.context
+            exc.first_line = item.first_line
+            return Failure(item.line, item.source, exc)
+        self.last = value
+        return result
+
+    # -- results ------------------------------------------------------------------------------
+
+    def result_of(
+        self,
+        value: Variable,
+        name: str | None = None,
+        *,
+        line: int = 0,
+        source: str = "",
+        warnings: list[str] | None = None,
+        wrt: Iterable[str] | None = None,
+    ) -> Result:
+        """A Result for ``value``: its gradients by its own backward pass, and its graph."""
+        warnings = list(warnings or [])
+        saved = LIMITS.max_elements
+        LIMITS.max_elements = self.max_elements
+        try:
+            order = walk(value)
+            gradients, note = self._gradients(value, order, warnings,
+                                              list(wrt) if wrt else self.wrt)
+            graph = self._graph(value, name, order) if self.graph else None
+        except GradcliError:
+            raise
+        except Exception as exc:  # a bug in the engine: say so, without a traceback
+            raise InternalProblem(f"computing the gradients failed: {type(exc).__name__}: "
+                                  f"{exc}") from None
+        finally:
+            LIMITS.max_elements = saved
+        return Result(line, source, name, value.data, gradients, note, graph, warnings)
+
+    def _gradients(self, value: Variable, order: list[Variable], warnings: list[str],
+                   wrt: list[str] | None) -> tuple[dict[str, Any] | None, str | None]:
+        if wrt is not None:
+            targets = []
+            for n in wrt:
+                v = self.names.get(n)
+                if v is None:
+                    warnings.append(f'no gradient for "{n}": there is no such name')
+                else:
+                    targets.append((n, v))
+        else:
+            targets = self._leaf_targets(order)
+        if not targets:
+            return {}, None
+        if not value.requires_grad:
+            return {n: np.zeros(v.shape, dtype=v.dtype) for n, v in targets}, None
+        seed = None
+        data = value.data
+        if self.grad_output is not None and self.grad_output.shape == data.shape:
+            seed = self.grad_output
+        elif data.size != 1:
+            return None, f"gradients need a scalar output or --grad-output of shape {data.shape}"
+        elif data.ndim:
+            seed = np.ones(data.shape, dtype=data.dtype)
+        with np.errstate(all="ignore"):
+            found = grad(value, [v for _, v in targets], grad_outputs=seed, retain_graph=True)
+        gradients = {}
+        for (n, _), g in zip(targets, found):
+            gradients[n] = g.data
+            bad = g.data.size - int(np.count_nonzero(np.isfinite(g.data)))
+            if bad:
+                warnings.append(
+                    f"gradient for {n}: NaN or infinity at {bad} element{'s' if bad != 1 else ''}"
+                )
+        return gradients, None
+
+    def _leaf_targets(self, order: list[Variable]) -> list[tuple[str, Variable]]:
+        """The named leaf inputs among ``order``: by their current names, and leaves whose
+        name was rebound since (``x += 1``) by the name they were made with."""
+        leaves = {id(v) for v in order if v.creator is None and v.requires_grad}
+        targets = [(n, v) for n, v in self.names.items() if id(v) in leaves]
+        if len(targets) < len(leaves):
+            used = {id(v) for _, v in targets}
+            labels = {n for n, _ in targets}
+            for key, (n, v) in self._leaf_names.items():
+                if key in leaves and key not in used:
+                    label = n if n not in labels else f"{n} (earlier)"
+                    targets.append((label, v))
+                    labels.add(label)
+                    used.add(key)
+        return targets
+
+    def _graph(self, value: Variable, name: str | None, order: list[Variable]) -> Graph:
+        names: dict[int, str] = {}
+        for n, v in self.names.items():
+            names.setdefault(id(v), n)
+        for key, (n, _) in self._leaf_names.items():
+            names.setdefault(key, n)
+        if name is not None:
+            names[id(value)] = name
+        ids: dict[int, int] = {}
+        nodes = []
+        for v in order:
+            creator = v.creator
+            if creator is not None:
+                kind = "computed"
+                inputs = [ids[id(i)] for i in (creator.inputs or ())]
+                function = creator.name
+            else:
+                kind = "input" if v.requires_grad else "constant"
+                inputs = []
+                function = None
+            data = v.data
+            dtype = _DTYPE_NAMES.get(data.dtype)
+            if dtype is None:
+                dtype = _DTYPE_NAMES[data.dtype] = str(data.dtype)
+            ids[id(v)] = len(nodes)
+            nodes.append(GraphNode(len(nodes), names.get(id(v)), function, kind, inputs,
+                                   data.shape, dtype, data))
+        return Graph(nodes, ids[id(value)])
+
+    # -- the REPL's commands ------------------------------------------------------------------
+
+    def _named(self, name: str) -> Variable:
+        value = self.names.get(name)
+        if value is None and name == "_":
+            value = self.last
+        if value is None:
+            from gradcli.lang.compiler import _did_you_mean, suggestions
+
+            near = suggestions(name, list(self.names))
+            raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}')
+        return value
+
+    def gradient(self, name: str, wrt: Iterable[str] | None = None) -> Result:
+        """The Result for a name: its value and its gradients (w.r.t. ``wrt`` if given)."""
+        value = self._named(name)
+        return self.result_of(value, name, source=name, wrt=wrt)
+
+    def graph_of(self, name: str) -> Graph:
+        """The creator graph behind a name (``_`` for the last result)."""
+        value = self._named(name)
+        return self._graph(value, name if name != "_" else None, walk(value))
+
+    def reset(self) -> None:
+        """Forget every name and the last result; reseed; remake the given variables."""
+        self.names = {}
+        self.last = None
+        self._leaf_names = {}
+        self.rng = np.random.default_rng(self.seed)
+        self._load_variables()
+
+    # -- what names exist (completion, suggestions) --------------------------------------------
+
+    def known_names(self) -> list[str]:
+        return [*self.names, *self.constants, *callable_names()]
+
+    def new_leaf(self, name: str, leaf: Variable) -> None:
+        """Called when an assignment makes ``leaf`` (a leaf input) under ``name``."""
+        self._leaf_names[id(leaf)] = (name, leaf)
+
+    def callable_names(self) -> list[str]:
+        return callable_names()
+
+
+def walk(value: Variable) -> list[Variable]:
+    """Every Variable ``value`` was made from, inputs before the values made from them."""
+    order: list[Variable] = []
+    seen: set[int] = set()
+    stack: list[tuple[Variable, bool]] = [(value, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+            continue
+        if id(v) in seen:
+            continue
+        seen.add(id(v))
+        stack.append((v, True))
+        creator = v.creator
+        if creator is not None and creator.inputs:
+            for i in reversed(creator.inputs):
+                if id(i) not in seen:
+                    stack.append((i, False))
+    return order
+
+
+def evaluate(program: str, variables: Mapping[str, Any] | None = None, **options: Any) -> list[
+    Result | Failure
+]:
+    """Run ``program`` in a new Session; its results and failures in order.
+
+    ``options`` are Session's: wrt, grad_output, dtype, seed, max_elements, graph, strict.
+    """
+    return Session(variables=variables, **options).run(program)

@@ -1,0 +1,245 @@
+"""The syntax: every precedence row, every statement and literal form, the parser cache."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from gradcli.lang import grammar
+from tests.lang.conftest import failure, last, run, value
+
+# -- the precedence table, row by row (SPEC §2) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # 1. comparisons, lowest: operands are whole sums
+        ("1 + 1 == 2", 1.0),
+        ("2 < 1 + 2", 1.0),
+        ("3 * 2 >= 7 - 1", 1.0),
+        ("1 != 1", 0.0),
+        ("2 <= 2", 1.0),
+        ("2 > 3", 0.0),
+        # 2. + - left-associative
+        ("10 - 3 - 2", 5.0),
+        ("1 - 2 + 3", 2.0),
+        # 3. * / @ left-associative, tighter than + -
+        ("2 + 3 * 4", 14.0),
+        ("12 / 3 / 2", 2.0),
+        ("12 / 3 * 2", 8.0),
+        ("1 + [1, 2] @ [3, 4]", 12.0),
+        # 4. unary - + looser than ^, tighter than * /
+        ("-2^2", -4.0),
+        ("-2 * 3", -6.0),
+        ("2 * -3", -6.0),
+        ("- -2", 2.0),
+        ("+-+2", -2.0),
+        ("-x^2", -9.0),
+        # 5. ^ and ** right-associative, right operand may carry a sign
+        ("2^3^2", 512.0),
+        ("2**3**2", 512.0),
+        ("2^-1", 0.5),
+        ("2**-1", 0.5),
+        ("2^-1^2", 0.5),
+        ("(2^3)^2", 64.0),
+        ("2^3*2", 16.0),
+        ("(-2)^2", 4.0),
+        ("2^+3", 8.0),
+        # 6. calls and indexing, tightest
+        ("-v[0]", -5.0),
+        ("v[0]^2", 25.0),
+        ("-sqrt(4)^2", -4.0),
+        ("[1, 2, 3][1]", 2.0),
+        ("ones(3)[0] * 2", 2.0),
+    ],
+)
+def test_precedence(source: str, expected: float) -> None:
+    assert value(f"x = 3\nv = [5, 6]\n{source}") == pytest.approx(expected)
+
+
+def test_comparisons_do_not_chain() -> None:
+    f = failure("1 < 2 < 3")
+    assert f.error.type == "syntax"
+    assert "comparisons cannot be chained" in f.error.message
+    assert (f.error.line, f.error.column) == (1, 7)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("5.", 5.0), ("1e-3", 1e-3), ("1E3", 1000.0),
+        ("2.5e+2", 250.0), ("1_000", 1000.0), ("0x1f", 31.0), ("0o17", 15.0),
+        ("0b101", 5.0), ("007", 7.0), ("true", 1.0), ("false", 0.0), ("pi", math.pi),
+        ("e", math.e), ("inf", math.inf),
+    ],
+)
+def test_numbers_and_constants(source: str, expected: float) -> None:
+    assert float(value(source)) == expected
+
+
+def test_nan_constant() -> None:
+    assert math.isnan(float(value("nan")))
+
+
+def test_statements_separators_comments_and_empty_statements() -> None:
+    outcomes = run("1; 2;; 3  # three\n\n# only a comment\n;4\n")
+    assert [float(r.value) for r in outcomes] == [1.0, 2.0, 3.0, 4.0]
+    assert [r.line for r in outcomes] == [1, 1, 1, 4]
+    assert [r.source for r in outcomes] == ["1", "2", "3", "4"]
+
+
+def test_newlines_inside_brackets_do_not_end_a_statement() -> None:
+    r = last("y = sum([1,\n  2,\n  3]\n)\n")
+    assert r.value == 6.0
+    assert r.line == 1
+    assert r.source == "y = sum([1,\n  2,\n  3]\n)"
+
+
+def test_backslash_continues_a_line() -> None:
+    outcomes = run("1 + \\\n 2\n3")
+    assert [float(r.value) for r in outcomes] == [3.0, 3.0]
+    assert outcomes[1].line == 3
+
+
+def test_crlf_line_endings() -> None:
+    assert [float(r.value) for r in run("1 +\\\r\n 1\r\n3\r\n")] == [2.0, 3.0]
+
+
+def test_assignment_forms() -> None:
+    r = last("c = 2\nc += 3\nc -= 1\nc *= 4\nc /= 2\nc ^= 2\nc **= 0.5\nc")
+    assert r.value == pytest.approx(8.0)
+
+
+def test_augmented_assignment_makes_a_new_node() -> None:
+    r = last("c = 2\nd = c\nc += 1\nd")
+    assert r.value == 2.0
+
+
+def test_calls_positional_then_keyword() -> None:
+    r = last("x = [[1, 2], [3, 4]]\nsum(x, axis=0, keepdims=true)", grad_output="[[1, 1]]")
+    np.testing.assert_array_equal(r.value, [[4.0, 6.0]])
+    r = last("x = [[1, 2], [3, 4]]\nsum(x, 1,)")
+    np.testing.assert_array_equal(r.value, [3.0, 7.0])
+    assert float(value("sum([[1, 2], [3, 4]], axis=[0, 1])")) == 10.0
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        ("x[0]", [0, 1, 2]),
+        ("x[-1]", [3, 4, 5]),
+        ("x[:, 1]", [1, 4]),
+        ("x[0, 1:]", [1, 2]),
+        ("x[1, ::2]", [3, 5]),
+        ("x[0][1:3]", [1, 2]),
+        ("x[:, [0, 2]]", [[0, 2], [3, 5]]),
+        ("x[[1, 0]]", [[3, 4, 5], [0, 1, 2]]),
+        ("x[0, :-1]", [0, 1]),
+        ("x[1, ::-1]", [5, 4, 3]),
+        ("x[:]", [[0, 1, 2], [3, 4, 5]]),
+        ("x[0, 2]", 2),
+        ("x[1.0, 0]", 3),
+    ],
+)
+def test_indexing_and_slicing(index: str, expected) -> None:
+    np.testing.assert_array_equal(value(f"x = reshape(arange(6), 2, 3)\n{index}"), expected)
+
+
+def test_array_literals_of_expressions_carry_gradients() -> None:
+    r = last("x = 2\nsum([x, x^2, [3][0]])")
+    assert r.value == 9.0
+    assert r.gradients["x"] == pytest.approx(5.0)
+    r = last("x = [1, 2]\nsum([[x[0], 1], x] * 2)")
+    assert r.value == 10.0
+    np.testing.assert_allclose(r.gradients["x"], [4.0, 2.0])
+
+
+def test_empty_list_and_trailing_commas() -> None:
+    assert value("[]").shape == (0,)
+    np.testing.assert_array_equal(value("[1, 2,]"), [1.0, 2.0])
+
+
+def test_names_may_shadow_constants() -> None:
+    r = last("c = 5\nd = 3\ne = c - d\ne * pi")
+    assert r.value == pytest.approx(2 * math.pi)
+
+
+def test_keyword_lookalikes_are_names() -> None:
+    assert value("trueish = 4\ntrueish") == 4.0
+
+
+def test_the_plain_lark_parser_reads_whole_programs() -> None:
+    tree = grammar.lark_parser().parse("x = 1; y = x + 2\nsum(y)\n", start="program")
+    assert [t.data for t in tree.children] == ["assign", "assign", "call"]
+
+
+# -- finding and caching the grammar -------------------------------------------------------
+
+
+def test_the_grammar_file_is_found_in_the_checkout() -> None:
+    assert grammar.grammar_path().name == "gradcli.lark"
+    assert "?statement" in grammar.grammar_text()
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(grammar, "_TABLES", None)
+    return tmp_path / "gradcli"
+
+
+def _cache_files(directory):
+    return sorted(p for p in directory.glob("grammar-*.json"))
+
+
+def test_parser_tables_are_cached_in_the_user_cache_dir(fresh_cache) -> None:
+    tables = grammar.tables()
+    files = _cache_files(fresh_cache)
+    assert len(files) == 1
+    assert json.loads(files[0].read_text())  # plain JSON, never pickle
+    assert tables["key"] == grammar.cache_key(grammar.grammar_text())
+    assert not list(fresh_cache.glob("*.tmp"))  # written atomically, no leftovers
+
+
+def test_a_cached_parser_parses(fresh_cache, monkeypatch) -> None:
+    grammar.tables()
+    monkeypatch.setattr(grammar, "_TABLES", None)
+    lark = grammar.build_lark()
+    assert lark.parse("1 + 2", start="statement").data == "binary"
+
+
+@pytest.mark.parametrize("content", ["not json at all", '{"(": [1]}', '{"{": [["key", "x"]]}', ""])
+def test_a_corrupt_or_foreign_cache_is_rebuilt(fresh_cache, monkeypatch, content) -> None:
+    grammar.tables()
+    (path,) = _cache_files(fresh_cache)
+    path.write_text(content)
+    monkeypatch.setattr(grammar, "_TABLES", None)
+    tables = grammar.tables()
+    assert tables["key"] == grammar.cache_key(grammar.grammar_text())
+    assert json.loads(path.read_text())  # rewritten
+    assert grammar.build_lark().parse("2", start="statement")
+
+
+def test_an_unwritable_cache_dir_is_not_an_error(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))  # a file, so mkdir fails
+    monkeypatch.setattr(grammar, "_TABLES", None)
+    assert grammar.tables()["key"]
+
+
+def test_cache_key_changes_with_the_grammar() -> None:
+    assert grammar.cache_key("a: b") != grammar.cache_key("a: c")
+
+
+def test_needs_continuation() -> None:
+    assert grammar.needs_continuation("sum(x,")
+    assert grammar.needs_continuation("[1,\n[2,")
+    assert grammar.needs_continuation("x + \\")
+    assert not grammar.needs_continuation("sum(x)")
+    assert not grammar.needs_continuation("x # (")
+    assert not grammar.needs_continuation("x)")
