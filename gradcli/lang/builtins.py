@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import Variable, ops
+from gradcli.autograd.functional import grad as autograd_grad
+from gradcli.autograd.functional import hessian as autograd_hessian
+from gradcli.autograd.functional import jacobian as autograd_jacobian
 from gradcli.autograd.limits import check_shape
 
 # -- parameter kinds: how an argument value is converted before the call ------------------
@@ -406,6 +409,45 @@ _row("broadcast_to", (Param("x"), Param("shape", SHAPE)),
 GRAPH = "graph"
 _row("detach", X, ops.detach, "the same value, cut from the graph (no gradient flows)", GRAPH)
 
+
+# -- derivatives as values (differentiable, so they nest: grad(grad(y, x), x)) ------------
+
+
+def _scalar_output(y: Variable, what: str) -> None:
+    if y.data.size != 1:
+        raise ArgumentError(f"y must be a scalar; this y has shape {y.shape}", 0)
+
+
+def _grad_value(y: Variable, x: Variable) -> Variable:
+    _scalar_output(y, "grad")
+    if not y.requires_grad:
+        return Variable(np.zeros(x.shape, dtype=x.dtype))
+    return autograd_grad(y, x, retain_graph=True, create_graph=True)[0]
+
+
+def _jacobian_value(y: Variable, x: Variable) -> Variable:
+    check_shape("jacobian", (*y.shape, *x.shape))
+    if not y.requires_grad:
+        return Variable(np.zeros((*y.shape, *x.shape), dtype=x.dtype))
+    return autograd_jacobian(y, x, create_graph=True)
+
+
+def _hessian_value(y: Variable, x: Variable) -> Variable:
+    _scalar_output(y, "hessian")
+    check_shape("hessian", (*x.shape, *x.shape))
+    if not y.requires_grad:
+        return Variable(np.zeros((*x.shape, *x.shape), dtype=x.dtype))
+    return autograd_hessian(y, x, create_graph=True)
+
+
+CALCULUS = "derivatives"
+_row("grad", (Param("y"), Param("x")), _grad_value,
+     "dy/dx for a scalar y, as a value you can differentiate again", CALCULUS)
+_row("jacobian", (Param("y"), Param("x")), _jacobian_value,
+     "every dy_i/dx_j, shape y.shape + x.shape (for small arrays)", CALCULUS)
+_row("hessian", (Param("y"), Param("x")), _hessian_value,
+     "second derivatives of a scalar y, shape x.shape + x.shape", CALCULUS)
+
 BUILTINS: dict[str, Builtin] = {row.name: row for row in _ROWS}
 _BY_ANY_NAME: dict[str, Builtin] = {}
 for _b in _ROWS:
@@ -413,7 +455,9 @@ for _b in _ROWS:
     for _alias in _b.aliases:
         _BY_ANY_NAME[_alias] = _b
 
-CATEGORIES: tuple[str, ...] = (CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, GRAPH)
+CATEGORIES: tuple[str, ...] = (
+    CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, GRAPH, CALCULUS,
+)
 
 CONSTANTS: dict[str, float] = {
     "pi": math.pi,
