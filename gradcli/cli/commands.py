@@ -1,0 +1,438 @@
+"""What the commands do, once their options are parsed: run a Session, hand results to render.
+
+Imported only when a command runs, so NumPy, Lark and rich stay out of `gradcli --help`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.results import Failure, Result
+
+GRAPHVIZ_HINT = (
+    "Graphviz's `dot` is needed to write {suffix} files and is not installed; "
+    "install it (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
+    "or write .dot and render it elsewhere"
+)
+SUFFIX_FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".json": "json"}
+GRAPHVIZ_SUFFIXES = {".svg", ".png", ".pdf"}
+
+
+# -- reading programs ------------------------------------------------------------------------
+
+
+def stdin_lines() -> Iterator[str]:
+    """Lines of stdin, each handed on as soon as it arrives (a stream, not a slurp)."""
+    stream = sys.stdin
+    if stream is None:
+        return
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):
+            pass
+    while True:
+        line = stream.readline()
+        if not line:
+            return
+        yield line
+
+
+def read_program(program: str | None, file: str | None) -> str | None:
+    """The program's text, or None when it is to be streamed from stdin."""
+    if program is not None and file is not None:
+        raise click.UsageError("give either PROGRAM or -f FILE, not both")
+    if file is not None and file != "-":
+        try:
+            return Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise click.UsageError(f"cannot read {file!r}: it is not UTF-8 text") from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise click.UsageError(f"cannot read {file!r}: {reason}") from None
+    if program is not None and program != "-":
+        return program
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.UsageError(
+            "no program: give PROGRAM, -f FILE, or pipe statements on stdin "
+            "(`gradcli repl` for an interactive session)"
+        )
+    return None
+
+
+def make_session(
+    *,
+    variables: dict[str, str],
+    seed: int | None,
+    dtype: str,
+    max_elements: int,
+    strict: bool,
+    graph: bool,
+    wrt: Iterable[str] = (),
+    grad_output: str | None = None,
+) -> Any:
+    from gradcli.lang.session import Session
+
+    return Session(
+        variables=dict(variables) or None,
+        wrt=list(wrt) or None,
+        grad_output=grad_output,
+        dtype=dtype,
+        seed=seed,
+        max_elements=max_elements,
+        graph=graph,
+        strict=strict,
+    )
+
+
+def usage_failure(error: GradcliError) -> int:
+    """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
+    text = error.render() if hasattr(error, "render") else str(error)
+    if not text.startswith("error"):
+        text = "error: " + text
+    click.echo(text, err=True)
+    return 2
+
+
+class Printer:
+    """Where outcomes go: rich for a person, JSON Lines (and plain stderr) with --json.
+
+    The JSON path never imports rich: a script calling gradcli in a loop pays less.
+    """
+
+    def __init__(self, *, as_json: bool, precision: int, show_graph: bool, no_color: bool):
+        self.as_json = as_json
+        self.precision = precision
+        self.show_graph = show_graph
+        self.shown = 0
+        if not as_json:
+            from gradcli.render import console as human
+
+            self.human = human
+            self.out = human.make_console(sys.stdout, no_color=no_color)
+            self.err = human.make_console(sys.stderr, no_color=no_color)
+
+    def failure(self, failure: Failure) -> None:
+        if self.as_json:
+            from gradcli.render import jsonl
+            from gradcli.render.plain import failure_text
+
+            print(jsonl.render_failure(failure), flush=True)
+            sys.stderr.write(failure_text(failure) + "\n")
+            sys.stderr.flush()
+        else:
+            self.err.print(self.human.render_failure(failure))
+
+    def result(self, result: Result) -> None:
+        if self.as_json:
+            from gradcli.render import jsonl
+            from gradcli.render.plain import warning_text
+
+            for warning in result.warnings:
+                sys.stderr.write(warning_text(warning, result.line) + "\n")
+            sys.stderr.flush()
+            print(jsonl.render_result(result, graph=self.show_graph), flush=True)
+            return
+        for warning in result.warnings:
+            self.err.print(self.human.render_warning(warning, result.line))
+        if self.shown:
+            self.out.print()
+        self.out.print(
+            self.human.render_result(result, precision=self.precision, show_graph=self.show_graph)
+        )
+        self.shown += 1
+        sys.stdout.flush()
+
+
+# -- eval ------------------------------------------------------------------------------------
+
+
+def run_eval(
+    program: str | None,
+    *,
+    file: str | None,
+    variables: dict[str, str],
+    wrt: tuple[str, ...],
+    grad_output: str | None,
+    as_json: bool,
+    graph: bool | None,
+    seed: int | None,
+    precision: int,
+    fail_fast: bool,
+    no_color: bool,
+    max_elements: int,
+    dtype: str,
+    strict: bool,
+) -> int:
+    """Run a program or a stream; print each outcome as it comes. Returns the exit status."""
+    text = read_program(program, file)
+    show_graph = graph if graph is not None else not as_json
+    printer = Printer(
+        as_json=as_json, precision=precision, show_graph=show_graph, no_color=no_color
+    )
+    failed = False
+    try:
+        session = make_session(
+            variables=variables,
+            seed=seed,
+            dtype=dtype,
+            max_elements=max_elements,
+            strict=strict,
+            graph=show_graph,
+            wrt=wrt,
+            grad_output=grad_output,
+        )
+        outcomes: Iterable[Result | Failure] = (
+            session.stream(stdin_lines()) if text is None else session.stream(text)
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, Failure):
+                failed = True
+                printer.failure(outcome)
+                if fail_fast:
+                    break
+            else:
+                printer.result(outcome)
+    except InputProblem as error:
+        return usage_failure(error)
+    except GradcliError as error:
+        printer.failure(Failure(error.line or 0, "", error))
+        return 1
+    return 1 if failed else 0
+
+
+# -- graph -----------------------------------------------------------------------------------
+
+
+def run_graph(
+    program: str | None,
+    *,
+    file: str | None,
+    variables: dict[str, str],
+    fmt: str | None,
+    output: str | None,
+    depth: int | None,
+    seed: int | None,
+    precision: int,
+    no_color: bool,
+    max_elements: int,
+    dtype: str,
+    strict: bool,
+) -> int:
+    """Write the creator graph of the program's last result."""
+    from gradcli.render import console as human
+
+    suffix = Path(output).suffix.lower() if output else ""
+    if output and suffix not in SUFFIX_FORMATS and suffix not in GRAPHVIZ_SUFFIXES:
+        raise click.UsageError(
+            f"cannot tell the format of {output!r}: use .txt, .dot, .mmd, .json, .svg, .png or .pdf"
+        )
+    if suffix in GRAPHVIZ_SUFFIXES:
+        if fmt not in (None, "dot"):
+            raise click.UsageError(f"{suffix} files are drawn from DOT, not --format {fmt}")
+        import shutil
+
+        if shutil.which("dot") is None:
+            click.echo("gradcli: " + GRAPHVIZ_HINT.format(suffix=suffix), err=True)
+            return 2
+        fmt = "dot"
+    fmt = fmt or SUFFIX_FORMATS.get(suffix, "tree")
+
+    text = read_program(program, file)
+    if text is None:
+        text = "".join(stdin_lines())
+    err = human.make_console(sys.stderr, no_color=no_color)
+    try:
+        session = make_session(
+            variables=variables,
+            seed=seed,
+            dtype=dtype,
+            max_elements=max_elements,
+            strict=strict,
+            graph=True,
+        )
+        outcomes = session.run(text)
+    except InputProblem as error:
+        return usage_failure(error)
+    failures = [o for o in outcomes if isinstance(o, Failure)]
+    for failure in failures:
+        err.print(human.render_failure(failure))
+    if failures:
+        return 1
+    results = [o for o in outcomes if isinstance(o, Result) and o.graph is not None]
+    if not results:
+        click.echo("gradcli: the program reports no result, so there is no graph to show", err=True)
+        return 1
+    graph = results[-1].graph
+    tree_precision = min(precision, 4)
+
+    if fmt == "tree":
+        renderable = human.render_tree(
+            graph, precision=tree_precision, max_depth=depth or human.DEFAULT_DEPTH
+        )
+        if output:
+            try:
+                with open(output, "w", encoding="utf-8") as handle:
+                    human.make_console(handle, no_color=True).print(renderable)
+            except OSError as error:
+                raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
+        else:
+            human.make_console(sys.stdout, no_color=no_color).print(renderable)
+        return 0
+    if fmt == "dot":
+        from gradcli.render.dot import render_dot
+
+        body = render_dot(graph, precision=tree_precision)
+    elif fmt == "mermaid":
+        from gradcli.render.mermaid import render_mermaid
+
+        body = render_mermaid(graph, precision=tree_precision)
+    else:
+        from gradcli.render.jsonl import render_graph
+
+        body = render_graph(graph) + "\n"
+
+    if not output:
+        sys.stdout.write(body)
+        sys.stdout.flush()
+        return 0
+    if suffix in GRAPHVIZ_SUFFIXES:
+        return draw_with_graphviz(body, output, suffix[1:])
+    try:
+        Path(output).write_text(body, encoding="utf-8")
+    except OSError as error:
+        raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
+    return 0
+
+
+def draw_with_graphviz(dot_text: str, output: str, kind: str) -> int:
+    """Render DOT to ``output`` with Graphviz's dot (-Tsvg, -Tpng or -Tpdf)."""
+    import subprocess
+
+    try:
+        completed = subprocess.run(
+            ["dot", f"-T{kind}", "-o", output],
+            input=dot_text.encode("utf-8"),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        click.echo(f"gradcli: dot failed: {error}", err=True)
+        return 2
+    if completed.returncode != 0:
+        message = completed.stderr.decode("utf-8", "replace").strip()
+        click.echo(f"gradcli: dot could not write {output!r}: {message}", err=True)
+        return 2
+    return 0
+
+
+# -- functions -------------------------------------------------------------------------------
+
+
+def builtin_rows() -> list[dict[str, Any]]:
+    """Every built-in as {name, aliases, signature, doc, category}, read from the one table."""
+    from gradcli.lang import builtins
+
+    order = {category: i for i, category in enumerate(getattr(builtins, "CATEGORIES", ()))}
+    rows = [
+        {
+            "name": name,
+            "aliases": list(entry.aliases),
+            "signature": entry.signature,
+            "doc": entry.doc,
+            "category": entry.category,
+        }
+        for name, entry in builtins.BUILTINS.items()
+    ]
+    return sorted(rows, key=lambda row: order.get(row["category"], len(order)))
+
+
+def all_builtin_names() -> list[str]:
+    """Names and aliases of the built-ins, for completion."""
+    from gradcli.lang import builtins
+
+    return builtins.callable_names()
+
+
+def constant_names() -> list[str]:
+    from gradcli.lang import builtins
+
+    return sorted(builtins.CONSTANTS)
+
+
+def constant_rows() -> list[tuple[str, str]]:
+    from gradcli.lang import builtins
+
+    docs = getattr(builtins, "CONSTANT_DOCS", {})
+    return [(name, docs.get(name, "")) for name in builtins.CONSTANTS]
+
+
+def functions_markdown(rows: list[dict[str, Any]]) -> str:
+    """The built-ins as Markdown tables, one per category (docs/language.md embeds this)."""
+    lines: list[str] = []
+    categories: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        categories.setdefault(row["category"] or "other", []).append(row)
+    for category, members in categories.items():
+        lines += [f"### {category[:1].upper() + category[1:]}", ""]
+        lines += ["| function | aliases | what it gives |", "|---|---|---|"]
+        for row in members:
+            aliases = ", ".join(f"`{a}`" for a in row["aliases"])
+            doc = row["doc"].replace("|", "\\|")
+            signature = row["signature"].replace("|", "\\|")
+            lines.append(f"| `{signature}` | {aliases} | {doc} |")
+        lines.append("")
+    lines += ["### Constants", "", "| name | value |", "|---|---|"]
+    lines += [f"| `{name}` | {doc} |" for name, doc in constant_rows()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run_functions(name: str | None, *, markdown: bool = False) -> int:
+    """List the built-ins, or describe one."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcli.render.console import make_console
+
+    rows = builtin_rows()
+    if markdown:
+        sys.stdout.write(functions_markdown(rows))
+        return 0
+    out = make_console(sys.stdout)
+    if name is not None:
+        for row in rows:
+            if name == row["name"] or name in row["aliases"]:
+                out.print(Text(row["signature"], style="bold"))
+                out.print(Text(row["doc"]))
+                if row["aliases"]:
+                    out.print(Text("aliases: " + ", ".join(row["aliases"]), style="dim"))
+                if row["category"]:
+                    out.print(Text("category: " + row["category"], style="dim"))
+                return 0
+        import difflib
+
+        close = difflib.get_close_matches(name, all_builtin_names(), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        click.echo(f"gradcli: no built-in function named {name!r}{hint}", err=True)
+        return 2
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+    table.add_column("function", no_wrap=True)
+    table.add_column("aliases", style="dim")
+    table.add_column("what it gives")
+    category = None
+    for row in rows:
+        if row["category"] != category:
+            category = row["category"]
+            table.add_row(Text(category or "", style="bold cyan"), "", "")
+        table.add_row(Text(row["signature"]), Text(", ".join(row["aliases"])), Text(row["doc"]))
+    out.print(table)
+    return 0

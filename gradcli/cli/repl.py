@@ -1,0 +1,286 @@
+"""`gradcli repl`: an interactive session over one Session.
+
+Names persist, ``_`` is the last result, history is kept in the user's state directory,
+Tab completes built-ins, names and :commands, a line with open brackets (or ending in
+``\\``) continues on the next. Ctrl-C abandons the line being typed (or the computation
+running), never the session; Ctrl-D or :quit ends it; an error never does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PROMPT = ">>> "
+CONTINUATION = "... "
+COMMANDS = {
+    ":help": ":help [NAME]       this help, or what the built-in NAME does",
+    ":vars": ":vars              the names defined so far: kind, shape, value",
+    ":graph": ":graph [NAME]      the creator graph of NAME (default: the last result, _)",
+    ":grad": ":grad NAME [WRT..] NAME's value and its gradients (w.r.t. WRT only, if given)",
+    ":reset": ":reset             forget every name (the -v inputs are made again)",
+    ":quit": ":quit              leave (Ctrl-D does too)",
+}
+ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
+HISTORY_LENGTH = 2000
+COMPLETER_DELIMS = " \t\n()[],;=+-*/^@<>!~`'\"{}%&|"
+
+
+def history_path() -> Path:
+    """$XDG_STATE_HOME/gradcli/history, or ~/.local/state/gradcli/history."""
+    state = os.environ.get("XDG_STATE_HOME")
+    base = Path(state) if state else Path.home() / ".local" / "state"
+    return base / "gradcli" / "history"
+
+
+def bracket_depth(text: str) -> int:
+    """How many ( and [ are still open in ``text`` (comments ignored)."""
+    depth = 0
+    for line in text.split("\n"):
+        for char in line.split("#", 1)[0]:
+            if char in "([":
+                depth += 1
+            elif char in ")]":
+                depth -= 1
+    return depth
+
+
+def needs_more(text: str) -> bool:
+    """Whether the statement typed so far continues on the next line."""
+    last = text.split("\n")[-1].split("#", 1)[0].rstrip()
+    return bracket_depth(text) > 0 or last.endswith("\\")
+
+
+class History:
+    """Readline history in a file; if the file cannot be written, say so once and go on."""
+
+    def __init__(self, readline: Any, path: Path, say: Callable[[str], None]) -> None:
+        self.readline = readline
+        self.path = path
+        self.say = say
+        self.enabled = readline is not None
+        if not self.enabled:
+            return
+        readline.set_history_length(HISTORY_LENGTH)
+        try:
+            if path.exists():
+                readline.read_history_file(str(path))
+        except OSError:
+            pass
+
+    def save(self) -> None:
+        if not self.enabled:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.readline.write_history_file(str(self.path))
+        except OSError as error:
+            self.enabled = False
+            reason = error.strerror or str(error)
+            self.say(f"note: history is not saved: cannot write {self.path} ({reason})")
+
+
+class Completer:
+    """Tab completion: :commands, the user's names, built-ins (with "(") and constants."""
+
+    def __init__(self, session: Any, builtins: list[str], constants: list[str]) -> None:
+        self.session = session
+        self.builtins = builtins
+        self.constants = constants
+        self.matches: list[str] = []
+
+    def candidates(self, text: str, line: str) -> list[str]:
+        stripped = line.lstrip()
+        if stripped.startswith(":") and " " not in stripped:
+            return sorted(c for c in [*COMMANDS, *ALIASES] if c.startswith(text))
+        names = (
+            [*self.session.names, "_"] if self.session.last is not None else [*self.session.names]
+        )
+        found = {n for n in names if n.startswith(text)}
+        found |= {c for c in self.constants if c.startswith(text)}
+        if not stripped.startswith(":"):
+            found |= {f"{b}(" for b in self.builtins if b.startswith(text)}
+        return sorted(found)
+
+    def complete(self, text: str, state: int) -> str | None:
+        if state == 0:
+            try:
+                import readline
+
+                line = readline.get_line_buffer()
+            except Exception:
+                line = text
+            self.matches = self.candidates(text, line)
+        return self.matches[state] if state < len(self.matches) else None
+
+
+def _setup_readline() -> Any:
+    try:
+        import readline
+    except ImportError:  # no readline (some minimal builds): plain input() still works
+        return None
+    if "libedit" in (readline.__doc__ or ""):
+        readline.parse_and_bind("bind ^I rl_complete")
+    else:
+        readline.parse_and_bind("tab: complete")
+    readline.set_completer_delims(COMPLETER_DELIMS)
+    return readline
+
+
+def run_repl(
+    variables: dict[str, str] | None = None,
+    seed: int | None = None,
+    dtype: str = "float64",
+    precision: int = 6,
+    show_graph: bool = False,
+    no_color: bool = False,
+) -> int:
+    """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcli import __version__
+    from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
+    from gradcli.lang.errors import GradcliError
+    from gradcli.lang.results import Failure
+    from gradcli.lang.session import Session
+    from gradcli.render import console as human
+    from gradcli.render.values import shape_text, short_value
+
+    out = human.make_console(sys.stdout, no_color=no_color)
+    err = human.make_console(sys.stderr, no_color=no_color)
+
+    def say(message: str, style: str = "dim") -> None:
+        err.print(Text(message, style=style))
+
+    def show_error(error: BaseException) -> None:
+        if isinstance(error, GradcliError):
+            err.print(human.render_failure(Failure(error.line or 0, "", error)))
+        else:
+            say(f"internal error: {type(error).__name__}: {error}", "bold red")
+
+    try:
+        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True)
+    except GradcliError as error:
+        show_error(error)
+        return 2
+
+    readline = _setup_readline()
+    history = History(readline, history_path(), say)
+    if readline is not None:
+        readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
+    rows = {row["name"]: row for row in builtin_rows()}
+    for row in list(rows.values()):
+        for alias in row["aliases"]:
+            rows[alias] = row
+
+    def show_help(arg: str) -> None:
+        if arg:
+            row = rows.get(arg)
+            if row is None:
+                say(f"no built-in named {arg!r}; `:help` lists the commands", "yellow")
+                return
+            out.print(Text(row["signature"], style="bold"))
+            out.print(Text(row["doc"]))
+            return
+        out.print(Text("Statements: x = [1, 2, 3]   sum(x^2)   y = tanh(x) * 2   (names persist)"))
+        out.print(Text("_ is the last result. Tab completes; open brackets continue the line."))
+        for text in COMMANDS.values():
+            out.print(Text("  " + text))
+        out.print(Text("Built-ins: `gradcli functions`, or :help NAME.", style="dim"))
+
+    def show_vars() -> None:
+        if not session.names:
+            say("no names yet")
+            return
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("name", "kind", "shape", "value"):
+            table.add_column(column)
+        for name, value in session.names.items():
+            if value.creator is not None:
+                kind = f"computed ({value.creator.name})"
+            else:
+                kind = "input" if value.requires_grad else "constant"
+            table.add_row(
+                Text(name),
+                Text(kind),
+                Text(shape_text(value.shape)),
+                Text(short_value(value.data, min(precision, 4), width=48)),
+            )
+        out.print(table)
+
+    def command(line: str) -> bool:
+        """Run a :command; False means quit."""
+        word, _, rest = line.strip().partition(" ")
+        word = ALIASES.get(word, word)
+        args = rest.split()
+        if word == ":quit":
+            return False
+        if word == ":help":
+            show_help(args[0] if args else "")
+        elif word == ":vars":
+            show_vars()
+        elif word == ":reset":
+            session.reset()
+            say("all names forgotten")
+        elif word == ":graph":
+            graph = session.graph_of(args[0] if args else "_")
+            out.print(human.render_tree(graph, precision=min(precision, 4)))
+        elif word == ":grad":
+            if not args:
+                say("usage: :grad NAME [WRT...]", "yellow")
+                return True
+            result = session.gradient(args[0], args[1:] or None)
+            out.print(
+                human.render_result(result, precision=precision, show_graph=False, header=False)
+            )
+        else:
+            say(f"unknown command {word}; :help lists them", "yellow")
+        return True
+
+    def run(text: str) -> None:
+        for outcome in session.run(text, interactive=True):
+            if isinstance(outcome, Failure):
+                err.print(human.render_failure(outcome))
+                continue
+            for warning in outcome.warnings:
+                err.print(human.render_warning(warning))
+            out.print(
+                human.render_result(
+                    outcome, precision=precision, show_graph=show_graph, header=False
+                )
+            )
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")
+    while True:
+        try:
+            text = input(PROMPT)
+            while needs_more(text):
+                text += "\n" + input(CONTINUATION)
+        except KeyboardInterrupt:
+            print("\nKeyboardInterrupt", flush=True)
+            continue
+        except EOFError:
+            print(flush=True)
+            break
+        if not text.strip():
+            continue
+        history.save()
+        try:
+            if text.lstrip().startswith(":"):
+                if not command(text):
+                    break
+            else:
+                run(text)
+        except KeyboardInterrupt:
+            say("interrupted", "yellow")
+        except GradcliError as error:
+            show_error(error)
+        except Exception as error:  # an error never ends the session
+            show_error(error)
+        sys.stdout.flush()
+    return 0

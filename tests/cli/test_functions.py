@@ -1,0 +1,51 @@
+"""`gradcli functions` reads the one table of built-ins; the docs list every one of them."""
+
+from __future__ import annotations
+
+from cli_support import ROOT
+
+from gradcli.lang.builtins import BUILTINS, CONSTANTS
+
+
+def test_lists_every_builtin(cli):
+    result = cli("functions")
+    assert result.exit_code == 0
+    for name in BUILTINS:
+        assert name in result.stdout
+
+
+def test_describes_one_by_name_or_alias(cli):
+    result = cli("functions", "ln")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("log(")
+
+
+def test_unknown_name_suggests(cli):
+    result = cli("functions", "softmx")
+    assert result.exit_code == 2
+    assert "softmax" in result.stderr
+
+
+def test_markdown(cli):
+    result = cli("functions", "--markdown")
+    assert result.exit_code == 0
+    assert "| `softmax(" in result.stdout
+
+
+def test_docs_list_every_builtin_and_constant():
+    docs = (ROOT / "docs" / "language.md").read_text()
+    for name, entry in BUILTINS.items():
+        assert f"`{entry.signature}`" in docs, f"docs/language.md does not list {name}"
+        for alias in entry.aliases:
+            assert f"`{alias}`" in docs
+    for name in CONSTANTS:
+        assert f"`{name}`" in docs
+
+
+def test_docs_table_is_current(cli):
+    """docs/language.md embeds `gradcli functions --markdown` between two markers."""
+    docs = (ROOT / "docs" / "language.md").read_text()
+    start = docs.index("<!-- functions:start -->") + len("<!-- functions:start -->")
+    end = docs.index("<!-- functions:end -->")
+    expected = cli("functions", "--markdown").stdout
+    assert docs[start:end].strip() == expected.strip(), "regenerate: python docs/generate.py"

@@ -1,0 +1,191 @@
+"""The REPL in a real pseudo-terminal: completion, history, multi-line, Ctrl-C, errors, :quit."""
+
+from __future__ import annotations
+
+import sys
+
+import pexpect
+import pytest
+from cli_support import gradcli_command, subprocess_env
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+PROMPT = ">>> "
+
+
+@pytest.fixture
+def state(tmp_path):
+    return {
+        "HOME": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+    }
+
+
+def spawn(env: dict, *args: str) -> pexpect.spawn:
+    command, *rest = gradcli_command()
+    child = pexpect.spawn(
+        command,
+        [*rest, *args],
+        env=subprocess_env(**env),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 200),
+    )
+    child.expect_exact(PROMPT)
+    return child
+
+
+def send(child: pexpect.spawn, line: str) -> None:
+    child.sendline(line)
+    child.expect_exact(PROMPT)
+
+
+def test_bare_gradcli_on_a_terminal_is_the_repl(state):
+    child = spawn(state)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_names_persist_underscore_grad_graph_vars(state):
+    child = spawn(state, "repl")
+    send(child, "x = [1, 2, 3]")
+    child.sendline("sum(x^2)")
+    child.expect_exact("= 14.0")
+    child.expect_exact("x.grad (3,) = [2. 4. 6.]")
+    child.expect_exact(PROMPT)
+    child.sendline("_ * 2")
+    child.expect_exact("= 28.0")
+    child.expect_exact(PROMPT)
+    child.sendline(":grad _ x")
+    child.expect_exact("x.grad (3,) = [4. 8. 12.]".replace("[4. 8. 12.]", "[ 4.  8. 12.]"))
+    child.expect_exact(PROMPT)
+    child.sendline(":graph")
+    child.expect_exact("Mul")
+    child.expect_exact("x  input  (3,)")
+    child.expect_exact(PROMPT)
+    child.sendline(":vars")
+    child.expect(r"x\s+input\s+\(3,\)")
+    child.expect_exact(PROMPT)
+    child.sendline(":help")
+    child.expect_exact(":grad NAME")
+    child.expect_exact(PROMPT)
+    child.sendline(":reset")
+    child.expect_exact("forgotten")
+    child.expect_exact(PROMPT)
+    child.sendline("x")
+    child.expect_exact("unknown name")
+    child.expect_exact(PROMPT)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_errors_do_not_end_the_session(state):
+    child = spawn(state, "repl")
+    child.sendline("1 +* 2")
+    child.expect_exact("line 1, column")
+    child.expect_exact("^")
+    child.expect_exact(PROMPT)
+    child.sendline(":bogus")
+    child.expect_exact("unknown command")
+    child.expect_exact(PROMPT)
+    child.sendline("2 * 21")
+    child.expect_exact("= 42.0")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+
+
+def test_multi_line_while_brackets_are_open(state):
+    child = spawn(state, "repl")
+    child.sendline("sum([1,")
+    child.expect_exact("... ")
+    child.sendline("2,")
+    child.expect_exact("... ")
+    child.sendline("3])")
+    child.expect_exact("= 6.0")
+    child.expect_exact(PROMPT)
+    child.sendline(":q")
+    child.expect(pexpect.EOF)
+
+
+def test_ctrl_c_abandons_the_line_not_the_session(state):
+    child = spawn(state, "repl")
+    child.send("sum([1, 2")
+    child.expect_exact("sum([1, 2")  # readline has the text before Ctrl-C arrives
+    child.sendintr()
+    child.expect_exact("KeyboardInterrupt")
+    child.expect_exact(PROMPT)
+    child.sendline("(")
+    child.expect_exact("... ")
+    child.sendintr()
+    child.expect_exact("KeyboardInterrupt")
+    child.expect_exact(PROMPT)
+    child.sendline("3 * 3")
+    child.expect_exact("= 9.0")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_tab_completion(state):
+    child = spawn(state, "repl")
+    send(child, "weights = [1, 2]")
+    child.send("softm\t")
+    child.expect_exact("softmax(")
+    child.send("weig\t")
+    child.expect_exact("weights")
+    child.sendline(")")
+    child.expect_exact("(2,) = ")
+    child.expect_exact(PROMPT)
+    child.send(":gra\t\t")
+    child.expect_exact(":grad")
+    child.sendcontrol("u")
+    child.send(":qu\t")
+    child.expect_exact(":quit")
+    child.sendline("")
+    child.expect(pexpect.EOF)
+
+
+def test_history_across_two_sessions(state, tmp_path):
+    child = spawn(state, "repl")
+    send(child, "magic = 12345")
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+    history = tmp_path / "state" / "gradcli" / "history"
+    assert "magic = 12345" in history.read_text()
+
+    child = spawn(state, "repl")
+    child.send("\x1b[A")  # up: ":quit", the last line of the last session
+    child.expect_exact(":quit")
+    child.send("\x1b[A")  # up again: the line before it
+    child.expect_exact("magic = 12345")
+    child.sendline("")
+    child.expect_exact(PROMPT)
+    child.sendline("magic + 1")
+    child.expect_exact("= 12346.0")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+
+
+def test_unwritable_history_is_said_once(state, tmp_path):
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the directory should be")
+    child = spawn(state, "repl")
+    child.sendline("1")
+    child.expect_exact("history is not saved")
+    child.expect_exact(PROMPT)
+    child.sendline("2")
+    child.expect_exact("= 2.0")
+    index = child.expect_exact([PROMPT, "history is not saved"])
+    assert index == 0
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)

@@ -1,0 +1,118 @@
+"""Statements on stdin are answered as they arrive; pipes and Ctrl-C end quietly."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from cli_support import gradcli_command, run_gradcli, strict_json, subprocess_env
+
+
+def _read_line(stream, timeout: float = 30) -> str:
+    ready, _, _ = select.select([stream], [], [], timeout)
+    assert ready, "no answer arrived: the statement was not processed as it came"
+    return stream.readline()
+
+
+def test_each_line_is_answered_before_the_next_is_written():
+    process = subprocess.Popen(
+        [*gradcli_command(), "eval", "--json", "-v", "x=[1, 2]"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=subprocess_env(),
+    )
+    try:
+        answers = []
+        for line in ["sum(x^2)", "nope + 1", "y = x * 3", "sum(y)"]:
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            if line.startswith("y ="):
+                continue  # an assignment in the middle of a stream reports nothing
+            answers.append(strict_json(_read_line(process.stdout)))
+        process.stdin.close()
+        assert process.wait(timeout=30) == 1
+    finally:
+        process.kill()
+    assert answers[0]["value"] == 5.0 and answers[0]["gradients"] == {"x": [2.0, 4.0]}
+    assert answers[1]["error"]["type"] == "name" and answers[1]["line"] == 2
+    assert answers[2]["value"] == 9.0 and answers[2]["gradients"] == {"x": [3.0, 3.0]}
+
+
+def test_an_unclosed_bracket_does_not_swallow_the_stream():
+    result = run_gradcli("eval", "--json", input="a = (1 +\nb = 2\nb*3\n")
+    records = [strict_json(line) for line in result.stdout.splitlines()]
+    assert "error" in records[0]
+    assert records[-1]["value"] == 6.0
+
+
+def test_head_1_ends_quietly():
+    program = "\n".join(f"{i} + 1" for i in range(3000)) + "\n"
+    env = subprocess_env()
+    command = " ".join(gradcli_command()) + " eval --json | head -1"
+    result = subprocess.run(
+        ["bash", "-c", command],
+        input=program,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0
+    assert strict_json(result.stdout)["value"] == 1.0
+    assert result.stderr == "", result.stderr
+
+
+def test_human_output_into_a_closed_pipe_ends_quietly():
+    env = subprocess_env()
+    command = " ".join(gradcli_command()) + " eval -v x='ones(2,2)' | head -1"
+    program = "mean(3*(x+2)^2)\n" * 500
+    result = subprocess.run(
+        ["bash", "-c", command],
+        input=program,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.stdout.startswith("line 1:")
+    assert "Traceback" not in result.stderr and "Exception" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_in_a_stream_exits_130_with_one_line():
+    process = subprocess.Popen(
+        [*gradcli_command(), "eval", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
+    process.stdin.write("1+1\n")
+    process.stdin.flush()
+    assert strict_json(_read_line(process.stdout))["value"] == 2.0
+    os.kill(process.pid, signal.SIGINT)
+    try:
+        code = process.wait(timeout=30)
+    finally:
+        process.kill()
+    stderr = process.stderr.read()
+    assert code == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_runs_from_another_directory(tmp_path):
+    start = time.perf_counter()
+    result = run_gradcli("eval", "2^10", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert strict_json(result.stdout)["value"] == 1024.0
+    assert time.perf_counter() - start < 30
