@@ -121,12 +121,12 @@ def run_backward(
         else:
             _add(grads, fn, seed)
 
-    wanted: dict[Function, int] = {}
+    wanted: dict[Function, list[int]] = {}
     captured: dict[int, Any] = {}
     if inputs is not None:
         for i, v in enumerate(inputs):
             if v.creator is not None:
-                wanted[v.creator] = i
+                wanted.setdefault(v.creator, []).append(i)
 
     pending = _pending_counts(list(grads))
     ready = [fn for fn in grads if pending[fn] == 0]
@@ -137,7 +137,8 @@ def run_backward(
             fn = ready.pop()
             g = grads.pop(fn)
             if wanted and fn in wanted:
-                captured[wanted[fn]] = expand(g, fn.out_shape)
+                for i in wanted[fn]:
+                    captured[i] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
                 g = expand(g, fn.out_shape)
             results = fn.backward(g)

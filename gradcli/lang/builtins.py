@@ -34,6 +34,7 @@ SIZES = "*sizes"  # the rest of the positional arguments: sizes, or one list of 
 AXES = "*axes"  # the rest of the positional arguments: axes, or one list of them
 
 REQUIRED: Any = object()
+MAX_DIMENSIONS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32  # NumPy's limit
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,11 @@ def materialize(value: Any, dtype: Any = None) -> Variable:
                 f"list elements must have the same shape: element 1 has shape {first}, "
                 f"element {k + 1} has shape {item.shape}"
             )
+    if len(first) >= MAX_DIMENSIONS:
+        raise ElementShapeError(
+            f"list: an array has at most {MAX_DIMENSIONS} dimensions; these lists are nested "
+            "deeper"
+        )
     check_shape("list", (len(items), *first))
     for item in items:
         if item.requires_grad:

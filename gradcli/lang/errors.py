@@ -75,7 +75,8 @@ def caret_lines(text: str, span: Span, first_line: int = 1) -> list[str]:
         end = max(span.end_column - 1, start + 1)
     else:
         end = max(len(line), start + 1)
-    shown = line.expandtabs(1)
+    # control characters shown raw could drive the terminal: one visible mark each
+    shown = "".join(c if c.isprintable() else "\ufffd" for c in line.expandtabs(1))
     return [f"  {shown}", "  " + " " * start + "^" * (min(end, max(len(shown), start + 1)) - start)]
 
 

@@ -25,6 +25,7 @@ from lark.grammar import Rule
 from lark.lexer import TerminalDef
 
 CACHE_FORMAT = 1
+_CACHE_MAX_BYTES = 4_000_000  # the tables take ~60 kB; anything far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
     "parser": "lalr",
@@ -97,11 +98,14 @@ def _tables(text: str) -> dict:
     path = cache_dir() / f"grammar-{key[:24]}.json"
     try:
         with open(path, encoding="utf-8") as f:
-            cached = json.load(f, object_hook=_decode_object)
-        if isinstance(cached, dict) and cached.get("key") == key:
-            return cached
-    except (OSError, ValueError, TypeError, KeyError):
-        pass  # missing, corrupt or foreign: rebuild below
+            text_read = f.read(_CACHE_MAX_BYTES + 1)
+        if len(text_read) <= _CACHE_MAX_BYTES:
+            cached = json.loads(text_read, object_hook=_decode_object)
+            if isinstance(cached, dict) and cached.get("key") == key:
+                Lark._load_from_dict(cached["data"], cached["memo"])  # loads, or it is junk
+                return cached
+    except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild below
+        pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
     built = Lark(text, **_OPTIONS)
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()

@@ -11,6 +11,7 @@ the ``;`` that ended it), so an unclosed bracket never swallows the lines after 
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -149,6 +150,8 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 break
             number += 1
             current = number
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]  # a byte-order mark (as some editors write) is not code
             if not text.endswith("\n"):
                 text += "\n"
             if st is not None:
@@ -192,7 +195,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     st = _Statement(conf, current, text)
                 ch = exc.char
                 failed = SyntaxProblem(
-                    f'unexpected character "{ch}"{CHARACTER_HINTS.get(ch, "")}',
+                    f"unexpected character {shown_character(ch)}{CHARACTER_HINTS.get(ch, '')}",
                     to_span((exc.line, exc.column, exc.line, exc.column + 1)),
                 )
                 at = None
@@ -321,6 +324,15 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
     if tok.type == "COMMA" and not st.brackets:
         return SyntaxProblem('unexpected ",": write a list as [a, b]', here)
     return SyntaxProblem(f'unexpected "{tok.value}": expected {_words(expected)}', here)
+
+
+def shown_character(ch: str) -> str:
+    """A character for a message: quoted if printable, else its code point and name (a raw
+    control character in a message could drive the user's terminal)."""
+    if ch.isprintable() and not ch.isspace():
+        return f'"{ch}"'
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
 
 
 def _never_closed(opener: Token) -> SyntaxProblem:

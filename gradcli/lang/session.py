@@ -9,6 +9,7 @@ statement's :class:`Result` or :class:`Failure` as soon as the statement is comp
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -157,7 +158,8 @@ class Session:
         suffix = os.path.splitext(path)[1].lower()
         try:
             if suffix == ".npy":
-                return np.load(path, allow_pickle=False)
+                # mapped, not read: the size is checked against the limit before a copy
+                return np.load(path, allow_pickle=False, mmap_mode="r")
             if suffix == ".csv":
                 return np.loadtxt(path, delimiter=",", dtype=float)
             if suffix == ".txt":
@@ -205,7 +207,11 @@ class Session:
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
-            with np.errstate(all="call", under="ignore", call=runner.errors):
+            # NumPy's own RuntimeWarnings ("Degrees of freedom <= 0") would reach stderr
+            # raw: the errstate callback already reports what matters, by operation
+            with np.errstate(all="call", under="ignore", call=runner.errors), \
+                    warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
                 value = runner.execute(parsed.code)
         finally:
             LIMITS.max_elements = saved

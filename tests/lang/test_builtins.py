@@ -83,6 +83,10 @@ case("stack", "stack([v, w])", v=V, w=W)
 case("stack", "stack([v, w], axis=1)", v=V, w=W)
 case("broadcast_to", "broadcast_to(v, [2, 3])", v=V)
 case("detach", "detach(x) * 0 + x", x=U)
+# derivatives as values: differentiating them checks second derivatives
+case("grad", "grad(sum(sin(x) * x), x)", x=U)
+case("jacobian", "jacobian(v^2 * w, v)", v=V, w=W)
+case("hessian", "hessian(sum(v^3) + v[0] * v[1], v)", v=V)
 # constructors make constants: gradients flow only to the inputs around them
 case("ones", "ones(2, 3) * x", x=U)
 case("zeros", "zeros([2, 3]) + x", x=U)

@@ -3,6 +3,8 @@
 Each family lives in its own module; this module gathers the functions users call.
 """
 
+import numpy as np
+
 from gradcli.autograd.ops.elementwise import (
     abs,
     add,
@@ -85,7 +87,7 @@ def detach(x):
     """The same value, cut from the graph."""
     from gradcli.autograd.variable import Variable
 
-    return Variable(x.data if isinstance(x, Variable) else x)
+    return Variable(x.data) if isinstance(x, Variable) else np.asarray(x)  # arrays stay arrays
 
 
 __all__ = [

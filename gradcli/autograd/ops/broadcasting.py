@@ -16,9 +16,9 @@ def sum_to(value: Variable, shape: tuple[int, ...], full_shape: tuple[int, ...])
     ``value`` broadcasts to ``full_shape`` and ``shape`` broadcasts to ``full_shape``.
     The result broadcasts to ``shape`` (it may stay smaller).
     """
-    vshape = value.shape
-    if vshape == shape:
+    if shape == full_shape:  # (not vshape == shape: a small value may stand for a sum)
         return value
+    vshape = value.shape
     nd = len(full_shape)
     vpad = (1,) * (nd - len(vshape)) + vshape
     tpad = (1,) * (nd - len(shape)) + shape

@@ -121,6 +121,8 @@ class PowConst(Function):
     def backward(self, g):
         (a,) = self.operands()
         c = self.exponent
+        if c == 0.0:  # x ** 0 is 1 everywhere, also at x = 0 (where a ** -1 is inf)
+            return g * 0.0
         if c == 1.0:
             return g
         if c == 2.0:
@@ -336,8 +338,8 @@ class Clip(Function):
         x, lo, hi = self.operands()
         nx, nlo, nhi = self.needs_input_grad
         out = self.out_shape
-        below = less(x, lo)
-        above = greater(x, hi) * (1.0 - below)
+        above = greater(maximum(x, lo), hi)  # the result is hi (always, when lo > hi)
+        below = less(x, lo) * (1.0 - above)
         inside = (1.0 - below) * (1.0 - above)
         return (
             sum_to(g * inside, x.shape, out) if nx else None,
@@ -448,7 +450,7 @@ def negative(a: Any) -> Variable:
 
 
 def positive(a: Any) -> Variable:
-    return a if isinstance(a, Variable) else Variable(a)
+    return a if isinstance(a, Variable) else np.asarray(a)  # arrays in, arrays out
 
 
 def power(a: Any, b: Any) -> Variable:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -50,13 +51,30 @@ def _one(item: Any) -> Any:
     raise IndexError(f"cannot index with {item!r}")
 
 
-def _index_elements(index: Any) -> int:
-    """An upper bound for how many elements an integer-array index picks."""
+def _index_elements(index: Any, shape: tuple[int, ...]) -> int:
+    """An upper bound for the elements an integer-array index picks from ``shape`` (0 for
+    basic indexing, a view): the index arrays' elements times the axes they leave whole."""
     items = index if isinstance(index, tuple) else (index,)
-    count = 1
+    arrays = [item.shape for item in items if isinstance(item, np.ndarray)]
+    if not arrays:
+        return 0
+    try:  # the index arrays broadcast together: their result has this many elements
+        count = max(math.prod(np.broadcast_shapes(*arrays)), 1)
+    except ValueError:
+        return 0  # NumPy reports the mismatch, allocating nothing
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    axis = 0
+    rest = list(shape)
     for item in items:
-        if isinstance(item, np.ndarray):
-            count *= max(item.size, 1)
+        if item is Ellipsis:
+            axis += max(len(shape) - consumed, 0)
+        elif item is not None:
+            if isinstance(item, np.ndarray):
+                if axis < len(rest):
+                    rest[axis] = 1  # this axis is replaced by the picked elements
+            axis += 1
+    for size in rest:
+        count *= size
     return count
 
 
@@ -67,8 +85,9 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x):
-        if _index_elements(self.index) > 1:
-            check_elements("index", _index_elements(self.index))
+        elements = _index_elements(self.index, x.shape)
+        if elements > 1:
+            check_elements("index", elements)
         return x[self.index]
 
     def backward(self, g):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from gradcli.autograd.errors import OperationError
 from gradcli.autograd.function import GRAD_MODE, Function
-from gradcli.autograd.limits import check_shape
+from gradcli.autograd.limits import check_elements, check_shape
 from gradcli.autograd.ops.broadcasting import sum_to
-from gradcli.autograd.ops.shape import expand_dims, swap_last_axes
+from gradcli.autograd.ops.shape import expand_dims, stack, swap_last_axes
 from gradcli.autograd.variable import Variable
 
 
@@ -123,20 +124,44 @@ class Det(Function):
         try:
             inverse_t = swap_last_axes(inv(x))
         except Exception:  # singular: d det / dX is the transposed adjugate
+            if GRAD_MODE.enabled:  # built from minors' determinants, so differentiable
+                return g * _adjugate_t_graph(x)
             return g * _adjugate_t(np.asarray(x))
         out = det(x) if GRAD_MODE.enabled else self.saved
         return g * expand_dims(expand_dims(out, -1), -1) * inverse_t
 
 
 def _adjugate_t(x: np.ndarray) -> np.ndarray:
-    """The cofactor matrix (the adjugate transposed), entry by entry; for singular inputs."""
+    """The cofactor matrix (the adjugate transposed), for singular inputs too: from the SVD
+    x = U diag(s) V^T it is det(U) det(V) U diag(prod of the other s) V^T, in O(n^3)
+    (minor by minor would be O(n^5): minutes for a 300 x 300 matrix)."""
     n = x.shape[-1]
-    cof = np.empty_like(x)
+    if n == 0:
+        return np.empty_like(x)
+    u, s, vt = np.linalg.svd(x)
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    left = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    cof = (u * (left * right)[..., None, :]) @ vt
+    return (cof * sign[..., None, None]).astype(x.dtype, copy=False)
+
+
+def _adjugate_t_graph(x: Variable) -> Variable:
+    """``_adjugate_t`` from differentiable operations (higher derivatives at singular x)."""
+    n = x.shape[-1]
+    if n == 1:
+        return x * 0.0 + 1.0
+    # n^2 minors of (n-1)^2 elements each are kept for the backward pass
+    check_elements("det", math.prod(x.shape[:-2]) * n * n * (n - 1) * (n - 1))
+    rows = []
     for i in range(n):
-        for j in range(n):
-            minor = np.delete(np.delete(x, i, axis=-2), j, axis=-1)
-            cof[..., i, j] = (-1.0) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
-    return cof
+        without_row = x[..., [k for k in range(n) if k != i], :]
+        rows.append(stack([
+            det(without_row[..., [k for k in range(n) if k != j]]) * (-1.0) ** (i + j)
+            for j in range(n)
+        ], axis=-1))
+    return stack(rows, axis=-2)
 
 
 class Inv(Function):
@@ -180,8 +205,9 @@ class Solve(Function):
         X = expand_dims(x, -1) if vector else x
         gb_full = solve(swap_last_axes(a), G)
         ga = gb = None
-        if nb:
-            gb = gb_full.reshape(b.shape) if vector else gb_full
+        if nb:  # b may have been broadcast against a's batch axes: sum those back
+            b_shape = b.shape + (1,) if vector else b.shape
+            gb = sum_to(gb_full, b_shape, gb_full.shape).reshape(b.shape)
         if na:
             full = -matmul(gb_full, swap_last_axes(X))
             ga = sum_to(full, a.shape, full.shape)

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd.function import GRAD_MODE, Function
+from gradcli.autograd.limits import check_shape
 from gradcli.autograd.ops.elementwise import equal, exp, where
+from gradcli.autograd.ops.shape import expand_dims, transpose
 from gradcli.autograd.variable import Variable
 
 
@@ -118,8 +120,10 @@ class Prod(_Reduction):
         g = self.kept_grad(g)
         values = np.asarray(x)
         if np.any(values == 0):
-            # prod / x_i is undefined at a zero; multiply the other elements instead.
-            # (Exact first derivatives; with create_graph, higher ones treat it as constant.)
+            # prod / x_i is undefined at a zero; multiply the other elements instead
+            # (differentiably when recording, so higher derivatives stay exact there too).
+            if GRAD_MODE.enabled:
+                return g * _product_of_others_graph(x, self.axes)
             return g * _product_of_others(values, self.axes)
         if GRAD_MODE.enabled:
             return g * prod(x, axis=self.axes, keepdims=True) / x
@@ -137,6 +141,19 @@ def _product_of_others(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = (left * right).reshape(moved.shape)
     return np.transpose(others, np.argsort(rest + list(axes)))
+
+
+def _product_of_others_graph(x: Variable, axes: tuple[int, ...]) -> Variable:
+    """``_product_of_others`` built from differentiable operations (n x n per group)."""
+    rest = [k for k in range(x.ndim) if k not in axes]
+    order = rest + list(axes)
+    moved = transpose(x, order)
+    flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
+    check_shape("prod", flat.shape + flat.shape[-1:])  # n x n per group: refuse it early
+    eye = np.eye(flat.shape[-1], dtype=x.dtype)
+    rows = expand_dims(flat, -2) * (1.0 - eye) + eye  # row i: the group with x_i set to 1
+    others = prod(rows, axis=-1).reshape(moved.shape)
+    return transpose(others, [int(k) for k in np.argsort(order)])
 
 
 class Max(_Reduction):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd.function import Function
-from gradcli.autograd.limits import check_shape
+from gradcli.autograd.limits import check_elements, check_shape
 from gradcli.autograd.ops.broadcasting import sum_to
 from gradcli.autograd.variable import Variable
 
@@ -83,7 +83,9 @@ class Transpose(Function):
     def forward(self, x):
         if self.axes is None:
             self.axes = tuple(range(x.ndim))[::-1]
-        return np.transpose(x, self.axes)
+        out = np.transpose(x, self.axes)
+        self.axes = tuple(k % x.ndim for k in self.axes)  # backward inverts: no negatives
+        return out
 
     def backward(self, g):
         return transpose(g, tuple(int(k) for k in np.argsort(self.axes)))
@@ -117,6 +119,7 @@ class Concatenate(Function):
     def forward(self, *arrays):
         if not arrays:
             raise ValueError("needs at least one array")
+        check_elements("concatenate", sum(a.size for a in arrays))
         return np.concatenate(arrays, axis=self.axis)
 
     def backward(self, g):
@@ -145,6 +148,7 @@ class Stack(Function):
     def forward(self, *arrays):
         if not arrays:
             raise ValueError("needs at least one array")
+        check_elements("stack", len(arrays) * arrays[0].size)
         return np.stack(arrays, axis=self.axis)
 
     def backward(self, g):
