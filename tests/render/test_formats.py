@@ -72,14 +72,10 @@ def test_failure_record(failure):
     }
 
 
-def test_large_arrays_are_fast():
-    import time
-
-    big = np.random.default_rng(0).standard_normal(1_000_000)
-    start = time.perf_counter()
+def test_large_arrays_round_trip():
+    big = np.random.default_rng(0).standard_normal(100_000)
     text = jsonl.dumps({"value": jsonl.json_value(big)})
-    assert time.perf_counter() - start < 5
-    assert len(strict(text)["value"]) == 1_000_000
+    assert strict(text)["value"] == big.tolist()
 
 
 def test_dot_labels_and_colours():
