@@ -429,26 +429,6 @@ def not_equal(a: Any, b: Any) -> Variable:
 # -- the functions users call ------------------------------------------------------------
 
 
-def add(a: Any, b: Any) -> Variable:
-    return Add()(a, b)
-
-
-def subtract(a: Any, b: Any) -> Variable:
-    return Sub()(a, b)
-
-
-def multiply(a: Any, b: Any) -> Variable:
-    return Mul()(a, b)
-
-
-def divide(a: Any, b: Any) -> Variable:
-    return Div()(a, b)
-
-
-def negative(a: Any) -> Variable:
-    return Neg()(a)
-
-
 def positive(a: Any) -> Variable:
     return a if isinstance(a, Variable) else np.asarray(a)  # arrays in, arrays out
 
@@ -462,145 +442,55 @@ def power(a: Any, b: Any) -> Variable:
     return Pow()(a, b)
 
 
-def abs(x: Any) -> Variable:  # noqa: A001 (NumPy's name)
-    return Abs()(x)
-
-
-def sign(x: Any) -> Variable:
-    return Sign()(x)
-
-
-def floor(x: Any) -> Variable:
-    return Floor()(x)
-
-
-def ceil(x: Any) -> Variable:
-    return Ceil()(x)
-
-
-def round(x: Any) -> Variable:  # noqa: A001
-    return Round()(x)
-
-
-def exp(x: Any) -> Variable:
-    return Exp()(x)
-
-
-def expm1(x: Any) -> Variable:
-    return Expm1()(x)
-
-
-def log(x: Any) -> Variable:
-    return Log()(x)
-
-
-def log1p(x: Any) -> Variable:
-    return Log1p()(x)
-
-
-def log2(x: Any) -> Variable:
-    return Log2()(x)
-
-
-def log10(x: Any) -> Variable:
-    return Log10()(x)
-
-
-def sqrt(x: Any) -> Variable:
-    return Sqrt()(x)
-
-
-def cbrt(x: Any) -> Variable:
-    return Cbrt()(x)
-
-
-def square(x: Any) -> Variable:
-    return Square()(x)
-
-
-def reciprocal(x: Any) -> Variable:
-    return Reciprocal()(x)
-
-
-def sin(x: Any) -> Variable:
-    return Sin()(x)
-
-
-def cos(x: Any) -> Variable:
-    return Cos()(x)
-
-
-def tan(x: Any) -> Variable:
-    return Tan()(x)
-
-
-def arcsin(x: Any) -> Variable:
-    return Arcsin()(x)
-
-
-def arccos(x: Any) -> Variable:
-    return Arccos()(x)
-
-
-def arctan(x: Any) -> Variable:
-    return Arctan()(x)
-
-
-def sinh(x: Any) -> Variable:
-    return Sinh()(x)
-
-
-def cosh(x: Any) -> Variable:
-    return Cosh()(x)
-
-
-def tanh(x: Any) -> Variable:
-    return Tanh()(x)
-
-
-def arcsinh(x: Any) -> Variable:
-    return Arcsinh()(x)
-
-
-def arccosh(x: Any) -> Variable:
-    return Arccosh()(x)
-
-
-def arctanh(x: Any) -> Variable:
-    return Arctanh()(x)
-
-
-def sigmoid(x: Any) -> Variable:
-    return Sigmoid()(x)
-
-
-def relu(x: Any) -> Variable:
-    return Relu()(x)
-
-
-def softplus(x: Any) -> Variable:
-    return Softplus()(x)
-
-
-def maximum(a: Any, b: Any) -> Variable:
-    return Maximum()(a, b)
-
-
-def minimum(a: Any, b: Any) -> Variable:
-    return Minimum()(a, b)
-
-
-def arctan2(y: Any, x: Any) -> Variable:
-    return Arctan2()(y, x)
-
-
-def hypot(a: Any, b: Any) -> Variable:
-    return Hypot()(a, b)
-
-
-def clip(x: Any, lo: Any, hi: Any) -> Variable:
-    return Clip()(x, lo, hi)
-
-
-def where(cond: Any, a: Any, b: Any) -> Variable:
-    return Where()(cond, a, b)
+def _function(cls: type[Function], name: str) -> Any:
+    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``."""
+
+    def call(*args: Any) -> Variable:
+        return cls()(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
+add = _function(Add, "add")
+subtract = _function(Sub, "subtract")
+multiply = _function(Mul, "multiply")
+divide = _function(Div, "divide")
+negative = _function(Neg, "negative")
+abs = _function(Abs, "abs")
+sign = _function(Sign, "sign")
+floor = _function(Floor, "floor")
+ceil = _function(Ceil, "ceil")
+round = _function(Round, "round")
+exp = _function(Exp, "exp")
+expm1 = _function(Expm1, "expm1")
+log = _function(Log, "log")
+log1p = _function(Log1p, "log1p")
+log2 = _function(Log2, "log2")
+log10 = _function(Log10, "log10")
+sqrt = _function(Sqrt, "sqrt")
+cbrt = _function(Cbrt, "cbrt")
+square = _function(Square, "square")
+reciprocal = _function(Reciprocal, "reciprocal")
+sin = _function(Sin, "sin")
+cos = _function(Cos, "cos")
+tan = _function(Tan, "tan")
+arcsin = _function(Arcsin, "arcsin")
+arccos = _function(Arccos, "arccos")
+arctan = _function(Arctan, "arctan")
+sinh = _function(Sinh, "sinh")
+cosh = _function(Cosh, "cosh")
+tanh = _function(Tanh, "tanh")
+arcsinh = _function(Arcsinh, "arcsinh")
+arccosh = _function(Arccosh, "arccosh")
+arctanh = _function(Arctanh, "arctanh")
+sigmoid = _function(Sigmoid, "sigmoid")
+relu = _function(Relu, "relu")
+softplus = _function(Softplus, "softplus")
+maximum = _function(Maximum, "maximum")
+minimum = _function(Minimum, "minimum")
+arctan2 = _function(Arctan2, "arctan2")
+hypot = _function(Hypot, "hypot")
+clip = _function(Clip, "clip")
+where = _function(Where, "where")
