@@ -132,10 +132,17 @@ def run_backward(
     ready = [fn for fn in grads if pending[fn] == 0]
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
+    # the loop runs once per node of the graph: its lookups are bound to locals
+    pop_ready = ready.pop
+    push_ready = ready.append
+    pop_grad = grads.pop
+    get_grad = grads.get
+    get_leaf = leaf_grads.get
+    ndarray = np.ndarray
     try:
         while ready:
-            fn = ready.pop()
-            g = grads.pop(fn)
+            fn = pop_ready()
+            g = pop_grad(fn)
             if wanted and fn in wanted:
                 for i in wanted[fn]:
                     captured[i] = expand(g, fn.out_shape)
@@ -159,20 +166,22 @@ def run_backward(
                     if create_graph:
                         if type(r) is not Variable:
                             r = Variable(r)
-                    elif type(r) is not np.ndarray:
+                    elif type(r) is not ndarray:
                         r = r.data if isinstance(r, Variable) else np.asarray(r)
                 creator = v.creator
                 if creator is None:
                     if r is not None:
-                        _add(leaf_grads, v, r)
+                        previous = get_leaf(v)
+                        leaf_grads[v] = r if previous is None else previous + r
                     continue
                 if r is not None:
-                    _add(grads, creator, r)
+                    previous = get_grad(creator)
+                    grads[creator] = r if previous is None else previous + r
                 count = pending[creator] - 1
                 pending[creator] = count
                 if count == 0:
                     if creator in grads:
-                        ready.append(creator)
+                        push_ready(creator)
                     else:  # every path into it carried no gradient
                         _pass_nothing(creator, pending, grads, ready, retain_graph)
             if not retain_graph:

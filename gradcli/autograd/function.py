@@ -116,6 +116,24 @@ class Function:
             if record:
                 self.inputs = inputs
                 self.needs_input_grad = (True,)
+        elif len(inputs) == 2 and _pair(inputs):  # a binary op on Variables and numbers
+            a, b = inputs
+            if type(a) is not Variable:
+                a = _constant(a, inputs)
+            elif type(b) is not Variable:
+                b = _constant(b, inputs)
+            da = a.data
+            db = b.data
+            if self.elementwise and da.shape != db.shape and da.ndim and db.ndim:
+                _check_broadcast(self.name, [da, db])
+            try:
+                out = self.forward(da, db)
+            except _INPUT_ERRORS as exc:
+                raise OperationError(self.name, [da.shape, db.shape], str(exc)) from None
+            record = (a.requires_grad or b.requires_grad) and GRAD_MODE.enabled
+            if record:
+                self.inputs = (a, b)
+                self.needs_input_grad = [a.requires_grad, b.requires_grad]
         else:
             arrays = []
             variables = []
@@ -209,6 +227,15 @@ def _check_broadcast(name: str, arrays: list[np.ndarray]) -> None:
                 raise OperationError(name, shapes, "the shapes do not broadcast together") from None
             check_shape(name, shape)
             return
+
+
+def _pair(inputs: tuple) -> bool:
+    """Two operands, at least one a Variable and each a Variable or a Python number."""
+    ta = type(inputs[0])
+    tb = type(inputs[1])
+    if ta is Variable:
+        return tb is Variable or tb is float or tb is int
+    return tb is Variable and (ta is float or ta is int)
 
 
 _CONSTANTS: dict[tuple[float, str], Variable] = {}

@@ -107,11 +107,20 @@ def seed_times(shape: tuple[int, ...], repeat: int, number: int) -> dict[str, fl
     values = np.random.default_rng(0).standard_normal(shape)
     if values.ndim == 2 and values.shape == (2, 2):
         values = np.ones(shape)
-    times: dict[str, float | None] = {}
-    for name, make in SEED_RUNNERS.items():
-        run = make(values)
-        times[name] = None if run is None else median_time(run, repeat, number)
-    return times
+    runs = {name: make(values) for name, make in SEED_RUNNERS.items()}
+    samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
+    for name in samples:
+        runs[name]()  # warm up
+    # interleaved: a busy moment on a shared machine slows every library's sample alike
+    for _ in range(repeat):
+        for name in samples:
+            run = runs[name]
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            samples[name].append((time.perf_counter() - start) / number)
+    return {name: statistics.median(samples[name]) if name in samples else None
+            for name in runs}
 
 
 # -- peak memory: each library in a process of its own ------------------------------------
@@ -150,6 +159,14 @@ def peak_memory(size: int) -> dict[str, float | None]:
 
 
 def gradcli_command() -> list[str]:
+    """The console script beside this interpreter, as pip installs it; else ``-m gradcli``.
+
+    Not the first ``gradcli`` on PATH: a version manager's shim there (pyenv's is a bash
+    script that runs ``pyenv exec``) would add its own ~60 ms to every figure.
+    """
+    beside = Path(sys.executable).with_name("gradcli")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
     found = shutil.which("gradcli")
     return [found] if found else [sys.executable, "-m", "gradcli"]
 
@@ -163,13 +180,33 @@ def wall_time(command: list[str], repeat: int, stdin: bytes | None = None) -> fl
     return statistics.median(samples)
 
 
+def compile_bytecode() -> None:
+    """Write gradcli's .pyc files, as ``pip install`` does for a wheel.
+
+    A checkout run with PYTHONDONTWRITEBYTECODE (as in some containers) would otherwise
+    compile every module from source on every start, which no installed copy does.
+    """
+    package = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)],
+                   capture_output=True, check=False)
+
+
 def startup_times(repeat: int) -> dict[str, float]:
+    compile_bytecode()
     gradcli = gradcli_command()
-    return {
-        "eval": wall_time([*gradcli, "eval", "1+2"], repeat),
-        "help": wall_time([*gradcli, "--help"], repeat),
-        "import numpy": wall_time([sys.executable, "-c", "import numpy"], repeat),
+    wall_time([*gradcli, "eval", "1+2"], 1)  # warm: the grammar cache, the OS file cache
+    commands = {
+        "eval": [*gradcli, "eval", "1+2"],
+        "eval json": [*gradcli, "eval", "--json", "1+2"],
+        "help": [*gradcli, "--help"],
+        "import numpy": [sys.executable, "-c", "import numpy"],
+        "python": [sys.executable, "-c", "pass"],
     }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeat):  # interleaved, so a busy moment does not favour one command
+        for name, command in commands.items():
+            samples[name].append(wall_time(command, 1))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def stream_lines(count: int) -> tuple[list[str], list[str]]:
@@ -208,6 +245,87 @@ def stream_rates(count: int) -> dict[str, float | None]:
     else:
         rates["torch"] = None
     return rates
+
+
+def pipeline_times(count: int, repeat: int) -> dict[str, float]:
+    """Seconds per line, in this process, for the stream's lines, as a stream runs them
+    (each line read, run, reported and written before the next): Lark's LALR parse of
+    each statement (the reader with its templates off), gradcli's reader (templates on,
+    learning included), running the instructions, the result with its backward pass, and
+    its JSON line. Minimum over ``repeat`` passes."""
+    from gradcli.lang.reader import Parser, read_statements
+    from gradcli.lang.session import Session
+    from gradcli.render.jsonl import render_result
+
+    lines = [line + "\n" for line in stream_lines(count)[0]]
+    clock = time.perf_counter
+
+    def lark_parse() -> dict[str, float]:
+        parser = Parser()
+        parser.templates.enabled = False
+        start = clock()
+        for _ in read_statements(lines, parser):
+            pass
+        return {"lark parse": clock() - start}
+
+    def stream() -> dict[str, float]:
+        session = Session(variables={"x": "[[1, 2], [3, 4]]"}, graph=False)
+        spent = dict.fromkeys(("parse", "run", "result", "json"), 0.0)
+        items = read_statements(lines, Parser())
+        while True:
+            t0 = clock()
+            item = next(items, None)
+            t1 = clock()
+            if item is None:
+                break
+            value, warnings = session._execute(item)
+            t2 = clock()
+            result = session.result_of(value, item.target, line=item.line,
+                                       source=item.source, warnings=warnings)
+            t3 = clock()
+            render_result(result)
+            t4 = clock()
+            spent["parse"] += t1 - t0
+            spent["run"] += t2 - t1
+            spent["result"] += t3 - t2
+            spent["json"] += t4 - t3
+        return spent
+
+    best: dict[str, float] = {}
+    for _ in range(repeat + 1):  # the first pass warms up
+        for measure in (lark_parse, stream):
+            for name, seconds in measure().items():
+                best[name] = min(best.get(name, seconds), seconds)
+    return {name: seconds / count for name, seconds in best.items()}
+
+
+_COLD_SCRIPT = """
+import time
+start = time.perf_counter()
+{body}
+print(time.perf_counter() - start)
+"""
+
+
+def cold_evaluate_times(repeat: int) -> dict[str, float]:
+    """Seconds, in a fresh process: ``import gradcli`` and one ``gradcli.evaluate`` of the
+    seed expression, against ``import numpy`` alone (both after the interpreter starts)."""
+    compile_bytecode()
+    root = str(Path(__file__).resolve().parents[2])
+    bodies = {
+        "evaluate": f"import sys; sys.path.insert(0, {root!r})\nimport gradcli\n"
+                    f"gradcli.evaluate({SEED_EXPRESSION!r}, variables={{'x': 'ones(2, 2)'}})",
+        "import numpy": "import numpy",
+    }
+    times = {}
+    for name, body in bodies.items():
+        samples = []
+        for _ in range(repeat):
+            done = subprocess.run([sys.executable, "-c", _COLD_SCRIPT.format(body=body)],
+                                  capture_output=True, text=True, check=True)
+            samples.append(float(done.stdout.strip().splitlines()[-1]))
+        times[name] = statistics.median(samples)
+    return times
 
 
 # -- deep graphs ------------------------------------------------------------------------

@@ -78,6 +78,7 @@ def make_session(
     wrt: Iterable[str] = (),
     grad_output: str | None = None,
 ) -> Any:
+    _import_lark_without_regex()
     from gradcli.lang.session import Session
 
     return Session(
@@ -90,6 +91,25 @@ def make_session(
         graph=graph,
         strict=strict,
     )
+
+
+def _import_lark_without_regex() -> None:
+    """Import Lark while hiding the optional third-party ``regex`` module.
+
+    Lark imports ``regex`` (when installed) only to measure patterns while building a
+    grammar; gradcli's tables come from its cache, and ``re`` measures them otherwise.
+    That import costs ~10 ms of every command's start. Only the command line does this
+    (the Python API leaves Lark as it finds it), and ``regex`` stays importable after.
+    """
+    if "lark" in sys.modules or "regex" in sys.modules:
+        return
+    sys.modules["regex"] = None  # type: ignore[assignment]  # makes `import regex` fail
+    try:
+        import lark  # noqa: F401
+    except ImportError:
+        pass
+    finally:
+        del sys.modules["regex"]
 
 
 def usage_failure(error: GradcliError) -> int:
@@ -132,13 +152,17 @@ class Printer:
 
     def result(self, result: Result) -> None:
         if self.as_json:
-            from gradcli.render import jsonl
-            from gradcli.render.plain import warning_text
+            from gradcli.render.jsonl import render_result
 
-            for warning in result.warnings:
-                sys.stderr.write(warning_text(warning, result.line) + "\n")
-            sys.stderr.flush()
-            print(jsonl.render_result(result, graph=self.show_graph), flush=True)
+            if result.warnings:
+                from gradcli.render.plain import warning_text
+
+                for warning in result.warnings:
+                    sys.stderr.write(warning_text(warning, result.line) + "\n")
+                sys.stderr.flush()
+            out = sys.stdout
+            out.write(render_result(result, graph=self.show_graph) + "\n")
+            out.flush()  # one line, one answer: a producer may wait for it
             return
         for warning in result.warnings:
             self.err.print(self.human.render_warning(warning, result.line))
@@ -170,6 +194,9 @@ def run_eval(
     max_elements: int,
     dtype: str,
     strict: bool,
+    trace: bool = False,
+    jacobian: bool = False,
+    hessian: bool = False,
 ) -> int:
     """Run a program or a stream; print each outcome as it comes. Returns the exit status."""
     text = read_program(program, file)
@@ -198,6 +225,11 @@ def run_eval(
                 printer.failure(outcome)
                 if fail_fast:
                     break
+            elif trace or jacobian or hessian:
+                from gradcli.cli.calculus import show_result_with_calculus
+
+                show_result_with_calculus(printer, session, outcome, trace=trace,
+                                          jacobian=jacobian, hessian=hessian)
             else:
                 printer.result(outcome)
     except InputProblem as error:

@@ -145,6 +145,9 @@ Examples:
   gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   echo 'sum(x^2)' | gradcli eval -v x='[1,2,3]' --json
   gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o graph.svg
+  gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)'
+  gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)'
+  gradcli plot 'sin(x) * x' --wrt x --range -3:3
   gradcli repl
 
 With no command: the REPL on a terminal, else `gradcli eval` of stdin.""",
@@ -176,6 +179,8 @@ Examples:
   gradcli eval -f samples/walkthrough.grad
   gradcli eval 'x @ x' -v x='[1,2,3]' --json | jq .gradients.x
   gradcli eval 'sin(x)' -v x='linspace(0,1,3)' --grad-output 'ones(3)'
+  gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)' --trace
+  gradcli eval 'softmax(z)' -v z='[1,2,3]' --jacobian
   printf 'a = 2\\na^3\\n' | gradcli eval""",
 )
 @click.argument("program", required=False)
@@ -198,6 +203,20 @@ Examples:
     help="Show the creator graph (default: shown, except with --json).",
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failing statement.")
+@click.option(
+    "--trace",
+    is_flag=True,
+    help="Show the backward pass step by step: each Function, the gradient it received, "
+    "what it passed to each input.",
+)
+@click.option(
+    "--jacobian",
+    is_flag=True,
+    help="Show d(result)/d(input) for every input, as tables (any result shape).",
+)
+@click.option(
+    "--hessian", is_flag=True, help="Show the second derivatives of a scalar result, as tables."
+)
 def eval_command(program: str | None, **options: Any) -> None:
     """Run PROGRAM and show each result's value, gradients and creator graph.
 
@@ -245,6 +264,118 @@ def graph_command(program: str | None, **options: Any) -> None:
     from gradcli.cli.commands import run_graph
 
     raise SystemExit(run_graph(program, **options))
+
+
+@main.command(
+    "diff",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)' --wrt x
+  gradcli diff '(1-a)^2 + 100*(b-a^2)^2' -v a=0.5 -v b=1
+  gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--wrt",
+    multiple=True,
+    metavar="NAME",
+    help="Differentiate with respect to NAME (repeatable; default: every input).",
+)
+@click.option("--latex", is_flag=True, help="Print LaTeX instead of gradcli syntax.")
+def diff_command(program: str | None, **options: Any) -> None:
+    """Print the derivative of PROGRAM's last result as a formula.
+
+    The formula is simplified and written in gradcli's own syntax, so it is itself a
+    program: evaluate it with the same -v values to get the gradient. Where the result
+    is a reduction (sum, mean) the formula is elementwise. With one input the formula
+    alone is printed; with several, one `d/dNAME = ...` line each.
+    """
+    from gradcli.cli.calculus import run_diff
+
+    raise SystemExit(run_diff(program, **options))
+
+
+@main.command(
+    "check",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
+  gradcli check -f samples/rosenbrock.grad
+  gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--wrt", multiple=True, metavar="NAME", help="Check only NAME's gradient (repeatable)."
+)
+@click.option(
+    "--grad-output",
+    metavar="VALUE",
+    help="Weights for a non-scalar result (default: a fixed random projection).",
+)
+@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
+@click.option(
+    "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+)
+def check_command(program: str | None, **options: Any) -> None:
+    """Check each input's gradient against central finite differences.
+
+    Runs PROGRAM again with each input element nudged by +-eps (in float64) and
+    compares with the gradient the engine computed. Prints the worst absolute and
+    relative error per input. Exit status: 0 all agree, 1 beyond the tolerance
+    (|analytic - numeric| > atol + rtol*|numeric|) or the program failed, 2 usage error.
+    """
+    from gradcli.cli.calculus import run_check
+
+    raise SystemExit(run_check(program, **options))
+
+
+@main.command(
+    "plot",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli plot 'sin(x) * x' --wrt x --range -3:3
+  gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
+  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
+@click.option(
+    "--range",
+    "value_range",
+    default="-3:3",
+    show_default=True,
+    metavar="LOW:HIGH",
+    help="The interval of NAME's values.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(2, 10_000),
+    default=64,
+    show_default=True,
+    help="How many values of NAME to evaluate at.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
+)
+def plot_command(program: str | None, **options: Any) -> None:
+    """Plot PROGRAM's result and its derivative against one scalar input.
+
+    In the terminal: a character plot of both curves. With -o: an image. The other
+    inputs keep their -v values.
+    """
+    from gradcli.cli.calculus import run_plot
+
+    raise SystemExit(run_plot(program, **options))
 
 
 @main.command(

@@ -13,7 +13,6 @@ end_column)`` (1-based, end exclusive), turned into a :class:`Span` only for err
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -22,6 +21,7 @@ from lark import Token, Transformer
 
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
 from gradcli.lang.builtins import (
+    ARRAY,
     BUILTINS,
     REQUIRED,
     ArgumentError,
@@ -273,6 +273,8 @@ class FloatingErrors:
 
 
 def suggestions(name: str, candidates: Any, limit: int = 3) -> list[str]:
+    import difflib  # only on an error: not on every start
+
     return difflib.get_close_matches(name, list(candidates), n=limit, cutoff=0.6)
 
 
@@ -407,12 +409,17 @@ class Runner:
         pop = stack.pop
         errors = self.errors
         dtype = self.session.dtype
+        new_variable = Variable.__new__
         ins: tuple = ()
         try:
             for ins in code:
                 op = ins[0]
-                if op == PUSH:
-                    push(Variable(np.array(ins[2], dtype=dtype)))
+                if op == PUSH:  # a constant: Variable(np.array(...)), built directly
+                    value = new_variable(Variable)
+                    value.data = np.array(ins[2], dtype=dtype)
+                    value.grad = value.creator = None
+                    value.requires_grad = False
+                    push(value)
                 elif op == LOAD:
                     push(self.load(ins[2], ins[1]))
                 elif op == BINARY:
@@ -529,13 +536,18 @@ class Runner:
             near = suggestions(name, self.session.callable_names())
             raise UnknownName(f'unknown function "{name}"{_did_you_mean(near)}',
                               to_span(name_span))
-        try:
-            values = bind(builtin, args[:npos], keywords, args[npos:])
-        except ArgumentError as exc:
-            where = arg_spans[exc.index] if exc.index is not None else span
-            raise ArgumentProblem(
-                f"{builtin.name}(): {exc}; usage: {builtin.signature}", to_span(where)
-            ) from None
+        tail = None if keywords else _quick_tail(builtin, npos)
+        if tail is not None:  # arrays by position, defaults after: bind's result, quickly
+            values = [a if type(a) is Variable else materialize(a) for a in args]
+            values.extend(tail)
+        else:
+            try:
+                values = bind(builtin, args[:npos], keywords, args[npos:])
+            except ArgumentError as exc:
+                where = arg_spans[exc.index] if exc.index is not None else span
+                raise ArgumentProblem(
+                    f"{builtin.name}(): {exc}; usage: {builtin.signature}", to_span(where)
+                ) from None
         try:
             if builtin.constructor:
                 out = builtin.call(self.session, *values)
@@ -617,6 +629,30 @@ def _slice_bound(value: Any, span: tuple) -> int:
         raise ArgumentProblem(f"a slice bound must be a whole number, got {number!r}",
                               to_span(span))
     return int(number)
+
+
+_QUICK_TAILS: dict[tuple[int, int], tuple | None] = {}
+
+
+def _quick_tail(builtin: Builtin, npos: int) -> tuple | None:
+    """For a call of ``builtin`` with ``npos`` positional arguments and no keywords: the
+    defaults of the parameters after them, when every positional one is a plain array and
+    every default is None or a bool (so :func:`bind` would only materialize the arrays and
+    append those defaults); else None."""
+    key = (id(builtin), npos)
+    if key in _QUICK_TAILS:
+        return _QUICK_TAILS[key]
+    params = builtin.params
+    tail = None
+    if npos <= len(params) and all(
+        p.kind == ARRAY and not p.variadic for p in params[:npos]
+    ) and all(
+        not p.variadic and (p.default is None or isinstance(p.default, bool))
+        for p in params[npos:]
+    ):
+        tail = tuple(p.default for p in params[npos:])
+    _QUICK_TAILS[key] = tail
+    return tail
 
 
 def bind(builtin: Builtin, positional: list, keywords: tuple, keyword_values: list) -> list:

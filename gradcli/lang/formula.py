@@ -337,11 +337,23 @@ def _simplify_one(e: Expr) -> Expr:
                 return e
         if e.value == "reshape" and a[0].shape == e.shape:
             return a[0]
+        if e.value == "reshape" and e.shape == () and a[0].kind == "call" \
+                and a[0].kwargs == (("keepdims", "true"),):
+            # a whole-array reduction kept as (1, 1) and then made a scalar: the plain one
+            inner = a[0]
+            return Expr("call", inner.value, inner.args, (), shape=())
         return e
     if e.kind != "bin":
         return e
     op = e.value
     left, right = a
+    # full(shape, c) beside an operand that already has that shape: the number will do
+    if _is_full(left) and right.shape == left.shape and op != "@":
+        left = num(left.args[1].value)
+    if _is_full(right) and left.shape == right.shape and op != "@":
+        right = num(right.args[1].value)
+    if (left, right) != a:
+        e = Expr("bin", op, (left, right), shape=e.shape)
     if is_num(left) and is_num(right):
         folded = _fold(op, left.value, right.value)
         if folded is not None:
@@ -364,6 +376,10 @@ def _simplify_one(e: Expr) -> Expr:
         constant, terms = _terms(e)
         return _sum(constant, terms, e.shape)
     return e
+
+
+def _is_full(e: Expr) -> bool:
+    return e.kind == "call" and e.value == "full" and len(e.args) == 2 and is_num(e.args[1])
 
 
 def _elementwise_context_ok(e: Expr) -> bool:
@@ -463,7 +479,8 @@ def _print_one(e: Expr, parts: list[str]) -> str:
 
 _LATEX_CALLS = {"exp": r"\exp", "log": r"\ln", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
                 "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "arcsin": r"\arcsin",
-                "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det"}
+                "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det",
+                "sigmoid": r"\sigma"}
 
 
 def to_latex(root: Expr) -> str:
@@ -536,6 +553,8 @@ def derivative(output: Variable, wrt: Variable, names: dict[str, Variable],
     (gradient,) = take_grad(output, wrt, retain_graph=True, create_graph=True)
     leaf_names = {id(v): name for name, v in names.items() if v.creator is None}
     tree = simplify(to_expr(gradient, leaf_names))
+    if _is_full(tree):  # a constant gradient: the same number for every element
+        tree = num(tree.args[1].value)
     return to_latex(tree) if latex else to_source(tree)
 
 

@@ -101,11 +101,16 @@ def _tables(text: str) -> dict:
             text_read = f.read(_CACHE_MAX_BYTES + 1)
         if len(text_read) <= _CACHE_MAX_BYTES:
             cached = json.loads(text_read, object_hook=_decode_object)
-            if isinstance(cached, dict) and cached.get("key") == key:
-                Lark._load_from_dict(cached["data"], cached["memo"])  # loads, or it is junk
-                return cached
+            if (isinstance(cached, dict) and cached.get("key") == key
+                    and isinstance(cached.get("data"), dict)
+                    and isinstance(cached.get("memo"), dict)):
+                return cached  # build_lark loads it, and rebuilds if it is junk after all
     except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild below
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
+    return _build_tables(text, key, path)
+
+
+def _build_tables(text: str, key: str, path: Path) -> dict:
     built = Lark(text, **_OPTIONS)
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()
@@ -149,8 +154,16 @@ def tables() -> dict:
 
 def build_lark(transformer: Any = None) -> Lark:
     """A Lark instance for the grammar (from the cached tables), calling ``transformer``."""
+    global _TABLES
     t = tables()
-    return Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
+    try:
+        return Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
+    except Exception:  # noqa: BLE001 - cached tables that do not load: build them anew
+        with _TABLES_LOCK:
+            text = grammar_text()
+            key = cache_key(text)
+            _TABLES = t = _build_tables(text, key, cache_dir() / f"grammar-{key[:24]}.json")
+        return Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
 
 
 def lark_parser() -> Lark:

@@ -25,6 +25,7 @@ from gradcli.lang.builtins import lookup
 from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
 from gradcli.lang.errors import GradcliError, SyntaxProblem
 from gradcli.lang.grammar import build_lark
+from gradcli.lang.templates import Templates
 
 
 class Parser:
@@ -37,6 +38,26 @@ class Parser:
         self.lexer = frontend.lexer
         inner = frontend.parser.parser
         self.conf = ParseConf(inner.parse_table, inner.callbacks, "statement")
+        self.templates = Templates(self.lexer)
+
+    def parse_line(self, text: str, line: int) -> list | None:
+        """The instructions of ``text`` (one line, one whole statement) by the full parse,
+        or None if it is not that (the templates check themselves against this)."""
+        emitter = self.emitter
+        saved = emitter.code
+        state = ParserState(self.conf, None)
+        code = emitter.code = []
+        try:
+            for tok in self.lex(text, line):
+                if tok.type == "_NEWLINE" or tok.type == "_SEMICOLON":
+                    state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
+                    return code
+                state.feed_token(tok)
+        except Exception:  # noqa: BLE001 - any failure: the line is just not cached
+            return None
+        finally:
+            emitter.code = saved
+        return None
 
     def lex(self, text: str, line: int) -> Iterator[Token]:
         """The tokens of one line (``text``), numbered as line ``line``."""
@@ -136,6 +157,8 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     parser = parser or get_parser()
     emitter = parser.emitter
     conf = parser.conf
+    templates = parser.templates
+    quick = templates.enabled
     source = iter(lines)
     number = 0
     st: _Statement | None = None
@@ -156,6 +179,22 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 text += "\n"
             if st is not None:
                 st.lines.append(text)
+        learning = None
+        if quick and st is None:  # a line that is one whole statement may have a template
+            found = templates.tokens(text)
+            if found is not None:
+                kinds, values, starts, ends = found
+                key = templates.key(kinds, values)
+                template = templates.templates.get(key)
+                if template:
+                    code = templates.instantiate(template, current, values, starts, ends)
+                    last = code[-1]
+                    yield Parsed(current, text[starts[0]:ends[-1]], code,
+                                 last[2] if last[0] in (STORE, AUGMENT) else None, text,
+                                 current)
+                    continue
+                if key not in templates.templates:
+                    learning = (key, current, found)
         tokens = parser.lex(text, current)
         while True:  # until the line is used up (or abandoned after an error)
             failed: GradcliError | None = None
@@ -169,7 +208,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                         at = tok
                         emitter.code = st.code
                         st.state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
-                        yield _parsed(st)
+                        parsed = _parsed(st)
+                        if learning is not None and parsed.line == learning[1]:
+                            templates.learn(learning[0], parsed.code, text, current,
+                                            learning[2], parser.parse_line)
+                            learning = None
+                        yield parsed
                         st = None
                         at = None
                         continue

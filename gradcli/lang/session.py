@@ -8,6 +8,7 @@ statement's :class:`Result` or :class:`Failure` as soon as the statement is comp
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,8 +56,12 @@ class _ConstantScope:
         self.last = None
         self.constants = session.constants
         self.dtype = session.dtype
-        self.rng = session.rng
+        self.session = session
         self.strict = False
+
+    @property
+    def rng(self) -> Any:
+        return self.session.rng
 
     def known_names(self) -> list[str]:
         return [*self.constants, *callable_names()]
@@ -94,7 +99,7 @@ class Session:
             raise InputProblem(f"dtype must be float64 or float32, not {dtype!r}")
         self.dtype = np.dtype(dtype)
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self._rng: Any = None  # made on first use: numpy.random costs ~10 ms to import
         try:
             self.max_elements = int(max_elements)
         except (TypeError, ValueError):
@@ -116,6 +121,17 @@ class Session:
         if grad_output is not None:
             self.grad_output = self._value("grad_output", grad_output)
         self._load_variables()
+
+    @property
+    def rng(self) -> Any:
+        """The session's random generator, seeded once (with ``seed``) on first use."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator: Any) -> None:
+        self._rng = generator
 
     # -- inputs -----------------------------------------------------------------------------
 
@@ -282,10 +298,12 @@ class Session:
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
-            order = walk(value)
-            gradients, note = self._gradients(value, order, warnings,
+            # without a graph to draw, only the leaves matter: no topological order
+            order = walk(value) if self.graph else None
+            gradients, note = self._gradients(value, order if order is not None else
+                                              leaves(value), warnings,
                                               list(wrt) if wrt else self.wrt)
-            graph = self._graph(value, name, order) if self.graph else None
+            graph = self._graph(value, name, order) if order is not None else None
         except GradcliError:
             raise
         except Exception as exc:  # a bug in the engine: say so, without a traceback
@@ -323,8 +341,10 @@ class Session:
             found = grad(value, [v for _, v in targets], grad_outputs=seed, retain_graph=True)
         gradients = {}
         for (n, _), g in zip(targets, found):
-            gradients[n] = g.data
-            bad = g.data.size - int(np.count_nonzero(np.isfinite(g.data)))
+            gradients[n] = data = g.data
+            if data.size <= 64 and all(map(math.isfinite, data.ravel().tolist())):
+                continue  # (a few Python floats check faster than np.isfinite)
+            bad = data.size - int(np.count_nonzero(np.isfinite(data)))
             if bad:
                 warnings.append(
                     f"gradient for {n}: NaN or infinity at {bad} element{'s' if bad != 1 else ''}"
@@ -399,12 +419,31 @@ class Session:
         value = self._named(name)
         return self._graph(value, name if name != "_" else None, walk(value))
 
+    def inputs_of(self, value: Variable, wrt: Iterable[str] | None = None) -> list[
+        tuple[str, Variable]
+    ]:
+        """The named inputs ``value``'s gradients are reported for: the existing names in
+        ``wrt`` (else the session's ``wrt``), else the named leaf inputs it depends on."""
+        wanted = list(wrt) if wrt else self.wrt
+        if wanted is not None:
+            return [(n, self.names[n]) for n in wanted if n in self.names]
+        return self._leaf_targets(walk(value))
+
+    def value_names(self) -> dict[int, str]:
+        """id(Variable) -> the user's name for it (as the creator graph names nodes)."""
+        names: dict[int, str] = {}
+        for n, v in self.names.items():
+            names.setdefault(id(v), n)
+        for key, (n, _) in self._leaf_names.items():
+            names.setdefault(key, n)
+        return names
+
     def reset(self) -> None:
         """Forget every name and the last result; reseed; remake the given variables."""
         self.names = {}
         self.last = None
         self._leaf_names = {}
-        self.rng = np.random.default_rng(self.seed)
+        self._rng = None
         self._load_variables()
 
     # -- what names exist (completion, suggestions) --------------------------------------------
@@ -440,6 +479,31 @@ def walk(value: Variable) -> list[Variable]:
                 if id(i) not in seen:
                     stack.append((i, False))
     return order
+
+
+def leaves(value: Variable) -> list[Variable]:
+    """The leaf inputs (no creator, ``requires_grad``) that ``value`` was made from, or
+    ``value`` itself if it has no creator; in no particular order (the leaves among what
+    :func:`walk` finds, without ordering the rest)."""
+    if value.creator is None:
+        return [value]
+    found: list[Variable] = []
+    seen: set[int] = set()
+    stack = [value.creator]
+    while stack:
+        for v in stack.pop().inputs or ():
+            creator = v.creator
+            if creator is None and not v.requires_grad:
+                continue  # a constant: never a gradient's target
+            key = id(v)
+            if key in seen:
+                continue
+            seen.add(key)
+            if creator is None:
+                found.append(v)
+            else:
+                stack.append(creator)
+    return found
 
 
 def evaluate(program: str, variables: Mapping[str, Any] | None = None, **options: Any) -> list[

@@ -8,19 +8,42 @@ slower path that swaps those elements for strings.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import numpy as np
 
 from gradcli.lang.results import Failure, Graph, Result
 
+_SMALL = 256  # up to this many elements, checking the Python floats beats np.isfinite
+_DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; there are two dtypes
+_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True)
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
 
 def json_value(value: Any) -> Any:
     """An array as nested lists (a plain number for 0-d), non-finite numbers as strings."""
     array = np.asarray(value)
-    if array.dtype.kind == "b":
+    kind = array.dtype.kind
+    if kind == "b":
         array = array.astype(np.float64)
-    if array.dtype.kind not in "fc" or np.isfinite(array).all():
+        kind = "f"
+    if kind == "f" and array.size <= _SMALL:
+        if not array.ndim:
+            item = array.item()
+            if math.isfinite(item):
+                return item
+        else:
+            items = array.tolist()
+            if all(map(math.isfinite, array.ravel().tolist() if array.ndim > 1 else items)):
+                return items
+    elif kind not in "fc" or np.isfinite(array).all():
         return array.tolist()
     out = array.astype(object)
     out[np.isnan(array)] = "nan"
@@ -55,7 +78,7 @@ def result_record(result: Result, *, graph: bool = False) -> dict[str, Any]:
         "name": result.name,
         "value": json_value(value),
         "shape": [int(n) for n in value.shape],
-        "dtype": str(value.dtype),
+        "dtype": dtype_name(value.dtype),
         "gradients": None,
     }
     if result.gradients is None:
@@ -86,7 +109,7 @@ def failure_record(failure: Failure) -> dict[str, Any]:
 
 def dumps(record: dict[str, Any]) -> str:
     """One line of strict JSON (never NaN or Infinity literals)."""
-    return json.dumps(record, allow_nan=False, ensure_ascii=True)
+    return _ENCODER.encode(record)
 
 
 def render_result(result: Result, *, graph: bool = False) -> str:

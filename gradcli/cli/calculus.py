@@ -1,0 +1,735 @@
+"""The calculus commands, once their options are parsed: diff, check, plot, and eval's
+--trace, --jacobian and --hessian.
+
+Imported only when one of them runs (NumPy, Lark and rich stay out of `gradcli --help`).
+``check`` and ``plot`` run the program again at other values of an input: a leaf given
+with -v gets the new value as its -v value; a leaf the program makes itself
+(``x = [1, 2]``) is swapped for the new value as it is made (:class:`ReplaySession`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from gradcli.autograd import Variable
+from gradcli.autograd.functional import grad as take_grad
+from gradcli.cli.commands import read_program, stdin_lines, usage_failure
+from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.results import Failure, Result
+from gradcli.lang.session import Session, walk
+
+MAX_CHECK_ELEMENTS = 5_000  # each element costs two runs of the program
+MAX_JACOBIAN_ENTRIES = 100_000
+MAX_JACOBIAN_ROWS = 2_000  # one backward pass per output element
+MAX_HESSIAN_INPUT = 400  # one backward pass per input element
+TABLE_EDGE = 12  # rows and columns shown of a large table
+
+
+class ReplaySession(Session):
+    """A Session that records the leaves the program makes, in order, and can swap the
+    value of the k-th for ``overrides[k]`` as it is made."""
+
+    def __init__(self, *, overrides: dict[int, np.ndarray] | None = None,
+                 rng_state: dict | None = None, **options: Any):
+        self.overrides = overrides or {}
+        self.made: list[tuple[str, Variable]] = []
+        super().__init__(**options)
+        self.loaded = {n: self.names[n] for n in self._variables}
+        self.given = {id(v): n for n, v in self.loaded.items()}
+        if rng_state is not None:  # the program draws what it drew in the first run
+            self.rng.bit_generator.state = rng_state
+        self.rng_state = self.rng.bit_generator.state
+
+    def replay(self, text: str, *, overrides: dict[int, np.ndarray],
+               given: dict[str, np.ndarray], **options: Any) -> Result:
+        """Run ``text`` again with the same inputs and random draws, except ``given``
+        (-v values by name) and ``overrides`` (values of the leaves it makes, by order)."""
+        variables = {n: v.data for n, v in self.loaded.items()}
+        variables.update(given)
+        session = ReplaySession(overrides=overrides, rng_state=self.rng_state,
+                                **dict(options, variables=variables or None))
+        outcomes = session.run(text)
+        for outcome in outcomes:
+            if isinstance(outcome, Failure):
+                raise _ReplayFailed(outcome)
+        results = [o for o in outcomes if isinstance(o, Result)]
+        if not results:
+            raise _fail("the program reports no result")
+        return results[-1]
+
+    def new_leaf(self, name: str, leaf: Variable) -> None:
+        index = len(self.made)
+        if index in self.overrides:
+            leaf.data = np.array(self.overrides[index], dtype=leaf.data.dtype).reshape(
+                leaf.data.shape)
+        self.made.append((name, leaf))
+        super().new_leaf(name, leaf)
+
+    def source_of(self, leaf: Variable) -> tuple[str, Any] | None:
+        """("var", name) for a -v leaf, ("made", k) for the k-th leaf the program made."""
+        if id(leaf) in self.given:
+            return ("var", self.given[id(leaf)])
+        for k, (_, made) in enumerate(self.made):
+            if made is leaf:
+                return ("made", k)
+        return None
+
+
+class Stop(Exception):
+    """End a command with an exit status (the message was already written)."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def _program_text(program: str | None, file: str | None) -> str:
+    text = read_program(program, file)
+    return "".join(stdin_lines()) if text is None else text
+
+
+def _fail(message: str, status: int = 1) -> Stop:
+    click.echo(f"gradcli: {message}", err=True)
+    return Stop(status)
+
+
+def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
+    """Run the program; its last result and that result's Variable (Stop on a failure)."""
+    outcomes = session.run(text)
+    failures = [o for o in outcomes if isinstance(o, Failure)]
+    if failures:
+        from gradcli.render import console as human
+
+        err = human.make_console(sys.stderr, no_color=no_color)
+        for failure in failures:
+            err.print(human.render_failure(failure))
+        raise Stop(1)
+    results = [o for o in outcomes if isinstance(o, Result)]
+    if not results or session.last is None:
+        raise _fail("the program reports no result")
+    return session.last, results[-1]
+
+
+def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
+                     max_elements: int, strict: bool) -> dict[str, Any]:
+    return {"variables": dict(variables) or None, "seed": seed, "dtype": dtype,
+            "max_elements": max_elements, "strict": strict, "graph": False}
+
+
+def _guarded(body: Any) -> int:
+    try:
+        return body()
+    except Stop as stop:
+        return stop.status
+    except InputProblem as error:
+        return usage_failure(error)
+
+
+# -- diff ------------------------------------------------------------------------------------
+
+
+def run_diff(program: str | None, *, file: str | None, variables: dict[str, str],
+             wrt: tuple[str, ...], latex: bool, seed: int | None, precision: int,
+             no_color: bool, max_elements: int, dtype: str, strict: bool) -> int:
+    """Print d(result)/d(input) as a formula in gradcli's syntax (or LaTeX)."""
+    del precision
+
+    def body() -> int:
+        from gradcli.lang.formula import FormulaError, derivative
+
+        text = _program_text(program, file)
+        session = Session(**_session_options(variables, seed, dtype, max_elements, strict))
+        value, result = _run_last(session, text, no_color)
+        targets = _named_targets(session, value, wrt)
+        if value.data.size != 1:
+            raise _fail(
+                f"diff needs a scalar result; this one has shape {tuple(value.shape)} "
+                "(reduce it with sum(...) or mean(...), or pick one element)")
+        lines = []
+        for name, variable in targets:
+            try:
+                formula = derivative(value, variable, session.names, latex=latex)
+            except FormulaError as error:
+                raise _fail(f"no formula for the derivative with respect to {name}: "
+                            f"{error}") from None
+            except GradcliError as error:
+                raise _fail(f"cannot differentiate with respect to {name}: "
+                            f"{error.message}") from None
+            if len(targets) == 1:
+                lines.append(formula)
+            elif latex:
+                lines.append(rf"\frac{{\partial}}{{\partial {name}}} = {formula}")
+            else:
+                lines.append(f"d/d{name} = {formula}")
+        click.echo("\n".join(lines))
+        return 0
+
+    return _guarded(body)
+
+
+def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> list[
+    tuple[str, Variable]
+]:
+    for name in wrt:
+        if name not in session.names:
+            near = [n for n in session.names if n.lower() == name.lower()]
+            hint = f"; did you mean {near[0]}?" if near else ""
+            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{hint}', 2)
+    targets = session.inputs_of(value, wrt or None)
+    if not targets:
+        raise _fail("the result depends on no named input: there is nothing to "
+                    "differentiate with respect to")
+    return targets
+
+
+# -- check -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckRow:
+    """One input's gradient against central differences."""
+
+    name: str
+    shape: tuple[int, ...]
+    worst_abs: float
+    worst_rel: float
+    where: tuple[int, ...]
+    analytic: float
+    numeric: float
+    bad: int
+    note: str | None = None
+
+
+def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
+              wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
+              eps: float, seed: int | None, precision: int, no_color: bool,
+              max_elements: int, dtype: str, strict: bool) -> int:
+    """Compare each input's gradient with central finite differences (float64)."""
+
+    def body() -> int:
+        text = _program_text(program, file)
+        fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
+        options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
+        base = ReplaySession(grad_output=grad_output, **options)
+        value, result = _run_last(base, text, no_color)
+        targets = _named_targets(base, value, wrt)
+        weights, how = _projection(base, value)
+        checked = [(n, v) for n, v in targets if base.source_of(v) is not None]
+        total = sum(v.data.size for _, v in checked)
+        if total > MAX_CHECK_ELEMENTS:
+            raise _fail(f"the inputs have {total:,} elements, over the {MAX_CHECK_ELEMENTS:,} "
+                        "this check runs the program twice for; choose some with --wrt", 2)
+        if value.requires_grad and checked:
+            seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
+            analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
+                                 retain_graph=True)
+        else:
+            analytic = tuple(Variable(np.zeros(v.shape)) for _, v in checked)
+        options64 = dict(options, dtype="float64")
+        rows = []
+        for (name, variable), found in zip(checked, analytic):
+            numeric = _central_differences(text, options64, base, variable, weights, eps)
+            rows.append(_compare(name, found.data, numeric, rtol, atol))
+        for name, variable in targets:
+            if base.source_of(variable) is None:
+                rows.append(CheckRow(name, tuple(variable.shape), 0.0, 0.0, (), 0.0, 0.0, 0,
+                                     note="computed by the program, not an input: not checked"))
+        return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
+                            no_color=no_color)
+
+    return _guarded(body)
+
+
+def _projection(session: Session, value: Variable) -> tuple[np.ndarray, str]:
+    data = value.data
+    given = session.grad_output
+    if given is not None:
+        if given.shape != data.shape:
+            raise _fail(f"--grad-output has shape {given.shape}; the result has shape "
+                        f"{data.shape}", 2)
+        return np.asarray(given, dtype=np.float64), "the output weighted by --grad-output"
+    if data.size == 1:
+        return np.ones(data.shape), "scalar output"
+    weights = np.random.default_rng(0).uniform(0.5, 1.5, size=data.shape)
+    return weights, (f"non-scalar output of shape {tuple(data.shape)}: checked as "
+                     "sum(output * W), W a fixed random projection (uniform in [0.5, 1.5], "
+                     "seed 0); --grad-output chooses W")
+
+
+class _ReplayFailed(Exception):
+    def __init__(self, failure: Failure):
+        super().__init__(failure)
+        self.failure = failure
+
+
+def _central_differences(text: str, options: dict[str, Any], base: ReplaySession,
+                         variable: Variable, weights: np.ndarray, eps: float) -> np.ndarray:
+    kind, key = base.source_of(variable)
+    work = np.array(variable.data, dtype=np.float64)
+    flat = work.reshape(-1)
+    numeric = np.zeros(work.shape)
+
+    def at(point: np.ndarray) -> float:
+        overrides = {key: point} if kind == "made" else {}
+        given = {key: point} if kind == "var" else {}
+        try:
+            # wrt names nothing: the replay computes the value and skips the gradients
+            result = base.replay(text, overrides=overrides, given=given, wrt=["_"], **options)
+        except _ReplayFailed as failed:
+            raise _fail(f"the program failed at a nearby point: "
+                        f"{failed.failure.error.message}") from None
+        return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
+
+    for i in range(flat.size):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = at(work.copy())
+        flat[i] = saved - eps
+        minus = at(work.copy())
+        flat[i] = saved
+        numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+    return numeric
+
+
+def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
+             atol: float) -> CheckRow:
+    analytic = np.asarray(analytic, dtype=np.float64).reshape(numeric.shape)
+    error = np.abs(analytic - numeric)
+    scale = np.maximum(np.abs(analytic), np.abs(numeric))
+    # relative error is measured where the gradient is larger than atol; below that
+    # only the absolute error means anything
+    with np.errstate(all="ignore"):
+        relative = np.where(scale > atol, error / np.where(scale > 0, scale, 1.0), 0.0)
+    error = np.where(np.isnan(error), np.inf, error)
+    relative = np.where(np.isnan(relative), np.inf, relative)
+    bad = ~(error <= atol + rtol * np.abs(numeric))
+    if numeric.size == 0:
+        return CheckRow(name, numeric.shape, 0.0, 0.0, (), 0.0, 0.0, 0)
+    margin = np.where(bad, error - (atol + rtol * np.abs(numeric)), -np.inf)
+    pick = int(np.argmax(margin)) if bad.any() else int(np.argmax(error))
+    where = tuple(int(i) for i in np.unravel_index(pick, numeric.shape))
+    return CheckRow(name, tuple(numeric.shape), float(error.max()), float(relative.max()),
+                    where, float(analytic.reshape(-1)[pick]), float(numeric.reshape(-1)[pick]),
+                    int(bad.sum()))
+
+
+def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, atol: float,
+                 precision: int, no_color: bool) -> int:
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcli.render.console import make_console
+    from gradcli.render.values import format_scalar, shape_text
+
+    def number(v: float) -> str:
+        return format_scalar(v, min(precision, 4)) if v else "0"
+
+    out = make_console(sys.stdout, no_color=no_color)
+    out.print(Text(f"gradients against central differences (eps={eps:g}, float64; {how})",
+                   style="dim"))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("input", "shape", "max abs error", "max rel error", "worst at",
+                   "analytic", "numeric", ""):
+        table.add_column(column, no_wrap=True)
+    failed = False
+    for row in rows:
+        if row.note:
+            table.add_row(Text(row.name), shape_text(row.shape), "", "", "", "", "",
+                          Text(row.note, style="dim"))
+            continue
+        ok = row.bad == 0
+        failed |= not ok
+        verdict = Text("ok", style="green") if ok else Text(
+            f"FAIL ({row.bad} of {int(np.prod(row.shape))} beyond tolerance)", style="bold red")
+        table.add_row(Text(row.name), shape_text(row.shape), number(row.worst_abs),
+                      number(row.worst_rel), Text(str(list(row.where)) if row.where else "-"),
+                      number(row.analytic), number(row.numeric), verdict)
+    out.print(table)
+    tolerance = f"|analytic - numeric| <= atol + rtol*|numeric| (atol={atol:g}, rtol={rtol:g})"
+    if failed:
+        out.print(Text(f"gradient check failed: {tolerance} does not hold", style="bold red"))
+        return 1
+    out.print(Text(f"all gradients agree: {tolerance}", style="green"))
+    return 0
+
+
+# -- plot ------------------------------------------------------------------------------------
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """'-3:3' -> (-3.0, 3.0); each bound may be a constant expression ('-pi:2*pi')."""
+    import math
+
+    low_text, sep, high_text = text.partition(":")
+    if not sep or not low_text.strip() or not high_text.strip():
+        raise click.UsageError(f"--range {text!r} is not LOW:HIGH (e.g. --range -3:3)")
+    try:
+        bounds = Session(variables={"low": low_text, "high": high_text}).names
+    except InputProblem as error:
+        raise click.UsageError(f"--range {text!r}: {error.message}") from None
+    if bounds["low"].data.size != 1 or bounds["high"].data.size != 1:
+        raise click.UsageError(f"--range {text!r}: LOW and HIGH must be numbers")
+    low, high = float(bounds["low"].data.reshape(-1)[0]), float(bounds["high"].data.reshape(-1)[0])
+    if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
+        raise click.UsageError(f"--range {text!r}: LOW must be below HIGH, both finite")
+    return low, high
+
+
+def run_plot(program: str | None, *, file: str | None, variables: dict[str, str], wrt: str,
+             value_range: str, points: int, output: str | None, seed: int | None,
+             precision: int, no_color: bool, max_elements: int, dtype: str,
+             strict: bool) -> int:
+    """f and df/d(wrt) over a range of a scalar input: a character plot, or an image."""
+    del precision
+    low, high = parse_range(value_range)
+    suffix = Path(output).suffix.lower() if output else ""
+    from gradcli.render.plot import IMAGE_SUFFIXES
+
+    if output and suffix not in IMAGE_SUFFIXES:
+        raise click.UsageError(f"cannot tell the format of {output!r}: use .png, .svg or .pdf")
+    if output:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib") is None:
+            click.echo("gradcli: drawing an image needs matplotlib, which is not installed: "
+                       "pip install 'gradcli[plot]' (or pip install matplotlib); without -o "
+                       "the plot is drawn in the terminal", err=True)
+            return 2
+
+    def body() -> int:
+        text = _program_text(program, file)
+        fixed_seed = 0 if seed is None else seed
+        given = dict(variables)
+        if wrt not in given:
+            given[wrt] = repr(low)  # made before the program; the program may make its own
+        options = _session_options(given, fixed_seed, dtype, max_elements, strict)
+        base = ReplaySession(**options)
+        value, result = _run_last(base, text, no_color)
+        variable = base.names.get(wrt)
+        if variable is None or variable.creator is not None:
+            raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
+                        "or made from constants)", 2)
+        if variable.data.size != 1:
+            raise _fail(f"--wrt {wrt}: plot needs a scalar input; {wrt} has shape "
+                        f"{tuple(variable.shape)}", 2)
+        if value.data.size != 1:
+            raise _fail(f"plot needs a scalar result; this one has shape {tuple(value.shape)}")
+        kind, key = base.source_of(variable)
+        xs = np.linspace(low, high, points)
+        fs = np.full(points, np.nan)
+        dfs = np.full(points, np.nan)
+        failed = 0
+        for i, x in enumerate(xs):
+            point = np.full(variable.shape, x)
+            try:
+                outcome = base.replay(text, overrides={key: point} if kind == "made" else {},
+                                      given={key: point} if kind == "var" else {}, wrt=[wrt],
+                                      **options)
+            except _ReplayFailed:
+                failed += 1
+                continue
+            fs[i] = float(np.asarray(outcome.value).reshape(-1)[0])
+            gradient = (outcome.gradients or {}).get(wrt)
+            if gradient is not None:
+                dfs[i] = float(np.asarray(gradient).reshape(-1)[0])
+        label = result.name or " ".join(text.split())
+        if len(label) > 48:
+            label = label[:47] + "…"
+        if failed:
+            click.echo(f"gradcli: the program failed at {failed} of {points} points; they are "
+                       "left out", err=True)
+        if output:
+            from gradcli.render.plot import save_figure
+
+            try:
+                save_figure(xs, fs, dfs, output, x_name=wrt, f_label=label)
+            except ImportError:
+                click.echo("gradcli: drawing an image needs matplotlib: "
+                           "pip install 'gradcli[plot]'", err=True)
+                return 2
+            except (OSError, ValueError) as error:
+                raise click.UsageError(f"cannot write {output!r}: {error}") from None
+            return 0
+        from gradcli.render.console import make_console
+        from gradcli.render.plot import render_chart
+
+        out = make_console(sys.stdout, no_color=no_color)
+        out.print(render_chart(xs, fs, dfs, x_name=wrt, f_label=label), soft_wrap=True)
+        return 0
+
+    return _guarded(body)
+
+
+# -- eval --trace / --jacobian / --hessian ---------------------------------------------------
+
+
+def _seed_for(session: Session, value: Variable) -> np.ndarray | None:
+    """The backward pass's seed, as eval's gradients use it; None where there is none."""
+    data = value.data
+    if session.grad_output is not None and session.grad_output.shape == data.shape:
+        return session.grad_output
+    if data.size != 1:
+        return None
+    return np.ones(data.shape, dtype=data.dtype)
+
+
+def trace_backward(session: Session, value: Variable, name: str | None) -> tuple[
+    list[Any], np.ndarray | None
+]:
+    """The backward pass of ``value``, one TraceStep per Function, in the order it ran."""
+    from gradcli.render.trace import Passed, TraceStep
+    from gradcli.render.values import short_value
+
+    seed = _seed_for(session, value)
+    if seed is None or not value.requires_grad:
+        return [], seed
+    names = session.value_names()
+    if name is not None:
+        names[id(value)] = name
+    output_of = {id(v.creator): v for v in walk(value) if v.creator is not None}
+    raw: list[tuple[TraceStep, list[Any]]] = []
+    step_of: dict[int, int] = {}
+
+    def as_array(g: Any) -> np.ndarray | None:
+        if g is None:
+            return None
+        return np.array(g.data if isinstance(g, Variable) else g)
+
+    def record(fn: Any, g: Any, results: tuple) -> None:
+        out = output_of.get(id(fn))
+        own = names.get(id(out)) if out is not None else None
+        step = TraceStep(len(raw) + 1, fn.name, own, tuple(fn.out_shape), as_array(g),
+                         expression=None if own or out is None else _short_formula(out, names))
+        step_of[id(fn)] = step.step
+        sources = []
+        for u, r in zip(fn.inputs, results):
+            label = names.get(id(u))
+            if u.creator is not None:
+                kind = "computed"
+                label = label or _short_formula(u, names) or u.creator.name
+            elif u.requires_grad:
+                kind = "input"
+                label = label or "input"
+            else:
+                kind = "constant"
+                label = label or short_value(u.data, 4, 24)
+            step.passed.append(Passed(label, kind, as_array(r) if u.requires_grad else None,
+                                      shape=tuple(u.shape)))
+            sources.append(u.creator)
+        raw.append((step, sources))
+
+    targets = session.inputs_of(value)
+    with np.errstate(all="ignore"):
+        take_grad(value, [v for _, v in targets] or [value], grad_outputs=seed,
+                  retain_graph=True, trace=record)
+    for step, sources in raw:
+        for passed, creator in zip(step.passed, sources):
+            if creator is not None:
+                passed.step = step_of.get(id(creator))
+    return [step for step, _ in raw], seed
+
+
+def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
+    """``value`` as a short expression over the user's names (``y^2``), or None."""
+    from gradcli.lang.formula import simplify, to_expr, to_source
+
+    try:
+        text = to_source(simplify(to_expr(value, names)))
+    except Exception:  # any graph the printer cannot write keeps its Function's name
+        return None
+    return text if len(text) <= width else None
+
+
+def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray] | None,
+                                                           str | None]:
+    from gradcli.autograd.functional import jacobian
+
+    targets = session.inputs_of(value)
+    rows = value.data.size
+    if rows > MAX_JACOBIAN_ROWS:
+        return None, (f"jacobian: the result has {rows:,} elements; over {MAX_JACOBIAN_ROWS:,} "
+                      "it takes too many backward passes")
+    found = {}
+    for name, variable in targets:
+        if rows * variable.data.size > MAX_JACOBIAN_ENTRIES:
+            return None, (f"jacobian: d/d{name} would have {rows * variable.data.size:,} "
+                          f"entries, over {MAX_JACOBIAN_ENTRIES:,}")
+        if not value.requires_grad:
+            found[name] = np.zeros(value.shape + variable.shape)
+            continue
+        with np.errstate(all="ignore"):
+            found[name] = jacobian(value, variable).data
+    return found, None
+
+
+@dataclass
+class Hessian:
+    """Second derivatives of a scalar result: each input's own block, and (for several
+    inputs) the whole matrix over every input element, cross terms included."""
+
+    blocks: dict[str, np.ndarray]
+    labels: list[str]  # one per row/column of ``matrix``: a, b, x[0], x[1]...
+    matrix: np.ndarray
+
+
+def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
+    if not shape:
+        return [name]
+    return [f"{name}{_index_label(tuple(int(i) for i in np.unravel_index(k, shape)))}"
+            for k in range(int(np.prod(shape)))]
+
+
+def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | None]:
+    if value.data.size != 1:
+        return None, (f"hessian: needs a scalar result; this one has shape "
+                      f"{tuple(value.shape)} (--jacobian gives first derivatives)")
+    targets = session.inputs_of(value)
+    total = sum(v.data.size for _, v in targets)
+    if total > MAX_HESSIAN_INPUT:
+        return None, (f"hessian: the inputs have {total:,} elements; over "
+                      f"{MAX_HESSIAN_INPUT} it takes too many backward passes")
+    variables = [v for _, v in targets]
+    matrix = np.zeros((total, total))
+    with np.errstate(all="ignore"):
+        firsts = take_grad(value, variables, retain_graph=True, create_graph=True) \
+            if value.requires_grad and variables else ()
+        row = 0
+        for first in firsts:
+            for k in range(first.data.size):
+                if first.requires_grad:
+                    seed = np.zeros(first.shape, dtype=first.data.dtype)
+                    seed.reshape(-1)[k] = 1.0
+                    pieces = take_grad(first, variables, grad_outputs=seed, retain_graph=True)
+                    matrix[row] = np.concatenate([p.data.reshape(-1) for p in pieces])
+                row += 1
+    blocks, labels, offset = {}, [], 0
+    for name, variable in targets:
+        size = variable.data.size
+        blocks[name] = matrix[offset:offset + size, offset:offset + size].reshape(
+            variable.shape + variable.shape)
+        labels += _element_labels(name, tuple(variable.shape))
+        offset += size
+    return Hessian(blocks, labels, matrix), None
+
+
+def show_result_with_calculus(printer: Any, session: Session, result: Result, *,
+                              trace: bool, jacobian: bool, hessian: bool) -> None:
+    """Print a result as eval does, with its backward trace, jacobians and hessians."""
+    value = session.last
+    steps, seed = trace_backward(session, value, result.name) if trace else ([], None)
+    extras: dict[str, Any] = {}
+    if jacobian:
+        extras["jacobian"] = _jacobians(session, value)
+    if hessian:
+        extras["hessian"] = _hessians(session, value)
+    if printer.as_json:
+        _print_json(printer, result, steps if trace else None, extras)
+        return
+    printer.result(result)
+    out = printer.out
+    if trace:
+        from gradcli.render.trace import render_trace
+
+        if seed is None:
+            out.print(f"backward pass: none ({result.note or 'the result needs no gradient'})",
+                      style="dim", highlight=False, markup=False)
+        else:
+            out.print(render_trace(steps, seed, precision=min(printer.precision, 4)))
+    for kind, (found, note) in extras.items():
+        if note is not None:
+            out.print(note, style="dim", highlight=False, markup=False)
+        elif kind == "jacobian":
+            for name, array in found.items():
+                out.print(jacobian_table(result.name, name, array, value.shape,
+                                         printer.precision))
+        else:
+            out.print(hessian_table(result.name, found, printer.precision))
+
+
+def _print_json(printer: Any, result: Result, steps: list[Any] | None,
+                extras: dict[str, Any]) -> None:
+    from gradcli.render import jsonl
+    from gradcli.render.plain import warning_text
+    from gradcli.render.trace import trace_records
+
+    for warning in result.warnings:
+        sys.stderr.write(warning_text(warning, result.line) + "\n")
+    sys.stderr.flush()
+    record = jsonl.result_record(result, graph=printer.show_graph)
+    if steps is not None:
+        record["trace"] = trace_records(steps, jsonl.json_value)
+    for kind, (found, note) in extras.items():
+        if isinstance(found, Hessian):
+            record[kind] = {name: jsonl.json_value(a) for name, a in found.blocks.items()}
+            if len(found.blocks) > 1:  # the cross terms too
+                record["hessian_all"] = {"inputs": found.labels,
+                                         "value": jsonl.json_value(found.matrix)}
+        else:
+            record[kind] = None if found is None else {
+                name: jsonl.json_value(array) for name, array in found.items()}
+        if note is not None:
+            record[f"{kind}_note"] = note
+    print(jsonl.dumps(record), flush=True)
+
+
+def _index_label(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]" if index else "[]"
+
+
+def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
+                  col_labels: list[str], precision: int) -> Any:
+    """A 2-D array as a rich table under a one-line title; large ones show their corners."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcli.render.values import format_scalar
+
+    def pick(n: int) -> list[int | None]:
+        if n <= 2 * TABLE_EDGE:
+            return list(range(n))
+        return [*range(TABLE_EDGE), None, *range(n - TABLE_EDGE, n)]
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("", style="bold", no_wrap=True)
+    cols = pick(len(col_labels))
+    for c in cols:
+        table.add_column("…" if c is None else col_labels[c], justify="right", no_wrap=True)
+    for r in pick(len(row_labels)):
+        if r is None:
+            table.add_row("…", *["…" for _ in cols])
+            continue
+        cells = ["…" if c is None else format_scalar(matrix[r, c], min(precision, 6))
+                 for c in cols]
+        table.add_row(row_labels[r], *cells)
+    return Group(Text(title, style="bold"), table)
+
+
+def jacobian_table(output: str | None, name: str, array: np.ndarray,
+                   out_shape: tuple[int, ...], precision: int) -> Any:
+    """d output/d name: a row per output element, a column per input element."""
+    from gradcli.render.values import shape_text
+
+    array = np.asarray(array)
+    row_shape = tuple(out_shape)
+    col_shape = array.shape[len(row_shape):]
+    out_name = output or "out"
+    rows = _element_labels(out_name, row_shape)
+    cols = _element_labels(name, col_shape)
+    title = f"jacobian d{out_name}/d{name}  {shape_text(array.shape)}"
+    return _matrix_table(title, array.reshape(len(rows), len(cols)), rows, cols, precision)
+
+
+def hessian_table(output: str | None, found: Hessian, precision: int) -> Any:
+    """Every second derivative of a scalar result over every input element."""
+    out_name = output or "out"
+    wrt = ", ".join(found.blocks)
+    title = f"hessian of {out_name} with respect to {wrt}  ({len(found.labels)} × " \
+            f"{len(found.labels)})"
+    return _matrix_table(title, found.matrix, found.labels, found.labels, precision)

@@ -1,0 +1,104 @@
+"""`gradcli check`: each input's gradient against central finite differences."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradcli.autograd.ops import elementwise
+
+
+def test_agreeing_gradients_pass(cli):
+    result = cli("check", "sum(tanh(W @ x))", "-v", "W=randn(3,3)", "-v", "x=ones(3)",
+                 "--seed", "1")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert "central differences" in lines[0] and "scalar output" in lines[0]
+    assert lines[1].split()[:5] == ["input", "shape", "max", "abs", "error"]
+    assert lines[2].split()[:3] == ["W", "(3,", "3)"] and lines[2].endswith("ok")
+    assert lines[3].split()[:2] == ["x", "(3,)"] and lines[3].endswith("ok")
+    assert "all gradients agree" in lines[-1]
+
+
+def test_a_kink_fails_with_exit_1(cli):
+    # relu at 0: the engine says 0, the central difference sees 0.5
+    result = cli("check", "sum(relu(x))", "-v", "x=[0, 1, -1]")
+    assert result.exit_code == 1
+    row = next(line for line in result.stdout.splitlines() if line.startswith("x "))
+    assert "FAIL (1 of 3 beyond tolerance)" in row
+    assert "[0]" in row and "0.5" in row
+    assert "gradient check failed" in result.stdout
+
+
+def test_a_wrong_backward_rule_is_caught(cli, monkeypatch):
+    # a deliberately broken rule: d/dx sin = 2 cos x
+    monkeypatch.setattr(elementwise.Sin, "backward",
+                        lambda self, g: g * elementwise.cos(self.operands()[0]) * 2.0)
+    result = cli("check", "sum(sin(x))", "-v", "x=[0.1, 0.5]")
+    assert result.exit_code == 1
+    assert "FAIL (2 of 2 beyond tolerance)" in result.stdout
+
+
+def test_tolerances_decide(cli):
+    # with a coarse step the error of x^3 is eps^2 = 1e-4: beyond the default tolerance,
+    # within a looser one
+    args = ["check", "sum(x^3)", "-v", "x=[1, 2]", "--eps", "1e-2"]
+    assert cli(*args).exit_code == 1
+    assert cli(*args, "--rtol", "1e-3").exit_code == 0
+    assert cli(*args, "--atol", "1e-3").exit_code == 0
+
+
+def test_non_scalar_output_says_how_it_was_projected(cli):
+    result = cli("check", "softmax(z)", "-v", "z=[1,2,3]")
+    assert result.exit_code == 0
+    assert "random projection" in result.stdout and "(3,)" in result.stdout
+    result = cli("check", "softmax(z)", "-v", "z=[1,2,3]", "--grad-output", "[1,0,0]")
+    assert result.exit_code == 0
+    assert "--grad-output" in result.stdout.splitlines()[0]
+
+
+def test_grad_output_of_the_wrong_shape(cli):
+    result = cli("check", "softmax(z)", "-v", "z=[1,2,3]", "--grad-output", "[1,0]")
+    assert result.exit_code == 2
+    assert "shape" in result.stderr
+
+
+def test_inputs_made_by_the_program_and_random_values(cli):
+    # W is drawn by randn inside the program: every run draws the same W (a fixed seed)
+    program = "W = randn(2, 3)\nv = [0.5, -1, 2]\nsum(sigmoid(W @ v))"
+    result = cli("check", program)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()[2:4]]
+    assert names == ["W", "v"]
+
+
+def test_wrt_limits_the_inputs(cli):
+    result = cli("check", "sum(a * b)", "-v", "a=[1,2]", "-v", "b=[3,4]", "--wrt", "b")
+    assert result.exit_code == 0
+    rows = [line.split()[0] for line in result.stdout.splitlines()[2:-1]]
+    assert rows == ["b"]
+
+
+def test_the_rosenbrock_sample(cli):
+    result = cli("check", "-f", "samples/rosenbrock.grad")
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("program", ["sum(x * q)", "1/"])
+def test_a_failing_program(cli, program):
+    result = cli("check", program, "-v", "x=[1,2]")
+    assert result.exit_code == 1
+    assert "error" in result.stderr
+
+
+def test_too_many_elements_is_a_usage_error(cli):
+    result = cli("check", "sum(x)", "-v", "x=ones(100, 100)")
+    assert result.exit_code == 2
+    assert "--wrt" in result.stderr
+
+
+def test_random_inputs_stay_the_same_in_every_run(cli):
+    # x is drawn after W from one generator; nudging W must not redraw x, and the
+    # program's own randn must draw what it drew the first time
+    result = cli("check", "sum(tanh(W @ x) * randn(8))", "-v", "W=randn(8,8)",
+                 "-v", "x=randn(8)")
+    assert result.exit_code == 0, result.stdout

@@ -1,0 +1,131 @@
+"""`gradcli plot`: f and df/dx in the terminal, and as an image through matplotlib."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gradcli.cli.calculus import parse_range
+from gradcli.render.plot import render_chart
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def chart_rows(stdout: str) -> list[str]:
+    return [line.split("│", 1)[1] for line in stdout.splitlines() if "│" in line]
+
+
+def test_terminal_plot_has_both_curves_and_labelled_axes(cli):
+    result = cli("plot", "x^2", "--wrt", "x", "--range", "-2:2", "--points", "41")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    rows = chart_rows(result.stdout)
+    assert len(rows) == 18
+    # y axis: top is max(f, df) = 4, bottom is min = -4, zero is labelled
+    assert lines[0].split("│")[0].strip() == "4.0"
+    assert lines[17].split("│")[0].strip() == "-4.0"
+    assert any(line.split("│")[0].strip() == "0" for line in lines[:18])
+    # x axis: both ends labelled, and the input's name
+    assert lines[19].split() == ["-2.0", "0", "2.0", "x"]
+    assert "* x^2" in lines[20] and "+ d/dx" in lines[20]
+    assert sum(row.count("*") for row in rows) >= 20
+    assert sum(row.count("+") for row in rows) >= 20
+
+
+def test_the_derivative_is_drawn_where_it_is():
+    # f = x, df = 1: a line through the grid's corners and a flat row at y = 1
+    xs = np.linspace(-1, 1, 64)
+    text = render_chart(xs, xs, np.ones_like(xs), width=64, height=9).plain
+    rows = [line.split("│", 1)[1] for line in text.splitlines() if "│" in line]
+    assert rows[0][-1] == "#"  # f(1) = 1 = df: both marks in the top right corner
+    assert rows[0].count("+") + rows[0].count("#") == 64
+    assert rows[-1][0] == "*"  # f(-1) = -1, the bottom left
+
+
+def test_other_inputs_come_from_v(cli):
+    a = cli("plot", "sigmoid(w*x + b)", "--wrt", "x", "--range", "-6:6", "-v", "w=2",
+            "-v", "b=0.5")
+    assert a.exit_code == 0
+    b = cli("plot", "sigmoid(w*x + b)", "--wrt", "x", "--range", "-6:6", "-v", "w=0.5",
+            "-v", "b=0.5")
+    assert chart_rows(a.stdout) != chart_rows(b.stdout)
+
+
+def test_an_input_made_by_the_program_is_swept(cli):
+    result = cli("plot", "x = 1\nsin(x)", "--wrt", "x", "--range", "-pi:pi")
+    assert result.exit_code == 0
+    assert "-3.142" in result.stdout and "3.142" in result.stdout
+
+
+def test_points_outside_the_domain_are_left_out(cli):
+    result = cli("plot", "log(x)", "--wrt", "x", "--range", "-1:3")
+    assert result.exit_code == 0
+    assert "*" in "".join(chart_rows(result.stdout))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sum(x)", "--wrt", "x", "-v", "x=[1,2]"], "scalar input"),
+    (["x * [1, 2]", "--wrt", "x"], "scalar result"),
+    (["y = x + 1\ny * 2", "--wrt", "y", "-v", "x=1"], "must be an input"),
+])
+def test_clear_errors(cli, args, message):
+    result = cli("plot", *args)
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("text, expected", [("-3:3", (-3.0, 3.0)), ("0:2*pi", (0.0, 2 * np.pi)),
+                                            ("-1.5:1e1", (-1.5, 10.0))])
+def test_ranges(text, expected):
+    assert parse_range(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["3:-3", "1", "a:b", "0:inf"])
+def test_bad_ranges_are_usage_errors(cli, text):
+    result = cli("plot", "x", "--wrt", "x", "--range", text)
+    assert result.exit_code == 2
+    assert "--range" in result.stderr
+
+
+@pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+def test_image_through_matplotlib(cli, tmp_path, suffix, magic):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / f"plot{suffix}"
+    result = cli("plot", "tanh(x)", "--wrt", "x", "--range", "-3:3", "-o", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert path.read_bytes().startswith(magic)
+    assert result.stdout == ""
+
+
+def test_missing_matplotlib_is_a_clear_message(tmp_path):
+    code = (
+        "import sys\n"
+        "sys.modules['matplotlib'] = None  # as if it were not installed\n"
+        "from gradcli.cli.main import main\n"
+        f"main(['plot', 'tanh(x)', '--wrt', 'x', '-o', {str(tmp_path / 'p.png')!r}])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "pip install 'gradcli[plot]'" in done.stderr
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_unknown_image_suffix(cli, tmp_path):
+    result = cli("plot", "x", "--wrt", "x", "-o", str(tmp_path / "p.gif"))
+    assert result.exit_code == 2 and ".png" in result.stderr
+
+
+def test_matplotlib_is_imported_only_for_images():
+    code = (
+        "import sys\n"
+        "from gradcli.cli.main import main\n"
+        "try:\n    main(['plot', 'x^2', '--wrt', 'x'])\nexcept SystemExit:\n    pass\n"
+        "print('matplotlib' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stderr.strip() == "False"
