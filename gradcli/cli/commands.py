@@ -199,6 +199,11 @@ def run_eval(
     hessian: bool = False,
 ) -> int:
     """Run a program or a stream; print each outcome as it comes. Returns the exit status."""
+    import warnings
+
+    # Python's own warning lines never reach the user (errors and NaN warnings are ours),
+    # and the session then skips guarding each statement against them
+    warnings.simplefilter("ignore", RuntimeWarning)
     text = read_program(program, file)
     show_graph = graph if graph is not None else not as_json
     printer = Printer(

@@ -35,6 +35,15 @@ DTYPES = ("float64", "float32")
 _DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) is slow; graphs name one per node
 
 
+_IGNORE_RUNTIME_WARNINGS = ("ignore", None, RuntimeWarning, None, 0)
+
+
+def _runtime_warnings_ignored() -> bool:
+    """True when the first warnings filter already ignores every RuntimeWarning."""
+    filters = warnings.filters
+    return bool(filters) and filters[0] == _IGNORE_RUNTIME_WARNINGS
+
+
 def split_lines(text: str) -> Iterator[str]:
     """``text`` as lines, each keeping its ``\\n`` (only ``\\n`` ends a line)."""
     start = 0
@@ -225,10 +234,13 @@ class Session:
         try:
             # NumPy's own RuntimeWarnings ("Degrees of freedom <= 0") would reach stderr
             # raw: the errstate callback already reports what matters, by operation
-            with np.errstate(all="call", under="ignore", call=runner.errors), \
-                    warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                value = runner.execute(parsed.code)
+            with np.errstate(all="call", under="ignore", call=runner.errors):
+                if _runtime_warnings_ignored():  # (the command line ignores them already)
+                    value = runner.execute(parsed.code)
+                else:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        value = runner.execute(parsed.code)
         finally:
             LIMITS.max_elements = saved
         return value, runner.warnings

@@ -4,11 +4,13 @@ A stream of short lines (``mean(3*(sin(x)+4)^2) + 2*sum(x)``, then the same with
 constants) spends most of its time in the LALR parse. The parse depends only on the
 tokens' types, and the instructions the emitter makes depend on the tokens' values and
 positions. So a one-line statement is keyed on its token sequence with every NUMBER's
-text left out: the first line with a key is parsed as usual and its instructions are
-kept as a template whose spans point at token indices and whose number pushes point at
-the NUMBER tokens; the next line with the same key gets the same instructions with its
-own numbers and its own columns substituted. Same tokens, same program; a line that does
-not parse is never kept, so errors (messages and positions) come from the full path.
+text left out. Lines with a new key are parsed as usual; the second one also makes a
+template of its instructions, whose spans point at token indices and whose number pushes
+point at the NUMBER tokens, kept only if a variant of the line with other numbers, parsed
+in full, gives exactly what the template gives for it. Later lines with that key get the
+template's instructions with their own numbers and columns substituted. Same tokens,
+same program; a line that does not parse is never kept, so errors (messages and
+positions) come from the full path.
 
 The tokens come from the grammar's own lexer (Lark's compiled terminal patterns, its
 priorities and its keyword callback), scanned here without a Token object per match. Any
