@@ -5,7 +5,9 @@ line's answer first. Each line is lexed on its own; its tokens are fed to an LAL
 state for the statement being read. A newline outside brackets or a ``;`` ends the
 statement. Where a statement fails to parse, the error is reported and reading resumes
 at the line where it failed (or the next line, if it failed on its first; or just after
-the ``;`` that ended it), so an unclosed bracket never swallows the lines after it.
+the ``;`` that ended it), so an unclosed bracket never swallows the lines after it. A
+bracket still open at the end of the input is reported, and reading resumes at the line
+after the statement's first.
 """
 
 from __future__ import annotations
@@ -170,7 +172,19 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
         else:
             text = next(source, None)
             if text is None:
-                break
+                if st is None:
+                    break
+                failure = _finish(st, emitter)
+                if isinstance(failure, Parsed) or len(st.lines) == 1:
+                    yield failure
+                    break
+                # An unclosed bracket at the end of the input: report it, then read again
+                # from the line after the statement's first, so it swallows none of them.
+                yield failure
+                source = iter(st.lines[1:])
+                number = st.start_line
+                st = None
+                continue
             number += 1
             current = number
             if number == 1 and text.startswith("\ufeff"):
@@ -257,22 +271,22 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if current != started:
                 redo = (text, current)  # resume at the line where parsing failed
             break  # else resume at the next line
-    if st is not None:
-        end = st.last
-        try:
-            emitter.code = st.code
-            st.state.feed_token(Token.new_borrow_pos("$END", "", end), True)
-        except UnexpectedToken as exc:
-            failed = syntax_problem(exc.token, exc.expected, st)
-            failed.source = st.context()
-            failed.first_line = st.start_line
-            yield Broken(st.start_line, st.text(), failed)
-        except GradcliError as exc:
-            exc.source = st.context()
-            exc.first_line = st.start_line
-            yield Broken(st.start_line, st.text(), exc)
-        else:
-            yield _parsed(st)
+
+
+def _finish(st: _Statement, emitter: Emitter) -> Parsed | Broken:
+    """The statement still open at the end of the input, ended there."""
+    try:
+        emitter.code = st.code
+        st.state.feed_token(Token.new_borrow_pos("$END", "", st.last), True)
+    except UnexpectedToken as exc:
+        failed: GradcliError = syntax_problem(exc.token, exc.expected, st)
+    except GradcliError as exc:
+        failed = exc
+    else:
+        return _parsed(st)
+    failed.source = st.context()
+    failed.first_line = st.start_line
+    return Broken(st.start_line, st.text(), failed)
 
 
 def _parsed(st: _Statement) -> Parsed:

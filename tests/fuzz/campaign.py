@@ -26,14 +26,12 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import fuzz_checks as checks  # noqa: E402
-import strategies as gen  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
+import tests.fuzz.fuzz_checks as checks
+import tests.fuzz.strategies as gen
 
 KINDS = {
     "program": lambda: gen.programs(),

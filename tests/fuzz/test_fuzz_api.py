@@ -4,10 +4,11 @@ is a well-formed Result or Failure (type, message, line and column where it has 
 from __future__ import annotations
 
 import pytest
-from conftest import FUZZ
-from fuzz_checks import run_api
 from hypothesis import given, settings
-from strategies import SPECIAL_TEXTS, near_misses, programs, raw_texts
+
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.fuzz_checks import run_api
+from tests.fuzz.strategies import SPECIAL_TEXTS, near_misses, programs, raw_texts
 
 
 @settings(FUZZ)

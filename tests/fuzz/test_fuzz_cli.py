@@ -4,8 +4,10 @@ record per reported statement, for text, bytes, files and options."""
 from __future__ import annotations
 
 import pytest
-from conftest import FUZZ
-from fuzz_checks import (
+from hypothesis import given, settings
+
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.fuzz_checks import (
     QUICK_MAX_ELEMENTS,
     check_cli,
     exit_code_for,
@@ -13,8 +15,7 @@ from fuzz_checks import (
     run_cli_inprocess,
     run_cli_subprocess,
 )
-from hypothesis import given, settings
-from strategies import near_misses, programs, raw_bytes
+from tests.fuzz.strategies import near_misses, programs, raw_bytes
 
 LIMIT = ["--max-elements", str(QUICK_MAX_ELEMENTS)]
 

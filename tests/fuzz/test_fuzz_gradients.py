@@ -4,12 +4,12 @@ gradients that central finite differences give in float64, or carry a domain war
 from __future__ import annotations
 
 import numpy as np
-from conftest import FUZZ
-from fuzz_checks import run_api
 from hypothesis import given, settings
-from strategies import differentiable_programs
 
 from gradcli.lang.results import Result
+from tests.fuzz.conftest import FUZZ
+from tests.fuzz.fuzz_checks import run_api
+from tests.fuzz.strategies import differentiable_programs
 
 
 def _value(program: str, variables: dict) -> float:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from fuzz_checks import run_api
 
 from gradcli.lang.results import Failure, Result
+from tests.fuzz.fuzz_checks import run_api
 
 LIMIT = 10_000
 

@@ -4,9 +4,9 @@ operation; strict=True (--strict) makes it an error."""
 from __future__ import annotations
 
 import pytest
-from fuzz_checks import check_cli, run_api, run_cli_inprocess
 
 from gradcli.lang.results import Failure, Result
+from tests.fuzz.fuzz_checks import check_cli, run_api, run_cli_inprocess
 
 
 @pytest.mark.parametrize("program, warning", [

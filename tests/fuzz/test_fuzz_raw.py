@@ -6,9 +6,9 @@ import math
 import time
 
 import pytest
-from fuzz_checks import run_api
 
 from gradcli.lang.results import Failure, Result
+from tests.fuzz.fuzz_checks import run_api
 
 
 def one(text: str, **options):

@@ -254,10 +254,19 @@ def test_failure_at_a_semicolon_resumes_after_it() -> None:
 
 def test_bracket_unclosed_at_end_of_input() -> None:
     outcomes = evaluate("a = 1\nb = [1,\n 2,\n")
-    assert len(outcomes) == 1
     f = outcomes[0]
     assert f.line == 2 and f.error.message == '"[" is never closed (expected "]")'
     assert f.source == "b = [1,\n 2,"
+    # reading resumed at line 3, which is not a statement on its own
+    assert [o.line for o in outcomes] == [2, 3] and isinstance(outcomes[1], Failure)
+
+
+def test_bracket_unclosed_at_end_of_input_swallows_no_line() -> None:
+    outcomes = evaluate("x = (1 +\nlog(0)")
+    assert [type(o).__name__ for o in outcomes] == ["Failure", "Result"]
+    assert outcomes[0].error.message == '"(" is never closed (expected ")")'
+    assert outcomes[1].line == 2 and float(outcomes[1].value) == -np.inf
+    assert outcomes[1].warnings
 
 
 def test_multiline_statement_failing_mid_way() -> None:
