@@ -87,6 +87,8 @@ def result_record(result: Result, *, graph: bool = False) -> dict[str, Any]:
         record["gradients"] = {name: json_value(g) for name, g in result.gradients.items()}
         if result.note:
             record["note"] = result.note
+    if result.warnings:  # NaN or infinity from a valid operation (also on stderr)
+        record["warnings"] = list(result.warnings)
     if graph and result.graph is not None:
         record["graph"] = graph_record(result.graph)
     return record

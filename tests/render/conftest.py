@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from render_support import walkthrough_graph
 
 from gradcli.lang.results import Failure, Result, Span
+from tests.render.render_support import walkthrough_graph
 
 
 @pytest.fixture

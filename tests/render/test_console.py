@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from render_support import chain_graph, walkthrough_graph
 from rich.text import Text
 
 from gradcli.lang.results import Graph, GraphNode
 from gradcli.render.console import make_console, render_failure, render_result, render_tree
+from tests.render.render_support import chain_graph, walkthrough_graph
 
 
 def text_of(renderable) -> str:

@@ -8,13 +8,14 @@ import subprocess
 
 import numpy as np
 import pytest
-from render_support import walkthrough_graph
 
 from gradcli.lang.results import Graph, GraphNode
+from gradcli.lang.session import Session
 from gradcli.render import jsonl
 from gradcli.render.dot import render_dot
 from gradcli.render.mermaid import render_mermaid
 from gradcli.render.values import format_array, format_scalar, short_value
+from tests.render.render_support import walkthrough_graph
 
 
 def strict(text):
@@ -53,6 +54,15 @@ def test_non_finite_numbers_are_strings(nonscalar):
     record = strict(jsonl.render_result(nonscalar))
     assert record["value"] == ["nan", "inf", "-inf", 1.5]
     assert record["gradients"] is None and "--grad-output" in record["note"]
+
+
+def test_warnings_key_only_when_there_are_warnings(walkthrough):
+    assert "warnings" not in strict(jsonl.render_result(walkthrough))
+    session = Session(variables={"x": "[0, 1]"})
+    (result,) = session.run("log(x)")
+    record = strict(jsonl.render_result(result))
+    assert record["value"] == ["-inf", 0.0]
+    assert record["warnings"] == ["log: divide by zero at 1 element"]
 
 
 def test_nested_non_finite():
