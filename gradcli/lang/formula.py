@@ -13,6 +13,7 @@ Every pass is iterative (post-order over an explicit stack), so deep graphs prin
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -329,7 +330,7 @@ def _simplify_one(e: Expr) -> Expr:
     if e.kind == "call":
         # A broadcast of a scalar inside an elementwise formula: keep only the scalar.
         if e.value == "broadcast_to" and a[0].shape == ():
-            return a[0] if _elementwise_context_ok(e) else e
+            return a[0]
         if e.value in _FOLDABLE and len(a) == 1 and is_num(a[0]):
             try:
                 return num(_FOLDABLE[e.value](a[0].value))
@@ -382,27 +383,27 @@ def _is_full(e: Expr) -> bool:
     return e.kind == "call" and e.value == "full" and len(e.args) == 2 and is_num(e.args[1])
 
 
-def _elementwise_context_ok(e: Expr) -> bool:
-    return True
-
-
-def simplify(root: Expr) -> Expr:
-    """Bottom-up simplification, iterative over the tree."""
-    done: dict[int, Expr] = {}
+def _fold(root: Expr, visit: Callable[[Expr, list], Any]) -> Any:
+    """``visit(e, parts)`` for every node after its children (``parts`` are their
+    results), iteratively so a deep tree cannot overflow the stack; a node shared by
+    several parents is visited once."""
+    done: dict[int, Any] = {}
     stack: list[tuple[Expr, bool]] = [(root, False)]
     while stack:
         e, expanded = stack.pop()
         if id(e) in done:
             continue
-        if not e.args:
-            done[id(e)] = _simplify_one(e)
-            continue
-        if not expanded:
+        if e.args and not expanded:
             stack.append((e, True))
             stack.extend((c, False) for c in e.args)
             continue
-        done[id(e)] = _simplify_one(_rebuild(e, tuple(done[id(c)] for c in e.args)))
+        done[id(e)] = visit(e, [done[id(c)] for c in e.args])
     return done[id(root)]
+
+
+def simplify(root: Expr) -> Expr:
+    """Bottom-up simplification, iterative over the tree."""
+    return _fold(root, lambda e, parts: _simplify_one(_rebuild(e, tuple(parts)) if parts else e))
 
 
 # -- printing -----------------------------------------------------------------------------
@@ -431,18 +432,7 @@ def _level(e: Expr) -> int:
 
 def to_source(root: Expr) -> str:
     """gradcli syntax with the fewest parentheses the precedence table allows."""
-    done: dict[int, str] = {}
-    stack: list[tuple[Expr, bool]] = [(root, False)]
-    while stack:
-        e, expanded = stack.pop()
-        if id(e) in done:
-            continue
-        if e.args and not expanded:
-            stack.append((e, True))
-            stack.extend((c, False) for c in e.args)
-            continue
-        done[id(e)] = _print_one(e, [done[id(c)] for c in e.args])
-    return done[id(root)]
+    return _fold(root, _print_one)
 
 
 def _wrap(text: str, child: Expr, need: int, strict: bool = False) -> str:
@@ -485,18 +475,7 @@ _LATEX_CALLS = {"exp": r"\exp", "log": r"\ln", "sin": r"\sin", "cos": r"\cos", "
 
 def to_latex(root: Expr) -> str:
     """The same expression as LaTeX."""
-    done: dict[int, str] = {}
-    stack: list[tuple[Expr, bool]] = [(root, False)]
-    while stack:
-        e, expanded = stack.pop()
-        if id(e) in done:
-            continue
-        if e.args and not expanded:
-            stack.append((e, True))
-            stack.extend((c, False) for c in e.args)
-            continue
-        done[id(e)] = _latex_one(e, [done[id(c)] for c in e.args])
-    return done[id(root)]
+    return _fold(root, _latex_one)
 
 
 def _latex_one(e: Expr, parts: list[str]) -> str:
