@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from gradcli.lang.errors import GradcliError, InputProblem
@@ -156,6 +157,8 @@ def test_domain_problems_are_values_with_warnings() -> None:
     assert r.warnings == ["exp: overflow at 1 element"]
     r = last("log(-1) + 1")  # the NaN passes through +, but only log made it
     assert r.warnings == ["log: invalid value at 1 element"]
+    r = last("mean(ones(0))")  # the mean of nothing is 0/0, as in NumPy
+    assert np.isnan(r.value) and r.warnings == ["mean: invalid value at 1 element"]
 
 
 def test_strict_turns_domain_warnings_into_failures() -> None:

@@ -102,7 +102,8 @@ class Mean(_Reduction):
         total = np.add.reduce(x, axis=axes, keepdims=self.keepdims)
         self.out_size = total.size
         count = x.size // total.size if total.size else 0
-        return total / count if count else total * math.nan
+        # the mean of nothing is 0/0: NaN, with the invalid-value flag NumPy raises too
+        return total / count if count else np.divide(total, 0.0)
 
     def backward(self, g):
         count = self.inputs[0].data.size // self.out_size if self.out_size else 0
