@@ -185,6 +185,13 @@ class Session:
             if suffix == ".npy":
                 # mapped, not read: the size is checked against the limit before a copy
                 return np.load(path, allow_pickle=False, mmap_mode="r")
+            if suffix in (".csv", ".txt") and os.path.getsize(path) > 32 * self.max_elements:
+                # a text file is parsed whole before its size is known: refuse one that
+                # could not hold a number in under 32 characters each within the limit
+                raise InputProblem(
+                    f"cannot read {path} for {label}: {os.path.getsize(path):,} bytes of text "
+                    f"is too large for the limit of {self.max_elements:,} elements"
+                )
             if suffix == ".csv":
                 return np.loadtxt(path, delimiter=",", dtype=float)
             if suffix == ".txt":

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gradcli.autograd import Variable
-from gradcli.lang.errors import UnknownName
+from gradcli.lang.errors import InputProblem, UnknownName
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, evaluate
 from tests.lang.conftest import last
@@ -149,6 +149,17 @@ def test_npy_files_never_unpickle(tmp_path) -> None:
     with pytest.raises(Exception) as caught:
         Session(variables={"x": f"@{path}"})
     assert caught.value.type == "input"
+
+
+def test_text_files_too_large_for_the_limit_are_refused_before_parsing(tmp_path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("1 " * 200)  # 400 bytes: more than 32 per element for a limit of 10
+    with pytest.raises(InputProblem, match="too large for the limit of 10 elements"):
+        Session(variables={"x": f"@{path}"}, max_elements=10)
+    small = tmp_path / "small.csv"
+    small.write_text("1, 2.5\n3, 4\n")
+    s = Session(variables={"x": f"@{small}"}, max_elements=10)
+    assert s.names["x"].data.tolist() == [[1.0, 2.5], [3.0, 4.0]]
 
 
 def test_underscore_is_the_last_result() -> None:
