@@ -104,6 +104,12 @@ class Function:
         """The operation's name as users see it (the class name: Add, Mul, Mean...)."""
         return type(self).__name__
 
+    @property
+    def detail(self) -> str:
+        """What the graph shows after the name for a parameter that is not an input
+        (``^2`` for a constant power, ``axis=0`` for a reduction); empty by default."""
+        return ""
+
     def __call__(self, *inputs: Any) -> Variable:
         # The hot path of every operation: kept flat on purpose.
         if len(inputs) == 1 and type(inputs[0]) is Variable:

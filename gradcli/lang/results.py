@@ -33,6 +33,7 @@ class GraphNode:
     shape: tuple[int, ...]
     dtype: str
     value: Any = None
+    detail: str = ""  # a parameter that is not an input: "^2", "axis=0"
 
 
 @dataclass

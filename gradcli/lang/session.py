@@ -402,17 +402,19 @@ class Session:
                 kind = "computed"
                 inputs = [ids[id(i)] for i in (creator.inputs or ())]
                 function = creator.name
+                detail = creator.detail
             else:
                 kind = "input" if v.requires_grad else "constant"
                 inputs = []
                 function = None
+                detail = ""
             data = v.data
             dtype = _DTYPE_NAMES.get(data.dtype)
             if dtype is None:
                 dtype = _DTYPE_NAMES[data.dtype] = str(data.dtype)
             ids[id(v)] = len(nodes)
             nodes.append(GraphNode(len(nodes), names.get(id(v)), function, kind, inputs,
-                                   data.shape, dtype, data))
+                                   data.shape, dtype, data, detail))
         return Graph(nodes, ids[id(value)])
 
     # -- the REPL's commands ------------------------------------------------------------------

@@ -63,6 +63,8 @@ def graph_record(graph: Graph) -> dict[str, Any]:
             "inputs": list(node.inputs),
             "shape": [int(n) for n in node.shape],
         }
+        if node.detail:
+            record["detail"] = node.detail
         if node.value is not None:
             record["value"] = json_value(node.value)
         nodes.append(record)

@@ -26,7 +26,8 @@ def node_parts(node: GraphNode, precision: int = 4) -> list[tuple[str, str]]:
         if node.name:
             parts.append((node.name, STYLE_NAME))
             parts.append((" = ", ""))
-        parts.append((node.function or "?", STYLE_FUNCTION))
+        function = node.function or "?"
+        parts.append((f"{function} {node.detail}" if node.detail else function, STYLE_FUNCTION))
     elif node.kind == "input":
         parts.append((node.name or "input", STYLE_NAME))
         parts.append(("  input", STYLE_INPUT))

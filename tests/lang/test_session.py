@@ -172,6 +172,15 @@ def test_underscore_is_the_last_result() -> None:
     assert float(s.last.data) == 7.0
 
 
+def test_graph_nodes_show_parameters_that_are_not_inputs() -> None:
+    r = last("x = [[1, 2], [3, 4]]\nsum(x^2, axis=0) + mean(x, axis=[0, 1], keepdims=true) + x^y",
+             variables={"y": "3"})
+    details = {(n.function, n.detail) for n in r.graph.nodes if n.function}
+    assert ("Pow", "^2") in details and ("Sum", "axis=0") in details
+    assert ("Mean", "axis=(0, 1), keepdims") in details
+    assert ("Pow", "") in details and ("Add", "") in details  # x^y: y is an input
+
+
 def test_gradient_graph_of_and_reset() -> None:
     s = Session(variables={"x": "2"}, seed=5)
     s.run("y = x^3\nz = y + x", interactive=True)

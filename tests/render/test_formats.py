@@ -13,6 +13,7 @@ from gradcli.lang.results import Graph, GraphNode
 from gradcli.lang.session import Session
 from gradcli.render import jsonl
 from gradcli.render.dot import render_dot
+from gradcli.render.labels import node_label
 from gradcli.render.mermaid import render_mermaid
 from gradcli.render.values import format_array, format_scalar, short_value
 from tests.render.render_support import walkthrough_graph
@@ -54,6 +55,15 @@ def test_non_finite_numbers_are_strings(nonscalar):
     record = strict(jsonl.render_result(nonscalar))
     assert record["value"] == ["nan", "inf", "-inf", 1.5]
     assert record["gradients"] is None and "--grad-output" in record["note"]
+
+
+def test_graph_labels_and_json_show_a_node_detail():
+    (result,) = Session(variables={"x": "[1, 2]"}).run("sum(x^2.5)")
+    pow_node = next(n for n in result.graph.nodes if n.function == "Pow")
+    assert node_label(pow_node).startswith("Pow ^2.5  (2,)")
+    nodes = strict(jsonl.render_result(result, graph=True))["graph"]["nodes"]
+    assert [n.get("detail") for n in nodes if n["function"]] == ["^2.5", None]
+    assert 'label="Pow ^2.5' in render_dot(result.graph)
 
 
 def test_warnings_key_only_when_there_are_warnings(walkthrough):

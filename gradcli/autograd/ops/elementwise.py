@@ -112,6 +112,10 @@ class PowConst(Function):
     def name(self) -> str:
         return "Pow"
 
+    @property
+    def detail(self) -> str:
+        return f"^{self.exponent:g}"
+
     def forward(self, a):
         c = self.exponent
         if c == 2.0:

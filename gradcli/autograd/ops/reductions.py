@@ -72,6 +72,13 @@ class _Reduction(Function):
     def reduce(self, x, axes):
         raise NotImplementedError
 
+    @property
+    def detail(self) -> str:
+        if self.axis is None:
+            return ""
+        axis = self.axis if isinstance(self.axis, int) else tuple(self.axis)
+        return f"axis={axis}" + (", keepdims" if self.keepdims else "")
+
     def kept_grad(self, g: Variable) -> Variable:
         """The incoming gradient in the kept shape, so it broadcasts to the input."""
         if g.shape == self.kept:
