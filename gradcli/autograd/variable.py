@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,18 @@ class Variable:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Variable]:
+        """The rows along the first axis, each a differentiable ``self[i]`` (as NumPy)."""
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d Variable")
+        for i in range(len(self.data)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        """The truth of a one-element value (``if loss > 0:``); ambiguous otherwise, as in
+        NumPy."""
+        return bool(self.data)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Variable(")

@@ -387,6 +387,23 @@ def test_backward_without_create_graph_builds_nothing():
     assert is_grad_enabled()
 
 
+def test_iterating_and_unpacking_give_differentiable_rows():
+    v = Variable(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    top, bottom = v
+    assert [row.data.tolist() for row in v] == [[1.0, 2.0], [3.0, 4.0]]
+    (top.sum() * 2 + bottom.sum()).backward()
+    np.testing.assert_array_equal(v.grad.data, [[2.0, 2.0], [1.0, 1.0]])
+    with pytest.raises(TypeError, match="0-d"):
+        iter(Variable(1.0)).__next__()
+
+
+def test_truth_of_one_element_and_ambiguity_of_more():
+    x = Variable(np.array([2.0, -1.0]))
+    assert bool(x[0] > 1) and not bool(x[1] > 1) and bool(Variable(np.ones((1, 1))))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(x > 0)
+
+
 def test_detach():
     x = Variable(np.array([1.0, 2.0]), requires_grad=True)
     y = x * 3.0

@@ -732,6 +732,35 @@ def test_getitem_3d(index):
     check(lambda v: v[index], x)
 
 
+MASKS = {
+    "rows": lambda x: np.array([True, False, True, True]),
+    "elements": lambda x: x > 0,
+    "none": lambda x: x > 10,
+    "with ellipsis": lambda x: (Ellipsis, np.array([False, True, True])),
+    "after an int": lambda x: (2, x[2] < 0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASKS))
+def test_boolean_masks_select_as_in_numpy(name):
+    x = uniform((4, 3), -1, 1)
+    index = MASKS[name](x)
+    np.testing.assert_array_equal(Variable(x)[index].data, x[index])
+    check(lambda v: v[index] * 3.0, x)
+
+
+def test_a_comparison_is_a_mask_and_a_wrong_shaped_mask_is_refused():
+    x = Variable(np.array([[1.0, -2.0], [3.0, -4.0]]), requires_grad=True)
+    picked = x[x > 0]  # the comparison's result (0.0/1.0 values) selects, as in NumPy
+    np.testing.assert_array_equal(picked.data, [1.0, 3.0])
+    (g,) = gradients(ops.sum(picked * picked), [x])
+    np.testing.assert_array_equal(g, [[2.0, 0.0], [6.0, 0.0]])
+    ones_and_zeros = (x > 0) * 1.0  # arithmetic on it gives numbers: integer positions
+    np.testing.assert_array_equal(x[ones_and_zeros[0]].data, [[3.0, -4.0], [1.0, -2.0]])
+    with pytest.raises(IndexError, match=r"mask of shape \(3,\) does not fit"):
+        x[np.array([True, False, True])]
+
+
 def test_repeated_indices_accumulate():
     x = Variable(np.arange(4.0), requires_grad=True)
     (g,) = gradients(ops.sum(x[[0, 0, 2, 0, 3]]), [x])

@@ -14,6 +14,7 @@ import numpy as np
 
 from gradcli.autograd.function import GRAD_MODE, Function
 from gradcli.autograd.ops.broadcasting import sum_to
+from gradcli.autograd.ops.masks import mark_mask
 from gradcli.autograd.variable import Variable
 
 # -- arithmetic -----------------------------------------------------------------------
@@ -384,6 +385,9 @@ class _Comparison(Function):
     elementwise = True
     ufunc: Any = None
     symbol = ""
+
+    def __call__(self, *inputs: Any) -> Variable:
+        return mark_mask(Function.__call__(self, *inputs))  # x[x > 0] selects, as in NumPy
 
     def forward(self, a, b):
         dtype = a.dtype if a.dtype.kind == "f" else b.dtype if b.dtype.kind == "f" else "d"

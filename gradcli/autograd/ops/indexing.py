@@ -10,6 +10,7 @@ import numpy as np
 
 from gradcli.autograd.function import Function
 from gradcli.autograd.limits import check_elements
+from gradcli.autograd.ops.masks import is_mask
 from gradcli.autograd.variable import Variable
 
 
@@ -24,7 +25,7 @@ def _one(item: Any) -> Any:
     if item is None or item is Ellipsis or isinstance(item, slice):
         return item
     if isinstance(item, Variable):
-        item = item.data
+        item = item.data.astype(bool) if is_mask(item) and item.data.ndim else item.data
     if isinstance(item, list | tuple):
         item = np.asarray(item)
     if isinstance(item, np.ndarray):
@@ -36,7 +37,7 @@ def _one(item: Any) -> Any:
                     raise IndexError("indices must be whole numbers")
                 item = item.astype(np.intp)
             elif item.dtype.kind == "b":
-                raise IndexError("boolean masks are not supported as indices; use where()")
+                return item  # a mask: expand_masks turns it into the positions it selects
             if item.dtype.kind not in "iu":
                 raise IndexError("indices must be whole numbers")
             return item
@@ -116,9 +117,39 @@ class ScatterAdd(Function):
         return g[self.index]
 
 
+def expand_masks(index: Any, shape: tuple[int, ...]) -> Any:
+    """``index`` with each boolean mask replaced by the integer positions it selects
+    (``np.nonzero``), after checking the mask's shape against the axes it covers."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(i, np.ndarray) and i.dtype.kind == "b" for i in items):
+        return index
+    consumed = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype.kind == "b" else 1
+                   for i in items if i is not None and i is not Ellipsis)
+    out: list[Any] = []
+    axis = 0
+    for item in items:
+        if item is Ellipsis:
+            axis += max(len(shape) - consumed, 0)
+        elif isinstance(item, np.ndarray) and item.dtype.kind == "b":
+            covered = tuple(shape[axis:axis + item.ndim])
+            if covered != item.shape:
+                raise IndexError(f"a mask of shape {item.shape} does not fit an array of "
+                                 f"shape {shape} (at axis {axis} it needs shape {covered})")
+            out.extend(np.nonzero(item))
+            axis += item.ndim
+            continue
+        elif item is not None:
+            axis += 1
+        out.append(item)
+    return tuple(out) if len(out) != 1 else out[0]
+
+
 def getitem(x: Any, index: Any) -> Variable:
-    """``x[index]``: ints, slices, None, Ellipsis and integer lists, as in NumPy."""
-    return GetItem(normalize_index(index))(x)
+    """``x[index]``: ints, slices, None, Ellipsis, integer lists and boolean masks (a
+    comparison's result, or a NumPy bool array), as in NumPy."""
+    index = normalize_index(index)
+    shape = x.data.shape if isinstance(x, Variable) else np.shape(x)
+    return GetItem(expand_masks(index, shape))(x)
 
 
 def take(x: Any, index: Any) -> Variable:

@@ -1,0 +1,26 @@
+"""Which Variables are comparison results, so that indexing reads them as boolean masks.
+
+A comparison gives 0.0 and 1.0 (values arithmetic can use), yet ``x[x > 0]`` must pick
+elements as NumPy's boolean masks do, not the elements at positions 0 and 1. The
+comparisons register their outputs here; the registry holds them weakly (by id, checked
+against a weak reference, since Variables compare elementwise and cannot be set members).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+_MASKS: dict[int, weakref.ref] = {}
+
+
+def mark_mask(v: Any) -> Any:
+    """Register ``v`` (a comparison's output) as a mask; returns ``v``."""
+    key = id(v)
+    _MASKS[key] = weakref.ref(v, lambda _, key=key: _MASKS.pop(key, None))
+    return v
+
+
+def is_mask(v: Any) -> bool:
+    ref = _MASKS.get(id(v))
+    return ref is not None and ref() is v
