@@ -353,7 +353,10 @@ class Session:
         if self.grad_output is not None and self.grad_output.shape == data.shape:
             seed = self.grad_output
         elif data.size != 1:
-            return None, f"gradients need a scalar output or --grad-output of shape {data.shape}"
+            given = ("" if self.grad_output is None
+                     else f"; the one given has shape {self.grad_output.shape}")
+            return None, (f"gradients need a scalar output or --grad-output of shape "
+                          f"{data.shape}{given}")
         elif data.ndim:
             seed = np.ones(data.shape, dtype=data.dtype)
         with np.errstate(all="ignore"):

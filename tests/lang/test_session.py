@@ -106,6 +106,10 @@ def test_non_scalar_results_need_a_grad_output() -> None:
     r = last("x = ones(2, 2)\nx * 3")
     assert r.gradients is None
     assert r.note == "gradients need a scalar output or --grad-output of shape (2, 2)"
+    r = last("x = ones(2, 2)\nx * 3", grad_output="[1, 1]")  # it fits no result
+    assert r.gradients is None and r.note == (
+        "gradients need a scalar output or --grad-output of shape (2, 2); "
+        "the one given has shape (2,)")
     r = last("x = ones(2, 2)\nx * 3", grad_output="[[1, 2], [3, 4]]")
     np.testing.assert_array_equal(r.gradients["x"], [[3, 6], [9, 12]])
     r = last("x = ones(2, 2)\nx[0] * 3", grad_output="[[1, 2], [3, 4]]")  # shape (2,)
