@@ -387,6 +387,14 @@ def test_backward_without_create_graph_builds_nothing():
     assert is_grad_enabled()
 
 
+def test_reshape_errors_say_the_shape_as_written():
+    x = Variable(np.ones(10))
+    with pytest.raises(ValueError, match=r"cannot put 10 elements into shape \(3, -1\)"):
+        x.reshape(3, -1)
+    with pytest.raises(ValueError, match="only one size may be -1"):
+        ops.reshape(x, -1, -1)
+
+
 def test_iterating_and_unpacking_give_differentiable_rows():
     v = Variable(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
     top, bottom = v

@@ -42,7 +42,13 @@ class Reshape(Function):
         self.shape = shape
 
     def forward(self, x):
-        return x.reshape(self.shape)
+        try:
+            return x.reshape(self.shape)
+        except ValueError:  # NumPy's words name -1 "newaxis"; say it as the user wrote it
+            if list(self.shape).count(-1) > 1:
+                raise ValueError("only one size may be -1") from None
+            wanted = ", ".join(str(d) for d in self.shape)
+            raise ValueError(f"cannot put {x.size:,} elements into shape ({wanted})") from None
 
     def backward(self, g):
         return g.reshape(self.inputs[0].data.shape)
