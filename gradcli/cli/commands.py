@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -122,22 +123,41 @@ def usage_failure(error: GradcliError) -> int:
 
 
 class Printer:
-    """Where outcomes go: rich for a person, JSON Lines (and plain stderr) with --json.
+    """Where outcomes go: text for a person, or JSON Lines (and plain stderr) with --json.
 
-    The JSON path never imports rich: a script calling gradcli in a loop pays less.
+    Rich draws for a terminal (colour, wrapping); where a stream is not a terminal, or
+    has no colour, the same text is written by gradcli.render.plain and rich is never
+    imported: a script calling gradcli in a loop pays less. ``out`` and ``err`` are rich
+    consoles on stdout and stderr, made when first asked for.
     """
 
     def __init__(self, *, as_json: bool, precision: int, show_graph: bool, no_color: bool):
         self.as_json = as_json
         self.precision = precision
         self.show_graph = show_graph
+        self.no_color = no_color
         self.shown = 0
+        self.stdout, self.stderr = sys.stdout, sys.stderr
         if not as_json:
-            from gradcli.render import console as human
+            from gradcli.render import plain
 
-            self.human = human
-            self.out = human.make_console(sys.stdout, no_color=no_color)
-            self.err = human.make_console(sys.stderr, no_color=no_color)
+            self.plain = plain
+            self.plain_out = plain.writes_plain(self.stdout, no_color=no_color)
+            self.plain_err = plain.writes_plain(self.stderr, no_color=no_color)
+
+    @cached_property
+    def human(self) -> Any:
+        from gradcli.render import console
+
+        return console
+
+    @cached_property
+    def out(self) -> Any:
+        return self.human.make_console(self.stdout, no_color=self.no_color)
+
+    @cached_property
+    def err(self) -> Any:
+        return self.human.make_console(self.stderr, no_color=self.no_color)
 
     def failure(self, failure: Failure) -> None:
         if self.as_json:
@@ -147,7 +167,9 @@ class Printer:
             print(jsonl.render_failure(failure), flush=True)
             sys.stderr.write(failure_text(failure) + "\n")
             sys.stderr.flush()
-        else:
+            return
+        text = self.plain.failure_text(failure)
+        if not (self.plain_err and _put(self.stderr, self.plain.block_text(text))):
             self.err.print(self.human.render_failure(failure))
 
     def result(self, result: Result) -> None:
@@ -164,15 +186,27 @@ class Printer:
             out.write(render_result(result, graph=self.show_graph) + "\n")
             out.flush()  # one line, one answer: a producer may wait for it
             return
+        plain = self.plain
         for warning in result.warnings:
-            self.err.print(self.human.render_warning(warning, result.line))
-        if self.shown:
+            text = plain.warning_text(warning, result.line)
+            if not (self.plain_err and _put(self.stderr, plain.block_text(text))):
+                self.err.print(self.human.render_warning(warning, result.line))
+        if self.shown and not (self.plain_out and _put(self.stdout, "\n")):
             self.out.print()
-        self.out.print(
-            self.human.render_result(result, precision=self.precision, show_graph=self.show_graph)
-        )
+        options = {"precision": self.precision, "show_graph": self.show_graph}
+        if not (self.plain_out and _put(self.stdout, plain.result_text(result, **options))):
+            self.out.print(self.human.render_result(result, **options))
         self.shown += 1
-        sys.stdout.flush()
+        self.stdout.flush()
+
+
+def _put(stream: Any, text: str | None) -> bool:
+    """Write ``text`` unless it is None (plain text could not be exact); whether written."""
+    if text is None:
+        return False
+    stream.write(text)
+    stream.flush()  # as rich does after each print
+    return True
 
 
 # -- eval ------------------------------------------------------------------------------------
@@ -264,7 +298,7 @@ def run_graph(
     strict: bool,
 ) -> int:
     """Write the creator graph of the program's last result."""
-    from gradcli.render import console as human
+    from gradcli.render import plain
 
     suffix = Path(output).suffix.lower() if output else ""
     if output and suffix not in SUFFIX_FORMATS and suffix not in GRAPHVIZ_SUFFIXES:
@@ -285,7 +319,7 @@ def run_graph(
     text = read_program(program, file)
     if text is None:
         text = "".join(stdin_lines())
-    err = human.make_console(sys.stderr, no_color=no_color)
+    printer = Printer(as_json=False, precision=precision, show_graph=True, no_color=no_color)
     try:
         session = make_session(
             variables=variables,
@@ -300,7 +334,7 @@ def run_graph(
         return usage_failure(error)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     for failure in failures:
-        err.print(human.render_failure(failure))
+        printer.failure(failure)
     if failures:
         return 1
     results = [o for o in outcomes if isinstance(o, Result) and o.graph is not None]
@@ -311,17 +345,17 @@ def run_graph(
     tree_precision = min(precision, 4)
 
     if fmt == "tree":
-        renderable = human.render_tree(
-            graph, precision=tree_precision, max_depth=depth or human.DEFAULT_DEPTH
-        )
+        options = {"precision": tree_precision, "max_depth": depth or plain.DEFAULT_DEPTH}
         if output:
             try:
                 with open(output, "w", encoding="utf-8") as handle:
-                    human.make_console(handle, no_color=True).print(renderable)
+                    # plain only where rich would not wrap (a file that rich takes for a
+                    # terminal, under FORCE_COLOR, is wrapped at the terminal's width)
+                    print_tree(graph, handle, plain.writes_plain(handle), True, **options)
             except OSError as error:
                 raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
         else:
-            human.make_console(sys.stdout, no_color=no_color).print(renderable)
+            print_tree(graph, sys.stdout, printer.plain_out, no_color, **options)
         return 0
     if fmt == "dot":
         from gradcli.render.dot import render_dot
@@ -347,6 +381,16 @@ def run_graph(
     except OSError as error:
         raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
     return 0
+
+
+def print_tree(graph: Any, stream: Any, plain_ok: bool, no_color: bool, **options: Any) -> None:
+    """The creator tree on ``stream``: as plain text where ``plain_ok`` and exact, else rich."""
+    from gradcli.render import plain
+
+    if not (plain_ok and _put(stream, plain.tree_text(graph, **options))):
+        from gradcli.render import console
+
+        console.make_console(stream, no_color=no_color).print(console.render_tree(graph, **options))
 
 
 def draw_with_graphviz(dot_text: str, output: str, kind: str) -> int:

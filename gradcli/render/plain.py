@@ -1,8 +1,218 @@
-"""Failures and warnings as plain text: what stderr shows, without loading rich."""
+"""Results, failures and warnings as plain text: what a pipe gets, without loading rich.
+
+A result is laid out once, here, as lines of (text, style) parts and a creator tree of
+such labels. console.py draws that layout with rich (colour, wrapping on a terminal);
+this module joins its text. For output that is not a terminal the two agree byte for
+byte; where this module cannot promise that (a line too wide for rich not to wrap it,
+a tab beside characters of uncertain width) it answers None, and where rich would draw
+differently (ASCII guides for a non-UTF encoding) ``writes_plain`` says no: then the
+caller uses rich.
+"""
 
 from __future__ import annotations
 
-from gradcli.lang.results import Failure
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from gradcli.lang.results import Failure, Graph, Result
+from gradcli.render.labels import node_parts, node_short_name, user_counts
+from gradcli.render.values import DEFAULT_PRECISION, format_array, shape_text
+
+DEFAULT_DEPTH = 12  # deeper graphs are cut, with a note
+DEFAULT_MAX_NODES = 300  # wider graphs are cut too: a tree of thousands of lines helps nobody
+PIPE_WIDTH = 10_000  # the width rich is given for output that is not a terminal
+
+Spans = list[tuple[str, str]]  # one block of text as (text, rich style or "") parts
+
+
+@dataclass
+class Branch:
+    """One node of a creator tree as drawn: its label and the branches below it."""
+
+    label: Spans
+    children: list[Branch] = field(default_factory=list)
+
+
+Layout = list[Spans | Branch]  # blocks, one under the other
+
+
+# -- the layout, shared with console.py ------------------------------------------------------
+
+
+def tree_layout(
+    graph: Graph,
+    *,
+    precision: int = 4,
+    max_depth: int = DEFAULT_DEPTH,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> Layout:
+    """The creator graph as a tree from the output down to the leaves.
+
+    A node used twice is drawn once and referred to after (``↑ y``); unnamed nodes that
+    are referred to carry their ``#id``. Below ``max_depth`` levels, or past ``max_nodes``
+    nodes, the tree is cut and a note under it says how many nodes were left out.
+    """
+    nodes = {node.id: node for node in graph.nodes}
+    users = user_counts(graph)
+
+    def branch(node_id: int) -> Branch:
+        node = nodes[node_id]
+        label = node_parts(node, precision)
+        if users.get(node_id, 0) > 1 and not node.name:
+            label.append((f"  #{node_id}", "dim"))
+        return Branch(label)
+
+    root = branch(graph.output)
+    drawn = {graph.output}
+    cut = False
+    stack = [(source, root, 1) for source in reversed(nodes[graph.output].inputs)]
+    if max_depth <= 0 and nodes[graph.output].inputs:
+        root.children.append(Branch([("…", "dim")]))
+        cut = True
+        stack = []
+    while stack:
+        node_id, parent, depth = stack.pop()
+        if node_id in drawn:
+            reference = node_short_name(nodes[node_id], precision)
+            parent.children.append(Branch([(f"↑ {reference} (shown above)", "dim")]))
+            continue
+        if len(drawn) >= max_nodes:
+            cut = True
+            continue
+        drawn.add(node_id)
+        child = branch(node_id)
+        parent.children.append(child)
+        inputs = nodes[node_id].inputs
+        if not inputs:
+            continue
+        if depth >= max_depth:
+            child.children.append(Branch([("…", "dim")]))
+            cut = True
+            continue
+        stack.extend((source, child, depth + 1) for source in reversed(inputs))
+    if not cut:
+        return [root]
+    hidden = len(nodes) - len(drawn)
+    note = (
+        f"(graph cut: {hidden} of {len(nodes)} nodes not shown; "
+        "`gradcli graph --format dot` shows them all)"
+    )
+    return [root, [(note, "dim")]]
+
+
+def _value_blocks(head: Spans, value: Any, precision: int) -> Layout:
+    """``head value`` on one line for a scalar, else ``head`` and the array indented below."""
+    body = format_array(value, precision)
+    if "\n" not in body and len(body) <= 60:
+        return [[*head, (body, "")]]
+    indented = "\n".join("  " + line for line in body.split("\n"))
+    text, style = head[-1]
+    return [[*head[:-1], (text.rstrip(), style)], [(indented, "")]]
+
+
+def result_layout(
+    result: Result,
+    *,
+    precision: int = DEFAULT_PRECISION,
+    show_graph: bool = True,
+    max_depth: int = DEFAULT_DEPTH,
+    header: bool = True,
+) -> Layout:
+    """One reported statement: the statement, its value, each gradient, and its graph."""
+    import numpy as np
+
+    blocks: Layout = []
+    if header:
+        blocks.append([(f"line {result.line}: ", "dim"), (result.source, "dim bold")])
+    value = np.asarray(result.value)
+    lead: Spans = [(result.name, "bold"), (" ", "")] if result.name else []
+    if value.ndim:
+        lead += [(shape_text(value.shape), "dim"), (" ", "")]
+    blocks += _value_blocks([*lead, ("= ", "")], value, precision)
+    if result.gradients is None and result.note:
+        blocks.append([(f"gradients: none ({result.note})", "yellow")])
+    for name, gradient in (result.gradients or {}).items():
+        gradient = np.asarray(gradient)
+        head = [(f"{name}.grad", "magenta"), (f" {shape_text(gradient.shape)} = ", "dim")]
+        blocks += _value_blocks(head, gradient, precision)
+    if show_graph and result.graph is not None and result.graph.nodes:
+        blocks.append([("graph:", "dim")])
+        blocks += tree_layout(result.graph, max_depth=max_depth)
+    return blocks
+
+
+# -- plain text ------------------------------------------------------------------------------
+
+GUIDE_SPACE, GUIDE_CONTINUE, GUIDE_FORK, GUIDE_END = "    ", "│   ", "├── ", "└── "
+_STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes rich removes from text
+
+
+class _NeedsRich(Exception):
+    """The text is one this module cannot promise to lay out exactly as rich does."""
+
+
+def _shown(spans: Spans) -> list[str]:
+    """A block's lines as rich shows them: control codes dropped, tabs expanded."""
+    text = "".join(part for part, _ in spans).translate(_STRIPPED)
+    if "\t" in text:
+        if not text.isascii():  # rich counts terminal cells to the next tab stop
+            raise _NeedsRich
+        text = text.expandtabs(8)
+    return text.split("\n")
+
+
+def _tree_lines(root: Branch) -> list[str]:
+    """The tree with rich's guides: ``├── `` before a branch, ``│   `` beside its subtree."""
+    lines = _shown(root.label)
+    stack = [(root.children, 0, "")]
+    while stack:
+        children, index, indent = stack.pop()
+        if index == len(children):
+            continue
+        stack.append((children, index + 1, indent))
+        last = index == len(children) - 1
+        child = children[index]
+        label = _shown(child.label)
+        lines.append(indent + (GUIDE_END if last else GUIDE_FORK) + label[0])
+        below = indent + (GUIDE_SPACE if last else GUIDE_CONTINUE)
+        lines += [below + line for line in label[1:]]
+        stack.append((child.children, 0, below))
+    return lines
+
+
+def _fits(line: str) -> bool:
+    """Whether rich, at PIPE_WIDTH, leaves the line whole (a character is at most 2 cells)."""
+    return len(line) <= PIPE_WIDTH // 2 or (line.isascii() and len(line) <= PIPE_WIDTH)
+
+
+def layout_text(blocks: Layout) -> str | None:
+    """The blocks as rich prints them to a pipe, one line each; None where rich must say."""
+    lines: list[str] = []
+    try:
+        for block in blocks:
+            lines += _tree_lines(block) if isinstance(block, Branch) else _shown(block)
+    except _NeedsRich:
+        return None
+    if not all(map(_fits, lines)):
+        return None
+    return "\n".join(lines) + "\n"
+
+
+def block_text(text: str) -> str | None:
+    """Unstyled text (a failure, a warning) as rich prints it to a pipe."""
+    return layout_text([[(text, "")]])
+
+
+def result_text(result: Result, **options: Any) -> str | None:
+    """A result as ``console.render_result`` prints it to a pipe (same options)."""
+    return layout_text(result_layout(result, **options))
+
+
+def tree_text(graph: Graph, **options: Any) -> str | None:
+    """A creator tree as ``console.render_tree`` prints it to a pipe (same options)."""
+    return layout_text(tree_layout(graph, **options))
 
 
 def failure_text(failure: Failure) -> str:
@@ -25,3 +235,39 @@ def warning_text(message: str, line: int | None = None) -> str:
     """A one-line warning (NaN or infinity from a valid operation)."""
     where = f"line {line}: " if line is not None and not message.startswith("line ") else ""
     return f"warning: {where}{message}"
+
+
+def writes_plain(stream: IO[str] | None, *, no_color: bool = False) -> bool:
+    """Whether ``stream`` may be written with this module instead of rich.
+
+    True where console.make_console gives no colour: output that is not a terminal
+    (the same test rich makes: TTY_COMPATIBLE, FORCE_COLOR, then isatty), NO_COLOR or
+    ``no_color``. False where rich would draw the tree in ASCII (an encoding other than
+    UTF) or write to a notebook. The text is rich's to the byte where the stream is not
+    a terminal; on a terminal without colour, lines wider than it are left for the
+    terminal to fold, where rich would wrap them between words.
+    """
+    import builtins
+
+    if stream is None or hasattr(builtins, "get_ipython"):
+        return False
+    if not (getattr(stream, "encoding", "utf-8") or "utf-8").lower().startswith("utf"):
+        return False
+    return no_color or bool(os.environ.get("NO_COLOR")) or not _is_terminal(stream)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    """rich's Console.is_terminal, for a console made without force_terminal."""
+    if getattr(sys.stdin, "__module__", "").startswith("idlelib"):
+        return False
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible in ("0", "1"):
+        return tty_compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return False if isatty is None else bool(isatty())
+    except ValueError:
+        return False

@@ -20,22 +20,42 @@ def test_every_command_has_help_with_an_example(cli, command):
     assert "gradcli " in result.stdout.split("Example", 1)[1]
 
 
-def test_help_imports_no_numpy_lark_or_rich():
+@pytest.mark.parametrize("flag", ["--help", "-h", "--version", "-V"])
+def test_help_imports_no_numpy_lark_rich_or_click(flag):
+    # At 80 columns (or piped) the answer is stored text: not even click is loaded.
     code = (
         "import sys\n"
         "from gradcli.cli.main import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('numpy', 'lark', 'rich') if m in sys.modules), file=sys.stderr)"
+        f"try:\n    main([{flag!r}])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('numpy', 'lark', 'rich', 'click')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)"
     )
+    env = subprocess_env(COLUMNS="80")
+    env.pop("_GRADCLI_COMPLETE", None)
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env=subprocess_env(),
+        env=env,
         timeout=60,
     )
     assert result.stderr.strip() == "[]"
-    assert "Usage: gradcli" in result.stdout
+    assert ("Usage: gradcli" if "h" in flag else "gradcli, version") in result.stdout
+
+
+def test_command_help_imports_no_numpy_lark_or_rich():
+    code = (
+        "import sys\n"
+        "from gradcli.cli.main import main\n"
+        "try:\n    main(['eval', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'lark', 'rich') if m in sys.modules), file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(),
+        timeout=60,
+    )
+    assert result.stderr.strip() == "[]"
+    assert "Usage: gradcli eval" in result.stdout
 
 
 def test_shell_completion_script():

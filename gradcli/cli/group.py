@@ -1,0 +1,442 @@
+"""The `gradcli` command: a click group whose commands are thin.
+
+Each command parses its options and hands them to gradcli.cli.commands, which imports
+NumPy, Lark and rich only when a command actually runs: `gradcli eval --help` loads none of
+them. The console script enters through gradcli.cli.main, which answers a bare
+`gradcli --help` or `--version` without loading even click.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from gradcli import __version__
+from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
+from gradcli.cli.main import silence_stdout
+
+CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
+
+
+class GradcliGroup(click.Group):
+    """A group that never lets a Python traceback reach the user."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Named gradcli however it is started (python -m gradcli too), so usage lines read
+        # right and shell completion answers to _GRADCLI_COMPLETE.
+        kwargs.setdefault("prog_name", "gradcli")
+        return super().main(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            _quiet_echo("\ngradcli: interrupted")
+            raise SystemExit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`gradcli eval ... | head -1`): stop quietly.
+            silence_stdout()
+            raise SystemExit(141) from None
+        except Exception as error:  # the last line of defence: one line, no traceback
+            if os.environ.get("GRADCLI_DEBUG"):
+                raise
+            _quiet_echo(
+                f"gradcli: internal error: {type(error).__name__}: {error} "
+                "(set GRADCLI_DEBUG=1 for a traceback, and please report it)"
+            )
+            raise SystemExit(1) from None
+
+
+def _quiet_echo(message: str) -> None:
+    try:
+        click.echo(message, err=True)
+    except Exception:
+        pass
+
+
+def _parse_vars(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    variables: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier() or not value.strip():
+            raise click.BadParameter(
+                f"{item!r} is not NAME=VALUE (e.g. -v x='ones(2,2)' or -v w=@weights.npy)",
+                ctx=ctx,
+                param=param,
+            )
+        variables[name] = value
+    return variables
+
+
+def program_options(func: Any) -> Any:
+    """The options shared by every command that runs a program."""
+    options = [
+        click.option(
+            "-f",
+            "--file",
+            "file",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            help="Read the program from FILE ('-' for stdin).",
+        ),
+        click.option(
+            "-v",
+            "--var",
+            "variables",
+            multiple=True,
+            metavar="NAME=VALUE",
+            callback=_parse_vars,
+            help="Make NAME a leaf input before the program runs. VALUE is a constant "
+            "expression ('ones(2,2)', '[[1,2],[3,4]]', 'randn(3)', '2.5') or @FILE "
+            "(.npy, .csv, .txt).",
+        ),
+        click.option("--seed", type=int, default=None, help="Seed for rand() and randn()."),
+        click.option(
+            "--dtype",
+            type=click.Choice(["float64", "float32"]),
+            default="float64",
+            show_default=True,
+            help="Floating-point type of every value.",
+        ),
+        click.option(
+            "--max-elements",
+            type=click.IntRange(min=1),
+            default=10**8,
+            show_default=True,
+            help="Refuse to make arrays with more elements than this.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Treat NaN or infinity produced by an operation as an error.",
+        ),
+        click.option(
+            "--precision",
+            type=click.IntRange(0, 17),
+            default=6,
+            show_default=True,
+            help="Digits after the decimal point in printed values.",
+        ),
+        click.option("--no-color", is_flag=True, help="Plain text even on a terminal."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(
+    cls=GradcliGroup,
+    invoke_without_command=True,
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
+  echo 'sum(x^2)' | gradcli eval -v x='[1,2,3]' --json
+  gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o graph.svg
+  gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)'
+  gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)'
+  gradcli plot 'sin(x) * x' --wrt x --range -3:3
+  gradcli repl
+
+With no command: the REPL on a terminal, else `gradcli eval` of stdin.""",
+)
+@click.version_option(__version__, *VERSION_OPTIONS, prog_name="gradcli", message=VERSION_MESSAGE)
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """gradcli: differentiate math expressions from the command line.
+
+    Write a program in a small math language; gradcli computes every value, the
+    gradient of each result with respect to its inputs (reverse-mode autodiff, as in
+    PyTorch), and shows the creator graph that links them.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if sys.stdin is not None and sys.stdin.isatty():
+        from gradcli.cli.repl import run_repl
+
+        ctx.exit(run_repl())
+    ctx.invoke(eval_command)
+
+
+@main.command(
+    "eval",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
+  gradcli eval -f samples/walkthrough.grad
+  gradcli eval 'x @ x' -v x='[1,2,3]' --json | jq .gradients.x
+  gradcli eval 'sin(x)' -v x='linspace(0,1,3)' --grad-output 'ones(3)'
+  gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)' --trace
+  gradcli eval 'softmax(z)' -v z='[1,2,3]' --jacobian
+  printf 'a = 2\\na^3\\n' | gradcli eval""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--wrt",
+    multiple=True,
+    metavar="NAME",
+    help="Report gradients with respect to NAME only (repeatable).",
+)
+@click.option(
+    "--grad-output",
+    metavar="VALUE",
+    help="Seed gradient for a non-scalar result, of exactly its shape ('ones(2,2)').",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout, one per result.")
+@click.option(
+    "--graph/--no-graph",
+    default=None,
+    help="Show the creator graph (default: shown, except with --json).",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failing statement.")
+@click.option(
+    "--trace",
+    is_flag=True,
+    help="Show the backward pass step by step: each Function, the gradient it received, "
+    "what it passed to each input.",
+)
+@click.option(
+    "--jacobian",
+    is_flag=True,
+    help="Show d(result)/d(input) for every input, as tables (any result shape).",
+)
+@click.option(
+    "--hessian", is_flag=True, help="Show the second derivatives of a scalar result, as tables."
+)
+def eval_command(program: str | None, **options: Any) -> None:
+    """Run PROGRAM and show each result's value, gradients and creator graph.
+
+    PROGRAM is the program text; -f FILE reads a file; with neither (or '-') the
+    statements are read from stdin and each is answered as soon as it arrives.
+    Exit status: 0 all statements ran, 1 a statement failed, 2 usage error.
+    """
+    from gradcli.cli.commands import run_eval
+
+    raise SystemExit(run_eval(program, **options))
+
+
+@main.command(
+    "graph",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli graph 'out = mean(3*(x+2)^2)' -v x='ones(2,2)'
+  gradcli graph -f samples/walkthrough.grad --format mermaid
+  gradcli graph 'sum(tanh(w @ x))' -v w='randn(2,3)' -v x='ones(3)' -o net.svg""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "dot", "mermaid", "json"]),
+    default=None,
+    help="Output format (default: from -o's suffix, else tree).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE: .txt, .dot, .mmd, .json, or .svg/.png/.pdf (needs Graphviz's dot).",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Cut the tree below this depth (tree format only).",
+)
+def graph_command(program: str | None, **options: Any) -> None:
+    """Show the creator graph of PROGRAM's last result."""
+    from gradcli.cli.commands import run_graph
+
+    raise SystemExit(run_graph(program, **options))
+
+
+@main.command(
+    "diff",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)' --wrt x
+  gradcli diff '(1-a)^2 + 100*(b-a^2)^2' -v a=0.5 -v b=1
+  gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--wrt",
+    multiple=True,
+    metavar="NAME",
+    help="Differentiate with respect to NAME (repeatable; default: every input).",
+)
+@click.option("--latex", is_flag=True, help="Print LaTeX instead of gradcli syntax.")
+def diff_command(program: str | None, **options: Any) -> None:
+    """Print the derivative of PROGRAM's last result as a formula.
+
+    The formula is simplified and written in gradcli's own syntax, so it is itself a
+    program: evaluate it with the same -v values to get the gradient. Where the result
+    is a reduction (sum, mean) the formula is elementwise. With one input the formula
+    alone is printed; with several, one `d/dNAME = ...` line each.
+    """
+    from gradcli.cli.calculus import run_diff
+
+    raise SystemExit(run_diff(program, **options))
+
+
+@main.command(
+    "check",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
+  gradcli check -f samples/rosenbrock.grad
+  gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option(
+    "--wrt", multiple=True, metavar="NAME", help="Check only NAME's gradient (repeatable)."
+)
+@click.option(
+    "--grad-output",
+    metavar="VALUE",
+    help="Weights for a non-scalar result (default: a fixed random projection).",
+)
+@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
+@click.option(
+    "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+)
+def check_command(program: str | None, **options: Any) -> None:
+    """Check each input's gradient against central finite differences.
+
+    Runs PROGRAM again with each input element nudged by +-eps (in float64) and
+    compares with the gradient the engine computed. Prints the worst absolute and
+    relative error per input. Exit status: 0 all agree, 1 beyond the tolerance
+    (|analytic - numeric| > atol + rtol*|numeric|) or the program failed, 2 usage error.
+    """
+    from gradcli.cli.calculus import run_check
+
+    raise SystemExit(run_check(program, **options))
+
+
+@main.command(
+    "plot",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli plot 'sin(x) * x' --wrt x --range -3:3
+  gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
+  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
+)
+@click.argument("program", required=False)
+@program_options
+@click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
+@click.option(
+    "--range",
+    "value_range",
+    default="-3:3",
+    show_default=True,
+    metavar="LOW:HIGH",
+    help="The interval of NAME's values.",
+)
+@click.option(
+    "--points",
+    type=click.IntRange(2, 10_000),
+    default=64,
+    show_default=True,
+    help="How many values of NAME to evaluate at.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
+)
+def plot_command(program: str | None, **options: Any) -> None:
+    """Plot PROGRAM's result and its derivative against one scalar input.
+
+    In the terminal: a character plot of both curves. With -o: an image. The other
+    inputs keep their -v values.
+    """
+    from gradcli.cli.calculus import run_plot
+
+    raise SystemExit(run_plot(program, **options))
+
+
+@main.command(
+    "functions",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli functions
+  gradcli functions softmax
+  gradcli functions --markdown > functions.md""",
+)
+@click.argument("name", required=False)
+@click.option("--markdown", is_flag=True, help="A Markdown table (the docs are made with it).")
+def functions_command(name: str | None, markdown: bool) -> None:
+    """List the built-in functions, or describe NAME."""
+    from gradcli.cli.commands import run_functions
+
+    raise SystemExit(run_functions(name, markdown=markdown))
+
+
+@main.command(
+    "repl",
+    context_settings=CONTEXT,
+    epilog="""\b
+Examples:
+  gradcli repl
+  gradcli repl -v x='ones(2,2)' --graph
+\b
+In the session:
+  >>> x = [1, 2, 3]
+  >>> sum(x^2)
+  >>> :grad _ x
+  >>> :graph""",
+)
+@click.option(
+    "-v",
+    "--var",
+    "variables",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_parse_vars,
+    help="Make NAME a leaf input first.",
+)
+@click.option("--seed", type=int, default=None, help="Seed for rand() and randn().")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float64", "float32"]),
+    default="float64",
+    show_default=True,
+    help="Floating-point type of every value.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(0, 17),
+    default=6,
+    show_default=True,
+    help="Digits after the decimal point in printed values.",
+)
+@click.option("--graph", "show_graph", is_flag=True, help="Show the creator graph of each result.")
+@click.option("--no-color", is_flag=True, help="Plain text.")
+def repl_command(**options: Any) -> None:
+    """An interactive session: names persist, _ is the last result, :help lists commands.
+
+    History is kept in $XDG_STATE_HOME/gradcli/history (~/.local/state/gradcli/history);
+    Tab completes built-ins, names and :commands; Ctrl-C abandons the line; Ctrl-D quits.
+    """
+    from gradcli.cli.repl import run_repl
+
+    raise SystemExit(run_repl(**options))
