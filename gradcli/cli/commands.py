@@ -499,11 +499,20 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
                 if row["category"]:
                     out.print(Text("category: " + row["category"], style="dim"))
                 return 0
+        for constant, doc in constant_rows():
+            if name == constant:
+                out.print(Text(constant, style="bold"))
+                out.print(Text(doc))
+                out.print(Text("category: constants", style="dim"))
+                return 0
         import difflib
 
-        close = difflib.get_close_matches(name, all_builtin_names(), n=3)
+        from gradcli.lang.builtins import all_names
+
+        close = difflib.get_close_matches(name, all_names(), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        click.echo(f"gradcli: no built-in function named {name!r}{hint}", err=True)
+        click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
+                   err=True)
         return 2
     table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
     table.add_column("function", no_wrap=True)
@@ -515,5 +524,8 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
             category = row["category"]
             table.add_row(Text(category or "", style="bold cyan"), "", "")
         table.add_row(Text(row["signature"]), Text(", ".join(row["aliases"])), Text(row["doc"]))
+    table.add_row(Text("constants", style="bold cyan"), "", "")
+    for constant, doc in constant_rows():
+        table.add_row(Text(constant), "", Text(doc))
     out.print(table)
     return 0

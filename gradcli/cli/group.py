@@ -52,6 +52,44 @@ class GradcliGroup(click.Group):
             raise SystemExit(1) from None
 
 
+class ProgramCommand(click.Command):
+    """A command whose PROGRAM may start with "-": `gradcli eval '-x^2'`, `-1/x^2` as
+    `gradcli diff` prints it. An argument that starts with "-" but not with "--", and
+    whose first two characters are none of the command's short options, is PROGRAM (it
+    moves behind a "--", so the options after it still count). `--` works as usual.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        short: set[str] = set()
+        flags: set[str] = set()
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                names = (*param.opts, *param.secondary_opts)
+                short.update(n for n in names if len(n) == 2 and n[1] != "-")
+                if param.is_flag or param.count:
+                    flags.update(names)
+        return super().parse_args(ctx, program_last(args, short, flags))
+
+
+def program_last(args: list[str], short: set[str], flags: set[str]) -> list[str]:
+    """``args`` with a PROGRAM that starts with "-" moved behind "--" at the end.
+    ``short`` are the command's short options, ``flags`` its options without a value."""
+    takes_next = False
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return args
+        if takes_next:  # the value of -f, -v, --wrt ... (which may start with "-" itself)
+            takes_next = False
+            continue
+        if arg.startswith("-") and arg != "-" and not arg.startswith("--"):
+            if arg[:2] not in short:
+                return [*args[:i], *args[i + 1:], "--", arg]
+            takes_next = len(arg) == 2 and arg not in flags
+        elif arg.startswith("--") and "=" not in arg:
+            takes_next = arg not in flags
+    return args
+
+
 def _quiet_echo(message: str) -> None:
     try:
         click.echo(message, err=True)
@@ -167,6 +205,7 @@ def main(ctx: click.Context) -> None:
 
 @main.command(
     "eval",
+    cls=ProgramCommand,
     context_settings=CONTEXT,
     epilog="""\b
 Examples:
@@ -226,6 +265,7 @@ def eval_command(program: str | None, **options: Any) -> None:
 
 @main.command(
     "graph",
+    cls=ProgramCommand,
     context_settings=CONTEXT,
     epilog="""\b
 Examples:
@@ -263,6 +303,7 @@ def graph_command(program: str | None, **options: Any) -> None:
 
 @main.command(
     "diff",
+    cls=ProgramCommand,
     context_settings=CONTEXT,
     epilog="""\b
 Examples:
@@ -294,6 +335,7 @@ def diff_command(program: str | None, **options: Any) -> None:
 
 @main.command(
     "check",
+    cls=ProgramCommand,
     context_settings=CONTEXT,
     epilog="""\b
 Examples:
@@ -331,6 +373,7 @@ def check_command(program: str | None, **options: Any) -> None:
 
 @main.command(
     "plot",
+    cls=ProgramCommand,
     context_settings=CONTEXT,
     epilog="""\b
 Examples:

@@ -234,6 +234,8 @@ def run_repl(
                 say("usage: :grad NAME [WRT...]", "yellow")
                 return True
             result = session.gradient(args[0], args[1:] or None)
+            for warning in result.warnings:  # a WRT that is no name, NaN gradients
+                err.print(human.render_warning(warning))
             out.print(
                 human.render_result(result, precision=precision, show_graph=False, header=False)
             )
@@ -257,10 +259,15 @@ def run_repl(
     if sys.stdin is not None and sys.stdin.isatty():
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")
     while True:
+        ended = False  # the input ended inside an open bracket: report it, then leave
         try:
             text = input(PROMPT)
             while needs_more(text):
-                text += "\n" + input(CONTINUATION)
+                try:
+                    text += "\n" + input(CONTINUATION)
+                except EOFError:
+                    ended = True
+                    break
         except KeyboardInterrupt:
             print("\nKeyboardInterrupt", flush=True)
             continue
@@ -283,4 +290,7 @@ def run_repl(
         except Exception as error:  # an error never ends the session
             show_error(error)
         sys.stdout.flush()
+        if ended:
+            print(flush=True)
+            break
     return 0

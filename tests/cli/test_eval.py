@@ -19,6 +19,37 @@ def test_program_with_var(cli):
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "value"),
+    [
+        (["-2^2"], -4.0),
+        (["-x^2", "-v", "x=3"], -9.0),
+        (["-v", "x=3", "-x^2", "--json"], -9.0),  # options before and after it
+        (["-v", "x=-3", "-x"], 3.0),  # an option's value may start with "-" too
+        (["--wrt", "x", "-x*y", "-v", "x=1", "-v", "y=2"], -2.0),
+        (["--", "-x", "-v", "x=1"], None),  # after "--" everything is PROGRAM: an error
+    ],
+)
+def test_a_program_may_start_with_a_minus(cli, args, value):
+    result = cli("eval", *args, "--no-graph" if "--" not in args else "")
+    if value is None:
+        assert result.exit_code == 2 and "unexpected extra argument" in result.stderr
+        return
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    got = json_lines(out)[0]["value"] if "--json" in args else float(out.split("= ")[1].split()[0])
+    assert got == value
+
+
+def test_the_printed_derivative_runs_even_when_it_starts_with_a_minus(cli):
+    formula = cli("diff", "sum(1/x)", "-v", "x=[0.5, 0.25]").stdout.strip()
+    assert formula.startswith("-")
+    result = cli("eval", formula, "-v", "x=[0.5, 0.25]", "--json")
+    assert json_lines(result.stdout)[0]["value"] == [-4.0, -16.0]
+    typo = cli("eval", "--jsn", "1")
+    assert typo.exit_code == 2 and "No such option '--jsn'" in typo.stderr
+
+
 def test_no_graph(cli):
     result = cli("eval", WALK, "-v", "x=ones(2,2)", "--no-graph")
     assert result.exit_code == 0

@@ -14,6 +14,16 @@ def test_lists_every_builtin(cli):
         assert name in result.stdout
 
 
+def test_lists_and_describes_the_constants(cli):
+    listed = cli("functions").stdout
+    for name in CONSTANTS:
+        assert f"\n{name} " in listed
+    result = cli("functions", "pi")
+    assert result.exit_code == 0 and result.stdout.startswith("pi\n3.14159")
+    result = cli("functions", "pie")
+    assert result.exit_code == 2 and "did you mean pi?" in result.stderr
+
+
 def test_describes_one_by_name_or_alias(cli):
     result = cli("functions", "ln")
     assert result.exit_code == 0

@@ -189,3 +189,15 @@ def test_unwritable_history_is_said_once(state, tmp_path):
     assert index == 0
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_piped_input_ending_inside_a_bracket_is_reported(cli):
+    result = cli("repl", input="x = 1\n(x +\n")
+    assert result.exit_code == 0
+    assert '"(" is never closed (expected ")")' in result.stderr
+
+
+def test_grad_names_a_wrt_that_is_no_name(cli):
+    result = cli("repl", input="y = 5\n:grad y q\n")
+    assert 'no gradient for "q": there is no such name' in result.stderr
+    assert "y = 5.0" in result.stdout

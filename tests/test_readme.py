@@ -1,0 +1,53 @@
+"""The README shows real runs: each pasted `$ gradcli ...` prints exactly what is pasted."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pasted_runs(section: str | None = None) -> list[tuple[str, str]]:
+    """(command, output) for each `$ gradcli ...` in a ```text block of the README (or
+    of the section whose heading starts with ``section``) that needs no shell."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(section, 1)[1].split("\n## ", 1)[0]
+    runs = []
+    for block in text.split("```text\n")[1:]:
+        body = block.split("```", 1)[0]
+        command, output = None, []
+        for line in body.splitlines() + ["$ end"]:
+            if line.startswith("$ "):
+                if command is not None:
+                    runs.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            else:
+                output.append(line)
+    # pipes, $(...), `; echo $?` and files written need a shell: the plain runs are compared
+    return [(c, o) for c, o in runs
+            if c.startswith("gradcli ") and not any(s in c for s in ("|", "$(", ";", " -o ", ">"))
+            and not c.startswith("gradcli repl")]
+
+
+RUNS = pasted_runs()
+
+
+def test_the_readme_has_runs():
+    assert len(RUNS) >= 10
+
+
+@pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
+def test_pasted_run_is_real(command, expected):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    done = subprocess.run([sys.executable, "-m", "gradcli", *shlex.split(command)[1:]],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    got = "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
+    assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
