@@ -255,6 +255,10 @@ def run_eval(
             wrt=wrt,
             grad_output=grad_output,
         )
+        for warning in session.input_warnings:
+            from gradcli.render.plain import warning_text
+
+            sys.stderr.write(warning_text(warning) + "\n")
         outcomes: Iterable[Result | Failure] = (
             session.stream(stdin_lines()) if text is None else session.stream(text)
         )

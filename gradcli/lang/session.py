@@ -126,6 +126,7 @@ class Session:
         # gradient can still be reported for it after its name is rebound
         self._leaf_names: dict[int, tuple[str, Variable]] = {}
         self._variables = dict(variables or {})
+        self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
             self.grad_output = self._value("grad_output", grad_output)
@@ -177,7 +178,15 @@ class Session:
                 f"the value of {label} has {data.size:,} elements, over the limit of "
                 f"{self.max_elements:,}"
             )
-        return np.array(data, dtype=self.dtype)
+        data = np.array(data, dtype=self.dtype)
+        bad = data.size - int(np.count_nonzero(np.isfinite(data)))
+        if bad:
+            message = (f"the value of {label} holds NaN or infinity at {bad} "
+                       f"element{'s' if bad != 1 else ''}")
+            if self.strict:
+                raise InputProblem(message + " (--strict)")
+            self.input_warnings.append(message)
+        return data
 
     def _read_file(self, label: str, path: str) -> np.ndarray:
         suffix = os.path.splitext(path)[1].lower()

@@ -284,3 +284,10 @@ def test_internal_errors_are_one_line(cli, monkeypatch):
     assert result.exit_code == 1
     assert "internal error: RuntimeError: boom" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_var_holding_infinity_is_warned_of(cli):
+    result = cli("eval", "x", "-v", "x=1e400", "--no-graph")
+    assert result.exit_code == 0 and "= inf" in result.stdout
+    assert "warning: the value of x holds NaN or infinity at 1 element" in result.stderr
+    assert cli("eval", "x", "-v", "x=1e400", "--strict").exit_code == 2

@@ -309,3 +309,11 @@ def test_two_interleaved_streams_do_not_mix() -> None:
     ra = next(a)
     rb = next(b)
     assert float(ra.value) == 30.0 and float(rb.value) == 7.0
+
+
+def test_inputs_holding_nan_or_infinity_are_warned_of_or_refused_when_strict() -> None:
+    s = Session(variables={"x": "[1, nan, inf]", "y": "log(0)", "z": "2"})
+    assert s.input_warnings == ["the value of x holds NaN or infinity at 2 elements",
+                                "the value of y holds NaN or infinity at 1 element"]
+    with pytest.raises(InputProblem, match=r"value of y holds NaN .*\(--strict\)"):
+        Session(variables={"y": "log(0)"}, strict=True)
