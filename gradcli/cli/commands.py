@@ -79,7 +79,6 @@ def make_session(
     wrt: Iterable[str] = (),
     grad_output: str | None = None,
 ) -> Any:
-    _import_lark_without_regex()
     from gradcli.lang.session import Session
 
     return Session(
@@ -92,25 +91,6 @@ def make_session(
         graph=graph,
         strict=strict,
     )
-
-
-def _import_lark_without_regex() -> None:
-    """Import Lark while hiding the optional third-party ``regex`` module.
-
-    Lark imports ``regex`` (when installed) only to measure patterns while building a
-    grammar; gradcli's tables come from its cache, and ``re`` measures them otherwise.
-    That import costs ~10 ms of every command's start. Only the command line does this
-    (the Python API leaves Lark as it finds it), and ``regex`` stays importable after.
-    """
-    if "lark" in sys.modules or "regex" in sys.modules:
-        return
-    sys.modules["regex"] = None  # type: ignore[assignment]  # makes `import regex` fail
-    try:
-        import lark  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        del sys.modules["regex"]
 
 
 def usage_failure(error: GradcliError) -> int:

@@ -17,9 +17,9 @@ import math
 from typing import Any
 
 import numpy as np
-from lark import Token, Transformer
 
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
+from gradcli.autograd.ops.masks import is_mask
 from gradcli.lang.builtins import (
     ARRAY,
     BUILTINS,
@@ -42,6 +42,7 @@ from gradcli.lang.errors import (
     ShapeProblem,
     UnknownName,
 )
+from gradcli.lang.lalr import Token
 from gradcli.lang.results import Span
 
 # opcodes
@@ -105,16 +106,17 @@ def number_value(text: str) -> float:
     return float(text)
 
 
-class Emitter(Transformer):
+class Emitter:
     """Parser callbacks: each appends its node's instruction to ``code`` and returns the
     node's span (or a marker for keyword arguments and slices).
 
-    Each callback receives its rule's children as one list (no ``v_args`` wrapper: this
-    runs for every node of every statement).
+    The parser calls the method named by each rule's alias (or name), as Lark calls a
+    transformer's, with the rule's children as one list (no ``v_args`` wrapper: this
+    runs for every node of every statement). A plain class, not a ``lark.Transformer``:
+    without ``__default__``, a rule with no method makes a plain tree, as in Lark.
     """
 
     def __init__(self) -> None:
-        super().__init__()
         self.code: list[tuple] = []
 
     # -- atoms -------------------------------------------------------------------------
@@ -618,7 +620,7 @@ def _index_item(value: Any, span: tuple) -> Any:
             raise ArgumentProblem(f"an index must be a whole number, got {number!r}",
                                   to_span(span))
         return int(number)
-    return data
+    return value if is_mask(value) else data  # a comparison's result selects, as in NumPy
 
 
 def _slice_bound(value: Any, span: tuple) -> int:
@@ -684,12 +686,17 @@ def bind(builtin: Builtin, positional: list, keywords: tuple, keyword_values: li
         i += 1
     for offset, (name, value) in enumerate(zip(keywords, keyword_values)):
         where = len(positional) + offset
-        j = next((k for k, p in enumerate(params) if p.name == name and not p.variadic), None)
+        j = next((k for k, p in enumerate(params) if p.name == name), None)
         if j is None:
-            near = suggestions(name, [p.name for p in params if not p.variadic])
+            near = suggestions(name, [p.name for p in params])
             raise ArgumentError(f"no argument named {name}{_did_you_mean(near)}", where)
         if slots[j] is not REQUIRED:
             raise ArgumentError(f"got two values for {name}", where)
+        if params[j].variadic:  # transpose(x, axes=[1, 0]): one list, by name
+            try:
+                value = convert_variadic(params[j].kind, [value])
+            except ArgumentError as exc:
+                raise ArgumentError(str(exc), where) from None
         slots[j] = value
         origin[j] = where
     result = []

@@ -3,29 +3,54 @@
 The grammar file is the one definition of the syntax. An installed wheel carries it at
 ``gradcli/_grammar/gradcli.lark``; a checkout has it at ``<repo>/grammar/gradcli.lark``.
 
-Building the LALR tables takes ~80 ms, so they are cached in the user's cache directory
-(``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as JSON, keyed by the grammar's
-hash and Lark's version, written atomically. JSON, not pickle: a corrupt or foreign
-cache file can only fail to load (and is then rebuilt), never run code.
+Lark compiles it: building the LALR tables takes ~80 ms, so they are cached in the
+user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as JSON,
+written atomically. JSON, not pickle: a corrupt or foreign cache file can only fail to
+load (and is then rebuilt), never run code. Each build writes two files:
+
+- ``grammar-<key>.json``: Lark's own serialised parser, for :func:`build_lark` (tools,
+  tests, and the reference parse the runtime is tested against);
+- ``runtime-<key>.json``: the same tables read off that parser for gradcli's runtime
+  (:mod:`gradcli.lang.lalr`), which parses without importing Lark at all; plain JSON,
+  a third of the size, so a warm start decodes only it (~0.5 ms). It holds the hash of
+  the grammar file written with it: a start that finds that file damaged or missing
+  rebuilds both, so the pair always comes from one build.
+
+The key is the hash of the grammar's text, the parser options, ``CACHE_FORMAT`` and the
+version of the Lark that ``import lark`` would load, read from Lark's ``__init__.py``
+without running it (importing Lark is what a warm start avoids). So an upgraded (or
+downgraded) Lark gets tables built by itself: the runtime never runs one Lark's tables
+where another Lark would build different ones, and the reference parse stays Lark's.
+Both files also record that version; :func:`build_lark`, which imports Lark anyway,
+checks it against ``lark.__version__``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
+import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lark
-from lark import Lark
-from lark.grammar import Rule
-from lark.lexer import TerminalDef
+from gradcli.lang import lalr
 
-CACHE_FORMAT = 1
-_CACHE_MAX_BYTES = 4_000_000  # the tables take ~60 kB; anything far larger is not ours
+if TYPE_CHECKING:
+    from lark import Lark
+
+try:  # CPython's own SHA-256: hashlib would load OpenSSL first (~3 ms of every start)
+    from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment]
+
+CACHE_FORMAT = 2  # 2: adds the runtime file; bump when lalr.extract()'s layout changes
+_CACHE_MAX_BYTES = 4_000_000  # the files take ~60 and ~21 kB; far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
     "parser": "lalr",
@@ -33,6 +58,7 @@ _OPTIONS: dict[str, Any] = {
     "start": START,
     "maybe_placeholders": True,
 }
+_VERSION_LINE = re.compile(r"""^__version__\s*(?::[^=\n]*)?=\s*["']([^"'\n]+)["']""", re.M)
 
 
 def grammar_path() -> Path:
@@ -58,9 +84,36 @@ def cache_dir() -> Path:
     return root / "gradcli"
 
 
+def lark_version() -> str:
+    """The version of the Lark that ``import lark`` loads, without importing it: read
+    from its ``__init__.py`` (found as the import system would find it). If that cannot
+    be read, Lark is imported to ask it."""
+    module = sys.modules.get("lark")
+    if module is not None:
+        return str(module.__version__)
+    try:
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None)
+            spec = find_spec("lark", None) if find_spec is not None else None
+            if spec is not None:
+                break
+        else:
+            spec = None
+        if spec is not None and spec.origin and spec.origin.endswith("__init__.py"):
+            with open(spec.origin, encoding="utf-8") as f:
+                found = _VERSION_LINE.search(f.read(100_000))
+            if found:
+                return found.group(1)
+    except (OSError, ValueError, ImportError):
+        pass
+    import lark
+
+    return str(lark.__version__)
+
+
 def cache_key(text: str) -> str:
-    digest = hashlib.sha256()
-    for part in (text, lark.__version__, str(CACHE_FORMAT), json.dumps(_OPTIONS, sort_keys=True)):
+    digest = sha256()
+    for part in (text, lark_version(), str(CACHE_FORMAT), json.dumps(_OPTIONS, sort_keys=True)):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
@@ -92,31 +145,55 @@ def _decode_object(obj: dict) -> Any:
     raise ValueError("not a gradcli grammar cache")
 
 
-def _tables(text: str) -> dict:
-    """The serialised LALR tables: from the cache, or built (and cached) now."""
-    key = cache_key(text)
-    path = cache_dir() / f"grammar-{key[:24]}.json"
+def _cache_path(kind: str, key: str) -> Path:
+    return cache_dir() / f"{kind}-{key[:24]}.json"
+
+
+def _read_cache(path: Path, **json_options: Any) -> Any:
+    """The JSON in ``path``, or None if it is missing, too large or not JSON."""
     try:
         with open(path, encoding="utf-8") as f:
             text_read = f.read(_CACHE_MAX_BYTES + 1)
         if len(text_read) <= _CACHE_MAX_BYTES:
-            cached = json.loads(text_read, object_hook=_decode_object)
-            if (isinstance(cached, dict) and cached.get("key") == key
-                    and isinstance(cached.get("data"), dict)
-                    and isinstance(cached.get("memo"), dict)):
-                return cached  # build_lark loads it, and rebuilds if it is junk after all
-    except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild below
+            return json.loads(text_read, **json_options)
+    except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
-    return _build_tables(text, key, path)
+    return None
 
 
-def _build_tables(text: str, key: str, path: Path) -> dict:
-    built = Lark(text, **_OPTIONS)
+def _tables(text: str) -> dict:
+    """Lark's serialised LALR parser: from the cache, or built (and cached) now."""
+    key = cache_key(text)
+    cached = _read_cache(_cache_path("grammar", key), object_hook=_decode_object)
+    if (isinstance(cached, dict) and cached.get("key") == key
+            and isinstance(cached.get("data"), dict)
+            and isinstance(cached.get("memo"), dict)):
+        return cached  # loading is the check: build_lark() rebuilds junk
+    return _build_tables(text, key)
+
+
+def _build_tables(text: str, key: str) -> dict:
+    """Build the parser with Lark and cache it, with the runtime's tables read off it."""
+    import lark
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    built = lark.Lark(text, **_OPTIONS)
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
-    tables = {"key": key, "data": data, "memo": memo}
-    _write_atomically(path, json.dumps(_encode(tables), separators=(",", ":")))
+    try:  # read off the parser as build_lark() loads it, so both run the same tables
+        runtime_tables = lalr.extract(lark.Lark._load_from_dict(data, memo))
+    except ValueError:  # a Lark whose parser lalr does not mirror: Lark parses, then
+        runtime_tables = None
+    tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
+    content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
+    _write_atomically(_cache_path("grammar", key), content)
+    runtime_file = {"key": key, "lark": lark.__version__, "tables": runtime_tables,
+                    "grammar_sha256": sha256(content.encode("ascii")).hexdigest()}
+    _write_atomically(_cache_path("runtime", key), json.dumps(runtime_file, separators=(",", ":")))
+    global _RUNTIME
+    _RUNTIME = runtime_file
     return tables
 
 
@@ -139,11 +216,13 @@ def _write_atomically(path: Path, content: str) -> None:
 
 
 _TABLES: dict | None = None
-_TABLES_LOCK = threading.Lock()
+_RUNTIME: dict | None = None  # the runtime file's content, once read (or built)
+_TABLES_LOCK = threading.RLock()
 _LOCAL = threading.local()
 
 
 def tables() -> dict:
+    """Lark's serialised parser for the grammar (``data`` and ``memo``), with its key."""
     global _TABLES
     if _TABLES is None:
         with _TABLES_LOCK:
@@ -152,18 +231,71 @@ def tables() -> dict:
     return _TABLES
 
 
+def _rebuild() -> dict:
+    """Tables built anew (cached ones that did not load, or no runtime tables)."""
+    global _TABLES
+    with _TABLES_LOCK:
+        text = grammar_text()
+        _TABLES = _build_tables(text, cache_key(text))
+        return _TABLES
+
+
+def _runtime_file() -> dict:
+    """The runtime file's content: from the cache, or built (and cached) now."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        with _TABLES_LOCK:
+            if _RUNTIME is None:
+                key = cache_key(grammar_text())
+                cached = _read_cache(_cache_path("runtime", key))
+                if (isinstance(cached, dict) and cached.get("key") == key and "tables" in cached
+                        and cached.get("grammar_sha256") == _file_sha256(key)):
+                    _RUNTIME = cached
+                else:
+                    _rebuild()  # sets _RUNTIME
+    assert _RUNTIME is not None
+    return _RUNTIME
+
+
+def _file_sha256(key: str) -> str | None:
+    """The hash of the grammar file that was written with the runtime file: a damaged or
+    missing one is rebuilt at once, with both files (~0.2 ms a start, for that)."""
+    try:
+        with open(_cache_path("grammar", key), "rb") as f:
+            return sha256(f.read(_CACHE_MAX_BYTES + 1)).hexdigest()
+    except OSError:
+        return None
+
+
+def runtime(transformer: Any, start: str = "statement") -> tuple[lalr.Lexer, lalr.ParseConf] | None:
+    """gradcli's lexer and parse tables for ``start``, calling ``transformer`` (see
+    :mod:`gradcli.lang.lalr`); None if this Lark's parser is one lalr does not mirror
+    (then parse with :func:`build_lark`). With a warm cache, Lark is not imported."""
+    found = _runtime_file()
+    if found["tables"] is None:
+        return None  # written by a build with a Lark lalr cannot read
+    try:
+        return lalr.load(found["tables"], transformer, start)
+    except Exception:  # noqa: BLE001 - junk that has the right key: build anew
+        with _TABLES_LOCK:
+            if _RUNTIME is found:
+                _rebuild()
+        found = _runtime_file()
+        return None if found["tables"] is None else lalr.load(found["tables"], transformer, start)
+
+
 def build_lark(transformer: Any = None) -> Lark:
     """A Lark instance for the grammar (from the cached tables), calling ``transformer``."""
-    global _TABLES
+    import lark
+
     t = tables()
+    if t.get("lark") != lark.__version__:  # tables another Lark built (or junk)
+        t = _rebuild()
     try:
-        return Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
+        return lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
     except Exception:  # noqa: BLE001 - cached tables that do not load: build them anew
-        with _TABLES_LOCK:
-            text = grammar_text()
-            key = cache_key(text)
-            _TABLES = t = _build_tables(text, key, cache_dir() / f"grammar-{key[:24]}.json")
-        return Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
+        t = _rebuild()
+        return lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
 
 
 def lark_parser() -> Lark:

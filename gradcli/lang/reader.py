@@ -16,38 +16,42 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-from lark.lexer import LexerState, LineCounter
-from lark.parsers.lalr_parser_state import ParseConf, ParserState
-from lark.utils import TextSlice
+from typing import Any
 
 from gradcli.lang.builtins import lookup
 from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
 from gradcli.lang.errors import GradcliError, SyntaxProblem
-from gradcli.lang.grammar import build_lark
+from gradcli.lang.grammar import build_lark, runtime
+from gradcli.lang.lalr import ParserState, Token, UnexpectedCharacters, UnexpectedToken
 from gradcli.lang.templates import Templates
 
 
 class Parser:
-    """The grammar's lexer and statement parser, with the emitter its callbacks fill."""
+    """The grammar's lexer and statement parser, with the emitter its callbacks fill.
 
-    def __init__(self) -> None:
+    The parse runs on :mod:`gradcli.lang.lalr` (Lark's tables, without importing Lark).
+    ``use_lark=True`` runs Lark's own lexer and parser state on the same tables instead,
+    with its errors as lalr's: for the tests that hold the two equal (no templates then).
+    """
+
+    def __init__(self, *, use_lark: bool = False) -> None:
         self.emitter = Emitter()
-        self.lark = build_lark(self.emitter)
-        frontend = self.lark.parser
-        self.lexer = frontend.lexer
-        inner = frontend.parser.parser
-        self.conf = ParseConf(inner.parse_table, inner.callbacks, "statement")
-        self.templates = Templates(self.lexer)
+        found = None if use_lark else runtime(self.emitter)
+        if found is None:
+            self.lexer: Any = _LarkLexer(self.emitter)
+            self.new_state: Any = self.lexer.new_state
+            self.templates = Templates(None)
+        else:
+            self.lexer, conf = found
+            self.new_state = lambda: ParserState(conf)
+            self.templates = Templates(self.lexer)
 
     def parse_line(self, text: str, line: int) -> list | None:
         """The instructions of ``text`` (one line, one whole statement) by the full parse,
         or None if it is not that (the templates check themselves against this)."""
         emitter = self.emitter
         saved = emitter.code
-        state = ParserState(self.conf, None)
+        state = self.new_state()
         code = emitter.code = []
         try:
             for tok in self.lex(text, line):
@@ -63,9 +67,52 @@ class Parser:
 
     def lex(self, text: str, line: int) -> Iterator[Token]:
         """The tokens of one line (``text``), numbered as line ``line``."""
-        counter = LineCounter("\n")
+        return self.lexer.lex(text, line)
+
+
+class _LarkLexer:
+    """Lark's own lexer and LALR parser state (Lark is imported here only), raising
+    lalr's errors: the reference that :mod:`gradcli.lang.lalr` is tested against."""
+
+    def __init__(self, emitter: Emitter) -> None:
+        from lark import exceptions, lexer, utils
+        from lark.parsers import lalr_parser_state
+
+        self._lark = lexer, utils, exceptions, lalr_parser_state
+        frontend = build_lark(emitter).parser
+        self._lexer = frontend.lexer
+        inner = frontend.parser.parser
+        self._conf = lalr_parser_state.ParseConf(inner.parse_table, inner.callbacks, "statement")
+
+    def lex(self, text: str, line: int) -> Iterator[Any]:
+        lexer, utils, exceptions, _ = self._lark
+        counter = lexer.LineCounter("\n")
         counter.line = line
-        return self.lexer.lex(LexerState(TextSlice(text, 0, len(text)), counter), None)
+        try:
+            yield from self._lexer.lex(
+                lexer.LexerState(utils.TextSlice(text, 0, len(text)), counter), None)
+        except exceptions.UnexpectedCharacters as exc:
+            raise UnexpectedCharacters(text, exc.pos_in_stream, exc.line, exc.column,
+                                       exc.allowed) from None
+
+    def new_state(self) -> _LarkState:
+        _, _, exceptions, lalr_parser_state = self._lark
+        return _LarkState(lalr_parser_state.ParserState(self._conf, None),
+                          exceptions.UnexpectedToken)
+
+
+class _LarkState:
+    __slots__ = ("state", "error")
+
+    def __init__(self, state: Any, error: type[Exception]) -> None:
+        self.state = state
+        self.error = error
+
+    def feed_token(self, token: Any, is_end: bool = False) -> Any:
+        try:
+            return self.state.feed_token(token, is_end)
+        except self.error as exc:
+            raise UnexpectedToken(exc.token, exc.expected, self) from None  # type: ignore[attr-defined]
 
 
 _LOCAL = threading.local()
@@ -125,8 +172,8 @@ CHARACTER_HINTS = {
 class _Statement:
     __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets")
 
-    def __init__(self, conf: ParseConf, line: int, text: str) -> None:
-        self.state = ParserState(conf, None)
+    def __init__(self, parser: Parser, line: int, text: str) -> None:
+        self.state = parser.new_state()
         self.code: list = []
         self.start_line = line
         self.first: Token | None = None
@@ -158,7 +205,6 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     """Statements from ``lines`` (each with or without its newline), as they complete."""
     parser = parser or get_parser()
     emitter = parser.emitter
-    conf = parser.conf
     templates = parser.templates
     quick = templates.enabled
     source = iter(lines)
@@ -232,7 +278,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                         at = None
                         continue
                     if st is None:
-                        st = _Statement(conf, current, text)
+                        st = _Statement(parser, current, text)
                         st.first = tok
                     at = tok
                     emitter.code = st.code
@@ -250,7 +296,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 failed = syntax_problem(exc.token, exc.expected, st)
             except UnexpectedCharacters as exc:
                 if st is None:
-                    st = _Statement(conf, current, text)
+                    st = _Statement(parser, current, text)
                 ch = exc.char
                 failed = SyntaxProblem(
                     f"unexpected character {shown_character(ch)}{CHARACTER_HINTS.get(ch, '')}",

@@ -12,8 +12,9 @@ template's instructions with their own numbers and columns substituted. Same tok
 same program; a line that does not parse is never kept, so errors (messages and
 positions) come from the full path.
 
-The tokens come from the grammar's own lexer (Lark's compiled terminal patterns, its
-priorities and its keyword callback), scanned here without a Token object per match. Any
+The tokens come from the grammar's own lexer (:class:`gradcli.lang.lalr.Lexer`: Lark's
+compiled terminal patterns, in its priority order, and its keyword check), scanned here
+without a Token object per match. Any
 line this scan is unsure of (a ``;``, a ``\\`` continuation, an unbalanced bracket, a
 character no terminal matches) goes to the full path.
 """
@@ -23,9 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lark.lexer import UnlessCallback
-
 from gradcli.lang.compiler import PUSH, number_value
+from gradcli.lang.lalr import Lexer
 
 _SPAN, _SPANS, _NUMBER = range(3)
 _MAX_TEMPLATES = 2048
@@ -38,25 +38,16 @@ class Templates:
 
     __slots__ = ("finditer", "ignore", "keywords", "templates", "seen", "enabled")
 
-    def __init__(self, lexer: Any) -> None:
+    def __init__(self, lexer: Lexer | None) -> None:
+        """Templates for lines lexed by ``lexer``; none (``enabled`` False) without one."""
         self.templates: dict[tuple, tuple | None] = {}
         self.seen: set[tuple] = set()
         self.enabled = False
-        try:
-            scanner = lexer.scanner
-            callbacks = dict(lexer.callback)
-            if len(scanner._mres) != 1 or lexer.user_callbacks:
-                return
-            keywords = {}
-            for kind, callback in callbacks.items():
-                if type(callback) is not UnlessCallback:
-                    return  # a callback we do not know how to mirror: full path only
-                keywords[kind] = callback.scanner.fullmatch
-            self.finditer = scanner._mres[0].finditer
-            self.ignore = frozenset(lexer.ignore_types)
-            self.keywords = keywords
-        except AttributeError:  # another Lark version's internals: full path only
-            return
+        if lexer is None or len(lexer.patterns) != 1:
+            return  # (past Python's group limit Lark splits the pattern: full path only)
+        self.finditer = lexer.patterns[0].finditer
+        self.ignore = lexer.ignore
+        self.keywords = lexer.keywords
         self.enabled = True
 
     def tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]] | None:

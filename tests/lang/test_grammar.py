@@ -125,6 +125,11 @@ def test_calls_positional_then_keyword() -> None:
     r = last("x = [[1, 2], [3, 4]]\nsum(x, 1,)")
     np.testing.assert_array_equal(r.value, [3.0, 7.0])
     assert float(value("sum([[1, 2], [3, 4]], axis=[0, 1])")) == 10.0
+    # the parameters that take the rest of the arguments take one list by name too
+    assert value("transpose(ones(2, 3), axes=[1, 0])").shape == (3, 2)
+    assert value("ones(d=[2, 1])").shape == (2, 1)
+    f = failure("transpose(ones(2, 3), [1, 0], axes=[1, 0])")
+    assert f.error.message.startswith("transpose(): got two values for axes")
 
 
 @pytest.mark.parametrize(
@@ -143,10 +148,25 @@ def test_calls_positional_then_keyword() -> None:
         ("x[:]", [[0, 1, 2], [3, 4, 5]]),
         ("x[0, 2]", 2),
         ("x[1.0, 0]", 3),
+        ("x[x > 2]", [3, 4, 5]),  # a comparison is a boolean mask, as in NumPy
+        ("x[x[:, 0] > 0]", [[3, 4, 5]]),
+        ("m = x < 1 \nx[m]", [0]),
+        ("x[1, x[0] >= 1]", [4, 5]),
+        ("x[(x[:, 0] > 2) * 1]", [[0, 1, 2], [3, 4, 5]]),  # numbers again: rows 0 and 1
     ],
 )
 def test_indexing_and_slicing(index: str, expected) -> None:
     np.testing.assert_array_equal(value(f"x = reshape(arange(6), 2, 3)\n{index}"), expected)
+
+
+def test_masks_carry_gradients_and_must_fit() -> None:
+    r = last("x = [1, 2, 3]\nsum(x[x > 1]^2)")
+    assert r.value == 13.0
+    np.testing.assert_array_equal(r.gradients["x"], [0.0, 4.0, 6.0])
+    f = failure("x = [1, 2, 3]\nx[[1, 2] > 1]")
+    assert f.error.message == (
+        "index: a mask of shape (2,) does not fit an array of shape (3,) "
+        "(at axis 0 it needs shape (3,))")
 
 
 def test_array_literals_of_expressions_carry_gradients() -> None:
