@@ -4,8 +4,9 @@ Lines are read one at a time, so a producer that writes one line and waits gets 
 line's answer first. Each line is lexed on its own; its tokens are fed to an LALR parser
 state for the statement being read. A newline outside brackets or a ``;`` ends the
 statement. Where a statement fails to parse, the error is reported and reading resumes
-at the line where it failed (or the next line, if it failed on its first; or just after
-the ``;`` that ended it), so an unclosed bracket never swallows the lines after it. A
+at the line where it failed (or, if it failed on its first, after the next ``;`` on that
+line, else at the next line; or just after the ``;`` that ended it), so an unclosed
+bracket never swallows the lines after it and no statement after a ``;`` is lost. A
 bracket still open at the end of the input is reported, and reading resumes at the line
 after the statement's first.
 """
@@ -259,6 +260,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
         while True:  # until the line is used up (or abandoned after an error)
             failed: GradcliError | None = None
             at: Token | None = None
+            where = len(text)  # the offset in the line to look for a ";" after a failure
             try:
                 for tok in tokens:
                     kind = tok.type
@@ -294,6 +296,8 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 if st is None:  # pragma: no cover - a statement exists before any feed
                     raise
                 failed = syntax_problem(exc.token, exc.expected, st)
+                if exc.token.line == current and exc.token.type != "$END":
+                    where = exc.token.column - 1
             except UnexpectedCharacters as exc:
                 if st is None:
                     st = _Statement(parser, current, text)
@@ -303,8 +307,11 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     to_span((exc.line, exc.column, exc.line, exc.column + 1)),
                 )
                 at = None
+                where = exc.column
             except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
                 failed = exc
+                if at is not None and at.line == current:
+                    where = at.column - 1
             assert st is not None and failed is not None
             failed.source = st.context()
             failed.first_line = st.start_line
@@ -312,11 +319,34 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 "_NEWLINE", "_SEMICOLON") else None), failed)
             started = st.start_line
             st = None
+            learning = None  # a line with an error is never a template
             if at is not None and at.type == "_SEMICOLON":
                 continue  # resume just after the ";"
             if current != started:
                 redo = (text, current)  # resume at the line where parsing failed
-            break  # else resume at the next line
+                break
+            rest = after_next_semicolon(text, where)
+            if rest is None:
+                break  # resume at the next line
+            tokens = parser.lex(rest, current)  # or after the next ";" on this line
+
+
+def after_next_semicolon(text: str, offset: int) -> str | None:
+    """``text`` with everything up to the first ``;`` at or after ``offset`` that is not
+    inside brackets opened after it blanked out (columns stay where they were), or None
+    if there is none before the end of the line or a comment."""
+    depth = 0
+    for i in range(offset, len(text)):
+        ch = text[i]
+        if ch == "#":
+            return None
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(depth - 1, 0)
+        elif ch == ";" and depth == 0:
+            return " " * (i + 1) + text[i + 1:]
+    return None
 
 
 def _finish(st: _Statement, emitter: Emitter) -> Parsed | Broken:

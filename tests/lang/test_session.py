@@ -264,10 +264,10 @@ def test_unclosed_bracket_resumes_at_the_line_where_parsing_failed() -> None:
     assert r.source == "z + 1" and r.value == 7.0
 
 
-def test_failure_on_the_first_line_resumes_at_the_next_line() -> None:
+def test_failure_on_the_first_line_resumes_after_the_next_semicolon() -> None:
     outcomes = evaluate("1 + * 2; 5\n6")
     assert isinstance(outcomes[0], Failure)
-    assert [float(r.value) for r in outcomes[1:]] == [6.0]
+    assert [float(r.value) for r in outcomes[1:]] == [5.0, 6.0]
 
 
 def test_failure_at_a_semicolon_resumes_after_it() -> None:
@@ -317,3 +317,21 @@ def test_inputs_holding_nan_or_infinity_are_warned_of_or_refused_when_strict() -
                                 "the value of y holds NaN or infinity at 1 element"]
     with pytest.raises(InputProblem, match=r"value of y holds NaN .*\(--strict\)"):
         Session(variables={"y": "log(0)"}, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("program", "lines_and_kinds"),
+    [
+        ("1; 2x; 3", ["Result 1.0", "Failure", "Result 3.0"]),
+        ("x = 1; y = $; x*5", ["Failure", "Result 5.0"]),  # the last statement reports
+        ("1; sum(1, 2x); 3", ["Result 1.0", "Failure", "Result 3.0"]),
+        ("1; f(1); 3", ["Result 1.0", "Failure", "Result 3.0"]),  # unknown function
+        ("1; 2x; 3 # ; 4", ["Result 1.0", "Failure", "Result 3.0"]),  # not in a comment
+        ("(1 +\n 2x); 3", ["Failure", "Failure", "Result 3.0"]),  # line 2 is read again
+    ],
+)
+def test_a_syntax_error_loses_no_statement_after_a_semicolon(program, lines_and_kinds) -> None:
+    outcomes = evaluate(program)
+    got = [type(o).__name__ + (f" {float(o.value)}" if isinstance(o, Result) else "")
+           for o in outcomes]
+    assert got == lines_and_kinds
