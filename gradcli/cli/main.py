@@ -17,8 +17,9 @@ from typing import Any
 def quick_answer(args: list[str]) -> str | None:
     """What click would print for exactly `--help` or `--version`, when known without it.
 
-    None for anything else, for a help width with no stored text, and while the shell
-    asks for completions (click answers those before it reads the options).
+    None for anything else, for a help width with no stored text, when the installed click
+    is not the one that wrote the stored text, and while the shell asks for completions
+    (click answers those before it reads the options).
     """
     if len(args) != 1 or os.environ.get("_GRADCLI_COMPLETE"):
         return None
@@ -31,7 +32,7 @@ def quick_answer(args: list[str]) -> str | None:
     if args[0] in help_text.HELP_OPTIONS:
         import shutil  # what click measures the terminal with
 
-        return help_text.HELP.get(help_text.help_width(shutil.get_terminal_size().columns))
+        return help_text.stored_help(shutil.get_terminal_size().columns)
     return None
 
 
