@@ -136,8 +136,10 @@ def _guarded(body: Any) -> int:
 
 def run_diff(program: str | None, *, file: str | None, variables: dict[str, str],
              wrt: tuple[str, ...], latex: bool, seed: int | None, precision: int,
-             no_color: bool, max_elements: int, dtype: str, strict: bool) -> int:
-    """Print d(result)/d(input) as a formula in gradcli's syntax (or LaTeX)."""
+             no_color: bool, max_elements: int, dtype: str, strict: bool,
+             as_json: bool = False) -> int:
+    """Print d(result)/d(input) as a formula in gradcli's syntax (or LaTeX); with
+    ``as_json`` one object ``{"derivatives": {NAME: formula}, "syntax": ...}``."""
     del precision
 
     def body() -> int:
@@ -152,6 +154,7 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
                 f"diff needs a scalar result; this one has shape {tuple(value.shape)} "
                 "(reduce it with sum(...) or mean(...), or pick one element)")
         lines = []
+        formulas = {}
         for name, variable in targets:
             try:
                 formula = derivative(value, variable, session.names, latex=latex)
@@ -161,13 +164,19 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
             except GradcliError as error:
                 raise _fail(f"cannot differentiate with respect to {name}: "
                             f"{error.message}") from None
+            formulas[name] = formula
             if len(targets) == 1:
                 lines.append(formula)
             elif latex:
                 lines.append(rf"\frac{{\partial}}{{\partial {name}}} = {formula}")
             else:
                 lines.append(f"d/d{name} = {formula}")
-        click.echo("\n".join(lines))
+        if as_json:
+            from gradcli.render.jsonl import dumps
+
+            click.echo(dumps({"derivatives": formulas, "syntax": "latex" if latex else "gradcli"}))
+        else:
+            click.echo("\n".join(lines))
         return 0
 
     return _guarded(body)
@@ -209,7 +218,7 @@ class CheckRow:
 def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
               wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
               eps: float, seed: int | None, precision: int, no_color: bool,
-              max_elements: int, dtype: str, strict: bool) -> int:
+              max_elements: int, dtype: str, strict: bool, as_json: bool = False) -> int:
     """Compare each input's gradient with central finite differences (float64)."""
 
     def body() -> int:
@@ -240,6 +249,8 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
             if base.source_of(variable) is None:
                 rows.append(CheckRow(name, tuple(variable.shape), 0.0, 0.0, (), 0.0, 0.0, 0,
                                      note="computed by the program, not an input: not checked"))
+        if as_json:
+            return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol)
         return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
                             no_color=no_color)
 
@@ -357,6 +368,30 @@ def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, ato
         return 1
     out.print(Text(f"all gradients agree: {tolerance}", style="green"))
     return 0
+
+
+def _print_check_json(rows: list[CheckRow], how: str, *, eps: float, rtol: float,
+                      atol: float) -> int:
+    """The check as one JSON object: ``ok``, the settings, and a record per input."""
+    from gradcli.render.jsonl import dumps, json_value
+
+    inputs = []
+    for row in rows:
+        record: dict[str, Any] = {"name": row.name, "shape": list(row.shape)}
+        if row.note:
+            record["note"] = row.note
+        else:
+            record.update({
+                "max_abs_error": json_value(row.worst_abs),
+                "max_rel_error": json_value(row.worst_rel),
+                "worst_at": list(row.where), "analytic": json_value(row.analytic),
+                "numeric": json_value(row.numeric), "beyond_tolerance": row.bad,
+                "ok": row.bad == 0})
+        inputs.append(record)
+    ok = all(row.bad == 0 for row in rows)
+    click.echo(dumps({"ok": ok, "output": how, "eps": eps, "rtol": rtol, "atol": atol,
+                      "inputs": inputs}))
+    return 0 if ok else 1
 
 
 # -- plot ------------------------------------------------------------------------------------

@@ -309,7 +309,8 @@ def graph_command(program: str | None, **options: Any) -> None:
 Examples:
   gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)' --wrt x
   gradcli diff '(1-a)^2 + 100*(b-a^2)^2' -v a=0.5 -v b=1
-  gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex""",
+  gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex
+  gradcli diff 'x^2 * y' -v x=3 -v y=2 --json | jq -r .derivatives.x""",
 )
 @click.argument("program", required=False)
 @program_options
@@ -320,6 +321,7 @@ Examples:
     help="Differentiate with respect to NAME (repeatable; default: every input).",
 )
 @click.option("--latex", is_flag=True, help="Print LaTeX instead of gradcli syntax.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def diff_command(program: str | None, **options: Any) -> None:
     """Print the derivative of PROGRAM's last result as a formula.
 
@@ -341,7 +343,8 @@ def diff_command(program: str | None, **options: Any) -> None:
 Examples:
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
   gradcli check -f samples/rosenbrock.grad
-  gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'""",
+  gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
+  gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
 @click.argument("program", required=False)
 @program_options
@@ -358,6 +361,7 @@ Examples:
 @click.option(
     "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
 )
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def check_command(program: str | None, **options: Any) -> None:
     """Check each input's gradient against central finite differences.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gradcli.autograd.ops import elementwise
@@ -102,3 +104,21 @@ def test_random_inputs_stay_the_same_in_every_run(cli):
     result = cli("check", "sum(tanh(W @ x) * randn(8))", "-v", "W=randn(8,8)",
                  "-v", "x=randn(8)")
     assert result.exit_code == 0, result.stdout
+
+
+def test_json_is_one_object_with_a_verdict_per_input(cli):
+    result = cli("check", "y = 2*x; sum(y^3)", "-v", "x=[1, 2]", "--wrt", "x", "--wrt", "y",
+                 "--json")
+    assert result.exit_code == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    record = json.loads(line)
+    assert record["ok"] is True and record["output"] == "scalar output"
+    x, y = record["inputs"]
+    assert x["name"] == "x" and x["shape"] == [2] and x["ok"] and x["beyond_tolerance"] == 0
+    assert x["analytic"] == pytest.approx(96.0) and x["max_abs_error"] < 1e-6
+    assert y == {"name": "y", "shape": [2],
+                 "note": "computed by the program, not an input: not checked"}
+    bad = cli("check", "sum(x^3)", "-v", "x=[1, 2]", "--eps", "0.5", "--json")
+    record = json.loads(bad.stdout)
+    assert bad.exit_code == 1 and record["ok"] is False
+    assert record["inputs"][0]["beyond_tolerance"] == 2

@@ -176,3 +176,12 @@ def test_a_result_with_no_input(cli):
     result = cli("diff", "2 + 3")
     assert result.exit_code == 1
     assert "no named input" in result.stderr
+
+
+def test_json_holds_one_formula_per_input(cli):
+    result = cli("diff", "x^2 * y", "-v", "x=3", "-v", "y=2", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"derivatives": {"x": "2*y*x", "y": "x^2"},
+                                         "syntax": "gradcli"}
+    latex = json.loads(cli("diff", "x^2", "-v", "x=3", "--latex", "--json").stdout)
+    assert latex == {"derivatives": {"x": "2 \\cdot x"}, "syntax": "latex"}
