@@ -51,3 +51,15 @@ def test_pasted_run_is_real(command, expected):
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     got = "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
     assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
+
+
+def test_the_python_examples_run():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Python API", 1)[1].split("\n## ", 1)[0]
+    code = "\n".join(block.split("```", 1)[0] for block in section.split("```python\n")[1:])
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)  # the README's own examples, not input
+    np = scope["np"]
+    np.testing.assert_array_equal(scope["x"].grad.data, [3.0, 12.0])
+    np.testing.assert_array_equal(scope["h"].data, [6.0, -12.0])
+    assert float(scope["result"].value) == 27.0
