@@ -116,8 +116,10 @@ class Variable:
         )
 
     def detach(self) -> Variable:
-        """The same value, cut from the graph (shares the data)."""
-        return Variable(self.data)
+        """The same value, cut from the graph (shares the data); a mask stays one."""
+        from gradcli.autograd.ops.masks import carry_mask
+
+        return carry_mask(Variable(self.data), (self,))
 
     def requires_grad_(self, flag: bool = True) -> Variable:
         self.requires_grad = flag

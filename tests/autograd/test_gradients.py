@@ -755,7 +755,11 @@ def test_a_comparison_is_a_mask_and_a_wrong_shaped_mask_is_refused():
     np.testing.assert_array_equal(picked.data, [1.0, 3.0])
     (g,) = gradients(ops.sum(picked * picked), [x])
     np.testing.assert_array_equal(g, [[2.0, 0.0], [6.0, 0.0]])
-    ones_and_zeros = (x > 0) * 1.0  # arithmetic on it gives numbers: integer positions
+    both = (x > 0) * (x < 2)  # as NumPy's booleans: mask * mask, minimum, maximum are masks
+    np.testing.assert_array_equal(x[both].data, [1.0])
+    np.testing.assert_array_equal(x[ops.maximum(x < -3, x > 2)].data, [3.0, -4.0])
+    np.testing.assert_array_equal(x[ops.detach(x > 2)].data, [3.0])
+    ones_and_zeros = (x > 0) * 1.0  # other arithmetic gives numbers: integer positions
     np.testing.assert_array_equal(x[ones_and_zeros[0]].data, [[3.0, -4.0], [1.0, -2.0]])
     with pytest.raises(IndexError, match=r"mask of shape \(3,\) does not fit"):
         x[np.array([True, False, True])]

@@ -152,6 +152,8 @@ def test_calls_positional_then_keyword() -> None:
         ("x[x[:, 0] > 0]", [[3, 4, 5]]),
         ("m = x < 1 \nx[m]", [0]),
         ("x[1, x[0] >= 1]", [4, 5]),
+        ("x[(x > 1) * (x < 4)]", [2, 3]),  # mask * mask: "and", as NumPy's booleans
+        ("x[maximum(x < 1, x > 4)]", [0, 5]),  # "or"
         ("x[(x[:, 0] > 2) * 1]", [[0, 1, 2], [3, 4, 5]]),  # numbers again: rows 0 and 1
     ],
 )

@@ -87,7 +87,7 @@ def detach(x):
     """The same value, cut from the graph."""
     from gradcli.autograd.variable import Variable
 
-    return Variable(x.data) if isinstance(x, Variable) else np.asarray(x)  # arrays stay arrays
+    return x.detach() if isinstance(x, Variable) else np.asarray(x)  # arrays stay arrays
 
 
 __all__ = [

@@ -14,7 +14,7 @@ import numpy as np
 
 from gradcli.autograd.function import GRAD_MODE, Function
 from gradcli.autograd.ops.broadcasting import sum_to
-from gradcli.autograd.ops.masks import mark_mask
+from gradcli.autograd.ops.masks import carry_mask, mark_mask
 from gradcli.autograd.variable import Variable
 
 # -- arithmetic -----------------------------------------------------------------------
@@ -57,6 +57,9 @@ class Sub(Function):
 class Mul(Function):
     __slots__ = ()
     elementwise = True
+
+    def __call__(self, *inputs: Any) -> Variable:
+        return carry_mask(Function.__call__(self, *inputs), inputs)  # mask * mask: "and"
 
     def forward(self, a, b):
         return a * b
@@ -267,6 +270,9 @@ class _Extremum(Function):
     elementwise = True
     ufunc: Any = None
     pick: Any = None
+
+    def __call__(self, *inputs: Any) -> Variable:
+        return carry_mask(Function.__call__(self, *inputs), inputs)  # "or"/"and" of masks
 
     def forward(self, a, b):
         return type(self).ufunc(a, b)

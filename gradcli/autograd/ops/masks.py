@@ -24,3 +24,11 @@ def mark_mask(v: Any) -> Any:
 def is_mask(v: Any) -> bool:
     ref = _MASKS.get(id(v))
     return ref is not None and ref() is v
+
+
+def carry_mask(out: Any, inputs: tuple) -> Any:
+    """``out`` is a mask when every input is one, as in NumPy, where ``a * b``,
+    ``minimum``, ``maximum`` of booleans are boolean (``x[(x > 0) * (x < 2)]``)."""
+    if inputs and all(is_mask(i) for i in inputs):
+        mark_mask(out)
+    return out
