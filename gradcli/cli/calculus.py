@@ -84,9 +84,11 @@ class ReplaySession(Session):
 class Stop(Exception):
     """End a command with an exit status (the message was already written)."""
 
-    def __init__(self, status: int):
+    def __init__(self, status: int, message: str = "", kind: str = "error"):
         super().__init__(status)
         self.status = status
+        self.message = message  # what stderr said, for the JSON error object
+        self.kind = kind
 
 
 def _program_text(program: str | None, file: str | None) -> str:
@@ -96,7 +98,7 @@ def _program_text(program: str | None, file: str | None) -> str:
 
 def _fail(message: str, status: int = 1) -> Stop:
     click.echo(f"gradcli: {message}", err=True)
-    return Stop(status)
+    return Stop(status, message, "usage" if status == 2 else "error")
 
 
 def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
@@ -109,7 +111,8 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
         err = human.make_console(sys.stderr, no_color=no_color)
         for failure in failures:
             err.print(human.render_failure(failure))
-        raise Stop(1)
+        error = failures[0].error
+        raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
     if not results or session.last is None:
         raise _fail("the program reports no result")
@@ -122,13 +125,20 @@ def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
             "max_elements": max_elements, "strict": strict, "graph": False}
 
 
-def _guarded(body: Any) -> int:
+def _guarded(body: Any, as_json: bool = False) -> int:
+    """Run a command's body: its exit status, with failures said on stderr (and, with
+    ``as_json``, as ``{"ok": false, "error": {"type", "message"}}`` on stdout)."""
     try:
         return body()
     except Stop as stop:
-        return stop.status
+        status, kind, message = stop.status, stop.kind, stop.message
     except InputProblem as error:
-        return usage_failure(error)
+        status, kind, message = usage_failure(error), "usage", error.message
+    if as_json:
+        from gradcli.render.jsonl import dumps
+
+        click.echo(dumps({"ok": False, "error": {"type": kind, "message": message}}))
+    return status
 
 
 # -- diff ------------------------------------------------------------------------------------
@@ -174,12 +184,13 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
         if as_json:
             from gradcli.render.jsonl import dumps
 
-            click.echo(dumps({"derivatives": formulas, "syntax": "latex" if latex else "gradcli"}))
+            click.echo(dumps({"ok": True, "derivatives": formulas,
+                              "syntax": "latex" if latex else "gradcli"}))
         else:
             click.echo("\n".join(lines))
         return 0
 
-    return _guarded(body)
+    return _guarded(body, as_json)
 
 
 def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> list[
@@ -190,7 +201,7 @@ def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> l
             near = [n for n in session.names if n.lower() == name.lower()]
             hint = f"; did you mean {near[0]}?" if near else ""
             raise _fail(f'--wrt {name}: there is no name "{name}" in the program{hint}', 2)
-    targets = session.inputs_of(value, wrt or None)
+    targets = list(dict(session.inputs_of(value, wrt or None)).items())  # --wrt x --wrt x
     if not targets:
         raise _fail("the result depends on no named input: there is nothing to "
                     "differentiate with respect to")
@@ -249,12 +260,17 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
             if base.source_of(variable) is None:
                 rows.append(CheckRow(name, tuple(variable.shape), 0.0, 0.0, (), 0.0, 0.0, 0,
                                      note="computed by the program, not an input: not checked"))
+        if not checked:
+            names = ", ".join(n for n, _ in targets)
+            raise _fail(f"nothing was checked: {names} {'is' if len(targets) == 1 else 'are'} "
+                        "computed by the program (inputs are given with -v or made from "
+                        "constants)")
         if as_json:
             return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol)
         return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
                             no_color=no_color)
 
-    return _guarded(body)
+    return _guarded(body, as_json)
 
 
 def _projection(session: Session, value: Variable) -> tuple[np.ndarray, str]:

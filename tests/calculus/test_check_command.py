@@ -118,6 +118,14 @@ def test_json_is_one_object_with_a_verdict_per_input(cli):
     assert x["analytic"] == pytest.approx(96.0) and x["max_abs_error"] < 1e-6
     assert y == {"name": "y", "shape": [2],
                  "note": "computed by the program, not an input: not checked"}
+    nothing = cli("check", "y = 2*x; sum(y)", "-v", "x=[1, 2]", "--wrt", "y", "--json")
+    assert nothing.exit_code == 1 and json.loads(nothing.stdout) == {"ok": False, "error": {
+        "type": "error", "message": "nothing was checked: y is computed by the program "
+        "(inputs are given with -v or made from constants)"}}
+    for args, status, kind in [(["1 2"], 1, "syntax"), (["sum(x)"], 1, "name"),
+                               (["sum(x)", "-v", "x=1", "--wrt", "q"], 2, "usage")]:
+        failed = cli("check", *args, "--json")
+        assert failed.exit_code == status and json.loads(failed.stdout)["error"]["type"] == kind
     bad = cli("check", "sum(x^3)", "-v", "x=[1, 2]", "--eps", "0.5", "--json")
     record = json.loads(bad.stdout)
     assert bad.exit_code == 1 and record["ok"] is False

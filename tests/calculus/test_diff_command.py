@@ -181,7 +181,11 @@ def test_a_result_with_no_input(cli):
 def test_json_holds_one_formula_per_input(cli):
     result = cli("diff", "x^2 * y", "-v", "x=3", "-v", "y=2", "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == {"derivatives": {"x": "2*y*x", "y": "x^2"},
+    assert json.loads(result.stdout) == {"ok": True, "derivatives": {"x": "2*y*x", "y": "x^2"},
                                          "syntax": "gradcli"}
     latex = json.loads(cli("diff", "x^2", "-v", "x=3", "--latex", "--json").stdout)
-    assert latex == {"derivatives": {"x": "2 \\cdot x"}, "syntax": "latex"}
+    assert latex == {"ok": True, "derivatives": {"x": "2 \\cdot x"}, "syntax": "latex"}
+    failed = cli("diff", "sum(x[x > 0]^2)", "-v", "x=[1, -2]", "--json")
+    record = json.loads(failed.stdout)
+    assert failed.exit_code == 1 and record["ok"] is False
+    assert "no formula" in record["error"]["message"]
