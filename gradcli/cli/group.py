@@ -83,7 +83,11 @@ def program_last(args: list[str], short: set[str], flags: set[str]) -> list[str]
             continue
         if arg.startswith("-") and arg != "-" and not arg.startswith("--"):
             if arg[:2] not in short:
-                return [*args[:i], *args[i + 1:], "--", arg]
+                rest = [*args[:i], *args[i + 1:]]
+                if "--" in rest:  # an end of options already there: PROGRAM goes after it
+                    at = rest.index("--") + 1
+                    return [*rest[:at], arg, *rest[at:]]
+                return [*rest, "--", arg]
             takes_next = len(arg) == 2 and arg not in flags
         elif arg.startswith("--") and "=" not in arg:
             takes_next = arg not in flags
@@ -135,7 +139,8 @@ def program_options(func: Any) -> Any:
             "expression ('ones(2,2)', '[[1,2],[3,4]]', 'randn(3)', '2.5') or @FILE "
             "(.npy, .csv, .txt).",
         ),
-        click.option("--seed", type=int, default=None, help="Seed for rand() and randn()."),
+        click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Seed for rand() and randn()."),
         click.option(
             "--dtype",
             type=click.Choice(["float64", "float32"]),

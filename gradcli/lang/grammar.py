@@ -80,8 +80,12 @@ def grammar_text() -> str:
 def cache_dir() -> Path:
     """The user's cache directory for gradcli (never a shared /tmp path)."""
     base = os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / "gradcli"
+    if base and os.path.isabs(base):
+        return Path(base) / "gradcli"
+    try:
+        return Path.home() / ".cache" / "gradcli"
+    except RuntimeError:  # no home directory at all: a "directory" nothing can create
+        return Path(os.devnull) / "gradcli"  # (reads miss, writes fail: tables in memory)
 
 
 def lark_version() -> str:

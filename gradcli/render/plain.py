@@ -125,7 +125,7 @@ def result_layout(
 
     blocks: Layout = []
     if header:
-        blocks.append([(f"line {result.line}: ", "dim"), (result.source, "dim bold")])
+        blocks.append([(f"line {result.line}: ", "dim"), (_safe(result.source), "dim bold")])
     value = np.asarray(result.value)
     lead: Spans = [(result.name, "bold"), (" ", "")] if result.name else []
     if value.ndim:
@@ -147,6 +147,14 @@ def result_layout(
 
 GUIDE_SPACE, GUIDE_CONTINUE, GUIDE_FORK, GUIDE_END = "    ", "│   ", "├── ", "└── "
 _STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes rich removes from text
+# the other control codes (ESC could drive the terminal) are shown as one mark each, as
+# error messages show them
+_UNSAFE = {c: "\ufffd" for c in (*range(32), *range(127, 160)) if chr(c) not in "\t\n"}
+
+
+def _safe(source: str) -> str:
+    """The user's statement with control characters replaced by U+FFFD."""
+    return source.translate(_UNSAFE)
 
 
 class _NeedsRich(Exception):
@@ -157,7 +165,10 @@ def _shown(spans: Spans) -> list[str]:
     """A block's lines as rich shows them: control codes dropped, tabs expanded."""
     text = "".join(part for part, _ in spans).translate(_STRIPPED)
     if "\t" in text:
-        if not text.isascii():  # rich counts terminal cells to the next tab stop
+        # rich counts terminal cells to the next tab stop: wide and control characters
+        # (which take no cell there, one in expandtabs) are left to it
+        if not text.isascii() or any(c < " " and c not in "\t\n" or c == "\x7f"
+                                     for c in text):
             raise _NeedsRich
         text = text.expandtabs(8)
     return text.split("\n")

@@ -130,3 +130,12 @@ def test_json_is_one_object_with_a_verdict_per_input(cli):
     record = json.loads(bad.stdout)
     assert bad.exit_code == 1 and record["ok"] is False
     assert record["inputs"][0]["beyond_tolerance"] == 2
+
+
+def test_an_infinite_gradient_fails_with_no_raw_numpy_warning(cli):
+    result = cli("check", "sum(log(x))", "-v", "x=[0, 2]", "--json")
+    record = json.loads(result.stdout)
+    assert result.exit_code == 1 and record["ok"] is False
+    assert record["inputs"][0]["max_abs_error"] == "inf"
+    assert record["inputs"][0]["max_rel_error"] == "inf"
+    assert "RuntimeWarning" not in result.stderr

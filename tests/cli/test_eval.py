@@ -27,11 +27,13 @@ def test_program_with_var(cli):
         (["-v", "x=3", "-x^2", "--json"], -9.0),  # options before and after it
         (["-v", "x=-3", "-x"], 3.0),  # an option's value may start with "-" too
         (["--wrt", "x", "-x*y", "-v", "x=1", "-v", "y=2"], -2.0),
+        (["-x", "-v", "x=1", "--"], -1.0),  # a "--" at the end changes nothing
+        (["-v", "x=1", "--", "-floor(x)"], -1.0),  # starts like -f: "--" makes it PROGRAM
         (["--", "-x", "-v", "x=1"], None),  # after "--" everything is PROGRAM: an error
     ],
 )
 def test_a_program_may_start_with_a_minus(cli, args, value):
-    result = cli("eval", *args, "--no-graph" if "--" not in args else "")
+    result = cli("eval", "--no-graph", *args)
     if value is None:
         assert result.exit_code == 2 and "unexpected extra argument" in result.stderr
         return
@@ -291,3 +293,8 @@ def test_a_var_holding_infinity_is_warned_of(cli):
     assert result.exit_code == 0 and "= inf" in result.stdout
     assert "warning: the value of x holds NaN or infinity at 1 element" in result.stderr
     assert cli("eval", "x", "-v", "x=1e400", "--strict").exit_code == 2
+
+
+def test_a_negative_seed_is_a_usage_error(cli):
+    result = cli("eval", "rand(2)", "--seed", "-1")
+    assert result.exit_code == 2 and "--seed" in result.stderr

@@ -20,3 +20,19 @@ def test_tables_with_the_right_key_that_do_not_load_are_rebuilt(tmp_path, monkey
     assert lark.parse("1 + 2", start="statement").data == "binary"
     assert "junk" not in path.read_text()  # rewritten
     monkeypatch.setattr(grammar, "_TABLES", None)
+
+
+def test_no_home_directory_means_a_cache_that_cannot_exist(monkeypatch) -> None:
+    import os
+    from pathlib import Path
+
+    from gradcli.lang import grammar
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    # under the null device not even root can make a directory: tables stay in memory
+    assert grammar.cache_dir() == Path(os.devnull) / "gradcli"
+    assert not grammar.cache_dir().exists()

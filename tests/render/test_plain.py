@@ -152,3 +152,17 @@ def test_an_encoding_rich_draws_ascii_guides_for_is_left_to_rich(monkeypatch):
     assert plain.writes_plain(_stream(tty=False))
     assert not plain.writes_plain(_stream(tty=False, encoding="ascii"))
     assert not plain.writes_plain(None)
+
+
+@pytest.mark.parametrize("source", ["sum(x + # a\x1b\td\x00\te\n 2)", "x # \x1b[31mred\x7f",
+                                    "x # tab\tthen \x1b"])
+def test_control_characters_in_a_statement_never_reach_the_output(source):
+    from gradcli.lang.session import Session
+
+    session = Session(variables={"x": "1"})
+    (result,) = session.run(source + "\n")
+    text = plain.result_text(result)
+    rich_text = piped(render_result(result))
+    assert "\x1b" not in rich_text and "\x00" not in rich_text and "\x7f" not in rich_text
+    assert ("\ufffd" in rich_text) == ("\n" in source)  # (the comment is in the statement)
+    assert text is None or text == rich_text  # plain text, exactly, or rich draws it
