@@ -212,6 +212,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     number = 0
     st: _Statement | None = None
     redo: tuple[str, int] | None = None
+    reported: tuple | None = None  # where the last syntax error was, and what it said
     while True:
         if redo is not None:
             text, current = redo
@@ -315,8 +316,13 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             assert st is not None and failed is not None
             failed.source = st.context()
             failed.first_line = st.start_line
-            yield Broken(st.start_line, st.text(at if at is not None and at.type not in (
-                "_NEWLINE", "_SEMICOLON") else None), failed)
+            spot = (failed.line, failed.column, failed.message)
+            if spot != reported or failed.line is None:
+                # (a line read again after a statement failed on it may fail at the very
+                # same spot: that error has been said already)
+                yield Broken(st.start_line, st.text(at if at is not None and at.type not in (
+                    "_NEWLINE", "_SEMICOLON") else None), failed)
+            reported = spot
             started = st.start_line
             st = None
             learning = None  # a line with an error is never a template
