@@ -143,10 +143,12 @@ class Variable:
         return _ew.Sub()(other, self)
 
     def __mul__(self, other: Any) -> Variable:
-        return _ew.Mul()(self, other)
+        out = _ew.Mul()(self, other)
+        return carry_mask(out, (self, other)) if MASKS else out  # mask * mask: a mask
 
     def __rmul__(self, other: Any) -> Variable:
-        return _ew.Mul()(other, self)
+        out = _ew.Mul()(other, self)
+        return carry_mask(out, (other, self)) if MASKS else out
 
     def __truediv__(self, other: Any) -> Variable:
         return _ew.Div()(self, other)
@@ -251,3 +253,4 @@ class Variable:
 from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
 from gradcli.autograd.backward import run_backward  # noqa: E402
 from gradcli.autograd.ops import elementwise as _ew  # noqa: E402
+from gradcli.autograd.ops.masks import MASKS, carry_mask  # noqa: E402

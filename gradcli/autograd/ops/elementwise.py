@@ -14,7 +14,7 @@ import numpy as np
 
 from gradcli.autograd.function import GRAD_MODE, Function
 from gradcli.autograd.ops.broadcasting import sum_to
-from gradcli.autograd.ops.masks import carry_mask, mark_mask
+from gradcli.autograd.ops.masks import MASKS, carry_mask, mark_mask
 from gradcli.autograd.variable import Variable
 
 # -- arithmetic -----------------------------------------------------------------------
@@ -58,8 +58,6 @@ class Mul(Function):
     __slots__ = ()
     elementwise = True
 
-    def __call__(self, *inputs: Any) -> Variable:
-        return carry_mask(Function.__call__(self, *inputs), inputs)  # mask * mask: "and"
 
     def forward(self, a, b):
         return a * b
@@ -271,8 +269,6 @@ class _Extremum(Function):
     ufunc: Any = None
     pick: Any = None
 
-    def __call__(self, *inputs: Any) -> Variable:
-        return carry_mask(Function.__call__(self, *inputs), inputs)  # "or"/"and" of masks
 
     def forward(self, a, b):
         return type(self).ufunc(a, b)
@@ -469,7 +465,21 @@ def _function(cls: type[Function], name: str) -> Any:
 
 add = _function(Add, "add")
 subtract = _function(Sub, "subtract")
-multiply = _function(Mul, "multiply")
+def _masked(cls: type[Function], name: str) -> Any:
+    """Like :func:`_function`, for an operation whose result is a mask when all its
+    inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
+    booleans. The check costs nothing while no mask is alive."""
+
+    def call(a: Any, b: Any) -> Variable:
+        out = cls()(a, b)
+        return carry_mask(out, (a, b)) if MASKS else out
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
+multiply = _masked(Mul, "multiply")
 divide = _function(Div, "divide")
 negative = _function(Neg, "negative")
 abs = _function(Abs, "abs")
@@ -502,8 +512,8 @@ arctanh = _function(Arctanh, "arctanh")
 sigmoid = _function(Sigmoid, "sigmoid")
 relu = _function(Relu, "relu")
 softplus = _function(Softplus, "softplus")
-maximum = _function(Maximum, "maximum")
-minimum = _function(Minimum, "minimum")
+maximum = _masked(Maximum, "maximum")
+minimum = _masked(Minimum, "minimum")
 arctan2 = _function(Arctan2, "arctan2")
 hypot = _function(Hypot, "hypot")
 clip = _function(Clip, "clip")

@@ -12,6 +12,7 @@ import weakref
 from typing import Any
 
 _MASKS: dict[int, weakref.ref] = {}
+MASKS = _MASKS  # empty (false) while no mask is alive: the operations check it first
 
 
 def mark_mask(v: Any) -> Any:
