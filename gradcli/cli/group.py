@@ -208,12 +208,21 @@ def main(ctx: click.Context) -> None:
     ctx.invoke(eval_command)
 
 
-@main.command(
+def program_command(name: str, examples: str) -> Any:
+    """A command that runs a PROGRAM: the PROGRAM argument (which may start with "-"),
+    the options every such command shares, and its examples under its help."""
+
+    def decorate(func: Any) -> Any:
+        func = click.argument("program", required=False)(program_options(func))
+        return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
+                            epilog="\b\nExamples:\n" + examples)(func)
+
+    return decorate
+
+
+@program_command(
     "eval",
-    cls=ProgramCommand,
-    context_settings=CONTEXT,
-    epilog="""\b
-Examples:
+    """\
   gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   gradcli eval -f samples/walkthrough.grad
   gradcli eval 'x @ x' -v x='[1,2,3]' --json | jq .gradients.x
@@ -222,8 +231,6 @@ Examples:
   gradcli eval 'softmax(z)' -v z='[1,2,3]' --jacobian
   printf 'a = 2\\na^3\\n' | gradcli eval""",
 )
-@click.argument("program", required=False)
-@program_options
 @click.option(
     "--wrt",
     multiple=True,
@@ -268,18 +275,13 @@ def eval_command(program: str | None, **options: Any) -> None:
     raise SystemExit(run_eval(program, **options))
 
 
-@main.command(
+@program_command(
     "graph",
-    cls=ProgramCommand,
-    context_settings=CONTEXT,
-    epilog="""\b
-Examples:
+    """\
   gradcli graph 'out = mean(3*(x+2)^2)' -v x='ones(2,2)'
   gradcli graph -f samples/walkthrough.grad --format mermaid
   gradcli graph 'sum(tanh(w @ x))' -v w='randn(2,3)' -v x='ones(3)' -o net.svg""",
 )
-@click.argument("program", required=False)
-@program_options
 @click.option(
     "--format",
     "fmt",
@@ -306,19 +308,14 @@ def graph_command(program: str | None, **options: Any) -> None:
     raise SystemExit(run_graph(program, **options))
 
 
-@main.command(
+@program_command(
     "diff",
-    cls=ProgramCommand,
-    context_settings=CONTEXT,
-    epilog="""\b
-Examples:
+    """\
   gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)' --wrt x
   gradcli diff '(1-a)^2 + 100*(b-a^2)^2' -v a=0.5 -v b=1
   gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex
   gradcli diff 'x^2 * y' -v x=3 -v y=2 --json | jq -r .derivatives.x""",
 )
-@click.argument("program", required=False)
-@program_options
 @click.option(
     "--wrt",
     multiple=True,
@@ -340,19 +337,14 @@ def diff_command(program: str | None, **options: Any) -> None:
     raise SystemExit(run_diff(program, **options))
 
 
-@main.command(
+@program_command(
     "check",
-    cls=ProgramCommand,
-    context_settings=CONTEXT,
-    epilog="""\b
-Examples:
+    """\
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
   gradcli check -f samples/rosenbrock.grad
   gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
   gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
-@click.argument("program", required=False)
-@program_options
 @click.option(
     "--wrt", multiple=True, metavar="NAME", help="Check only NAME's gradient (repeatable)."
 )
@@ -380,18 +372,13 @@ def check_command(program: str | None, **options: Any) -> None:
     raise SystemExit(run_check(program, **options))
 
 
-@main.command(
+@program_command(
     "plot",
-    cls=ProgramCommand,
-    context_settings=CONTEXT,
-    epilog="""\b
-Examples:
+    """\
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
   gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
   gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
 )
-@click.argument("program", required=False)
-@program_options
 @click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
 @click.option(
     "--range",
