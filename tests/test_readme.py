@@ -63,3 +63,11 @@ def test_the_python_examples_run():
     np.testing.assert_array_equal(scope["x"].grad.data, [3.0, 12.0])
     np.testing.assert_array_equal(scope["h"].data, [6.0, -12.0])
     assert float(scope["result"].value) == 27.0
+
+
+def test_ci_runs_the_readmes_test_command():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("pip install . && gradcli eval -f samples/")  # the main job
+    assert lines[1] == "pip install '.[test]' && pytest"  # the tests
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "test_command=$(sed -n 2p README.md)" in script and 'eval "$test_command"' in script
