@@ -117,8 +117,6 @@ class Variable:
 
     def detach(self) -> Variable:
         """The same value, cut from the graph (shares the data); a mask stays one."""
-        from gradcli.autograd.ops.masks import carry_mask
-
         return carry_mask(Variable(self.data), (self,))
 
     def requires_grad_(self, flag: bool = True) -> Variable:
@@ -143,12 +141,10 @@ class Variable:
         return _ew.Sub()(other, self)
 
     def __mul__(self, other: Any) -> Variable:
-        out = _ew.Mul()(self, other)
-        return carry_mask(out, (self, other)) if MASKS else out  # mask * mask: a mask
+        return _ew.multiply(self, other)  # (mask * mask is a mask, as NumPy's booleans)
 
     def __rmul__(self, other: Any) -> Variable:
-        out = _ew.Mul()(other, self)
-        return carry_mask(out, (other, self)) if MASKS else out
+        return _ew.multiply(other, self)
 
     def __truediv__(self, other: Any) -> Variable:
         return _ew.Div()(self, other)
@@ -253,4 +249,4 @@ class Variable:
 from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
 from gradcli.autograd.backward import run_backward  # noqa: E402
 from gradcli.autograd.ops import elementwise as _ew  # noqa: E402
-from gradcli.autograd.ops.masks import MASKS, carry_mask  # noqa: E402
+from gradcli.autograd.ops.masks import carry_mask  # noqa: E402

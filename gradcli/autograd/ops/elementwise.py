@@ -58,7 +58,6 @@ class Mul(Function):
     __slots__ = ()
     elementwise = True
 
-
     def forward(self, a, b):
         return a * b
 
@@ -268,7 +267,6 @@ class _Extremum(Function):
     elementwise = True
     ufunc: Any = None
     pick: Any = None
-
 
     def forward(self, a, b):
         return type(self).ufunc(a, b)

@@ -11,19 +11,20 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-_MASKS: dict[int, weakref.ref] = {}
-MASKS = _MASKS  # empty (false) while no mask is alive: the operations check it first
+# id -> weak reference; empty (false) while no mask is alive, so the operations that
+# carry masks check it first and pay nothing otherwise
+MASKS: dict[int, weakref.ref] = {}
 
 
 def mark_mask(v: Any) -> Any:
     """Register ``v`` (a comparison's output) as a mask; returns ``v``."""
     key = id(v)
-    _MASKS[key] = weakref.ref(v, lambda _, key=key: _MASKS.pop(key, None))
+    MASKS[key] = weakref.ref(v, lambda _, key=key: MASKS.pop(key, None))
     return v
 
 
 def is_mask(v: Any) -> bool:
-    ref = _MASKS.get(id(v))
+    ref = MASKS.get(id(v))
     return ref is not None and ref() is v
 
 
