@@ -19,7 +19,14 @@ import numpy as np
 
 from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
-from gradcli.cli.commands import read_program, stdin_lines, usage_failure
+from gradcli.cli.commands import (
+    Printer,
+    read_program,
+    session_options,
+    stdin_lines,
+    usage_failure,
+    write_warnings,
+)
 from gradcli.lang.errors import GradcliError, InputProblem
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
@@ -106,11 +113,9 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
-        from gradcli.render import console as human
-
-        err = human.make_console(sys.stderr, no_color=no_color)
+        printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
         for failure in failures:
-            err.print(human.render_failure(failure))
+            printer.failure(failure)
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
@@ -121,8 +126,9 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
 
 def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
                      max_elements: int, strict: bool) -> dict[str, Any]:
-    return {"variables": dict(variables) or None, "seed": seed, "dtype": dtype,
-            "max_elements": max_elements, "strict": strict, "graph": False}
+    """Session's keyword arguments, without a graph (``wrt``, ``grad_output`` None)."""
+    return session_options(variables=variables, seed=seed, dtype=dtype,
+                           max_elements=max_elements, strict=strict, graph=False)
 
 
 def _guarded(body: Any, as_json: bool = False) -> int:
@@ -241,7 +247,7 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         text = _program_text(program, file)
         fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
         options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
-        base = ReplaySession(grad_output=grad_output, **options)
+        base = ReplaySession(**dict(options, grad_output=grad_output))
         value, result = _run_last(base, text, no_color)
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
@@ -312,7 +318,7 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
         given = {key: point} if kind == "var" else {}
         try:
             # wrt names nothing: the replay computes the value and skips the gradients
-            result = base.replay(text, overrides=overrides, given=given, wrt=["_"], **options)
+            result = base.replay(text, overrides=overrides, given=given, **dict(options, wrt=["_"]))
         except _ReplayFailed as failed:
             raise _fail(f"the program failed at a nearby point: "
                         f"{failed.failure.error.message}") from None
@@ -485,8 +491,8 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             point = np.full(variable.shape, x)
             try:
                 outcome = base.replay(text, overrides={key: point} if kind == "made" else {},
-                                      given={key: point} if kind == "var" else {}, wrt=[wrt],
-                                      **options)
+                                      given={key: point} if kind == "var" else {},
+                                      **dict(options, wrt=[wrt]))
             except _ReplayFailed:
                 failed += 1
                 continue
@@ -711,12 +717,9 @@ def show_result_with_calculus(printer: Any, session: Session, result: Result, *,
 def _print_json(printer: Any, result: Result, steps: list[Any] | None,
                 extras: dict[str, Any]) -> None:
     from gradcli.render import jsonl
-    from gradcli.render.plain import warning_text
     from gradcli.render.trace import trace_records
 
-    for warning in result.warnings:
-        sys.stderr.write(warning_text(warning, result.line) + "\n")
-    sys.stderr.flush()
+    write_warnings(result.warnings, result.line)
     record = jsonl.result_record(result, graph=printer.show_graph)
     if steps is not None:
         record["trace"] = trace_records(steps, jsonl.json_value)

@@ -68,7 +68,7 @@ def read_program(program: str | None, file: str | None) -> str | None:
     return None
 
 
-def make_session(
+def session_options(
     *,
     variables: dict[str, str],
     seed: int | None,
@@ -78,24 +78,39 @@ def make_session(
     graph: bool,
     wrt: Iterable[str] = (),
     grad_output: str | None = None,
-) -> Any:
+) -> dict[str, Any]:
+    """Session's keyword arguments from the options every program command shares."""
+    return {
+        "variables": dict(variables) or None,
+        "wrt": list(wrt) or None,
+        "grad_output": grad_output,
+        "dtype": dtype,
+        "seed": seed,
+        "max_elements": max_elements,
+        "graph": graph,
+        "strict": strict,
+    }
+
+
+def make_session(**options: Any) -> Any:
+    """A Session made from the shared options (see session_options)."""
     from gradcli.lang.session import Session
 
-    return Session(
-        variables=dict(variables) or None,
-        wrt=list(wrt) or None,
-        grad_output=grad_output,
-        dtype=dtype,
-        seed=seed,
-        max_elements=max_elements,
-        graph=graph,
-        strict=strict,
-    )
+    return Session(**session_options(**options))
+
+
+def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
+    """Warnings as plain lines on stderr (beside --json output, which stays on stdout)."""
+    from gradcli.render.plain import warning_text
+
+    for warning in warnings:
+        sys.stderr.write(warning_text(warning, line) + "\n")
+    sys.stderr.flush()
 
 
 def usage_failure(error: GradcliError) -> int:
     """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
-    text = error.render() if hasattr(error, "render") else str(error)
+    text = error.render()
     if not text.startswith("error"):
         text = "error: " + text
     click.echo(text, err=True)
@@ -157,11 +172,7 @@ class Printer:
             from gradcli.render.jsonl import render_result
 
             if result.warnings:
-                from gradcli.render.plain import warning_text
-
-                for warning in result.warnings:
-                    sys.stderr.write(warning_text(warning, result.line) + "\n")
-                sys.stderr.flush()
+                write_warnings(result.warnings, result.line)
             out = sys.stdout
             out.write(render_result(result, graph=self.show_graph) + "\n")
             out.flush()  # one line, one answer: a producer may wait for it
@@ -235,10 +246,7 @@ def run_eval(
             wrt=wrt,
             grad_output=grad_output,
         )
-        for warning in session.input_warnings:
-            from gradcli.render.plain import warning_text
-
-            sys.stderr.write(warning_text(warning) + "\n")
+        write_warnings(session.input_warnings)
         outcomes: Iterable[Result | Failure] = (
             session.stream(stdin_lines()) if text is None else session.stream(text)
         )
@@ -406,7 +414,7 @@ def builtin_rows() -> list[dict[str, Any]]:
     """Every built-in as {name, aliases, signature, doc, category}, read from the one table."""
     from gradcli.lang import builtins
 
-    order = {category: i for i, category in enumerate(getattr(builtins, "CATEGORIES", ()))}
+    order = {category: i for i, category in enumerate(builtins.CATEGORIES)}
     rows = [
         {
             "name": name,
@@ -436,7 +444,7 @@ def constant_names() -> list[str]:
 def constant_rows() -> list[tuple[str, str]]:
     from gradcli.lang import builtins
 
-    docs = getattr(builtins, "CONSTANT_DOCS", {})
+    docs = builtins.CONSTANT_DOCS
     return [(name, docs.get(name, "")) for name in builtins.CONSTANTS]
 
 

@@ -453,7 +453,8 @@ In the session:
     callback=_parse_vars,
     help="Make NAME a leaf input first.",
 )
-@click.option("--seed", type=int, default=None, help="Seed for rand() and randn().")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed for rand() and randn().")
 @click.option(
     "--dtype",
     type=click.Choice(["float64", "float32"]),

@@ -139,3 +139,9 @@ def test_an_infinite_gradient_fails_with_no_raw_numpy_warning(cli):
     assert record["inputs"][0]["max_abs_error"] == "inf"
     assert record["inputs"][0]["max_rel_error"] == "inf"
     assert "RuntimeWarning" not in result.stderr
+
+
+def test_a_program_that_fails_is_shown_as_eval_shows_it(cli):
+    result = cli("check", "x^2 +", "-v", "x=1")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: line 1, column 5:") and "  x^2 +\n" in result.stderr

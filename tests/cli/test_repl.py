@@ -201,3 +201,8 @@ def test_grad_names_a_wrt_that_is_no_name(cli):
     result = cli("repl", input="y = 5\n:grad y q\n")
     assert 'no gradient for "q": there is no such name' in result.stderr
     assert "y = 5.0" in result.stdout
+
+
+def test_repl_refuses_a_negative_seed(cli):
+    result = cli("repl", "--seed", "-1", input="")
+    assert result.exit_code == 2 and "--seed" in result.stderr
