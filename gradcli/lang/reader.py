@@ -250,9 +250,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 template = templates.templates.get(key)
                 if template:
                     code = templates.instantiate(template, current, values, starts, ends)
-                    last = code[-1]
-                    yield Parsed(current, text[starts[0]:ends[-1]], code,
-                                 last[2] if last[0] in (STORE, AUGMENT) else None, text,
+                    yield Parsed(current, text[starts[0]:ends[-1]], code, _target(code), text,
                                  current)
                     continue
                 if key not in templates.templates:
@@ -371,12 +369,14 @@ def _finish(st: _Statement, emitter: Emitter) -> Parsed | Broken:
     return Broken(st.start_line, st.text(), failed)
 
 
+def _target(code: list) -> str | None:
+    """The name a statement's instructions assign to (its last one stores), or None."""
+    return code[-1][2] if code and code[-1][0] in (STORE, AUGMENT) else None
+
+
 def _parsed(st: _Statement) -> Parsed:
-    code = st.code
-    target = None
-    if code and code[-1][0] in (STORE, AUGMENT):
-        target = code[-1][2]
-    return Parsed(st.start_line, st.text(), code, target, st.context(), st.start_line)
+    return Parsed(st.start_line, st.text(), st.code, _target(st.code), st.context(),
+                  st.start_line)
 
 
 # -- syntax errors in words ------------------------------------------------------------------

@@ -44,6 +44,17 @@ def _runtime_warnings_ignored() -> bool:
     return bool(filters) and filters[0] == _IGNORE_RUNTIME_WARNINGS
 
 
+def _nonfinite(data: np.ndarray) -> int:
+    """How many elements of ``data`` are NaN or infinite."""
+    if data.size <= 64 and all(map(math.isfinite, data.ravel().tolist())):
+        return 0  # (a few Python floats check faster than np.isfinite)
+    return data.size - int(np.count_nonzero(np.isfinite(data)))
+
+
+def _elements(count: int) -> str:
+    return f"{count} element{'s' if count != 1 else ''}"
+
+
 def split_lines(text: str) -> Iterator[str]:
     """``text`` as lines, each keeping its ``\\n`` (only ``\\n`` ends a line)."""
     start = 0
@@ -179,10 +190,9 @@ class Session:
                 f"{self.max_elements:,}"
             )
         data = np.array(data, dtype=self.dtype)
-        bad = data.size - int(np.count_nonzero(np.isfinite(data)))
+        bad = _nonfinite(data)
         if bad:
-            message = (f"the value of {label} holds NaN or infinity at {bad} "
-                       f"element{'s' if bad != 1 else ''}")
+            message = f"the value of {label} holds NaN or infinity at {_elements(bad)}"
             if self.strict:
                 raise InputProblem(message + " (--strict)")
             self.input_warnings.append(message)
@@ -341,7 +351,7 @@ class Session:
             LIMITS.max_elements = saved
         return Result(line, source, name, value.data, gradients, note, graph, warnings)
 
-    def _gradients(self, value: Variable, order: list[Variable], warnings: list[str],
+    def _gradients(self, value: Variable, nodes: Iterable[Variable], warnings: list[str],
                    wrt: list[str] | None) -> tuple[dict[str, Any] | None, str | None]:
         if wrt is not None:
             targets = []
@@ -352,7 +362,7 @@ class Session:
                 else:
                     targets.append((n, v))
         else:
-            targets = self._leaf_targets(order)
+            targets = self._leaf_targets(nodes)
         if not targets:
             return {}, None
         if not value.requires_grad:
@@ -373,19 +383,16 @@ class Session:
         gradients = {}
         for (n, _), g in zip(targets, found):
             gradients[n] = data = g.data
-            if data.size <= 64 and all(map(math.isfinite, data.ravel().tolist())):
-                continue  # (a few Python floats check faster than np.isfinite)
-            bad = data.size - int(np.count_nonzero(np.isfinite(data)))
+            bad = _nonfinite(data)
             if bad:
-                warnings.append(
-                    f"gradient for {n}: NaN or infinity at {bad} element{'s' if bad != 1 else ''}"
-                )
+                warnings.append(f"gradient for {n}: NaN or infinity at {_elements(bad)}")
         return gradients, None
 
-    def _leaf_targets(self, order: list[Variable]) -> list[tuple[str, Variable]]:
-        """The named leaf inputs among ``order``: by their current names, and leaves whose
-        name was rebound since (``x += 1``) by the name they were made with."""
-        leaves = {id(v) for v in order if v.creator is None and v.requires_grad}
+    def _leaf_targets(self, nodes: Iterable[Variable]) -> list[tuple[str, Variable]]:
+        """The named leaf inputs among ``nodes`` (the graph's, in any order): by their
+        current names, and leaves whose name was rebound since (``x += 1``) by the name
+        they were made with."""
+        leaves = {id(v) for v in nodes if v.creator is None and v.requires_grad}
         targets = [(n, v) for n, v in self.names.items() if id(v) in leaves]
         if len(targets) < len(leaves):
             used = {id(v) for _, v in targets}
@@ -460,7 +467,7 @@ class Session:
         wanted = list(wrt) if wrt else self.wrt
         if wanted is not None:
             return [(n, self.names[n]) for n in wanted if n in self.names]
-        return self._leaf_targets(walk(value))
+        return self._leaf_targets(leaves(value))
 
     def value_names(self) -> dict[int, str]:
         """id(Variable) -> the user's name for it (as the creator graph names nodes)."""
