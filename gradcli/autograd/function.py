@@ -172,7 +172,7 @@ class Function:
             if record:
                 if has_raw_array:
                     variables = [
-                        v if v is not None else _constant_variable(a)
+                        v if v is not None else Variable.constant(a)
                         for v, a in zip(variables, arrays)
                     ]
                 self.inputs = tuple(variables)
@@ -271,21 +271,12 @@ def _constant(value: Any, inputs: tuple) -> Variable:
                 _CONSTANTS.clear()
             array = np.array(value, dtype=dtype)
             array.flags.writeable = False
-            constant = _CONSTANTS[key] = _constant_variable(array)
+            constant = _CONSTANTS[key] = Variable.constant(array)
         return constant
     array = np.asarray(value.data if isinstance(value, Variable) else value)
     if array.dtype.kind not in "fc":
         array = array.astype(np.float64)
-    return _constant_variable(array)
-
-
-def _constant_variable(array: np.ndarray) -> Variable:
-    constant = Variable.__new__(Variable)
-    constant.data = array
-    constant.grad = None
-    constant.creator = None
-    constant.requires_grad = False
-    return constant
+    return Variable.constant(array)
 
 
 from gradcli.autograd.variable import Variable  # noqa: E402  (Variable's operators use Function)

@@ -32,6 +32,17 @@ class Variable:
         self.creator = None
         self.requires_grad = bool(requires_grad)
 
+    @classmethod
+    def constant(cls, array: np.ndarray) -> Variable:
+        """``array`` (already a float ndarray) as a Variable that needs no gradient, made
+        without ``__init__``'s conversions: how operations and the language's constants
+        make one on their hot paths."""
+        v = cls.__new__(cls)
+        v.data = array
+        v.grad = v.creator = None
+        v.requires_grad = False
+        return v
+
     # -- array facts -------------------------------------------------------------------
 
     @property

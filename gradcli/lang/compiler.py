@@ -411,17 +411,13 @@ class Runner:
         pop = stack.pop
         errors = self.errors
         dtype = self.session.dtype
-        new_variable = Variable.__new__
+        constant = Variable.constant
         ins: tuple = ()
         try:
             for ins in code:
                 op = ins[0]
-                if op == PUSH:  # a constant: Variable(np.array(...)), built directly
-                    value = new_variable(Variable)
-                    value.data = np.array(ins[2], dtype=dtype)
-                    value.grad = value.creator = None
-                    value.requires_grad = False
-                    push(value)
+                if op == PUSH:  # a constant
+                    push(constant(np.array(ins[2], dtype=dtype)))
                 elif op == LOAD:
                     push(self.load(ins[2], ins[1]))
                 elif op == BINARY:
