@@ -36,10 +36,10 @@ def version_text(version: str) -> str:
 def installed_click_version() -> str | None:
     """The version of the click that ``import click`` would load, read from its
     ``.dist-info`` directory name without importing it (None if that is not clear)."""
+    import importlib.util
     import os
-    from importlib.machinery import PathFinder
 
-    spec = PathFinder.find_spec("click")
+    spec = importlib.util.find_spec("click")  # finds it without running it
     if spec is None or not spec.origin:
         return None
     site = os.path.dirname(os.path.dirname(spec.origin))

@@ -27,6 +27,7 @@ checks it against ``lark.__version__``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -96,13 +97,7 @@ def lark_version() -> str:
     if module is not None:
         return str(module.__version__)
     try:
-        for finder in sys.meta_path:
-            find_spec = getattr(finder, "find_spec", None)
-            spec = find_spec("lark", None) if find_spec is not None else None
-            if spec is not None:
-                break
-        else:
-            spec = None
+        spec = importlib.util.find_spec("lark")  # finds it without running it
         if spec is not None and spec.origin and spec.origin.endswith("__init__.py"):
             with open(spec.origin, encoding="utf-8") as f:
                 found = _VERSION_LINE.search(f.read(100_000))
