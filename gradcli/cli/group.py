@@ -9,6 +9,7 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import Any
 
@@ -30,6 +31,13 @@ class GradcliGroup(click.Group):
         kwargs.setdefault("prog_name", "gradcli")
         return super().main(*args, **kwargs)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `gradcli '2+2'`, `gradcli 'sum(x^2)' -v x=...`: a first argument that is not a
+        # command and looks like a program is `gradcli eval PROGRAM` (SPEC §5)
+        if args and args[0] not in self.commands and looks_like_program(args[0]):
+            args = ["eval", *args]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -50,6 +58,20 @@ class GradcliGroup(click.Group):
                 "(set GRADCLI_DEBUG=1 for a traceback, and please report it)"
             )
             raise SystemExit(1) from None
+
+
+_COMMAND_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # `gradcli evl`: a command misspelt
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9_-]*(=.*)?")  # `gradcli -x`, `--colour`
+
+
+def looks_like_program(arg: str) -> bool:
+    """True for an argument that is a program, not a command or an option: it has a
+    character no command or option name has (`2+2`, `sum(x)`, `x'`, `π`, `-x^2`, `3`).
+    A plain word stays a command (a misspelt one gets click's suggestions) and a file
+    that exists is not taken for a program."""
+    if not arg.strip() or _COMMAND_LIKE.fullmatch(arg) or _OPTION_LIKE.fullmatch(arg):
+        return False
+    return not os.path.exists(arg)
 
 
 class ProgramCommand(click.Command):

@@ -20,6 +20,7 @@ from gradcli.autograd.functional import grad as autograd_grad
 from gradcli.autograd.functional import hessian as autograd_hessian
 from gradcli.autograd.functional import jacobian as autograd_jacobian
 from gradcli.autograd.limits import check_shape
+from gradcli.autograd.ops.reductions import normalize_axes
 
 # -- parameter kinds: how an argument value is converted before the call ------------------
 
@@ -371,18 +372,45 @@ _row("where", (Param("cond"), Param("a"), Param("b")), ops.where,
      "a where cond is nonzero, else b (no gradient to cond)", ELEMENTWISE)
 
 REDUCTION = "reductions"
+_EXTREMUM_DOCS = {
+    "max": "largest element (along axis); ties share the gradient; for two values, maximum",
+    "min": "smallest element (along axis); ties share the gradient; for two values, minimum",
+}
 for _name, _doc in [
     ("sum", "sum of the elements (along axis)"),
     ("mean", "mean of the elements (along axis)"),
     ("prod", "product of the elements (along axis)"),
-    ("max", "largest element (along axis); ties share the gradient"),
-    ("min", "smallest element (along axis); ties share the gradient"),
     ("var", "variance, ddof=0 (along axis)"),
     ("std", "standard deviation, ddof=0 (along axis)"),
     ("logsumexp", "log(sum(exp(x))) computed stably (along axis)"),
     ("norm", "Euclidean norm of the flattened array (or along axis)"),
 ]:
     _row(_name, REDUCE, getattr(ops, _name), _doc, REDUCTION)
+
+
+def _extremum(name: str, pair: str, word: str) -> Callable[..., Any]:
+    """max/min with NumPy's meaning (the second argument is an axis), and where it cannot
+    be one (``max(1, 2)``, ``min(a, b)``), an error that says how to write the larger
+    (smaller) of two values, never a bare "axis out of range"."""
+    reduce = getattr(ops, name)
+
+    def call(x: Variable, axis: Any, keepdims: bool) -> Variable:
+        if axis is not None:
+            try:
+                axis = convert(AXIS, axis, "axis")
+                normalize_axes(axis, x.data.ndim)
+            except ValueError as exc:  # (ArgumentError is one)
+                raise ArgumentError(
+                    f"{exc}: {name}(x, axis) is the {word} element along an axis; for the "
+                    f"{word} of two values, elementwise, write {pair}(a, b)", 1) from None
+        return reduce(x, axis, keepdims)
+
+    return call
+
+
+for _name, _pair, _word in [("max", "maximum", "largest"), ("min", "minimum", "smallest")]:
+    _row(_name, (Param("x"), Param("axis", ARRAY, None), Param("keepdims", BOOL, False)),
+         _extremum(_name, _pair, _word), _EXTREMUM_DOCS.pop(_name), REDUCTION)
 _row("softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.softmax,
      "exp(x) / sum(exp(x)) along axis, computed stably", REDUCTION)
 _row("log_softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.log_softmax,

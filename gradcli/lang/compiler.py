@@ -167,6 +167,8 @@ class Emitter:
     def binary(self, c: list) -> tuple:
         left, op, right = c
         span = (left[0], left[1], right[2], right[3])
+        if op.value == "/" and self.code[-1][0] == CALL:
+            _derivative_habit(self.code, left, span)
         self.code.append((BINARY, span, op.value))
         return span
 
@@ -292,6 +294,20 @@ class Emitter:
         span = _join(name_span, value)
         self.code.append((AUGMENT, span, name.value, op.value[:-1], name_span))
         return span
+
+
+def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
+    """``d/dx(y)``, written as in a textbook: a call of an unknown ``dx`` divided into a
+    lone ``d`` (there are no user functions, so this is never a program that runs)."""
+    call = code[-1]
+    name = call[2]
+    if len(name) > 1 and name[0] == "d" and lookup(name) is None and any(
+            ins[0] == LOAD and ins[1] == left and ins[2] == "d" for ins in code):
+        wrt = name[1:]
+        raise UnknownName(
+            f"d/d{wrt}(...) is not part of the language: grad(y, {wrt}) is the derivative "
+            f"as a value, and gradcli diff 'y' --wrt {wrt} prints it as a formula",
+            to_span(span))
 
 
 def method_names() -> list[str]:

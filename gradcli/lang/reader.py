@@ -13,6 +13,7 @@ after the statement's first.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -67,8 +68,14 @@ class Parser:
         return None
 
     def lex(self, text: str, line: int) -> Iterator[Token]:
-        """The tokens of one line (``text``), numbered as line ``line``."""
-        return self.lexer.lex(text, line)
+        """The tokens of one line (``text``), numbered as line ``line``; the Unicode forms
+        of :func:`ascii_forms` are read as their ASCII meaning, at their own columns."""
+        if text.isascii():
+            return self.lexer.lex(text, line)
+        found = ascii_forms(text)
+        if found is None:
+            return self.lexer.lex(text, line)
+        return _lex_at(self.lexer.lex(found[0], line), found[1])
 
 
 class _LarkLexer:
@@ -114,6 +121,145 @@ class _LarkState:
             return self.state.feed_token(token, is_end)
         except self.error as exc:
             raise UnexpectedToken(exc.token, exc.expected, self) from None  # type: ignore[attr-defined]
+
+
+# -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
+
+UNICODE_FORMS = {
+    "\u2212": "-",  # − minus sign
+    "\u2013": "-",  # – en dash (what word processors make of a minus)
+    "\u00d7": " * ",  # × multiplication sign (spaced: ×× is not **, nor ÷÷ //)
+    "\u00b7": " * ",  # · middle dot
+    "\u22c5": " * ",  # ⋅ dot operator
+    "\u00f7": " / ",  # ÷ division sign
+    "\u2215": " / ",  # ∕ division slash
+    "\u03c0": "pi",  # π
+    "\u2264": "<=",  # ≤
+    "\u2265": ">=",  # ≥
+    "\u2260": "!=",  # ≠
+    "\u1d40": "'",  # ᵀ superscript T: the transpose
+    "\u00a0": " ",  # no-break space
+}
+SQRT = "\u221a"  # √
+# superscript digits and minus: a run of them is one exponent, x²³ is x^23, x⁻¹ is x^-1
+SUPERSCRIPTS = dict(zip("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
+                        "0123456789-"))
+_OPERAND = re.compile(  # a name or a number
+    r"[A-Za-z_][A-Za-z_0-9]*|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?")
+
+
+def ascii_forms(text: str) -> tuple[str, list[int]] | None:
+    """``text`` (one line) with the Unicode forms written in ASCII (:data:`UNICODE_FORMS`,
+    superscript exponents, ``√``), and for each of its characters the offset in ``text``
+    of the character it came from; None if there is nothing to translate. ``√`` applies
+    to what follows it: ``√x`` is ``sqrt(x)``, and so are ``√2``, ``√π``, ``√x[0]``,
+    ``√f(x)`` (a name or number with the brackets right after it) and ``√(x + 1)``.
+    A comment is left as it is."""
+    out: list[str] = []
+    where: list[int] = []
+    changed = False
+    i = 0
+    n = len(text)
+    while i < n:  # the forms of one character (√ stays, for the second pass)
+        ch = text[i]
+        if ch == "#":
+            out.append(text[i:])
+            where.extend(range(i, n))
+            break
+        if ch in SUPERSCRIPTS:
+            changed = True
+            out.append("^")
+            where.append(i)
+            while i < n and text[i] in SUPERSCRIPTS:
+                out.append(SUPERSCRIPTS[text[i]])
+                where.append(i)
+                i += 1
+            continue
+        form = UNICODE_FORMS.get(ch)
+        if form is None:
+            out.append(ch)
+            where.append(i)
+        else:
+            changed = True
+            out.append(form)
+            where.extend([i] * len(form))
+        i += 1
+    line = "".join(out)
+    if SQRT in line.split("#", 1)[0]:
+        return _square_roots(line, where)
+    return (line, where) if changed else None
+
+
+def _square_roots(text: str, where: list[int]) -> tuple[str, list[int]]:
+    """``√`` in ``text`` (ASCII otherwise) as ``sqrt``, with ``where`` carried along."""
+    out: list[str] = []
+    at: list[int] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            out.append(text[i:])
+            at.extend(where[i:])
+            break
+        if ch != SQRT:
+            out.append(ch)
+            at.append(where[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < n and text[j] in " \t":
+            j += 1
+        m = _OPERAND.match(text, j)
+        if m is None:  # √(x + 1) is sqrt(x + 1); √ before anything else: the parser says
+            out.append("sqrt")
+            at.extend([where[i]] * 4)
+            i += 1
+            continue
+        stop = _brackets_after(text, m.end())
+        inner = _square_roots(text[j:stop], where[j:stop])  # √f(√x)
+        out.append("sqrt(" + inner[0] + ")")
+        at.extend([where[i]] * 5 + inner[1] + [where[stop - 1]])
+        i = stop
+    return "".join(out), at
+
+
+def _brackets_after(text: str, at: int) -> int:
+    """The end of the balanced ( ) and [ ] groups (and ' transposes) right after ``at``."""
+    while at < len(text) and text[at] in "([\'":
+        if text[at] == "'":
+            at += 1
+            continue
+        depth = 0
+        for k in range(at, len(text)):
+            if text[k] in "([":
+                depth += 1
+            elif text[k] in ")]":
+                depth -= 1
+                if depth == 0:
+                    at = k + 1
+                    break
+            elif text[k] == "#":
+                return at
+        else:
+            return at  # never closed: the parser says so
+    return at
+
+
+def _lex_at(tokens: Iterator[Token], where: list[int]) -> Iterator[Token]:
+    """``tokens`` of the translated text, moved to the columns of the original one."""
+    try:
+        for tok in tokens:
+            start, stop = where[tok.start_pos], where[tok.end_pos - 1] + 1
+            tok.column += start - tok.start_pos
+            tok.end_column += stop - tok.end_pos
+            tok.start_pos, tok.end_pos = start, stop
+            yield tok
+    except UnexpectedCharacters as exc:
+        at = where[exc.pos_in_stream]
+        exc.column += at - exc.pos_in_stream
+        exc.pos_in_stream = at
+        raise
 
 
 _LOCAL = threading.local()
@@ -240,7 +386,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if st is not None:
                 st.lines.append(text)
         learning = None
-        if quick and st is None:  # a line that is one whole statement may have a template
+        if quick and st is None and text.isascii():  # one whole statement: a template?
             found = templates.tokens(text)
             if found is not None:
                 kinds, values, starts, ends = found
@@ -423,6 +569,11 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         return SyntaxProblem(f'expected an expression, found "{tok.value}"{hint}', here)
     if tok.type in OPERAND_START and prev is not None and prev.type in OPERAND_END:
         span = to_span((prev.line, prev.column, tok.end_line, tok.end_column))
+        habit = _habit(tok, prev, st)
+        if habit is not None:
+            if habit.startswith("d/d") and st.first is not None:  # the whole d/dx
+                span = to_span((st.first.line, st.first.column, tok.end_line, tok.end_column))
+            return SyntaxProblem(habit, span)
         if prev.type == "NAME" and lookup(prev.value) is not None:
             return SyntaxProblem(
                 f'"{prev.value}" is a function: call it as {prev.value}({_shown(tok)})', span
@@ -444,6 +595,16 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         return SyntaxProblem(
             "comparisons cannot be chained: write (a < b) * (b < c) for both", here
         )
+    if tok.type == "EQUAL" and prev is not None and prev.type == "RPAR" and st.first is not None \
+            and st.first.type == "NAME" and _DEFINITION.fullmatch(st.text(prev)):
+        body = _rest_of_line(st, tok, after=True) or "..."
+        name = st.first.value
+        inputs = re.findall(r"[A-Za-z_]\w*", st.text(prev))[1:]
+        values = "; ".join(f"{x} = {k + 2}" for k, x in enumerate(inputs))
+        return SyntaxProblem(
+            f"there are no function definitions: give {' and '.join(inputs)} a value and "
+            f"name the expression, as in {values}; {name} = {body} "
+            f"(then grad({name}, {inputs[0]}) is its derivative)", here)
     if tok.type in ("EQUAL", "AUGMENTED"):
         return SyntaxProblem(
             f'unexpected "{tok.value}": only a name can be assigned to (to compare, write ==)',
@@ -466,6 +627,51 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
     if tok.type == "COMMA" and not st.brackets:
         return SyntaxProblem('unexpected ",": write a list as [a, b]', here)
     return SyntaxProblem(f'unexpected "{tok.value}": expected {_words(expected)}', here)
+
+
+# words other languages write as operators, and what gradcli writes
+INFIX_WORDS = {"mod": "%", "div": "//", "rem": "%"}
+LOGICAL_WORDS = {"and", "or", "not", "xor"}
+_DEFINITION = re.compile(r"[A-Za-z_]\w*\s*\(\s*[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*\)")
+_DERIVATIVE = re.compile(r"d\s*/\s*d([A-Za-z_]\w*)")
+_WORD = re.compile(r"\s*([A-Za-z_]\w*|[\d.]+(?:[eE][+-]?\d+)?)")
+
+
+def _rest_of_line(st: _Statement, tok: Token, after: bool = False) -> str:
+    """The statement's text on ``tok``'s line from ``tok`` (or just after it) up to a
+    ";" or a comment, stripped."""
+    line = st.lines[min(tok.line - st.start_line, len(st.lines) - 1)]
+    rest = line[(tok.end_column if after else tok.column) - 1:]
+    return rest.split("#", 1)[0].split(";", 1)[0].strip()
+
+
+def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
+    """The message for two operands in a row that are a habit from another language
+    (``5 mod 3``, ``let x = 2``, ``d/dx x^2``, ``a and b``), or None."""
+    word = tok.value if tok.type == "NAME" else None
+    if word in INFIX_WORDS:
+        after = _WORD.match(_rest_of_line(st, tok, after=True))
+        left = prev.value if prev.type in ("NAME", "NUMBER") else "a"
+        right = after.group(1) if after else "b"
+        symbol = INFIX_WORDS[word]
+        function = "mod" if symbol == "%" else "floor_divide"
+        return (f'there is no "{word}" operator: write {left} {symbol} {right} '
+                f"(or {function}({left}, {right}))")
+    if word in LOGICAL_WORDS:
+        return (f'there is no "{word}": comparisons give 1 or 0, so write (a > 0) * (b > 0) '
+                "for and, maximum(a > 0, b > 0) for or, 1 - (a > 0) for not")
+    if prev is st.first and prev.type == "NAME" and tok.type == "NAME":
+        rest = _rest_of_line(st, tok)
+        if re.match(r"[A-Za-z_]\w*\s*=[^=]", rest):  # let x = 2, var x = 2, const x = 2
+            return (f'write {rest}: a name needs no declaration (there is no "{prev.value}" '
+                    "in gradcli)")
+    found = _DERIVATIVE.fullmatch(st.text(prev)) if prev.type == "NAME" else None
+    if found is not None:
+        wrt = found.group(1)
+        body = _rest_of_line(st, tok) or "y"
+        return (f"d/d{wrt} is not part of the language: grad({body}, {wrt}) is the derivative "
+                f"as a value, and gradcli diff '{body}' --wrt {wrt} prints it as a formula")
+    return None
 
 
 def shown_character(ch: str) -> str:
