@@ -350,6 +350,12 @@ for _name, _doc, _aliases in [
     ("floor", "round down (zero gradient)", ()),
     ("ceil", "round up (zero gradient)", ()),
     ("round", "round half to even (zero gradient)", ()),
+    ("exp2", "2 to the power x", ()),
+    ("logit", "log(x / (1 - x)), the inverse of sigmoid", ()),
+    ("erf", "the error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x", ()),
+    ("erfc", "1 - erf(x), accurate where erf(x) is near 1", ()),
+    ("deg2rad", "degrees to radians", ("radians",)),
+    ("rad2deg", "radians to degrees", ("degrees",)),
 ]:
     _row(_name, X, getattr(ops, _name), _doc, ELEMENTWISE, _aliases)
 
@@ -361,6 +367,7 @@ _row("power", AB, ops.power, "a to the power b, the same as a ^ b", ELEMENTWISE)
 _row("arctan2", (Param("y"), Param("x")), ops.arctan2, "the angle of the point (x, y)",
      ELEMENTWISE, ("atan2",))
 _row("hypot", AB, ops.hypot, "sqrt(a^2 + b^2) without overflow", ELEMENTWISE)
+_row("logaddexp", AB, ops.logaddexp, "log(exp(a) + exp(b)) without overflow", ELEMENTWISE)
 _row("mod", AB, ops.mod,
      "the remainder a % b, with the sign of b (NumPy's mod); d/db = -floor(a/b)",
      ELEMENTWISE, ("remainder",))

@@ -138,7 +138,6 @@ UNICODE_FORMS = {
     "\u2265": ">=",  # ≥
     "\u2260": "!=",  # ≠
     "\u1d40": "'",  # ᵀ superscript T: the transpose
-    "\u00a0": " ",  # no-break space
 }
 SQRT = "\u221a"  # √
 # superscript digits and minus: a run of them is one exponent, x²³ is x^23, x⁻¹ is x^-1

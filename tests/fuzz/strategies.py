@@ -90,7 +90,8 @@ def _calls(e: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     unary = st.tuples(st.sampled_from(UNARY + ALIASES), e).map(lambda t: f"{t[0]}({t[1]})")
     pair = st.tuples(
         st.sampled_from(["maximum", "minimum", "power", "arctan2", "atan2", "hypot",
-                         "matmul", "dot", "outer", "solve", "grad", "jacobian", "hessian"]),
+                         "matmul", "dot", "outer", "solve", "grad", "jacobian", "hessian",
+                         "mod", "floor_divide", "logaddexp"]),
         e, e,
     ).map(lambda t: f"{t[0]}({t[1]}, {t[2]})")
     three = st.tuples(st.sampled_from(["clip", "where"]), e, e, e).map(
@@ -130,7 +131,7 @@ def _subscripts() -> st.SearchStrategy[str]:
     return st.lists(item, min_size=1, max_size=3).map(", ".join)
 
 
-BINARY_OPS = ["+", "-", "*", "/", "@", "^", "**"]
+BINARY_OPS = ["+", "-", "*", "/", "@", "^", "**", "%", "//"]
 COMPARE_OPS = ["<", "<=", ">", ">=", "==", "!="]
 
 

@@ -36,6 +36,8 @@ for _name, _data in [
     ("sin", U), ("cos", U), ("tan", S), ("arcsin", S), ("arccos", S), ("arctan", U),
     ("sinh", U), ("cosh", U), ("tanh", U), ("arcsinh", U), ("arccosh", G), ("arctanh", S),
     ("sigmoid", U), ("relu", U), ("softplus", U), ("floor", U), ("ceil", U), ("round", U),
+    ("exp2", U), ("logit", S * 0.5 + 0.5), ("erf", U), ("erfc", U), ("deg2rad", U),
+    ("rad2deg", U), ("radians", U), ("degrees", U),
 ]:
     case(_name, f"{_name}(x)", x=_data)
 
@@ -44,6 +46,8 @@ case("minimum", "minimum(x, y)", x=U, y=S)
 case("power", "power(x, y)", x=P, y=U)
 case("arctan2", "arctan2(x, y)", x=U, y=G)
 case("hypot", "hypot(x, y)", x=U, y=S)
+case("logaddexp", "logaddexp(x, y)", x=U, y=S)
+case("logaddexp", "logaddexp(x * 500, 0) / 500", x=U)
 case("mod", "mod(x, y)", x=U, y=G)
 case("mod", "remainder(x * 3, y) + x % 0.5", x=U, y=G)
 case("floor_divide", "floor_divide(x, y) * x + x // 0.25", x=U, y=G)

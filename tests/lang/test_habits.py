@@ -49,7 +49,6 @@ from tests.lang.conftest import failure, last, value
         ("2 \u2265 3", 0.0),  # ≥
         ("2 \u2260 3", 1.0),  # ≠
         ("sum(m\u1d40[0])", 4.0),  # ᵀ: the transpose
-        ("2\u00a0+\u00a02", 4.0),  # no-break spaces
         ("1 + 1  # \u221a\u03c0 \u00d7 in a comment", 2.0),
     ],
 )
