@@ -33,6 +33,7 @@ SHAPE = "shape"  # a size or a list of sizes
 ARRAYS = "arrays"  # a list of arrays (or an array, split along its first axis)
 SIZES = "*sizes"  # the rest of the positional arguments: sizes, or one list of them
 AXES = "*axes"  # the rest of the positional arguments: axes, or one list of them
+VALUES = "*values"  # the rest of the positional arguments, as written (arrays or lists)
 
 REQUIRED: Any = object()
 MAX_DIMENSIONS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32  # NumPy's limit
@@ -212,8 +213,11 @@ def convert(kind: str, value: Any, name: str) -> Any:
     raise AssertionError(kind)
 
 
-def convert_variadic(kind: str, values: list) -> tuple[int, ...]:
-    """``ones(2, 3)`` and ``ones([2, 3])`` alike: the sizes (or axes) as ints."""
+def convert_variadic(kind: str, values: list) -> tuple:
+    """``ones(2, 3)`` and ``ones([2, 3])`` alike: the sizes (or axes) as ints; for
+    VALUES, the arguments as they are."""
+    if kind == VALUES:
+        return tuple(values)
     what = "a size" if kind == SIZES else "an axis"
     if len(values) == 1 and (isinstance(values[0], Literal) or values[0].data.ndim == 1):
         return tuple(_whole_list(values[0], what))
@@ -430,10 +434,61 @@ _row("dot", AB, ops.dot, "dot product of vectors, or matrix product", LINALG)
 _row("outer", AB, ops.outer, "outer product of two vectors", LINALG)
 _row("transpose", (Param("x"), Param("axes", AXES)), lambda x, axes: ops.transpose(x, *axes),
      "reverse the axes, or permute them as given", LINALG, usage="transpose(x[, axes])")
-_row("trace", X, ops.trace, "sum of the diagonal of a matrix", LINALG)
+_row("trace", (Param("x"), Param("offset", INT, 0.0)), ops.trace,
+     "sum of the diagonal of a matrix (or of the diagonal offset above it, below if < 0)",
+     LINALG)
 _row("det", X, ops.det, "determinant of a square matrix", LINALG)
 _row("inv", X, ops.inv, "inverse of a square matrix", LINALG)
 _row("solve", AB, ops.solve, "x such that a @ x = b", LINALG)
+
+def _einsum(values: tuple) -> Variable:
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]): NumPy's sublist form (the language has no
+    strings for "ij,jk->ik"); the lists of axis labels stay lists."""
+    if len(values) < 2:
+        raise ArgumentError("takes operands each followed by a list of its axis labels, "
+                            "as in einsum(a, [0, 1], b, [1, 2], [0, 2])")
+    items: list = []
+    for k, v in enumerate(values):
+        if k % 2 == 1 or k == len(values) - 1 and len(values) % 2:  # a list of labels
+            data = materialize(v).data
+            if data.ndim > 1:
+                raise ArgumentError("a list of axis labels must be flat, as [0, 1]", k)
+            items.append([float(d) for d in data.reshape(-1)])
+        else:
+            items.append(materialize(v))
+    return ops.einsum(*items)
+
+
+def _tensordot(a: Variable, b: Variable, axes: Variable) -> Variable:
+    data = materialize(axes).data
+    if data.ndim == 0:
+        return ops.tensordot(a, b, float(data))
+    if data.ndim == 1 and data.size == 2:
+        return ops.tensordot(a, b, ([data[0]], [data[1]]))
+    if data.ndim == 2 and data.shape[0] == 2:
+        return ops.tensordot(a, b, (list(data[0]), list(data[1])))
+    raise ArgumentError("axes is a number n, or two lists of axes, as [[1, 2], [0, 1]]", 2)
+
+
+_row("einsum", (Param("operands", VALUES),), _einsum,
+     "sums of products over named axes: each operand is followed by its axis labels, then "
+     "the output's (NumPy's sublist form)", LINALG,
+     usage="einsum(a, [0, 1], b, [1, 2][, [0, 2]])")
+_row("tensordot", (Param("a"), Param("b"), Param("axes", ARRAY, 2.0)), _tensordot,
+     "sum of products over the last n axes of a and the first n of b (or the axes named)",
+     LINALG)
+_row("inner", AB, ops.inner, "sum of products over the last axes of a and b", LINALG)
+_row("kron", AB, ops.kron, "the Kronecker product: b scaled by each element of a", LINALG)
+_row("cross", AB, ops.cross, "the cross product of 3-vectors (along the last axis)", LINALG)
+_row("diag", (Param("x"), Param("k", INT, 0.0)), ops.diag,
+     "of a vector: the matrix with it on diagonal k; of a matrix: its diagonal k", LINALG)
+_row("diagonal", (Param("x"), Param("offset", INT, 0.0), Param("axis1", INT, 0.0),
+                  Param("axis2", INT, 1.0)), ops.diagonal,
+     "the diagonal of axes axis1 and axis2, as the last axis", LINALG)
+_row("tril", (Param("x"), Param("k", INT, 0.0)), ops.tril,
+     "the lower triangle (on and below diagonal k); the rest zero", LINALG)
+_row("triu", (Param("x"), Param("k", INT, 0.0)), ops.triu,
+     "the upper triangle (on and above diagonal k); the rest zero", LINALG)
 
 SHAPE_OPS = "shape"
 _row("reshape", (Param("x"), Param("d", SIZES)), lambda x, shape: ops.reshape(x, shape),
@@ -449,6 +504,11 @@ _row("concatenate", (Param("arrays", ARRAYS), Param("axis", INT, 0.0)), ops.conc
      "join arrays along an existing axis", SHAPE_OPS)
 _row("stack", (Param("arrays", ARRAYS), Param("axis", INT, 0.0)), ops.stack,
      "join arrays of equal shape along a new axis", SHAPE_OPS)
+_row("swapaxes", (Param("x"), Param("axis1", INT), Param("axis2", INT)), ops.swapaxes,
+     "the array with two axes exchanged", SHAPE_OPS)
+_row("moveaxis", (Param("x"), Param("source", AXIS), Param("destination", AXIS)),
+     ops.moveaxis, "the array with axes moved to new places (the rest keep their order)",
+     SHAPE_OPS)
 _row("broadcast_to", (Param("x"), Param("shape", SHAPE)),
      lambda x, shape: ops.broadcast_to(x, shape), "x repeated to the given shape", SHAPE_OPS)
 

@@ -23,7 +23,7 @@ from autograd_support import (
     variables,
 )
 
-from gradcli.autograd import Variable, ops
+from gradcli.autograd import OperationError, Variable, ops
 
 COVERED: set[str] = set()
 
@@ -147,3 +147,140 @@ def test_logaddexp_is_stable_and_twice_differentiable():
     big = ops.logaddexp(*variables(np.array([1000.0, -1000.0]), np.array([1000.0, -999.0])))
     np.testing.assert_allclose(big.data, [1000 + math.log(2), -999 + math.log1p(math.exp(-1))])
     check_second_order(ops.logaddexp, rng(3).uniform(-2, 2, (3, 1)), rng(4).uniform(-2, 2, 4))
+
+
+# -- einsum and the contractions written with it -------------------------------------------
+
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),  # implicit output: ik
+    ("i,i->", [(4,), (4,)]),
+    ("i,j->ij", [(3,), (2,)]),
+    ("ij->ji", [(2, 3)]),
+    ("ij->", [(2, 3)]),
+    ("ij->j", [(2, 3)]),
+    ("ii->i", [(3, 3)]),  # a diagonal
+    ("ii", [(3, 3)]),  # the trace
+    ("iij->ij", [(2, 2, 3)]),
+    ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ("ijk,k->", [(2, 3, 4), (4,)]),
+    ("i,ij,j", [(2,), (2, 3), (3,)]),
+    (",ij->ij", [(), (2, 2)]),
+    ("ij,ij->i", [(3, 2), (3, 2)]),
+]
+
+
+@covers("einsum")
+@pytest.mark.parametrize(("spec", "shapes"), EINSUMS, ids=[s for s, _ in EINSUMS])
+def test_einsum(spec, shapes):
+    arrays = [rng(k).uniform(-1, 1, size=s) for k, s in enumerate(shapes)]
+    np.testing.assert_allclose(ops.einsum(spec, *variables(*arrays)).data,
+                               np.einsum(spec, *arrays), rtol=1e-13)
+    check(lambda *xs: ops.einsum(spec, *xs), *arrays)
+    check_second_order(lambda *xs: ops.einsum(spec, *xs), *arrays)
+
+
+def test_einsum_sublists_and_errors():
+    a, b = rng(0).uniform(-1, 1, (2, 3)), rng(1).uniform(-1, 1, (3, 4))
+    np.testing.assert_allclose(ops.einsum(Variable(a), [0, 1], Variable(b), [1, 2], [0, 2]).data,
+                               a @ b)
+    np.testing.assert_allclose(ops.einsum(Variable(a), [1, 0]).data, a.T)  # implicit: sorted
+    check(lambda x, y: ops.einsum(x, [0, 1], y, [1, 2]), a, b)
+    for bad, words in [(("ij,jk->ik", a, a), "axis 'j' has sizes 3 and 2"),
+                       (("ijk,jk", a, b), "3 axis labels \\('ijk'\\) for an operand with 2"),
+                       (("ij->ix", a), "must be distinct letters of the inputs"),
+                       (("...j->j", a), "not supported"),
+                       (("ij,jk", a), "2 subscripts for 1 operands")]:
+        with pytest.raises((ValueError, OperationError), match=words):
+            ops.einsum(*bad)
+
+
+@covers("tensordot")
+@pytest.mark.parametrize(("shapes", "axes"), [
+    (((2, 3), (3, 4)), 1), (((2, 3, 4), (3, 4, 2)), 2), (((2, 3), (4,)), 0),
+    (((2, 3, 4), (4, 3)), ([1, 2], [1, 0])), (((3, 2), (3, 4)), ([0], [0])),
+    (((2, 3), (2, 3)), 2),
+], ids=str)
+def test_tensordot(shapes, axes):
+    a, b = (rng(k).uniform(-1, 1, size=s) for k, s in enumerate(shapes))
+    np.testing.assert_allclose(ops.tensordot(*variables(a, b), axes).data,
+                               np.tensordot(a, b, axes), rtol=1e-13)
+    check(lambda x, y: ops.tensordot(x, y, axes), a, b)
+
+
+@covers("inner", "kron")
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (4, 3)), ((), (2, 2)),
+                                    ((2, 2), (3,)), ((2, 1, 3), (3,))], ids=str)
+def test_inner_and_kron(shapes):
+    a, b = (rng(k).uniform(-1, 1, size=s) for k, s in enumerate(shapes))
+    if shapes[0][-1:] == shapes[1][-1:] or not shapes[0] or not shapes[1]:
+        np.testing.assert_allclose(ops.inner(*variables(a, b)).data, np.inner(a, b))
+        check(ops.inner, a, b)
+    np.testing.assert_allclose(ops.kron(*variables(a, b)).data, np.kron(a, b), rtol=1e-13)
+    check(ops.kron, a, b)
+    check_second_order(ops.kron, a, b)
+
+
+@covers("cross")
+@pytest.mark.parametrize("shapes", [((3,), (3,)), ((2, 3), (3,)), ((4, 1, 3), (2, 3))],
+                         ids=str)
+def test_cross(shapes):
+    a, b = (rng(k).uniform(-1, 1, size=s) for k, s in enumerate(shapes))
+    np.testing.assert_allclose(ops.cross(*variables(a, b)).data, np.cross(a, b), rtol=1e-13)
+    check(ops.cross, a, b)
+    with pytest.raises(OperationError, match="3 elements along the last axis"):
+        ops.cross(Variable(np.ones(2)), Variable(np.ones(2)))
+
+
+# -- diagonals, triangles, the trace with an offset ----------------------------------------
+
+
+@covers("diag", "diagonal")
+@pytest.mark.parametrize("k", [0, 1, -1, 2])
+def test_diag_and_diagonal(k):
+    v, m = rng(0).uniform(-1, 1, 3), rng(1).uniform(-1, 1, (3, 4))
+    t = rng(2).uniform(-1, 1, (2, 3, 4))
+    np.testing.assert_array_equal(ops.diag(Variable(v), k).data, np.diag(v, k))
+    np.testing.assert_array_equal(ops.diag(Variable(m), k).data, np.diag(m, k))
+    check(lambda x: ops.diag(x, k), v)
+    check(lambda x: ops.diag(x, k), m)
+    check_second_order(lambda x: ops.diag(x, k) ** 2, m)
+    for axes in [(0, 1), (1, 2), (2, 0), (-1, -2)]:
+        np.testing.assert_array_equal(ops.diagonal(Variable(t), k, *axes).data,
+                                      np.diagonal(t, k, *axes))
+        check(lambda x, axes=axes: ops.diagonal(x, k, *axes), t)
+
+
+@covers("tril", "triu")
+@pytest.mark.parametrize("k", [0, 1, -1])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (2, 3, 2)], ids=str)
+def test_triangles(shape, k):
+    x = rng(0).uniform(-1, 1, shape)
+    for name in ("tril", "triu"):
+        op = getattr(ops, name)
+        np.testing.assert_array_equal(op(Variable(x), k).data, getattr(np, name)(x, k))
+        check(lambda v, op=op: op(v, k), x)
+        check_second_order(lambda v, op=op: op(v, k) ** 2, x)
+
+
+@pytest.mark.parametrize("offset", [0, 1, -1, 2, -3])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2)], ids=str)
+def test_trace_with_an_offset(shape, offset):
+    x = rng(0).uniform(-1, 1, shape)
+    assert float(ops.trace(Variable(x), offset).data) == pytest.approx(np.trace(x, offset))
+    check(lambda v: ops.trace(v, offset), x)
+    check_second_order(lambda v: ops.trace(v * v, offset), x)
+
+
+@covers("swapaxes", "moveaxis")
+def test_swapaxes_and_moveaxis():
+    x = rng(0).uniform(-1, 1, (2, 3, 4))
+    for args in [(0, 1), (0, 2), (-1, 0), (1, 1)]:
+        np.testing.assert_array_equal(ops.swapaxes(Variable(x), *args).data, np.swapaxes(x, *args))
+        check(lambda v, args=args: ops.swapaxes(v, *args), x)
+    for args in [(0, -1), (2, 0), ([0, 1], [-1, -2]), ([2], [0])]:
+        np.testing.assert_array_equal(ops.moveaxis(Variable(x), *args).data, np.moveaxis(x, *args))
+        check(lambda v, args=args: ops.moveaxis(v, *args), x)
+    with pytest.raises(ValueError, match="axis 3 is out of range"):
+        ops.swapaxes(Variable(x), 0, 3)

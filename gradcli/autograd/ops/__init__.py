@@ -66,7 +66,24 @@ from gradcli.autograd.ops.elementwise import (
     where,
 )
 from gradcli.autograd.ops.indexing import getitem
-from gradcli.autograd.ops.linalg import det, dot, inv, matmul, outer, solve, trace
+from gradcli.autograd.ops.linalg import (
+    cross,
+    det,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    inv,
+    kron,
+    matmul,
+    outer,
+    solve,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
 from gradcli.autograd.ops.reductions import (
     log_softmax,
     logsumexp,
@@ -85,9 +102,11 @@ from gradcli.autograd.ops.shape import (
     concatenate,
     expand_dims,
     flatten,
+    moveaxis,
     reshape,
     squeeze,
     stack,
+    swapaxes,
     transpose,
 )
 
@@ -101,13 +120,14 @@ def detach(x):
 
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "deg2rad", "det",
-    "detach", "divide", "dot", "equal", "erf", "erfc", "exp", "exp2", "expand_dims", "expm1",
-    "flatten", "floor", "floor_divide", "getitem", "greater", "greater_equal", "hypot", "inv",
-    "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "multiply",
-    "negative", "norm", "not_equal", "outer", "positive", "power", "prod", "rad2deg",
-    "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin", "sinh", "softmax",
-    "softplus", "solve", "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "tan",
-    "tanh", "trace", "transpose", "var", "where",
+    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cross", "deg2rad",
+    "det", "detach", "diag", "diagonal", "divide", "dot", "einsum", "equal", "erf", "erfc",
+    "exp", "exp2", "expand_dims", "expm1", "flatten", "floor", "floor_divide", "getitem",
+    "greater", "greater_equal", "hypot", "inner", "inv", "kron", "less", "less_equal", "log",
+    "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit", "logsumexp", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative",
+    "norm", "not_equal", "outer", "positive", "power", "prod", "rad2deg", "reciprocal", "relu",
+    "reshape", "round", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "solve",
+    "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tan", "tanh",
+    "tensordot", "trace", "transpose", "tril", "triu", "var", "where",
 ]

@@ -212,3 +212,37 @@ def concatenate(arrays: Any, axis: int = 0) -> Variable:
 
 def stack(arrays: Any, axis: int = 0) -> Variable:
     return Stack(int(axis))(*arrays)
+
+
+def _axis(axis: Any, ndim: int, what: str = "axis") -> int:
+    k = int(axis)
+    if k != axis or not -ndim <= k < ndim:
+        raise ValueError(f"{what} {axis} is out of range for an array with {ndim} dimensions")
+    return k % ndim
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
+    """The array with two axes exchanged."""
+    nd = np.ndim(x) if not isinstance(x, Variable) else x.ndim
+    order = list(range(nd))
+    i, j = _axis(axis1, nd), _axis(axis2, nd)
+    order[i], order[j] = order[j], order[i]
+    return Transpose(tuple(order))(x)
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Variable:
+    """The array with axes ``source`` moved to ``destination`` (ints or lists of them);
+    the other axes keep their order."""
+    nd = np.ndim(x) if not isinstance(x, Variable) else x.ndim
+    src = [source] if np.ndim(source) == 0 else list(source)
+    dst = [destination] if np.ndim(destination) == 0 else list(destination)
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: source and destination must have the same number of axes")
+    src = [_axis(a, nd, "source axis") for a in src]
+    dst = [_axis(a, nd, "destination axis") for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axes")
+    order = [k for k in range(nd) if k not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Transpose(tuple(order))(x)
