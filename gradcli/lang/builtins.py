@@ -391,12 +391,19 @@ for _name, _doc in [
     ("sum", "sum of the elements (along axis)"),
     ("mean", "mean of the elements (along axis)"),
     ("prod", "product of the elements (along axis)"),
-    ("var", "variance, ddof=0 (along axis)"),
-    ("std", "standard deviation, ddof=0 (along axis)"),
-    ("logsumexp", "log(sum(exp(x))) computed stably (along axis)"),
-    ("norm", "Euclidean norm of the flattened array (or along axis)"),
 ]:
     _row(_name, REDUCE, getattr(ops, _name), _doc, REDUCTION)
+for _name, _doc in [
+    ("var", "variance: mean square deviation over n - ddof (along axis)"),
+    ("std", "standard deviation: sqrt(var) with the same ddof (along axis)"),
+]:
+    _row(_name, (*REDUCE, Param("ddof", NUMBER, 0.0)), getattr(ops, _name), _doc, REDUCTION)
+_row("logsumexp", (*REDUCE, Param("b", ARRAY, None)), ops.logsumexp,
+     "log(sum(exp(x))) computed stably (along axis); with b, log(sum(b * exp(x)))",
+     REDUCTION)
+_row("norm", (*REDUCE, Param("ord", NUMBER, None)), ops.norm,
+     "Euclidean norm (along axis); ord=p: NumPy's vector or matrix p-norm (1, 2, inf...)",
+     REDUCTION)
 
 
 def _extremum(name: str, pair: str, word: str) -> Callable[..., Any]:
@@ -489,6 +496,14 @@ _row("tril", (Param("x"), Param("k", INT, 0.0)), ops.tril,
      "the lower triangle (on and below diagonal k); the rest zero", LINALG)
 _row("triu", (Param("x"), Param("k", INT, 0.0)), ops.triu,
      "the upper triangle (on and above diagonal k); the rest zero", LINALG)
+
+_row("cholesky", X, ops.cholesky,
+     "L, lower triangular, with L @ L' = x (x symmetric positive definite)", LINALG)
+_row("slogdet", X, ops.slogdet,
+     "[sign, log|det|] of a square matrix, stacked: slogdet(x)[1] is log|det x|", LINALG)
+_row("pinv", X, ops.pinv, "the Moore-Penrose pseudo-inverse", LINALG)
+_row("eigvalsh", X, ops.eigvalsh, "eigenvalues of a symmetric matrix, ascending", LINALG)
+_row("svdvals", X, ops.svdvals, "singular values of a matrix, descending", LINALG)
 
 SHAPE_OPS = "shape"
 _row("reshape", (Param("x"), Param("d", SIZES)), lambda x, shape: ops.reshape(x, shape),

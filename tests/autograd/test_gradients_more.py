@@ -284,3 +284,170 @@ def test_swapaxes_and_moveaxis():
         check(lambda v, args=args: ops.moveaxis(v, *args), x)
     with pytest.raises(ValueError, match="axis 3 is out of range"):
         ops.swapaxes(Variable(x), 0, 3)
+
+
+# -- decompositions ------------------------------------------------------------------------
+
+
+def _spd(shape, seed=0):
+    m = rng(seed).uniform(-1, 1, shape)
+    return m @ np.swapaxes(m, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def _symmetric(shape, seed=0):
+    """A symmetric matrix with well separated eigenvalues (no near-degeneracy)."""
+    q, _ = np.linalg.qr(rng(seed).normal(size=shape))
+    values = np.arange(1, shape[-1] + 1) * 1.5 - 2.0
+    return (q * values[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+@covers("cholesky")
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)], ids=str)
+def test_cholesky(shape):
+    a = _spd(shape)
+    L = ops.cholesky(Variable(a)).data
+    np.testing.assert_allclose(L, np.linalg.cholesky(a), rtol=1e-12)
+    np.testing.assert_allclose(L @ np.swapaxes(L, -1, -2), a, rtol=1e-12)
+    check(ops.cholesky, a)  # every element perturbed: it reads (a + aᵀ)/2
+    check(lambda x: ops.cholesky(x + ops.transpose(x, *range(x.ndim - 2), -1, -2)), a)
+    check_second_order(ops.cholesky, a)
+
+
+def test_cholesky_refuses_what_is_not_positive_definite():
+    with pytest.raises(OperationError, match="symmetric positive definite"):
+        ops.cholesky(Variable(np.array([[1.0, 2.0], [2.0, 1.0]])))
+
+
+@covers("slogdet")
+@pytest.mark.parametrize("shape", [(3, 3), (2, 2, 2)], ids=str)
+def test_slogdet(shape):
+    a = rng(0).uniform(-1, 1, shape) + 1.5 * np.eye(shape[-1])
+    a[..., 0, :] *= -1  # a negative determinant
+    out = ops.slogdet(Variable(a))
+    sign, logdet = np.linalg.slogdet(a)
+    np.testing.assert_allclose(out.data, np.stack([sign, logdet]), rtol=1e-12)
+    s, ld = out  # unpacks as NumPy's pair
+    assert s.shape == ld.shape == shape[:-2]
+    check(ops.slogdet, a)
+    check(lambda x: ops.slogdet(x)[1], a)
+    check_second_order(lambda x: ops.slogdet(x)[1], a)
+
+
+@covers("pinv")
+@pytest.mark.parametrize("shape", [(3, 3), (3, 2), (2, 4), (2, 3, 2)], ids=str)
+def test_pinv(shape):
+    a = rng(0).uniform(-1, 1, shape)
+    np.testing.assert_allclose(ops.pinv(Variable(a)).data, np.linalg.pinv(a), rtol=1e-10)
+    check(ops.pinv, a)
+    check_second_order(ops.pinv, a)
+
+
+@covers("eigvalsh")
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)], ids=str)
+def test_eigvalsh(shape):
+    a = _symmetric(shape)
+    np.testing.assert_allclose(ops.eigvalsh(Variable(a)).data, np.linalg.eigvalsh(a),
+                               atol=1e-12)
+    check(ops.eigvalsh, a)
+    check(ops.eigvalsh, a + rng(1).uniform(-0.1, 0.1, shape))  # not symmetric: its sym part
+    check_second_order(ops.eigvalsh, a)
+
+
+def test_eigvalsh_at_a_repeated_eigenvalue():
+    """The gradient of a function of the eigenvalues that does not tell the repeated ones
+    apart (their sum, here the trace) is exact; one of them alone has no derivative."""
+    a = np.diag([1.0, 1.0, 3.0])
+    (v,) = variables(a)
+    ops.sum(ops.eigvalsh(v)).backward()
+    np.testing.assert_allclose(v.grad.data, np.eye(3), atol=1e-12)
+    check(lambda x: ops.sum(ops.eigvalsh(x) ** 2), a)
+
+
+def test_eigenvectors_for_higher_derivatives():
+    from gradcli.autograd.ops.decompositions import eigvecsh
+
+    a = _symmetric((3, 3), seed=2)
+    # sign-invariant functions of the eigenvectors (each column's outer product)
+    check(lambda x: ops.sum(eigvecsh(x) ** 2 * np.array([1.0, 2.0, 3.0])), a)
+    check(lambda x: ops.einsum("ij,kj,j->ik", eigvecsh(x), eigvecsh(x), np.array([1., 2, 4])), a)
+
+
+@covers("svdvals")
+@pytest.mark.parametrize("shape", [(3, 3), (4, 2), (2, 4), (2, 3, 2)], ids=str)
+def test_svdvals(shape):
+    a = rng(0).uniform(-1, 1, shape)
+    np.testing.assert_allclose(ops.svdvals(Variable(a)).data,
+                               np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    check(ops.svdvals, a)
+    check_second_order(ops.svdvals, a, atol=1e-3)
+
+
+# -- reductions with their NumPy options ---------------------------------------------------
+
+
+@pytest.mark.parametrize("ddof", [0, 1, 2, 0.5])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, [0, 2]], ids=str)
+def test_var_and_std_with_ddof(axis, ddof):
+    x = rng(0).uniform(-2, 2, (3, 4, 3))
+    np_axis = tuple(axis) if isinstance(axis, list) else axis
+    for name in ("var", "std"):
+        op = getattr(ops, name)
+        np.testing.assert_allclose(op(Variable(x), axis, ddof=ddof).data,
+                                   getattr(np, name)(x, axis=np_axis, ddof=ddof), rtol=1e-12)
+        check(lambda v, op=op: op(v, axis, ddof=ddof), x)
+        check(lambda v, op=op: op(v, axis, keepdims=True, ddof=ddof), x)
+    check_second_order(lambda v: ops.std(v, axis, ddof=ddof), x)
+
+
+@pytest.mark.parametrize("ord", [1, 2, 3, 0.5, math.inf, -math.inf])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1], ids=str)
+def test_vector_norms(ord, axis):
+    x = rng(0).uniform(0.2, 2, (3, 4)) * np.sign(rng(1).uniform(-1, 1, (3, 4)))
+    x[0, 0] = 2.5  # one largest and (below) one smallest |x|: no ties for inf, -inf
+    x[1, 2] = 0.1
+    if axis is None:
+        x = x.reshape(-1)
+    np.testing.assert_allclose(ops.norm(Variable(x), axis, ord=ord).data,
+                               np.linalg.norm(x, ord, axis), rtol=1e-12)
+    check(lambda v: ops.norm(v, axis, ord=ord), x)
+    check(lambda v: ops.norm(v, axis, keepdims=True, ord=ord), x)
+
+
+@pytest.mark.parametrize("ord", [1, -1, 2, -2, math.inf, -math.inf])
+@pytest.mark.parametrize("axis", [None, [0, 1], [1, 0], [2, 0]], ids=str)
+def test_matrix_norms(ord, axis):
+    x = rng(0).uniform(-2, 2, (3, 4) if axis is None else (3, 2, 4))
+    np_axis = tuple(axis) if axis else None
+    np.testing.assert_allclose(ops.norm(Variable(x), axis, ord=ord).data,
+                               np.linalg.norm(x, ord, np_axis), rtol=1e-12)
+    np.testing.assert_allclose(ops.norm(Variable(x), axis, keepdims=True, ord=ord).data,
+                               np.linalg.norm(x, ord, np_axis, keepdims=True), rtol=1e-12)
+    check(lambda v: ops.norm(v, axis, ord=ord), x)
+
+
+def test_norm_of_zero_counts_and_refusals():
+    x = np.array([0.0, 1.5, 0.0, -2.0])
+    assert float(ops.norm(Variable(x), ord=0).data) == 2.0
+    with pytest.raises(ValueError, match="matrix takes ord 1, -1, 2"):
+        ops.norm(Variable(np.ones((2, 2))), ord=3)
+    with pytest.raises(ValueError, match="a vector or a matrix"):
+        ops.norm(Variable(np.ones((2, 2, 2))), ord=1)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [None, 0, 1, [0, 1]], ids=str)
+@pytest.mark.parametrize("b_shape", [(2, 3), (3,), ()], ids=str)
+def test_logsumexp_with_weights(axis, keepdims, b_shape):
+    x = rng(0).uniform(-2, 2, (2, 3))
+    b = rng(1).uniform(0.2, 2, b_shape)
+    np_axis = tuple(axis) if isinstance(axis, list) else axis
+    want = np.log(np.sum(b * np.exp(x), axis=np_axis, keepdims=keepdims))
+    got = ops.logsumexp(Variable(x), axis, keepdims, b=Variable(b))
+    np.testing.assert_allclose(got.data, want, rtol=1e-12)
+    check(lambda v, w: ops.logsumexp(v, axis, keepdims, b=w), x, b)
+    check_second_order(lambda v, w: ops.logsumexp(v, axis, keepdims, b=w), x, b)
+
+
+def test_logsumexp_with_weights_is_stable():
+    out = ops.logsumexp(Variable(np.array([1000.0, 1000.0])), b=Variable(np.array([1.0, 3.0])))
+    assert float(out.data) == pytest.approx(1000 + math.log(4))

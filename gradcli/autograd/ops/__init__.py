@@ -5,6 +5,13 @@ Each family lives in its own module; this module gathers the functions users cal
 
 import numpy as np
 
+from gradcli.autograd.ops.decompositions import (
+    cholesky,
+    eigvalsh,
+    pinv,
+    slogdet,
+    svdvals,
+)
 from gradcli.autograd.ops.elementwise import (
     abs,
     add,
@@ -120,14 +127,15 @@ def detach(x):
 
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "cross", "deg2rad",
-    "det", "detach", "diag", "diagonal", "divide", "dot", "einsum", "equal", "erf", "erfc",
-    "exp", "exp2", "expand_dims", "expm1", "flatten", "floor", "floor_divide", "getitem",
-    "greater", "greater_equal", "hypot", "inner", "inv", "kron", "less", "less_equal", "log",
-    "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit", "logsumexp", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative",
-    "norm", "not_equal", "outer", "positive", "power", "prod", "rad2deg", "reciprocal", "relu",
-    "reshape", "round", "sigmoid", "sign", "sin", "sinh", "softmax", "softplus", "solve",
-    "sqrt", "square", "squeeze", "stack", "std", "subtract", "sum", "swapaxes", "tan", "tanh",
-    "tensordot", "trace", "transpose", "tril", "triu", "var", "where",
+    "broadcast_to", "cbrt", "ceil", "cholesky", "clip", "concatenate", "cos", "cosh", "cross",
+    "deg2rad", "det", "detach", "diag", "diagonal", "divide", "dot", "eigvalsh", "einsum",
+    "equal", "erf", "erfc", "exp", "exp2", "expand_dims", "expm1", "flatten", "floor",
+    "floor_divide", "getitem", "greater", "greater_equal", "hypot", "inner", "inv", "kron",
+    "less", "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis",
+    "multiply", "negative", "norm", "not_equal", "outer", "pinv", "positive", "power", "prod",
+    "rad2deg", "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin", "sinh",
+    "slogdet", "softmax", "softplus", "solve", "sqrt", "square", "squeeze", "stack", "std",
+    "subtract", "sum", "svdvals", "swapaxes", "tan", "tanh", "tensordot", "trace", "transpose",
+    "tril", "triu", "var", "where",
 ]
