@@ -508,7 +508,7 @@ _row("svdvals", X, ops.svdvals, "singular values of a matrix, descending", LINAL
 SHAPE_OPS = "shape"
 _row("reshape", (Param("x"), Param("d", SIZES)), lambda x, shape: ops.reshape(x, shape),
      "the same elements in a new shape (one size may be -1)", SHAPE_OPS)
-_row("flatten", X, ops.flatten, "the elements as a 1-d array", SHAPE_OPS)
+_row("flatten", X, ops.flatten, "the elements as a 1-d array", SHAPE_OPS, ("ravel",))
 _row("squeeze", (Param("x"), Param("axis", AXIS, None)),
      lambda x, axis: ops.squeeze(x, tuple(axis) if isinstance(axis, list) else axis),
      "drop axes of size one (all, or the ones named)", SHAPE_OPS)
@@ -524,6 +524,32 @@ _row("swapaxes", (Param("x"), Param("axis1", INT), Param("axis2", INT)), ops.swa
 _row("moveaxis", (Param("x"), Param("source", AXIS), Param("destination", AXIS)),
      ops.moveaxis, "the array with axes moved to new places (the rest keep their order)",
      SHAPE_OPS)
+_row("repeat", (Param("x"), Param("repeats"), Param("axis", INT, None)), ops.repeat,
+     "each element repeated (repeats: a number, or one per element along axis); without "
+     "axis, of the flattened array", SHAPE_OPS)
+_row("tile", (Param("x"), Param("reps", SHAPE)), ops.tile,
+     "the array repeated reps times along each axis", SHAPE_OPS)
+_row("flip", (Param("x"), Param("axis", AXIS, None)), ops.flip,
+     "the elements in reverse order along axis (every axis without it)", SHAPE_OPS)
+_row("roll", (Param("x"), Param("shift", AXIS), Param("axis", AXIS, None)), ops.roll,
+     "elements shifted along axis, coming round at the end (flattened without axis)",
+     SHAPE_OPS)
+_row("pad", (Param("x"), Param("pad_width"), Param("value", NUMBER, 0.0)), ops.pad,
+     "value added around the array: pad_width n, [before, after], or one pair per axis",
+     SHAPE_OPS)
+_row("hstack", (Param("arrays", ARRAYS),), ops.hstack,
+     "join arrays along their second axis (vectors end to end)", SHAPE_OPS)
+_row("vstack", (Param("arrays", ARRAYS),), ops.vstack,
+     "join arrays along their first axis (vectors as rows)", SHAPE_OPS)
+_row("column_stack", (Param("arrays", ARRAYS),), ops.column_stack,
+     "join vectors as the columns of a matrix", SHAPE_OPS)
+_row("split", (Param("x"), Param("sections", INT), Param("axis", INT, 0.0)), ops.split,
+     "equal pieces along axis, stacked on a new first axis: split(x, 2)[0] is the first",
+     SHAPE_OPS)
+_row("hsplit", (Param("x"), Param("sections", INT)), ops.hsplit,
+     "split along the second axis (the first, for a vector)", SHAPE_OPS)
+_row("vsplit", (Param("x"), Param("sections", INT)), ops.vsplit,
+     "split along the first axis", SHAPE_OPS)
 _row("broadcast_to", (Param("x"), Param("shape", SHAPE)),
      lambda x, shape: ops.broadcast_to(x, shape), "x repeated to the given shape", SHAPE_OPS)
 

@@ -571,7 +571,10 @@ class Runner:
         except ElementShapeError as exc:
             raise ShapeProblem(str(exc), to_span(ins[1])) from None
         except (ValueError, TypeError, IndexError) as exc:
-            raise ArgumentProblem(f"{self.opname(ins)}: {exc}", to_span(ins[1])) from None
+            name = self.opname(ins)
+            text = str(exc)  # (an operation's own message may name it already)
+            text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
+            raise ArgumentProblem(f"{name}: {text}", to_span(ins[1])) from None
         except MemoryError:
             raise LimitProblem(f"{self.opname(ins)}: out of memory", to_span(ins[1])) from None
         except (ArithmeticError, RecursionError, AttributeError, KeyError, AssertionError,

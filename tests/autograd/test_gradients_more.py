@@ -451,3 +451,74 @@ def test_logsumexp_with_weights(axis, keepdims, b_shape):
 def test_logsumexp_with_weights_is_stable():
     out = ops.logsumexp(Variable(np.array([1000.0, 1000.0])), b=Variable(np.array([1.0, 3.0])))
     assert float(out.data) == pytest.approx(1000 + math.log(4))
+
+
+# -- shape: repeating, reversing, rolling, padding, stacking, splitting --------------------
+
+SHAPE_CASES = [
+    ("repeat", lambda x: ops.repeat(x, 2), lambda x: np.repeat(x, 2), (2, 3)),
+    ("repeat", lambda x: ops.repeat(x, 3, 1), lambda x: np.repeat(x, 3, 1), (2, 3)),
+    ("repeat", lambda x: ops.repeat(x, [2, 0, 1], -1), lambda x: np.repeat(x, [2, 0, 1], -1),
+     (2, 3)),
+    ("repeat", lambda x: ops.repeat(x, 2, 0), lambda x: np.repeat(x, 2, 0), (4,)),
+    ("tile", lambda x: ops.tile(x, 2), lambda x: np.tile(x, 2), (2, 3)),
+    ("tile", lambda x: ops.tile(x, [2, 1, 3]), lambda x: np.tile(x, (2, 1, 3)), (2, 3)),
+    ("tile", lambda x: ops.tile(x, [2, 2]), lambda x: np.tile(x, (2, 2)), (3,)),
+    ("tile", lambda x: ops.tile(x, [3]), lambda x: np.tile(x, 3), ()),
+    ("flip", ops.flip, np.flip, (2, 3, 2)),
+    ("flip", lambda x: ops.flip(x, 1), lambda x: np.flip(x, 1), (2, 3, 2)),
+    ("flip", lambda x: ops.flip(x, [0, -1]), lambda x: np.flip(x, (0, -1)), (2, 3, 2)),
+    ("roll", lambda x: ops.roll(x, 2), lambda x: np.roll(x, 2), (2, 3)),
+    ("roll", lambda x: ops.roll(x, -1, 1), lambda x: np.roll(x, -1, 1), (2, 3)),
+    ("roll", lambda x: ops.roll(x, [1, 4], [0, 1]), lambda x: np.roll(x, (1, 4), (0, 1)),
+     (2, 3)),
+    ("pad", lambda x: ops.pad(x, 1), lambda x: np.pad(x, 1), (2, 3)),
+    ("pad", lambda x: ops.pad(x, [2, 0], 1.5), lambda x: np.pad(x, (2, 0), constant_values=1.5),
+     (2, 3)),
+    ("pad", lambda x: ops.pad(x, [[0, 1], [2, 1]]), lambda x: np.pad(x, ((0, 1), (2, 1))),
+     (2, 3)),
+    ("pad", lambda x: ops.pad(x, [1, 2]), lambda x: np.pad(x, (1, 2)), (3,)),
+    ("split", lambda x: ops.split(x, 3, 1), lambda x: np.stack(np.split(x, 3, 1)), (2, 3)),
+    ("split", lambda x: ops.split(x, 2), lambda x: np.stack(np.split(x, 2)), (4, 3)),
+    ("split", lambda x: ops.split(x, 2, -1), lambda x: np.stack(np.split(x, 2, -1)), (3, 2, 4)),
+    ("hsplit", lambda x: ops.hsplit(x, 3), lambda x: np.stack(np.hsplit(x, 3)), (2, 3)),
+    ("hsplit", lambda x: ops.hsplit(x, 2), lambda x: np.stack(np.hsplit(x, 2)), (4,)),
+    ("vsplit", lambda x: ops.vsplit(x, 2), lambda x: np.stack(np.vsplit(x, 2)), (4, 3)),
+]
+
+
+@covers(*{name for name, *_ in SHAPE_CASES})
+@pytest.mark.parametrize(("name", "op", "reference", "shape"), SHAPE_CASES,
+                         ids=[f"{c[0]}-{k}" for k, c in enumerate(SHAPE_CASES)])
+def test_shape_operations(name, op, reference, shape):
+    x = rng(0).uniform(-1, 1, shape)
+    np.testing.assert_array_equal(op(Variable(x)).data, reference(x))
+    check(op, x)
+    check_second_order(lambda v: op(v) ** 2, x)
+
+
+def test_split_unpacks_as_pieces_and_refuses_unequal_ones():
+    x = rng(0).uniform(-1, 1, (4, 2))
+    first, second = ops.split(Variable(x), 2)
+    np.testing.assert_array_equal(second.data, x[2:])
+    with pytest.raises(ValueError, match="do not divide into 3 equal pieces"):
+        ops.split(Variable(x), 3)
+
+
+@covers("hstack", "vstack", "column_stack")
+@pytest.mark.parametrize("shapes", [[(3,), (2,)], [(2, 3), (2, 1)], [(), (2,)]], ids=str)
+def test_hstack(shapes):
+    arrays = [rng(k).uniform(-1, 1, s) for k, s in enumerate(shapes)]
+    np.testing.assert_array_equal(ops.hstack(variables(*arrays)).data, np.hstack(arrays))
+    check(lambda *xs: ops.hstack(list(xs)), *arrays)
+
+
+@pytest.mark.parametrize("shapes", [[(3,), (3,)], [(2, 3), (3,)], [(1, 2), (2, 2)]], ids=str)
+def test_vstack_and_column_stack(shapes):
+    arrays = [rng(k).uniform(-1, 1, s) for k, s in enumerate(shapes)]
+    np.testing.assert_array_equal(ops.vstack(variables(*arrays)).data, np.vstack(arrays))
+    check(lambda *xs: ops.vstack(list(xs)), *arrays)
+    columns = [np.ascontiguousarray(a.T) if a.ndim == 2 else a for a in arrays]
+    np.testing.assert_array_equal(ops.column_stack(variables(*columns)).data,
+                                  np.column_stack(columns))
+    check(lambda *xs: ops.column_stack(list(xs)), *columns)
