@@ -553,6 +553,19 @@ _row("vsplit", (Param("x"), Param("sections", INT)), ops.vsplit,
 _row("broadcast_to", (Param("x"), Param("shape", SHAPE)),
      lambda x, shape: ops.broadcast_to(x, shape), "x repeated to the given shape", SHAPE_OPS)
 
+CUMULATIVE = "running totals and order"
+_row("cumsum", (Param("x"), Param("axis", INT, None)), ops.cumsum,
+     "running sums along axis (of the flattened array without axis)", CUMULATIVE)
+_row("cumprod", (Param("x"), Param("axis", INT, None)), ops.cumprod,
+     "running products along axis (of the flattened array without axis)", CUMULATIVE)
+_row("sort", (Param("x"), Param("axis", INT, -1.0)), ops.sort,
+     "the elements in ascending order along axis; the gradient follows the permutation",
+     CUMULATIVE)
+_row("differences", (Param("x"), Param("n", INT, 1.0), Param("axis", INT, -1.0)),
+     ops.differences,
+     "x[i+1] - x[i] along axis, n times over (NumPy's np.diff; diff is the command)",
+     CUMULATIVE)
+
 GRAPH = "graph"
 _row("detach", X, ops.detach, "the same value, cut from the graph (no gradient flows)", GRAPH)
 
@@ -603,7 +616,7 @@ for _b in _ROWS:
         _BY_ANY_NAME[_alias] = _b
 
 CATEGORIES: tuple[str, ...] = (
-    CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, GRAPH, CALCULUS,
+    CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, CUMULATIVE, GRAPH, CALCULUS,
 )
 
 CONSTANTS: dict[str, float] = {

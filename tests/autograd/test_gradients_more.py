@@ -522,3 +522,49 @@ def test_vstack_and_column_stack(shapes):
     np.testing.assert_array_equal(ops.column_stack(variables(*columns)).data,
                                   np.column_stack(columns))
     check(lambda *xs: ops.column_stack(list(xs)), *columns)
+
+
+# -- running totals and orderings ----------------------------------------------------------
+
+
+@covers("cumsum", "cumprod", "sort")
+@pytest.mark.parametrize(("shape", "axis"), [
+    ((5,), None), ((5,), 0), ((5,), -1), ((3, 4), None), ((3, 4), 0), ((3, 4), 1),
+    ((3, 4), -1), ((2, 3, 2), None), ((2, 3, 2), 1), ((2, 3, 2), -1),
+], ids=str)
+def test_cumsum_cumprod_and_sort(shape, axis):
+    x = rng(0).permutation(np.linspace(-2, 2, int(np.prod(shape)))).reshape(shape)  # no ties
+    for name in ("cumsum", "cumprod", "sort"):
+        op = getattr(ops, name)
+        want = getattr(np, name)(x, axis) if name != "sort" or axis is not None else np.sort(
+            x, None)
+        np.testing.assert_allclose(op(Variable(x), axis).data, want, rtol=1e-13)
+        check(lambda v, op=op: op(v, axis), x)
+        check_second_order(lambda v, op=op: op(v, axis) ** 2, x)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_cumprod_with_zeros_is_exact(axis):
+    x = rng(1).uniform(0.5, 1.5, (3, 4))
+    x[0, 1] = x[2, 0] = x[2, 3] = x[1, 1] = 0.0
+    x[2, 2] = 0.0  # two zeros in one row
+    np.testing.assert_allclose(ops.cumprod(Variable(x), axis).data, np.cumprod(x, axis))
+    check(lambda v: ops.cumprod(v, axis), x)
+    check_second_order(lambda v: ops.cumprod(v, axis), x)
+
+
+def test_sort_puts_nan_last_and_keeps_ties_in_order():
+    np.testing.assert_array_equal(ops.sort(Variable(np.array([3.0, np.nan, 1.0]))).data,
+                                  [1.0, 3.0, np.nan])
+    (v,) = variables(np.array([2.0, 1.0, 2.0]))
+    ops.sum(ops.sort(v) * np.array([1.0, 10.0, 100.0])).backward()
+    np.testing.assert_array_equal(v.grad.data, [10.0, 1.0, 100.0])
+
+
+@covers("differences")
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+@pytest.mark.parametrize("axis", [0, -1, 1], ids=str)
+def test_differences(n, axis):
+    x = rng(0).uniform(-2, 2, (4, 5))
+    np.testing.assert_allclose(ops.differences(Variable(x), n, axis).data, np.diff(x, n, axis))
+    check(lambda v: ops.differences(v, n, axis), x)

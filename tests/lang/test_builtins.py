@@ -129,6 +129,12 @@ case("split", "split(a, 3, axis=1)[2] + split(v, 3)[1]", a=A, v=V)
 case("hsplit", "hsplit(a, 3)[0] * hsplit(a, 3)[1]", a=A)
 case("vsplit", "vsplit(b, 3)[1] @ vsplit(b, 3)[0]'", b=B)
 case("detach", "detach(x) * 0 + x", x=U)
+case("cumsum", "cumsum(x) + cumsum(x, axis=1).sum()", x=U)
+case("cumprod", "cumprod(x, 0) + x.cumprod(1) + cumprod(x * [1, 0, 1], 1)", x=U)
+case("sort", "sort(x) * [1, 2, 3] + sort(x, axis=0)", x=U)
+case("sort", "sort(x, axis=0)[0] + x.sort()[1]", x=U)
+case("differences", "differences(x) + differences(x, 2)[0] + differences(x, axis=0)[0, 0]",
+     x=U)
 # derivatives as values: differentiating them checks second derivatives
 case("grad", "grad(sum(sin(x) * x), x)", x=U)
 case("jacobian", "jacobian(v^2 * w, v)", v=V, w=W)

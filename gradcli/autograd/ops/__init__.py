@@ -5,6 +5,12 @@ Each family lives in its own module; this module gathers the functions users cal
 
 import numpy as np
 
+from gradcli.autograd.ops.cumulative import (
+    cumprod,
+    cumsum,
+    differences,
+    sort,
+)
 from gradcli.autograd.ops.decompositions import (
     cholesky,
     eigvalsh,
@@ -139,15 +145,16 @@ def detach(x):
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
     "broadcast_to", "cbrt", "ceil", "cholesky", "clip", "column_stack", "concatenate", "cos",
-    "cosh", "cross", "deg2rad", "det", "detach", "diag", "diagonal", "divide", "dot",
-    "eigvalsh", "einsum", "equal", "erf", "erfc", "exp", "exp2", "expand_dims", "expm1",
-    "flatten", "flip", "floor", "floor_divide", "getitem", "greater", "greater_equal",
-    "hsplit", "hstack", "hypot", "inner", "inv", "kron", "less", "less_equal", "log", "log10",
-    "log1p", "log2", "log_softmax", "logaddexp", "logit", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mod", "moveaxis", "multiply", "negative", "norm",
-    "not_equal", "outer", "pad", "pinv", "positive", "power", "prod", "rad2deg", "reciprocal",
-    "relu", "repeat", "reshape", "roll", "round", "sigmoid", "sign", "sin", "sinh", "slogdet",
-    "softmax", "softplus", "solve", "split", "sqrt", "square", "squeeze", "stack", "std",
-    "subtract", "sum", "svdvals", "swapaxes", "tan", "tanh", "tensordot", "tile", "trace",
-    "transpose", "tril", "triu", "var", "vsplit", "vstack", "where",
+    "cosh", "cross", "cumprod", "cumsum", "deg2rad", "det", "detach", "diag", "diagonal",
+    "differences", "divide", "dot", "eigvalsh", "einsum", "equal", "erf", "erfc", "exp",
+    "exp2", "expand_dims", "expm1", "flatten", "flip", "floor", "floor_divide", "getitem",
+    "greater", "greater_equal", "hsplit", "hstack", "hypot", "inner", "inv", "kron", "less",
+    "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis",
+    "multiply", "negative", "norm", "not_equal", "outer", "pad", "pinv", "positive", "power",
+    "prod", "rad2deg", "reciprocal", "relu", "repeat", "reshape", "roll", "round", "sigmoid",
+    "sign", "sin", "sinh", "slogdet", "softmax", "softplus", "solve", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "subtract", "sum", "svdvals", "swapaxes", "tan",
+    "tanh", "tensordot", "tile", "trace", "transpose", "tril", "triu", "var", "vsplit",
+    "vstack", "where",
 ]
