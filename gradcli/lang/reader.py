@@ -580,6 +580,8 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         left, right = prev.value, _shown(tok)
         if prev.type == "QUOTE":  # x' y: the operand is everything up to the quote
             left = st.text(prev)
+            if not left.isprintable() or len(left) > 60:
+                left = "x'"
         adjacent = prev.end_line == tok.line and prev.end_column == tok.column
         if adjacent and prev.type == "NUMBER":
             return SyntaxProblem(
@@ -636,12 +638,18 @@ _DERIVATIVE = re.compile(r"d\s*/\s*d([A-Za-z_]\w*)")
 _WORD = re.compile(r"\s*([A-Za-z_]\w*|[\d.]+(?:[eE][+-]?\d+)?)")
 
 
+DECLARATIONS = {"let", "var", "const", "local", "my", "auto", "int", "float", "double",
+                "real", "set", "define", "def", "dim", "global", "val", "declare", "new"}
+
+
 def _rest_of_line(st: _Statement, tok: Token, after: bool = False) -> str:
     """The statement's text on ``tok``'s line from ``tok`` (or just after it) up to a
-    ";" or a comment, stripped."""
+    ";" or a comment, stripped; "" if it is long or holds a character a message must not
+    echo (a control character could drive the user's terminal)."""
     line = st.lines[min(tok.line - st.start_line, len(st.lines) - 1)]
     rest = line[(tok.end_column if after else tok.column) - 1:]
-    return rest.split("#", 1)[0].split(";", 1)[0].strip()
+    rest = rest.split("#", 1)[0].split(";", 1)[0].strip()
+    return rest if rest.isprintable() and len(rest) <= 60 else ""
 
 
 def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
@@ -659,7 +667,7 @@ def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
     if word in LOGICAL_WORDS:
         return (f'there is no "{word}": comparisons give 1 or 0, so write (a > 0) * (b > 0) '
                 "for and, maximum(a > 0, b > 0) for or, 1 - (a > 0) for not")
-    if prev is st.first and prev.type == "NAME" and tok.type == "NAME":
+    if prev is st.first and prev.value in DECLARATIONS and tok.type == "NAME":
         rest = _rest_of_line(st, tok)
         if re.match(r"[A-Za-z_]\w*\s*=[^=]", rest):  # let x = 2, var x = 2, const x = 2
             return (f'write {rest}: a name needs no declaration (there is no "{prev.value}" '

@@ -186,6 +186,7 @@ def test_einsum_sublists_and_errors():
     np.testing.assert_allclose(ops.einsum(Variable(a), [0, 1], Variable(b), [1, 2], [0, 2]).data,
                                a @ b)
     np.testing.assert_allclose(ops.einsum(Variable(a), [1, 0]).data, a.T)  # implicit: sorted
+    np.testing.assert_allclose(ops.einsum(Variable(a), [30, 1]).data, np.einsum(a, [30, 1]))
     check(lambda x, y: ops.einsum(x, [0, 1], y, [1, 2]), a, b)
     for bad, words in [(("ij,jk->ik", a, a), "axis 'j' has sizes 3 and 2"),
                        (("ijk,jk", a, b), "3 axis labels \\('ijk'\\) for an operand with 2"),

@@ -143,3 +143,10 @@ def test_max_and_min_of_two_values() -> None:
     r = last("x = [[1, 5], [3, 2]]\nmax(x, axis=[0, 1], keepdims=true)",
              grad_output="[[1]]")
     np.testing.assert_array_equal(r.gradients["x"], [[0, 1], [0, 0]])
+
+
+def test_habit_messages_never_echo_control_characters() -> None:
+    for source in ("let x = [\x00]", "5 mod \x1b3", "d/dx x\x07", "f(x) = x\x00"):
+        f = failure(source)
+        assert f.error.message.isprintable(), repr(f.error.message)
+    assert "no declaration" not in failure("z x = 1").error.message  # only the known words

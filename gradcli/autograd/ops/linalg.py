@@ -301,7 +301,7 @@ def einsum_spec(subscripts: Any, operands: tuple) -> tuple[tuple[str, ...], str,
         right = _sublist(items[-1])
     else:
         counts = {c: "".join(inputs).count(c) for c in "".join(inputs)}
-        right = "".join(sorted(c for c, n in counts.items() if n == 1))
+        right = "".join(sorted((c for c, n in counts.items() if n == 1), key=_LETTERS.index))
     return inputs, right, tuple(arrays)
 
 
