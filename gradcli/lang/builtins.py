@@ -383,10 +383,27 @@ _row("where", (Param("cond"), Param("a"), Param("b")), ops.where,
      "a where cond is nonzero, else b (no gradient to cond)", ELEMENTWISE)
 
 REDUCTION = "reductions"
-_EXTREMUM_DOCS = {
-    "max": "largest element (along axis); ties share the gradient; for two values, maximum",
-    "min": "smallest element (along axis); ties share the gradient; for two values, minimum",
-}
+
+
+def _axis_first(name: str, hint: str) -> Callable[..., Any]:
+    """The reduction ``name`` with NumPy's meaning (its second argument is an axis), and,
+    where that argument cannot be an axis (``max(1, 2)``, ``norm(v, 1)`` of a vector),
+    an error pointing at it that adds ``hint`` (what the user more likely meant), never a
+    bare "axis out of range"."""
+    reduce = getattr(ops, name)
+
+    def call(x: Variable, axis: Any, keepdims: bool, *rest: Any) -> Variable:
+        if axis is not None:
+            try:
+                axis = convert(AXIS, axis, "axis")
+                normalize_axes(axis, x.data.ndim)
+            except ValueError as exc:  # (ArgumentError is one)
+                raise ArgumentError(f"{exc}: {hint}", 1) from None
+        return reduce(x, axis, keepdims, *rest)
+
+    return call
+
+
 for _name, _doc in [
     ("sum", "sum of the elements (along axis)"),
     ("mean", "mean of the elements (along axis)"),
@@ -401,34 +418,18 @@ for _name, _doc in [
 _row("logsumexp", (*REDUCE, Param("b", ARRAY, None)), ops.logsumexp,
      "log(sum(exp(x))) computed stably (along axis); with b, log(sum(b * exp(x)))",
      REDUCTION)
-_row("norm", (*REDUCE, Param("ord", NUMBER, None)), ops.norm,
+_row("norm", (Param("x"), Param("axis", ARRAY, None), Param("keepdims", BOOL, False),
+             Param("ord", NUMBER, None)),
+     _axis_first("norm", "the second argument of norm is an axis; for NumPy's "
+                 "norm(x, ord), write norm(x, ord=...)"),
      "Euclidean norm (along axis); ord=p: NumPy's vector or matrix p-norm (1, 2, inf...)",
      REDUCTION)
-
-
-def _extremum(name: str, pair: str, word: str) -> Callable[..., Any]:
-    """max/min with NumPy's meaning (the second argument is an axis), and where it cannot
-    be one (``max(1, 2)``, ``min(a, b)``), an error that says how to write the larger
-    (smaller) of two values, never a bare "axis out of range"."""
-    reduce = getattr(ops, name)
-
-    def call(x: Variable, axis: Any, keepdims: bool) -> Variable:
-        if axis is not None:
-            try:
-                axis = convert(AXIS, axis, "axis")
-                normalize_axes(axis, x.data.ndim)
-            except ValueError as exc:  # (ArgumentError is one)
-                raise ArgumentError(
-                    f"{exc}: {name}(x, axis) is the {word} element along an axis; for the "
-                    f"{word} of two values, elementwise, write {pair}(a, b)", 1) from None
-        return reduce(x, axis, keepdims)
-
-    return call
-
-
 for _name, _pair, _word in [("max", "maximum", "largest"), ("min", "minimum", "smallest")]:
     _row(_name, (Param("x"), Param("axis", ARRAY, None), Param("keepdims", BOOL, False)),
-         _extremum(_name, _pair, _word), _EXTREMUM_DOCS.pop(_name), REDUCTION)
+         _axis_first(_name, f"{_name}(x, axis) is the {_word} element along an axis; for "
+                     f"the {_word} of two values, elementwise, write {_pair}(a, b)"),
+         f"{_word} element (along axis); ties share the gradient; of two values: {_pair}",
+         REDUCTION)
 _row("softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.softmax,
      "exp(x) / sum(exp(x)) along axis, computed stably", REDUCTION)
 _row("log_softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.log_softmax,

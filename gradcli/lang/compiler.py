@@ -310,6 +310,21 @@ def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
             to_span(span))
 
 
+RENAMED = {  # NumPy's (or SciPy's) names that gradcli spells otherwise, and why
+    "diff": "NumPy's np.diff is differences(x) here (gradcli diff, the command, prints "
+            "derivatives)",
+    "eigh": "eigvalsh(x) gives the eigenvalues (eigenvectors are not offered: their signs "
+            "are arbitrary)",
+    "svd": "svdvals(x) gives the singular values",
+}
+
+
+def _unknown_function(name: str, candidates: Any) -> str:
+    if name in RENAMED:
+        return f'unknown function "{name}": {RENAMED[name]}'
+    return f'unknown function "{name}"{_did_you_mean(suggestions(name, candidates))}'
+
+
 def method_names() -> list[str]:
     """The names ``x.name(...)`` can call: every built-in but the constructors."""
     return sorted(n for n, b in ((n, lookup(n)) for n in callable_names())
@@ -322,6 +337,8 @@ def _method_message(name: str, builtin: Builtin | None) -> str:
                 f"{builtin.signature}")
     if name == "T":
         return '"T" is the transpose, not a method: write x.T (or x\')'
+    if name in RENAMED:
+        return f'unknown method "{name}": {RENAMED[name]}'
     near = suggestions(name, method_names())
     return f'unknown method "{name}"{_did_you_mean(near)}'
 
@@ -619,8 +636,7 @@ class Runner:
                     f'"{name}" is not a function (to multiply, write {name}*(...))',
                     to_span(name_span),
                 )
-            near = suggestions(name, self.session.callable_names())
-            raise UnknownName(f'unknown function "{name}"{_did_you_mean(near)}',
+            raise UnknownName(_unknown_function(name, self.session.callable_names()),
                               to_span(name_span))
         tail = None if keywords else _quick_tail(builtin, npos)
         if tail is not None:  # arrays by position, defaults after: bind's result, quickly

@@ -150,3 +150,20 @@ def test_habit_messages_never_echo_control_characters() -> None:
         f = failure(source)
         assert f.error.message.isprintable(), repr(f.error.message)
     assert "no declaration" not in failure("z x = 1").error.message  # only the known words
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("norm([3, 4], 1)", "the second argument of norm is an axis; for NumPy's norm(x, ord), "
+                        "write norm(x, ord=...)"),
+    ("diff([1, 2])", "NumPy's np.diff is differences(x) here"),
+    ("[1, 2].diff()", 'unknown method "diff": NumPy\'s np.diff is differences(x) here'),
+    ("eigh(eye(2))", "eigvalsh(x) gives the eigenvalues"),
+    ("svd(eye(2))", "svdvals(x) gives the singular values"),
+])
+def test_numpy_names_spelt_otherwise_say_what_to_write(source: str, message: str) -> None:
+    assert message in failure(source).error.message
+
+
+def test_norm_with_ord_by_name() -> None:
+    assert float(value("norm([3, -4], ord=1)")) == 7.0
+    assert float(value("norm([[3, 4], [1, 1]], 1)[0]")) == 5.0  # an axis, where it can be
