@@ -578,8 +578,8 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
                 f'"{prev.value}" is a function: call it as {prev.value}({_shown(tok)})', span
             )
         left, right = prev.value, _shown(tok)
-        if prev.type == "QUOTE":  # x' y: the operand is everything up to the quote
-            left = st.text(prev)
+        if prev.type == "QUOTE":  # x' y: the operand that ends with the quote
+            left = _operand_before(st.text(prev))
             if not left.isprintable() or len(left) > 60:
                 left = "x'"
         adjacent = prev.end_line == tok.line and prev.end_column == tok.column
@@ -587,6 +587,12 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
             return SyntaxProblem(
                 f'missing operator in "{left}{tok.value}": there is no implicit '
                 f"multiplication, write {left}*{right}", span,
+            )
+        if prev.type == "QUOTE":  # X' A: a transpose, so most likely a matrix product
+            return SyntaxProblem(
+                f'missing operator between "{left}" and "{tok.value}" (there is no implicit '
+                f"multiplication: write {left} @ {right} for the matrix product, "
+                f"{left}*{right} elementwise)", span,
             )
         return SyntaxProblem(
             f'missing operator between "{left}" and "{tok.value}" (there is no implicit '
@@ -650,6 +656,33 @@ def _rest_of_line(st: _Statement, tok: Token, after: bool = False) -> str:
     rest = line[(tok.end_column if after else tok.column) - 1:]
     rest = rest.split("#", 1)[0].split(";", 1)[0].strip()
     return rest if rest.isprintable() and len(rest) <= 60 else ""
+
+
+def _operand_before(text: str) -> str:
+    """The operand at the end of ``text`` (which ends in a transpose): ``x'``, ``x[0]'``,
+    ``f(x)'``, ``(a + b)''``, ``x.T'``."""
+    i = len(text)
+    while i and text[i - 1] == "'":
+        i -= 1
+    while i:
+        if text[i - 1] in ")]":
+            depth = 0
+            for k in range(i - 1, -1, -1):
+                depth += text[k] in ")]"
+                depth -= text[k] in "(["
+                if depth == 0:
+                    i = k
+                    break
+            else:
+                return text
+            continue
+        m = re.search(r"(\.?[A-Za-z_][A-Za-z_0-9]*|[0-9.]+)$", text[:i])
+        if m is None:
+            break
+        i = m.start()
+        if not text[i:].startswith(".") and (not i or text[i - 1] != "."):
+            break
+    return text[i:].strip()
 
 
 def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:

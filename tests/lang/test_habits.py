@@ -111,6 +111,7 @@ def test_ascii_forms_maps_each_character_back() -> None:
         ("2x", 'missing operator in "2x": there is no implicit multiplication, write 2*x'),
         ("sin x", '"sin" is a function: call it as sin(x)'),
         ("x x", "write x*x"),
+        ("trace(x' x)", "write x' @ x for the matrix product, x'*x elementwise"),
     ],
 )
 def test_habits_get_a_message_saying_what_to_write(source: str, message: str) -> None:
