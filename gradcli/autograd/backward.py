@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd.errors import BackwardError
-from gradcli.autograd.function import GRAD_MODE, Function
+from gradcli.autograd.function import GRAD_MODE, Function, check_versions
 from gradcli.autograd.variable import Variable
 
 FREED = (
@@ -148,6 +148,8 @@ def run_backward(
                     captured[i] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
                 g = expand(g, fn.out_shape)
+            if fn.epoch != GRAD_MODE.version:  # some Variable changed in place since fn ran
+                check_versions(fn)
             results = fn.backward(g)
             fn_inputs = fn.inputs
             if type(results) is not tuple:
@@ -260,7 +262,7 @@ def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int])
         data = np.array(data, dtype=leaf.data.dtype)
     handed.add(id(data))
     result = Variable.__new__(Variable)
-    result.data = data
+    result._data = data
     result.grad = None
     result.creator = None
     result.requires_grad = False
