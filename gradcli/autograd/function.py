@@ -269,8 +269,8 @@ def _constant(value: Any, inputs: tuple) -> Variable:
         dtype = "d"
         for other in inputs:
             if isinstance(other, Variable):
-                if other.data.dtype.kind == "f":
-                    dtype = other.data.dtype.char
+                if other._data.dtype.kind == "f":
+                    dtype = other._data.dtype.char
                 break
             if type(other) is np.ndarray:
                 if other.dtype.kind == "f":
