@@ -296,6 +296,8 @@ class Variable:
         a new array (the caller's array, views and saved values are never written to) and
         the version count rises, so a backward pass through a Function that used the old
         value raises instead of giving a wrong gradient."""
+        if (type(other) is list or type(other) is tuple) and holds_variable(other):
+            other = stack_list(other)  # v += [a, b]: the list joins the graph first
         record = GRAD_MODE.enabled and (
             self.requires_grad or (isinstance(other, Variable) and other.requires_grad)
         )
@@ -388,12 +390,16 @@ class Variable:
                 )
             raw = [i._data if isinstance(i, Variable) else i for i in inputs]
             return getattr(ufunc, method)(*raw, **kwargs)
-        if method == "__call__" and not kwargs:
-            op = numpy_op(ufunc.__name__)
-            if op is not None:
-                return op(*inputs)
-            if all(t.endswith("?") for t in ufunc.types):  # a test (isnan...): no gradient
-                return ufunc(*[i._data if isinstance(i, Variable) else i for i in inputs])
+        op = numpy_op(ufunc.__name__) if method == "__call__" else None
+        if op is not None:
+            if kwargs:
+                raise TypeError(f"np.{ufunc.__name__} on a Variable runs gradcli.ops."
+                                f"{op.__name__}, which takes no keyword arguments "
+                                f"({', '.join(sorted(kwargs))})")
+            return op(*inputs)
+        if method == "__call__" and not kwargs and all(t.endswith("?") for t in ufunc.types):
+            # a test (isnan, isfinite...): nothing to differentiate, the raw answer
+            return ufunc(*[i._data if isinstance(i, Variable) else i for i in inputs])
         raise TypeError(_no_numpy_op(f"np.{ufunc.__name__}"
                                      + ("" if method == "__call__" else f".{method}")))
 
@@ -420,8 +426,7 @@ class Variable:
 
 # NumPy's names for gradcli operations that are spelled differently
 _NUMPY_NAMES = {"absolute": "abs", "true_divide": "divide", "amax": "max", "amin": "min",
-                "around": "round", "round_": "round", "rint": "round", "ravel": "flatten",
-                "linalg.norm": "norm"}
+                "around": "round", "round_": "round", "rint": "round", "ravel": "flatten"}
 # NumPy functions that read values without making new ones to differentiate
 _INSPECTION = frozenset({
     "shape", "ndim", "size", "allclose", "isclose", "array_equal", "array_equiv",

@@ -135,6 +135,14 @@ def test_accumulating_into_a_constant_makes_it_part_of_the_graph():
     np.testing.assert_allclose(x.grad.data, [3.0, 3.0])
 
 
+def test_adding_a_list_of_variables_in_place_joins_the_graph():
+    x = leaf([1.0, 2.0])
+    total = Variable(np.zeros(2))
+    total += [x[1], x[0] * 3.0]
+    total.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [3.0, 1.0])
+
+
 def test_copy_into_a_constant_carries_the_gradient_to_the_source():
     x = leaf([1.0, 2.0])
     target = Variable(np.zeros((3, 2)))
@@ -418,6 +426,19 @@ def test_numpy_functions_without_a_gradient_rule_say_what_to_use():
         np.std(v, ddof=1)
     with pytest.raises(TypeError, match=r"np.sum\(..., out=...\)"):
         np.sum(v, out=np.zeros(()))
+    with pytest.raises(TypeError, match="np.exp on a Variable runs gradcli.ops.exp, which "
+                                        r"takes no keyword arguments \(dtype\)"):
+        np.exp(v, dtype=np.float32)
+
+
+def test_the_std_of_one_element_has_a_zero_gradient_also_in_the_language():
+    x = leaf(2.0)
+    (g,) = grad(ops.std(x), x)
+    assert g.item() == 0.0
+    [result] = gradcli.evaluate("sum(std(x, axis=0))", {"x": "[[1, 2, 3]]"})
+    np.testing.assert_array_equal(result.gradients["x"], [[0.0, 0.0, 0.0]])
+    check(lambda v: ops.std(v, axis=0), np.array([[1.0, 2.0, 3.0]]))
+    check(lambda v: ops.std(v, axis=1, keepdims=True), np.array([[1.0], [5.0]]))
 
 
 # -- the public names ----------------------------------------------------------------------------
