@@ -441,6 +441,15 @@ def test_the_std_of_one_element_has_a_zero_gradient_also_in_the_language():
     check(lambda v: ops.std(v, axis=1, keepdims=True), np.array([[1.0], [5.0]]))
 
 
+def test_hypot_at_the_origin_has_the_zero_subgradient_as_norm():
+    a, b = leaf([0.0, 3.0]), leaf([0.0, 4.0])
+    ga, gb = grad(ops.hypot(a, b).sum(), [a, b])
+    np.testing.assert_allclose(ga.data, [0.0, 0.6])
+    np.testing.assert_allclose(gb.data, [0.0, 0.8])
+    check(ops.hypot, np.array([0.0, 3.0]), np.array([0.0, -4.0]))
+    check_second_order(ops.hypot, np.array([1.0, 3.0]), np.array([2.0, -4.0]))
+
+
 # -- the public names ----------------------------------------------------------------------------
 
 
