@@ -35,7 +35,7 @@ class Variable:
             array = data
         if array.dtype.kind not in "fc":
             array = array.astype(np.float64)
-        elif copy and array is data:
+        elif copy and isinstance(data, np.ndarray):  # (an ndarray subclass: a view of it)
             array = array.copy()
         self._data = array
         self.grad: Variable | None = None
