@@ -210,7 +210,11 @@ def run_backward(
         if leaf.grad is None:
             leaf.grad = g
         elif not create_graph:
-            leaf.grad = Variable(leaf.grad._data + g._data)
+            held = leaf.grad
+            if held.creator is None and not held.requires_grad and held.shape == g.shape:
+                held.data = held._data + g._data  # the same Variable, as PyTorch's .grad
+            else:
+                leaf.grad = Variable(held._data + g._data)
         else:
             previous_mode = GRAD_MODE.enabled
             GRAD_MODE.enabled = create_graph

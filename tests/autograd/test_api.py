@@ -105,6 +105,15 @@ def test_grad_zero_then_accumulate():
     np.testing.assert_allclose(p.grad.data, [2.0, 4.0])
 
 
+def test_gradients_accumulate_into_the_same_grad_variable():
+    p = leaf([1.0, 2.0])
+    (p * 3.0).sum().backward()
+    held = p.grad
+    (p * p).sum().backward()
+    assert p.grad is held
+    np.testing.assert_allclose(held.data, [5.0, 7.0])
+
+
 def test_in_place_on_a_non_leaf_is_recorded_in_the_graph():
     x = leaf([1.0, 2.0, 3.0])
     h = x * 2.0
