@@ -281,6 +281,21 @@ def test_grad_of_an_input_that_requires_no_gradient_raises():
         grad((x * c).sum(), c)
 
 
+def test_the_languages_grad_of_a_constant_stays_zeros():
+    # In the language a constant is a value the output does not depend on, not a misuse.
+    results = gradcli.evaluate("grad(x^2 * 2, 2); jacobian(x * [1, 2], 2); hessian(x^3, 2)",
+                               {"x": "3"})
+    assert [np.asarray(r.value).tolist() for r in results] == [0.0, [0.0, 0.0], 0.0]
+
+
+def test_jacobian_and_hessian_of_an_input_that_requires_no_gradient_raise():
+    c = Variable(np.array([1.0, 2.0]))
+    with pytest.raises(BackwardError, match="does not require a gradient"):
+        gradcli.jacobian(c * 2.0, c)
+    with pytest.raises(BackwardError, match="does not require a gradient"):
+        gradcli.hessian((c * c).sum(), c)
+
+
 def test_grad_of_an_input_the_output_does_not_depend_on_is_zeros():
     x, unused = leaf([1.0, 2.0]), leaf([5.0])
     gx, gu = grad((x * x).sum(), [x, unused])
