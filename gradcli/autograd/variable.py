@@ -427,14 +427,14 @@ class Variable:
 # NumPy's names for gradcli operations that are spelled differently
 _NUMPY_NAMES = {"absolute": "abs", "true_divide": "divide", "amax": "max", "amin": "min",
                 "around": "round", "round_": "round", "rint": "round", "ravel": "flatten"}
-# NumPy functions that read values without making new ones to differentiate
+# NumPy functions that only inspect values (shapes, tests, indices, text): the raw arrays
+# answer them. Anything that makes new values (np.sort, np.median...) is refused rather
+# than silently dropping the graph.
 _INSPECTION = frozenset({
     "shape", "ndim", "size", "allclose", "isclose", "array_equal", "array_equiv",
     "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero",
-    "any", "all", "isfinite", "isnan", "isinf", "iscomplexobj", "isrealobj", "array_repr",
-    "array_str", "array2string", "result_type", "may_share_memory", "shares_memory",
-    "copy", "copyto", "save", "savetxt", "unique", "histogram", "percentile", "quantile",
-    "median", "sort", "searchsorted", "ptp",
+    "searchsorted", "any", "all", "iscomplexobj", "isrealobj", "array_repr", "array_str",
+    "array2string", "result_type", "may_share_memory", "shares_memory", "save", "savetxt",
 })
 
 
