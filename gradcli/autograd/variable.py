@@ -342,6 +342,11 @@ class Variable:
     # -- methods beyond the operations (the rest are generated below) -----------------
 
     @property
+    def grad_fn(self) -> Any:
+        """PyTorch's name for ``creator``."""
+        return self.creator
+
+    @property
     def T(self) -> Variable:  # noqa: N802 (NumPy's name)
         return ops.transpose(self)
 
@@ -438,10 +443,15 @@ _INSPECTION = frozenset({
 })
 
 
+_NUMPY_OPS: dict[str, Any] = {}
+
+
 def numpy_op(name: str) -> Any:
     """The gradcli operation for NumPy's function ``name``, or None."""
-    name = _NUMPY_NAMES.get(name, name)
-    return getattr(ops, name) if name in ops.__all__ else None
+    if not _NUMPY_OPS:  # filled on first use, once every operation is in the catalogue
+        _NUMPY_OPS.update((n, getattr(ops, n)) for n in ops.__all__)
+        _NUMPY_OPS.update((n, _NUMPY_OPS[o]) for n, o in _NUMPY_NAMES.items())
+    return _NUMPY_OPS.get(name)
 
 
 def _raw(value: Any) -> Any:
@@ -477,11 +487,16 @@ METHOD_ALIASES = {
     "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2",
     "eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal", "gt": "greater",
     "ge": "greater_equal", "inverse": "inv", "view": "reshape", "mm": "matmul",
+    "unsqueeze": "expand_dims", "permute": "transpose",
 }
+# PyTorch's keyword names for NumPy's
+_KEYWORD_ALIASES = {"dim": "axis", "keepdim": "keepdims"}
 
 
 def _method(name: str, op: Any) -> Any:
     def method(self: Variable, *args: Any, **kwargs: Any) -> Variable:
+        if kwargs:  # v.sum(dim=0, keepdim=True) as v.sum(axis=0, keepdims=True)
+            kwargs = {_KEYWORD_ALIASES.get(k, k): v for k, v in kwargs.items()}
         return op(self, *args, **kwargs)
 
     method.__name__ = name

@@ -349,6 +349,10 @@ def test_methods_with_arguments_and_pytorch_spellings():
     check(lambda v: v.reshape(3, 2).t(), x)
     check(lambda v, w: v.mul(w).sub(w).div(2.0).neg(), x, distinct((3,), seed=2))
     check(lambda v, w: v.matmul(w), x, distinct((3, 2), seed=2))
+    check(lambda v: v.sum(dim=1, keepdim=True), x)
+    check(lambda v: v.mean(dim=0), x)
+    check(lambda v: v.unsqueeze(0).permute(2, 0, 1), x)
+    assert (Variable(x, requires_grad=True) * 2.0).grad_fn.name == "Mul"
     with pytest.raises(ValueError, match="clamp"):
         Variable(x).clamp()
     with pytest.raises(ValueError, match="t\\(\\) expects at most 2 dimensions"):
