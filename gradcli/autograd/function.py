@@ -315,12 +315,18 @@ def stack_list(items: list | tuple) -> Variable:
 
 
 def check_versions(fn: Function) -> None:
-    """Raise if an input of ``fn`` was changed in place after ``fn`` recorded it: its
-    backward rule would read the new value and give a wrong gradient."""
-    for k, v in enumerate(fn.inputs):
+    """Raise if an input of ``fn``, or a Variable it saved with ``save_for_backward``, was
+    changed in place after ``fn`` recorded it: its backward rule would read the new value
+    and give a wrong gradient. (Saved arrays need no check: in-place operations never
+    write into an array, they give the Variable a new one.)"""
+    saved = getattr(fn, "saved", None)
+    kept = saved if type(saved) is tuple else ()
+    for k, v in enumerate((*fn.inputs, *kept)):
         if getattr(v, "_version", 0) > fn.epoch:
+            what = (f"its input {k + 1}" if k < len(fn.inputs)
+                    else "a value it saved for backward")
             raise BackwardError(
-                f"{fn.name}: its input {k + 1} (shape {v.shape}) was changed in place after "
+                f"{fn.name}: {what} (shape {v.shape}) was changed in place after "
                 f"{fn.name} used it, and its gradient needs the old value; make the change "
                 "after backward(), or compute a new value instead (y = x - ... rather than "
                 "x -= ...)"

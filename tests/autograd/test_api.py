@@ -184,6 +184,28 @@ def test_backward_through_a_non_leaf_changed_since_it_was_used_raises():
         grad(b, x)
 
 
+def test_a_variable_saved_for_backward_and_changed_in_place_raises():
+    class ScaleBy(gradcli.Function):
+        def __init__(self, factor):
+            self.factor = factor
+
+        def forward(self, x):
+            self.save_for_backward(self.factor)
+            return x * self.factor.data
+
+        def backward(self, g):
+            (factor,) = self.saved
+            return g * factor.data
+
+    factor = Variable(np.array([2.0, 3.0]))
+    x = leaf([1.0, 1.0])
+    y = ScaleBy(factor)(x).sum()
+    factor *= 10.0
+    with pytest.raises(BackwardError, match="ScaleBy: a value it saved for backward "
+                                            r"\(shape \(2,\)\) was changed in place"):
+        y.backward()
+
+
 def test_backward_after_an_unrelated_in_place_change_is_right():
     x = leaf([1.0, 2.0])
     other = Variable(np.ones(2))
