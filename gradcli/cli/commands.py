@@ -132,11 +132,14 @@ class Printer:
         self.show_graph = show_graph
         self.no_color = no_color
         self.shown = 0
+        self.noted = False  # why a non-scalar result has no gradients: said once a run
         self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.width: int | None = None
         if not as_json:
             from gradcli.render import plain
 
             self.plain = plain
+            self.width = plain.terminal_width(self.stdout)
             self.plain_out = plain.writes_plain(self.stdout, no_color=no_color)
             self.plain_err = plain.writes_plain(self.stderr, no_color=no_color)
 
@@ -184,7 +187,9 @@ class Printer:
                 self.err.print(self.human.render_warning(warning, result.line))
         if self.shown and not (self.plain_out and _put(self.stdout, "\n")):
             self.out.print()
-        options = {"precision": self.precision, "show_graph": self.show_graph}
+        options = {"precision": self.precision, "show_graph": self.show_graph,
+                   "note": not self.noted, "width": self.width}
+        self.noted |= result.gradients is None and bool(result.note)
         if not (self.plain_out and _put(self.stdout, plain.result_text(result, **options))):
             self.out.print(self.human.render_result(result, **options))
         self.shown += 1
@@ -347,7 +352,8 @@ def run_graph(
             except OSError as error:
                 raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
         else:
-            print_tree(graph, sys.stdout, printer.plain_out, no_color, **options)
+            print_tree(graph, sys.stdout, printer.plain_out, no_color, width=printer.width,
+                       **options)
         return 0
     if fmt == "dot":
         from gradcli.render.dot import render_dot

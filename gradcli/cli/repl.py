@@ -148,10 +148,13 @@ def run_repl(
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
+    from gradcli.render.plain import terminal_width
     from gradcli.render.values import shape_text, short_value
 
     out = human.make_console(sys.stdout, no_color=no_color)
     err = human.make_console(sys.stderr, no_color=no_color)
+    width = terminal_width(sys.stdout)
+    noted = False  # why a non-scalar result has no gradients: said once a session
 
     def say(message: str, style: str = "dim") -> None:
         err.print(Text(message, style=style))
@@ -228,7 +231,7 @@ def run_repl(
             say("all names forgotten")
         elif word == ":graph":
             graph = session.graph_of(args[0] if args else "_")
-            out.print(human.render_tree(graph, precision=min(precision, 4)))
+            out.print(human.render_tree(graph, precision=min(precision, 4), width=width))
         elif word == ":grad":
             if not args:
                 say("usage: :grad NAME [WRT...]", "yellow")
@@ -236,25 +239,23 @@ def run_repl(
             result = session.gradient(args[0], args[1:] or None)
             for warning in result.warnings:  # a WRT that is no name, NaN gradients
                 err.print(human.render_warning(warning))
-            out.print(
-                human.render_result(result, precision=precision, show_graph=False, header=False)
-            )
+            out.print(human.render_result(result, precision=precision, show_graph=False,
+                                          header=False, width=width))
         else:
             say(f"unknown command {word}; :help lists them", "yellow")
         return True
 
     def run(text: str) -> None:
+        nonlocal noted
         for outcome in session.run(text, interactive=True):
             if isinstance(outcome, Failure):
                 err.print(human.render_failure(outcome))
                 continue
             for warning in outcome.warnings:
                 err.print(human.render_warning(warning))
-            out.print(
-                human.render_result(
-                    outcome, precision=precision, show_graph=show_graph, header=False
-                )
-            )
+            out.print(human.render_result(outcome, precision=precision, show_graph=show_graph,
+                                          header=False, note=not noted, width=width))
+            noted |= outcome.gradients is None and bool(outcome.note)
 
     if sys.stdin is not None and sys.stdin.isatty():
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")

@@ -54,9 +54,29 @@ def test_results_of_many_programs(program_results):
 
 def test_the_cases_cover_what_the_output_can_hold(program_results):
     texts = "".join(plain.result_text(result) for result in program_results)
-    for piece in ("↑ ", "(shown above)", "graph cut", "…", "gradients: none", "...", "\n  [[",
+    for piece in ("↑ ", "(shown above)", "graph cut", "gradients: none", "...", "\n  [[",
                   "x.grad (2, 2) =\n", "nan", "-inf", "e+20", "├── ", "│   "):
         assert piece in texts, piece
+    assert "…" not in texts  # one ellipsis style: "...", as NumPy's summaries write it
+
+
+@pytest.mark.parametrize("width", [20, 40, 80])
+def test_a_terminal_width_cuts_labels_the_same_way(program_results, width):
+    """Laid out for a terminal ``width`` wide, the text is rich's where plain gives any,
+    and every tree line fits the width."""
+    written = 0
+    for result in program_results:
+        for options in ({"width": width}, {"width": width, "precision": 2, "note": False}):
+            blocks = plain.result_layout(result, **options)
+            for block in blocks:
+                if isinstance(block, plain.Branch):
+                    assert all(len(line) <= width for line in plain._tree_lines(block))
+            text = plain.result_text(result, **options)
+            if text is not None:
+                written += 1
+                assert all(len(line) <= width for line in text.splitlines())
+                assert text == piped(render_result(result, **options)), (result.source, options)
+    assert written > 10
 
 
 @pytest.mark.parametrize("max_depth", [0, 1, 2, 5, 12])
