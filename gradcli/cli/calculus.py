@@ -31,7 +31,8 @@ from gradcli.lang.errors import GradcliError, InputProblem
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
-MAX_CHECK_ELEMENTS = 5_000  # each element costs two runs of the program
+MAX_CHECK_ELEMENTS = 5_000  # each element costs two runs of the program: --sample's limit
+DEFAULT_CHECK_SAMPLE = 500  # larger inputs are checked at this many random elements
 MAX_JACOBIAN_ENTRIES = 100_000
 MAX_JACOBIAN_ROWS = 2_000  # one backward pass per output element
 MAX_HESSIAN_INPUT = 400  # one backward pass per input element
@@ -229,19 +230,22 @@ class CheckRow:
     name: str
     shape: tuple[int, ...]
     worst_abs: float
-    worst_rel: float
+    worst_rel: float | None  # None: no element's gradient is above atol, so not measured
     where: tuple[int, ...]
     analytic: float
     numeric: float
     bad: int
     note: str | None = None
+    checked: int | None = None  # how many elements were compared (None: all of them)
 
 
 def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
               wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
               eps: float, seed: int | None, precision: int, no_color: bool,
-              max_elements: int, dtype: str, strict: bool, as_json: bool = False) -> int:
-    """Compare each input's gradient with central finite differences (float64)."""
+              max_elements: int, dtype: str, strict: bool, as_json: bool = False,
+              sample: int = DEFAULT_CHECK_SAMPLE) -> int:
+    """Compare each input's gradient with central finite differences (float64); inputs
+    of more than ``sample`` elements in all are compared at that many random elements."""
 
     def body() -> int:
         text = _program_text(program, file)
@@ -252,10 +256,14 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
         checked = [(n, v) for n, v in targets if base.source_of(v) is not None]
+        if not 1 <= sample <= MAX_CHECK_ELEMENTS:
+            raise _fail(f"--sample {sample}: give 1 to {MAX_CHECK_ELEMENTS:,} elements (each "
+                        "costs two runs of the program)", 2)
         total = sum(v.data.size for _, v in checked)
-        if total > MAX_CHECK_ELEMENTS:
-            raise _fail(f"the inputs have {total:,} elements, over the {MAX_CHECK_ELEMENTS:,} "
-                        "this check runs the program twice for; choose some with --wrt", 2)
+        picks = _sample_elements([v.data.size for _, v in checked], sample, fixed_seed)
+        sampled = None
+        if total > sample:
+            sampled = {"checked": sample, "of": total, "seed": fixed_seed}
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -264,9 +272,20 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
             analytic = tuple(Variable(np.zeros(v.shape)) for _, v in checked)
         options64 = dict(options, dtype="float64")
         rows = []
-        for (name, variable), found in zip(checked, analytic):
-            numeric = _central_differences(text, options64, base, variable, weights, eps)
-            rows.append(_compare(name, found.data, numeric, rtol, atol))
+        for (name, variable), found, pick in zip(checked, analytic, picks):
+            numeric = _central_differences(text, options64, base, variable, weights, eps,
+                                           pick)
+            row = _compare(name, np.asarray(found.data).reshape(-1)[pick], numeric, rtol,
+                           atol)
+            if pick.size < variable.data.size:
+                row.checked = int(pick.size)
+            # positions in the input, not in the sample
+            flat = int(pick[int(np.ravel_multi_index(row.where, numeric.shape))]) \
+                if row.where else 0
+            row.shape = tuple(variable.shape)
+            row.where = tuple(int(i) for i in np.unravel_index(flat, variable.shape)) \
+                if variable.shape and row.where else ()
+            rows.append(row)
         for name, variable in targets:
             if base.source_of(variable) is None:
                 rows.append(CheckRow(name, tuple(variable.shape), 0.0, 0.0, (), 0.0, 0.0, 0,
@@ -277,9 +296,10 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
                         "computed by the program (inputs are given with -v or made from "
                         "constants)")
         if as_json:
-            return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol)
+            return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol,
+                                     sampled=sampled)
         return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
-                            no_color=no_color)
+                            no_color=no_color, sampled=sampled)
 
     return _guarded(body, as_json)
 
@@ -306,12 +326,25 @@ class _ReplayFailed(Exception):
         self.failure = failure
 
 
+def _sample_elements(sizes: list[int], sample: int, seed: int) -> list[np.ndarray]:
+    """The flat indices to check in each input: all of them when they number ``sample``
+    or fewer in all, else ``sample`` drawn at random (seeded) across the inputs."""
+    total = sum(sizes)
+    if total <= sample:
+        return [np.arange(size) for size in sizes]
+    chosen = np.sort(np.random.default_rng(seed).choice(total, size=sample, replace=False))
+    starts = np.cumsum([0, *sizes])
+    return [chosen[(chosen >= lo) & (chosen < hi)] - lo for lo, hi in zip(starts, starts[1:])]
+
+
 def _central_differences(text: str, options: dict[str, Any], base: ReplaySession,
-                         variable: Variable, weights: np.ndarray, eps: float) -> np.ndarray:
+                         variable: Variable, weights: np.ndarray, eps: float,
+                         indices: np.ndarray) -> np.ndarray:
+    """The central difference of the weighted output at each of the flat ``indices``."""
     kind, key = base.source_of(variable)
     work = np.array(variable.data, dtype=np.float64)
     flat = work.reshape(-1)
-    numeric = np.zeros(work.shape)
+    numeric = np.zeros(len(indices))
 
     def at(point: np.ndarray) -> float:
         overrides = {key: point} if kind == "made" else {}
@@ -324,14 +357,14 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                         f"{failed.failure.error.message}") from None
         return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
 
-    for i in range(flat.size):
+    for n, i in enumerate(indices):
         saved = flat[i]
         flat[i] = saved + eps
         plus = at(work.copy())
         flat[i] = saved - eps
         minus = at(work.copy())
         flat[i] = saved
-        numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        numeric[n] = (plus - minus) / (2 * eps)
     return numeric
 
 
@@ -342,8 +375,9 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     # relative error is measured where the gradient is larger than atol; below that
     # only the absolute error means anything
+    measured = ~(scale <= atol)  # NaN and infinity count as measured (and as failing)
     with np.errstate(all="ignore"):
-        relative = np.where(scale > atol, error / np.where(scale > 0, scale, 1.0), 0.0)
+        relative = np.where(measured, error / np.where(scale > 0, scale, 1.0), 0.0)
     error = np.where(np.isnan(error), np.inf, error)
     relative = np.where(np.isnan(relative) | np.isinf(error), np.inf, relative)
     bad = ~(error <= atol + rtol * np.abs(numeric))
@@ -352,53 +386,68 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
     margin = np.where(bad, error - (atol + rtol * np.abs(numeric)), -np.inf)
     pick = int(np.argmax(margin)) if bad.any() else int(np.argmax(error))
     where = tuple(int(i) for i in np.unravel_index(pick, numeric.shape))
-    return CheckRow(name, tuple(numeric.shape), float(error.max()), float(relative.max()),
+    worst_rel = float(relative.max()) if measured.any() else None
+    return CheckRow(name, tuple(numeric.shape), float(error.max()), worst_rel,
                     where, float(analytic.reshape(-1)[pick]), float(numeric.reshape(-1)[pick]),
                     int(bad.sum()))
 
 
-def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, atol: float,
-                 precision: int, no_color: bool) -> int:
-    from rich.table import Table
-    from rich.text import Text
+# the check table's columns: the input and its verdict are never dropped; on a narrow
+# terminal the position of the worst element goes first, the values at it next
+CHECK_COLUMNS = (("input", None), ("shape", 4), ("max abs error", 6), ("max rel error", 5),
+                 ("worst at", 1), ("analytic", 3), ("numeric", 2), ("", None))
 
+
+def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, atol: float,
+                 precision: int, no_color: bool, sampled: dict[str, int] | None = None) -> int:
     from gradcli.render.console import make_console
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, prose, table_text
     from gradcli.render.values import format_scalar, shape_text
 
-    def number(v: float) -> str:
+    def number(v: float | None) -> str:
+        if v is None:
+            return "-"
         return format_scalar(v, min(precision, 4)) if v else "0"
 
     out = make_console(sys.stdout, no_color=no_color)
-    out.print(Text(f"gradients against central differences (eps={eps:g}, float64; {how})",
-                   style="dim"))
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("input", "shape", "max abs error", "max rel error", "worst at",
-                   "analytic", "numeric", ""):
-        table.add_column(column, no_wrap=True)
+    width = terminal_width(sys.stdout)
+    out.print(prose(f"gradients against central differences (eps={eps:g}, float64; {how})",
+                    width, "dim"))
+    if sampled:
+        out.print(prose(f"checked at a random sample of {sampled['checked']:,} of the "
+                       f"{sampled['of']:,} input elements (seed {sampled['seed']}; --sample N "
+                        f"checks N, up to {MAX_CHECK_ELEMENTS:,})", width, "dim"))
+    columns = [Column(header, drop, wrap=header == "") for header, drop in CHECK_COLUMNS]
+    table = []
     failed = False
     for row in rows:
         if row.note:
-            table.add_row(Text(row.name), shape_text(row.shape), "", "", "", "", "",
-                          Text(row.note, style="dim"))
+            table.append([row.name, shape_text(row.shape), "", "", "", "", "",
+                          (row.note, "dim")])
             continue
         ok = row.bad == 0
         failed |= not ok
-        verdict = Text("ok", style="green") if ok else Text(
-            f"FAIL ({row.bad} of {int(np.prod(row.shape))} beyond tolerance)", style="bold red")
-        table.add_row(Text(row.name), shape_text(row.shape), number(row.worst_abs),
-                      number(row.worst_rel), Text(str(list(row.where)) if row.where else "-"),
-                      number(row.analytic), number(row.numeric), verdict)
-    out.print(table)
+        of = row.checked if row.checked is not None else int(np.prod(row.shape))
+        verdict = ("ok", "green") if ok else (
+            f"FAIL ({row.bad} of {of} beyond tolerance)", "bold red")
+        table.append([row.name, shape_text(row.shape), number(row.worst_abs),
+                      number(row.worst_rel), str(list(row.where)) if row.where else "-",
+                      number(row.analytic), number(row.numeric), verdict])
+    out.print(table_text(columns, table, width))
+    if any(row.worst_rel is None and not row.note for row in rows):
+        out.print(prose(f"max rel error -: every gradient is within atol={atol:g} of 0, "
+                        "where only the absolute error means anything", width, "dim"))
     tolerance = f"|analytic - numeric| <= atol + rtol*|numeric| (atol={atol:g}, rtol={rtol:g})"
     if failed:
-        out.print(Text(f"gradient check failed: {tolerance} does not hold", style="bold red"))
+        out.print(prose(f"gradient check failed: {tolerance} does not hold", width, "bold red"))
         return 1
-    out.print(Text(f"all gradients agree: {tolerance}", style="green"))
+    out.print(prose(f"all gradients agree: {tolerance}", width, "green"))
     return 0
 
 
 def _print_check_json(rows: list[CheckRow], how: str, *, eps: float, rtol: float,
-                      atol: float) -> int:
+                      atol: float, sampled: dict[str, int] | None = None) -> int:
     """The check as one JSON object: ``ok``, the settings, and a record per input."""
     from gradcli.render.jsonl import dumps, json_value
 
@@ -410,14 +459,18 @@ def _print_check_json(rows: list[CheckRow], how: str, *, eps: float, rtol: float
         else:
             record.update({
                 "max_abs_error": json_value(row.worst_abs),
-                "max_rel_error": json_value(row.worst_rel),
+                "max_rel_error": None if row.worst_rel is None else json_value(row.worst_rel),
                 "worst_at": list(row.where), "analytic": json_value(row.analytic),
                 "numeric": json_value(row.numeric), "beyond_tolerance": row.bad,
                 "ok": row.bad == 0})
+            if row.checked is not None:
+                record["checked"] = row.checked
         inputs.append(record)
     ok = all(row.bad == 0 for row in rows)
-    click.echo(dumps({"ok": ok, "output": how, "eps": eps, "rtol": rtol, "atol": atol,
-                      "inputs": inputs}))
+    record = {"ok": ok, "output": how, "eps": eps, "rtol": rtol, "atol": atol}
+    if sampled:
+        record["sample"] = sampled
+    click.echo(dumps({**record, "inputs": inputs}))
     return 0 if ok else 1
 
 

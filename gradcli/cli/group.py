@@ -341,7 +341,8 @@ def diff_command(program: str | None, **options: Any) -> None:
     "check",
     """\
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
-  gradcli check -f samples/rosenbrock.grad
+  gradcli check '(1-x)^2 + 100*(y-x^2)^2' -v x=-1.2 -v y=1
+  gradcli check 'sum(x^2)' -v x='randn(100,100)' --sample 200
   gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
   gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
@@ -357,6 +358,15 @@ def diff_command(program: str | None, **options: Any) -> None:
 @click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
 @click.option(
     "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+)
+@click.option(
+    "--sample",
+    type=int,
+    default=500,
+    show_default=True,
+    metavar="N",
+    help="Inputs of more elements than N in all are checked at N random elements "
+    "(seeded by --seed); at most 5,000, as each element costs two runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def check_command(program: str | None, **options: Any) -> None:

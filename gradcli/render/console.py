@@ -24,8 +24,8 @@ from gradcli.render.plain import (
     Layout,
     Spans,
     failure_text,
-    terminal_width,
     result_layout,
+    terminal_width,
     tree_layout,
     warning_text,
 )
