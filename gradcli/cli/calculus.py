@@ -418,7 +418,7 @@ def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, ato
         out.print(prose(f"checked at a random sample of {sampled['checked']:,} of the "
                        f"{sampled['of']:,} input elements (seed {sampled['seed']}; --sample N "
                         f"checks N, up to {MAX_CHECK_ELEMENTS:,})", width, "dim"))
-    columns = [Column(header, drop, wrap=header == "") for header, drop in CHECK_COLUMNS]
+    columns = [Column(header, drop, wrap=header == "", easy=16) for header, drop in CHECK_COLUMNS]
     table = []
     failed = False
     for row in rows:

@@ -477,10 +477,11 @@ def functions_markdown(rows: list[dict[str, Any]]) -> str:
 
 def run_functions(name: str | None, *, markdown: bool = False) -> int:
     """List the built-ins, or describe one."""
-    from rich.table import Table
     from rich.text import Text
 
     from gradcli.render.console import make_console
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, table_text
 
     rows = builtin_rows()
     if markdown:
@@ -512,18 +513,17 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)
         return 2
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("function", no_wrap=True)
-    table.add_column("aliases", style="dim")
-    table.add_column("what it gives")
+    # on a narrow terminal the aliases go first, and the docs wrap to its width
+    columns = [Column("function", wrap=True), Column("aliases", drop=1),
+               Column("what it gives", wrap=True)]
+    table: list[list[Any]] = []
     category = None
     for row in rows:
         if row["category"] != category:
             category = row["category"]
-            table.add_row(Text(category or "", style="bold cyan"), "", "")
-        table.add_row(Text(row["signature"]), Text(", ".join(row["aliases"])), Text(row["doc"]))
-    table.add_row(Text("constants", style="bold cyan"), "", "")
-    for constant, doc in constant_rows():
-        table.add_row(Text(constant), "", Text(doc))
-    out.print(table)
+            table.append([(category or "", "bold cyan")])
+        table.append([row["signature"], (", ".join(row["aliases"]), "dim"), row["doc"]])
+    table.append([("constants", "bold cyan")])
+    table += [[constant, "", doc] for constant, doc in constant_rows()]
+    out.print(table_text(columns, table, terminal_width(sys.stdout)))
     return 0

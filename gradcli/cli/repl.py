@@ -99,10 +99,16 @@ class Completer:
         names = (
             [*self.session.names, "_"] if self.session.last is not None else [*self.session.names]
         )
+        if stripped.startswith(":"):
+            word = ALIASES.get(stripped.split()[0], stripped.split()[0])
+            if word == ":help":  # :help NAME describes a built-in
+                return sorted(b for b in self.builtins if b.startswith(text))
+            if word in (":graph", ":grad"):  # they take the session's names
+                return sorted(n for n in names if n.startswith(text))
+            return []
         found = {n for n in names if n.startswith(text)}
         found |= {c for c in self.constants if c.startswith(text)}
-        if not stripped.startswith(":"):
-            found |= {f"{b}(" for b in self.builtins if b.startswith(text)}
+        found |= {f"{b}(" for b in self.builtins if b.startswith(text)}
         return sorted(found)
 
     def complete(self, text: str, state: int) -> str | None:
@@ -139,7 +145,6 @@ def run_repl(
     no_color: bool = False,
 ) -> int:
     """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
-    from rich.table import Table
     from rich.text import Text
 
     from gradcli import __version__
@@ -149,6 +154,7 @@ def run_repl(
     from gradcli.lang.session import Session
     from gradcli.render import console as human
     from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, table_text
     from gradcli.render.values import shape_text, short_value
 
     out = human.make_console(sys.stdout, no_color=no_color)
@@ -199,21 +205,18 @@ def run_repl(
         if not session.names:
             say("no names yet")
             return
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("name", "kind", "shape", "value"):
-            table.add_column(column)
+        table = []
         for name, value in session.names.items():
             if value.creator is not None:
                 kind = f"computed ({value.creator.name})"
             else:
                 kind = "input" if value.requires_grad else "constant"
-            table.add_row(
-                Text(name),
-                Text(kind),
-                Text(shape_text(value.shape)),
-                Text(short_value(value.data, min(precision, 4), width=48)),
-            )
-        out.print(table)
+            table.append([name, kind, shape_text(value.shape),
+                          short_value(value.data, min(precision, 4), width=48)])
+        # a narrow terminal loses the shapes, then the kinds; the values wrap
+        columns = [Column("name"), Column("kind", drop=2), Column("shape", drop=1),
+                   Column("value", wrap=True)]
+        out.print(table_text(columns, table, width))
 
     def command(line: str) -> bool:
         """Run a :command; False means quit."""

@@ -16,6 +16,7 @@ from rich.text import Text
 
 GAP = "  "  # between two columns
 MIN_WRAP = 12  # a wrapped column keeps at least this many characters a line
+EASY_WRAP = 24  # columns are dropped before a wrapped one gets narrower than this
 
 Cell = tuple[str, str]  # (text, rich style or "")
 
@@ -23,12 +24,14 @@ Cell = tuple[str, str]  # (text, rich style or "")
 @dataclass(frozen=True)
 class Column:
     """A column: its header; ``drop``, its rank among the columns dropped when the table
-    is too wide (1 goes first; None, never); whether its cells may wrap; alignment."""
+    is too wide (1 goes first; None, never); whether its cells may wrap, and the width
+    below which others are dropped first; alignment."""
 
     header: str
     drop: int | None = None
     wrap: bool = False
     right: bool = False
+    easy: int = EASY_WRAP  # a wrapped column: other columns go before it gets narrower
 
 
 def _cell(value: str | Cell) -> Cell:
@@ -46,7 +49,7 @@ def fit_columns(columns: Sequence[Column], rows: Sequence[Sequence[str | Cell]],
         texts = [columns[index].header, *(_cell(row[index])[0] for row in rows
                                          if index < len(row))]
         longest = max(map(len, texts))
-        return min(longest, MIN_WRAP) if columns[index].wrap else longest
+        return min(longest, columns[index].easy) if columns[index].wrap else longest
 
     def total() -> int:
         return sum(map(need, kept)) + len(GAP) * (len(kept) - 1)
@@ -70,10 +73,14 @@ def table_text(columns: Sequence[Column], rows: Sequence[Sequence[str | Cell]],
     kept = fit_columns(columns, rows, width)
     widths = {i: max(len(columns[i].header), *(len(row[i][0]) for row in rows)) for i in kept}
     if width is not None:
-        wrapping = [i for i in kept if columns[i].wrap]
-        fixed = sum(widths[i] for i in kept if i not in wrapping) + len(GAP) * (len(kept) - 1)
-        for i in wrapping:
-            widths[i] = min(widths[i], max(MIN_WRAP, (width - fixed) // len(wrapping)))
+        # the wrapped columns share what is left, the narrowest first: a column that
+        # needs less than its share leaves the rest to the others
+        wrapping = sorted((i for i in kept if columns[i].wrap), key=widths.__getitem__)
+        left = width - sum(widths[i] for i in kept if i not in wrapping) - len(GAP) * (
+            len(kept) - 1)
+        for n, i in enumerate(wrapping):
+            widths[i] = min(widths[i], max(MIN_WRAP, left // (len(wrapping) - n)))
+            left -= widths[i]
     text = Text()
     header = [(columns[i].header, header_style) for i in kept]
     for row in [header, *([row[i] for i in kept] for row in rows)]:

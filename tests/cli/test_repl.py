@@ -68,7 +68,7 @@ def test_names_persist_underscore_grad_graph_vars(state):
     child.expect_exact("x  input  (3,)")
     child.expect_exact(PROMPT)
     child.sendline(":vars")
-    child.expect(r"x\s+input\s+\(3,\)")
+    child.expect(r"x\s+input\s+\(3,\)\s+\[1\.0, 2\.0, 3\.0\]\r\n")  # no trailing spaces
     child.expect_exact(PROMPT)
     child.sendline(":help")
     child.expect_exact(":grad NAME")
@@ -148,10 +148,35 @@ def test_tab_completion(state):
     child.send(":gra\t\t")
     child.expect_exact(":grad")
     child.sendcontrol("u")
+    child.sendcontrol("u")
+    child.send(":help sigm\t")  # :help completes the built-ins, without a "("
+    child.expect_exact(":help sigmoid")
+    child.sendline("")
+    child.expect_exact("sigmoid(x)")
+    child.expect_exact(PROMPT)
+    child.send(":graph w\t")
+    child.expect_exact(":graph weights")
+    child.sendcontrol("u")
     child.send(":qu\t")
     child.expect_exact(":quit")
     child.sendline("")
     child.expect(pexpect.EOF)
+
+
+def test_completion_offers_what_each_command_takes():
+    from gradcli.cli.commands import all_builtin_names, constant_names
+    from gradcli.cli.repl import Completer
+    from gradcli.lang.session import Session
+
+    session = Session()
+    session.run("pick = 2\nsum([1, 2])", interactive=True)
+    completer = Completer(session, all_builtin_names(), constant_names())
+    assert "sigmoid" in completer.candidates("sig", ":help sig")
+    assert "sigmoid(" not in completer.candidates("sig", ":help sig")
+    assert completer.candidates("", ":graph ") == ["_", "pick"]  # names, not pi or true
+    assert completer.candidates("p", ":grad p") == ["pick"]
+    assert completer.candidates("", ":vars ") == []
+    assert {"pi", "pick", "prod("} <= set(completer.candidates("p", "1 + p"))
 
 
 def test_history_across_two_sessions(state, tmp_path):
