@@ -493,16 +493,35 @@ def parse_range(text: str) -> tuple[float, float]:
     low, high = float(bounds["low"].data.reshape(-1)[0]), float(bounds["high"].data.reshape(-1)[0])
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
         raise click.UsageError(f"--range {text!r}: LOW must be below HIGH, both finite")
+    if not math.isfinite(high - low):
+        raise click.UsageError(f"--range {text!r}: HIGH - LOW is beyond float64's range "
+                               "(about 1.8e308); choose a narrower range")
     return low, high
+
+
+def parse_ylim(text: str | None) -> tuple[float, float] | None:
+    """--ylim LOW:HIGH as --range reads it; None when not given."""
+    if text is None:
+        return None
+    try:
+        return parse_range(text)
+    except click.UsageError as error:
+        raise click.UsageError(error.message.replace("--range", "--ylim", 1)) from None
 
 
 def run_plot(program: str | None, *, file: str | None, variables: dict[str, str], wrt: str,
              value_range: str, points: int, output: str | None, seed: int | None,
              precision: int, no_color: bool, max_elements: int, dtype: str,
-             strict: bool) -> int:
+             strict: bool, width: int | None = None, height: int | None = None,
+             ylim: str | None = None) -> int:
     """f and df/d(wrt) over a range of a scalar input: a character plot, or an image."""
     del precision
     low, high = parse_range(value_range)
+    y_range = parse_ylim(ylim)
+    xs = np.linspace(low, high, points)
+    if not np.all(np.diff(xs) > 0):
+        raise click.UsageError(f"--range {value_range!r} is too narrow for {points} distinct "
+                               "points in float64; widen it or lower --points")
     suffix = Path(output).suffix.lower() if output else ""
     from gradcli.render.plot import IMAGE_SUFFIXES
 
@@ -536,7 +555,6 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
         if value.data.size != 1:
             raise _fail(f"plot needs a scalar result; this one has shape {tuple(value.shape)}")
         kind, key = base.source_of(variable)
-        xs = np.linspace(low, high, points)
         fs = np.full(points, np.nan)
         dfs = np.full(points, np.nan)
         failed = 0
@@ -555,7 +573,7 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
                 dfs[i] = float(np.asarray(gradient).reshape(-1)[0])
         label = result.name or " ".join(text.split())
         if len(label) > 48:
-            label = label[:47] + "…"
+            label = label[:45] + "..."
         if failed:
             click.echo(f"gradcli: the program failed at {failed} of {points} points; they are "
                        "left out", err=True)
@@ -563,19 +581,26 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             from gradcli.render.plot import save_figure
 
             try:
-                save_figure(xs, fs, dfs, output, x_name=wrt, f_label=label)
+                notes = save_figure(xs, fs, dfs, output, x_name=wrt, f_label=label,
+                                    ylim=y_range)
             except ImportError:
                 click.echo("gradcli: drawing an image needs matplotlib: "
                            "pip install 'gradcli[plot]'", err=True)
                 return 2
             except (OSError, ValueError) as error:
                 raise click.UsageError(f"cannot write {output!r}: {error}") from None
+            for note in notes:  # written on the image, and said here
+                click.echo(f"gradcli: {note}", err=True)
             return 0
         from gradcli.render.console import make_console
-        from gradcli.render.plot import render_chart
+        from gradcli.render.plain import terminal_width
+        from gradcli.render.plot import DEFAULT_HEIGHT, DEFAULT_WIDTH, render_chart
 
         out = make_console(sys.stdout, no_color=no_color)
-        out.print(render_chart(xs, fs, dfs, x_name=wrt, f_label=label), soft_wrap=True)
+        chart = render_chart(xs, fs, dfs, x_name=wrt, f_label=label, ylim=y_range,
+                             width=width or terminal_width(sys.stdout) or DEFAULT_WIDTH,
+                             height=height or DEFAULT_HEIGHT)
+        out.print(chart, soft_wrap=True)
         return 0
 
     return _guarded(body)

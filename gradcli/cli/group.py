@@ -387,7 +387,8 @@ def check_command(program: str | None, **options: Any) -> None:
     """\
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
   gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
-  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
+  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png
+  gradcli plot '1/x' --wrt x --range -1:1 --ylim -10:10 --width 60""",
 )
 @click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
 @click.option(
@@ -411,11 +412,30 @@ def check_command(program: str | None, **options: Any) -> None:
     type=click.Path(dir_okay=False),
     help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
 )
+@click.option(
+    "--ylim",
+    metavar="LOW:HIGH",
+    help="The y-range (default: from the values, leaving out the extremes of a pole).",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(24, 1000),
+    default=None,
+    help="Columns of the terminal plot, labels included (default: the terminal's, "
+    "else 72).",
+)
+@click.option(
+    "--height",
+    type=click.IntRange(5, 500),
+    default=None,
+    help="Rows of the terminal plot's grid (default: 18).",
+)
 def plot_command(program: str | None, **options: Any) -> None:
     """Plot PROGRAM's result and its derivative against one scalar input.
 
-    In the terminal: a character plot of both curves. With -o: an image. The other
-    inputs keep their -v values.
+    In the terminal: a character plot of both curves, as wide as the terminal. With
+    -o: an image. The other inputs keep their -v values. What is not drawn (NaN,
+    infinity, points beyond the y-range) is said under the plot, and on the image.
     """
     from gradcli.cli.calculus import run_plot
 
