@@ -52,6 +52,28 @@ class GradcliGroup(click.Group):
             raise SystemExit(1) from None
 
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            hint = function_hint(args[0]) if args else None
+            if hint is None:
+                raise
+            raise click.UsageError(hint, ctx) from error
+
+
+def function_hint(name: str) -> str | None:
+    """What to say when a built-in function's name is typed as a command (`gradcli grad`)."""
+    from gradcli.lang import builtins
+
+    if name not in builtins.callable_names():
+        return None
+    entry = builtins.lookup(name)
+    call = getattr(entry, "signature", None) or f"{name}(...)"
+    return (f'"{name}" is a built-in function, not a command: use it in a program, as in '
+            f"gradcli eval '{call}' (`gradcli functions {name}` describes it)")
+
+
 class ProgramCommand(click.Command):
     """A command whose PROGRAM may start with "-": `gradcli eval '-x^2'`, `-1/x^2` as
     `gradcli diff` prints it. An argument that starts with "-" but not with "--", and
