@@ -116,6 +116,10 @@ def tree_layout(
         f"(graph cut: {hidden} of {len(nodes)} nodes not shown; "
         "`gradcli graph --format dot` shows them all)"
     )
+    if width is not None:  # wrapped here: rich would leave a space at each line's end
+        import textwrap
+
+        note = "\n".join(textwrap.wrap(note, width, break_on_hyphens=False))
     return [root, [(note, "dim")]]
 
 

@@ -11,6 +11,7 @@ terminal plot needs nothing but rich.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +192,7 @@ def render_chart(
         line.rstrip()
         text.append_text(line)
         text.append("\n")
-    x_ticks, x_step = ticks(x_low, x_high, max(2, min(6, columns // 12)))
+    x_ticks, x_step = ticks(x_low, x_high, max(2, min(6, columns // 10)))
     axis_line = ["─"] * columns
     total = pad + 2 + columns  # the whole width: the labels stay within it
     axis = [" "] * total
@@ -207,18 +208,24 @@ def render_chart(
         axis_line[col] = "┬"
     text.append(" " * pad + " └" + "".join(axis_line) + name + "\n", style="dim")
     text.append("".join(axis).rstrip() + "\n", style="dim")
-    text.append(" " * (pad + 2))
-    legend = [(F_MARK, F_STYLE, f_label), (D_MARK, D_STYLE, d_label)]
-    for n, (mark, style, label) in enumerate(item for item, drawn in zip(legend, scale.drawn)
-                                            if drawn):
-        if n:
-            text.append("    ")
-        text.append(mark, style=style)
-        text.append(f" {label}")
+    indent = " " * (pad + 2)
+    room = max(total - len(indent), MIN_WIDTH // 2)
+    items = [(mark, style, label) for (mark, style, label), drawn in zip(
+        [(F_MARK, F_STYLE, f_label), (D_MARK, D_STYLE, d_label)], scale.drawn) if drawn]
     if all(scale.drawn):
-        text.append(f"    {BOTH_MARK} both", style="dim")
-    for note in scale.notes:
-        text.append("\n" + " " * (pad + 2) + note, style="yellow")
+        items.append((BOTH_MARK, "dim", "both"))
+    # the legend on one line where it fits, else an item a line
+    one_line = sum(len(label) + 2 for _, _, label in items) + 4 * (len(items) - 1) <= room
+    for n, (mark, style, label) in enumerate(items):
+        if n:
+            text.append("    " if one_line else "\n")
+        if n == 0 or not one_line:
+            text.append(indent)
+        text.append(mark, style=style)
+        text.append(f" {label}", style="dim" if mark == BOTH_MARK else "")
+    for note in scale.notes:  # wrapped under the plot, never wider than it
+        for line in textwrap.wrap(note, room, break_on_hyphens=False):
+            text.append("\n" + indent + line, style="yellow")
     return text
 
 

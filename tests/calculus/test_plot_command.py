@@ -165,7 +165,7 @@ def test_axis_labels_are_round_numbers(cli):
     labels = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
     assert [label for label in labels if label] == ["1.0", "0.5", "0"]
     axis = result.stdout.splitlines()[19].split()
-    assert axis == ["-5", "0", "5"]
+    assert axis == ["-6", "-4", "-2", "0", "2", "4", "6"]
 
 
 @pytest.mark.parametrize("columns", [40, 80, 120])
