@@ -837,12 +837,12 @@ def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
     table.add_column("", style="bold", no_wrap=True)
     cols = pick(len(col_labels))
     for c in cols:
-        table.add_column("…" if c is None else col_labels[c], justify="right", no_wrap=True)
+        table.add_column("..." if c is None else col_labels[c], justify="right", no_wrap=True)
     for r in pick(len(row_labels)):
         if r is None:
-            table.add_row("…", *["…" for _ in cols])
+            table.add_row("...", *["..." for _ in cols])
             continue
-        cells = ["…" if c is None else format_scalar(matrix[r, c], min(precision, 6))
+        cells = ["..." if c is None else format_scalar(matrix[r, c], min(precision, 6))
                  for c in cols]
         table.add_row(row_labels[r], *cells)
     return Group(Text(title, style="bold"), table)
