@@ -139,6 +139,40 @@ def fit_spans(spans: Spans, room: int) -> Spans:
     return [*fitted, (ELLIPSIS, "dim")]
 
 
+def wrap_spans(spans: Spans, width: int | None) -> Spans:
+    """``spans`` with their lines wrapped between words to ``width`` (a word longer than
+    that is cut), and no line ending in spaces: what rich's wrapping would give, less the
+    spaces it leaves at the breaks. None for ``width``: as they are."""
+    if width is None:
+        return spans
+    chars = [(c, style) for text, style in spans for c in text]
+    out: list[tuple[str, str]] = []
+    line: list[tuple[str, str]] = []
+    for c, style in [*chars, ("\n", "")]:
+        if c != "\n":
+            line.append((c, style))
+            if len(line) <= width:
+                continue
+            text = "".join(ch for ch, _ in line)
+            cut = text.rfind(" ", 0, width + 1)
+            head, line = (line[:cut], line[cut + 1:]) if cut > 0 else (line[:width],
+                                                                       line[width:])
+            c = "\n"
+        else:
+            head, line = line, []
+        while head and head[-1][0] == " ":
+            head.pop()
+        out += [*head, ("\n", "")]
+    out.pop()  # the newline added after the last line
+    merged: Spans = []
+    for c, style in out:
+        if merged and merged[-1][1] == style:
+            merged[-1] = (merged[-1][0] + c, style)
+        else:
+            merged.append((c, style))
+    return merged
+
+
 def _value_blocks(head: Spans, value: Any, precision: int, width: int | None = None) -> Layout:
     """``head value`` on one line for a scalar, else ``head`` and the array indented below
     (wrapped to ``width``, a terminal's, where given)."""
@@ -172,14 +206,15 @@ def result_layout(
 
     blocks: Layout = []
     if header:
-        blocks.append([(f"line {result.line}: ", "dim"), (_safe(result.source), "dim bold")])
+        blocks.append(wrap_spans([(f"line {result.line}: ", "dim"),
+                                  (_safe(result.source), "dim bold")], width))
     value = np.asarray(result.value)
     lead: Spans = [(result.name, "bold"), (" ", "")] if result.name else []
     if value.ndim:
         lead += [(shape_text(value.shape), "dim"), (" ", "")]
     blocks += _value_blocks([*lead, ("= ", "")], value, precision, width)
     if result.gradients is None and result.note and note:
-        blocks.append([(f"gradients: none ({result.note})", "yellow")])
+        blocks.append(wrap_spans([(f"gradients: none ({result.note})", "yellow")], width))
     for name, gradient in (result.gradients or {}).items():
         gradient = np.asarray(gradient)
         head = [(f"{name}.grad", "magenta"), (f" {shape_text(gradient.shape)} = ", "dim")]

@@ -186,3 +186,12 @@ def test_control_characters_in_a_statement_never_reach_the_output(source):
     assert "\x1b" not in rich_text and "\x00" not in rich_text and "\x7f" not in rich_text
     assert ("\ufffd" in rich_text) == ("\n" in source)  # (the comment is in the statement)
     assert text is None or text == rich_text  # plain text, exactly, or rich draws it
+
+
+def test_wrapped_spans_break_between_words_and_keep_their_styles():
+    spans = [("line 1: ", "dim"), ("a  +  b +   c\nd + eeeeeeeeeee", "bold")]
+    wrapped = plain.wrap_spans(spans, 8)
+    text = "".join(part for part, _ in wrapped)
+    assert text.split("\n") == ["line 1:", "a  +  b", "+   c", "d +", "eeeeeeee", "eee"]
+    assert [style for part, style in wrapped if part.strip()] == ["dim", *["bold"] * 5]
+    assert plain.wrap_spans(spans, None) == spans
