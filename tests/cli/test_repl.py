@@ -231,3 +231,17 @@ def test_grad_names_a_wrt_that_is_no_name(cli):
 def test_repl_refuses_a_negative_seed(cli):
     result = cli("repl", "--seed", "-1", input="")
     assert result.exit_code == 2 and "--seed" in result.stderr
+
+
+def test_why_a_vector_has_no_gradients_is_said_once_a_session(state):
+    child = spawn(state, "repl")
+    send(child, "x = [1, 2]")
+    child.sendline("x * 2")
+    child.expect_exact("gradients: none (gradients need a scalar output")
+    child.expect_exact(PROMPT)
+    child.sendline("x * 3")
+    child.expect_exact("(2,) = [3. 6.]")
+    child.expect_exact(PROMPT)
+    assert "gradients: none" not in child.before
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
