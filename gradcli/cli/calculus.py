@@ -780,16 +780,17 @@ def show_result_with_calculus(printer: Any, session: Session, result: Result, *,
             out.print(f"backward pass: none ({result.note or 'the result needs no gradient'})",
                       style="dim", highlight=False, markup=False)
         else:
-            out.print(render_trace(steps, seed, precision=min(printer.precision, 4)))
+            out.print(render_trace(steps, seed, precision=min(printer.precision, 4),
+                                   width=printer.width))
     for kind, (found, note) in extras.items():
         if note is not None:
             out.print(note, style="dim", highlight=False, markup=False)
         elif kind == "jacobian":
             for name, array in found.items():
                 out.print(jacobian_table(result.name, name, array, value.shape,
-                                         printer.precision))
+                                         printer.precision, printer.width))
         else:
-            out.print(hessian_table(result.name, found, printer.precision))
+            out.print(hessian_table(result.name, found, printer.precision, printer.width))
 
 
 def _print_json(printer: Any, result: Result, steps: list[Any] | None,
@@ -820,22 +821,32 @@ def _index_label(index: tuple[int, ...]) -> str:
 
 
 def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
-                  col_labels: list[str], precision: int) -> Any:
-    """A 2-D array as a rich table under a one-line title; large ones show their corners."""
+                  col_labels: list[str], precision: int, width: int | None = None) -> Any:
+    """A 2-D array as a rich table under a one-line title; large ones show their corners
+    (on a terminal ``width`` wide, as many columns as fit it)."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from gradcli.render.values import format_scalar
 
-    def pick(n: int) -> list[int | None]:
-        if n <= 2 * TABLE_EDGE:
+    def pick(n: int, edge: int = TABLE_EDGE) -> list[int | None]:
+        if n <= 2 * edge:
             return list(range(n))
-        return [*range(TABLE_EDGE), None, *range(n - TABLE_EDGE, n)]
+        return [*range(edge), None, *range(n - edge, n)]
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("", style="bold", no_wrap=True)
     cols = pick(len(col_labels))
+    if width is not None:
+        shown = [r for r in pick(len(row_labels)) if r is not None]
+        cell = max(len(format_scalar(matrix[r, c], min(precision, 6)))
+                   for r in shown for c in cols if c is not None) if shown else 1
+        cell = max(cell, *(len(col_labels[c]) for c in cols if c is not None))
+        label = max((len(row_labels[r]) for r in shown), default=1)
+        fit = (width - label - 2) // (cell + 2)  # rich pads each column with two spaces
+        if len(cols) > fit:
+            cols = pick(len(col_labels), max(1, (fit - 1) // 2))
     for c in cols:
         table.add_column("..." if c is None else col_labels[c], justify="right", no_wrap=True)
     for r in pick(len(row_labels)):
@@ -849,7 +860,7 @@ def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
 
 
 def jacobian_table(output: str | None, name: str, array: np.ndarray,
-                   out_shape: tuple[int, ...], precision: int) -> Any:
+                   out_shape: tuple[int, ...], precision: int, width: int | None = None) -> Any:
     """d output/d name: a row per output element, a column per input element."""
     from gradcli.render.values import shape_text
 
@@ -860,13 +871,15 @@ def jacobian_table(output: str | None, name: str, array: np.ndarray,
     rows = _element_labels(out_name, row_shape)
     cols = _element_labels(name, col_shape)
     title = f"jacobian d{out_name}/d{name}  {shape_text(array.shape)}"
-    return _matrix_table(title, array.reshape(len(rows), len(cols)), rows, cols, precision)
+    return _matrix_table(title, array.reshape(len(rows), len(cols)), rows, cols, precision,
+                         width)
 
 
-def hessian_table(output: str | None, found: Hessian, precision: int) -> Any:
+def hessian_table(output: str | None, found: Hessian, precision: int,
+                  width: int | None = None) -> Any:
     """Every second derivative of a scalar result over every input element."""
     out_name = output or "out"
     wrt = ", ".join(found.blocks)
     title = f"hessian of {out_name} with respect to {wrt}  ({len(found.labels)} × " \
             f"{len(found.labels)})"
-    return _matrix_table(title, found.matrix, found.labels, found.labels, precision)
+    return _matrix_table(title, found.matrix, found.labels, found.labels, precision, width)

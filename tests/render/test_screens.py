@@ -34,6 +34,10 @@ COMMANDS = {
              ["= 14.0", "x.grad (3,) =", "gradients: none", "y = 27.0", "w  input"]),
     "eval-deep": (["eval", "tanh(" * 14 + "x" + ")" * 14, "-v", "x=0.3"],
                   ["x.grad () =", "graph cut"]),
+    "eval-trace": (["eval", "mean(3*(x+2)^2)", "-v", "x=ones(2,2)", "--trace", "--jacobian",
+                    "--no-graph"], ["backward pass", "passes to x", "jacobian"]),
+    "eval-hessian": (["eval", "sum(x^3)", "-v", "x=ones(8)", "--hessian", "--no-graph"],
+                     ["hessian of out", "x[7]", "6.0", "..."]),
     "graph": (["graph", "-f", str(ROOT / "samples" / "two_layer_network.grad")],
               ["input", "MatMul"]),
     "check": (["check", "sum(tanh(W @ x))", "-v", "W=randn(3,3)", "-v", "x=ones(3)",
@@ -65,6 +69,7 @@ def test_the_screen_keeps_its_layout(name, width):
     assert all(len(line) <= width for line in lines), max(lines, key=len)
     assert all(line == line.rstrip() for line in lines), [
         line for line in lines if line != line.rstrip()]
+    assert "…" not in text  # one ellipsis style, "...": never rich's cut of a cell
     flat = " ".join(text.split())
     for piece in needed:
         assert " ".join(piece.split()) in flat, (name, width, piece)
