@@ -826,8 +826,8 @@ def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
     (on a terminal ``width`` wide, as many columns as fit it)."""
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
+    from gradcli.render.table import prose
     from gradcli.render.values import format_scalar
 
     def pick(n: int, edge: int = TABLE_EDGE) -> list[int | None]:
@@ -856,7 +856,7 @@ def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
         cells = ["..." if c is None else format_scalar(matrix[r, c], min(precision, 6))
                  for c in cols]
         table.add_row(row_labels[r], *cells)
-    return Group(Text(title, style="bold"), table)
+    return Group(prose(title, width, "bold"), table)
 
 
 def jacobian_table(output: str | None, name: str, array: np.ndarray,

@@ -37,7 +37,7 @@ COMMANDS = {
     "eval-trace": (["eval", "mean(3*(x+2)^2)", "-v", "x=ones(2,2)", "--trace", "--jacobian",
                     "--no-graph"], ["backward pass", "passes to x", "jacobian"]),
     "eval-hessian": (["eval", "sum(x^3)", "-v", "x=ones(8)", "--hessian", "--no-graph"],
-                     ["hessian of out", "x[7]", "6.0", "..."]),
+                     ["hessian of out", "x[7]", "6.0"]),
     "graph": (["graph", "-f", str(ROOT / "samples" / "two_layer_network.grad")],
               ["input", "MatMul"]),
     "check": (["check", "sum(tanh(W @ x))", "-v", "W=randn(3,3)", "-v", "x=ones(3)",
