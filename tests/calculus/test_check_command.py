@@ -120,7 +120,11 @@ def test_a_large_input_is_checked_at_a_seeded_random_sample(cli):
 def test_the_sample_has_a_stated_limit(cli):
     result = cli("check", "sum(x)", "-v", "x=ones(3)", "--sample", "6000")
     assert result.exit_code == 2 and "1 to 5,000" in result.stderr
-    assert "at most 5,000" in cli("check", "--help").stdout
+    from gradcli.cli.calculus import DEFAULT_CHECK_SAMPLE, MAX_CHECK_ELEMENTS
+
+    text = " ".join(cli("check", "--help").stdout.split())
+    assert f"at most {MAX_CHECK_ELEMENTS:,}" in text  # the help says the limit the code has
+    assert f"[default: {DEFAULT_CHECK_SAMPLE}]" in text
 
 
 def test_a_relative_error_is_not_made_up_where_the_gradient_is_zero(cli):
