@@ -116,11 +116,8 @@ def tree_layout(
         f"(graph cut: {hidden} of {len(nodes)} nodes not shown; "
         "`gradcli graph --format dot` shows them all)"
     )
-    if width is not None:  # wrapped here: rich would leave a space at each line's end
-        import textwrap
-
-        note = "\n".join(textwrap.wrap(note, width, break_on_hyphens=False))
-    return [root, [(note, "dim")]]
+    # wrapped here: rich would leave a space at each line's end
+    return [root, wrap_spans([(note, "dim")], width)]
 
 
 def fit_spans(spans: Spans, room: int) -> Spans:
@@ -157,7 +154,6 @@ def wrap_spans(spans: Spans, width: int | None) -> Spans:
             cut = text.rfind(" ", 0, width + 1)
             head, line = (line[:cut], line[cut + 1:]) if cut > 0 else (line[:width],
                                                                        line[width:])
-            c = "\n"
         else:
             head, line = line, []
         while head and head[-1][0] == " ":
@@ -171,6 +167,11 @@ def wrap_spans(spans: Spans, width: int | None) -> Spans:
         else:
             merged.append((c, style))
     return merged
+
+
+def wrap_text(text: str, width: int | None) -> list[str]:
+    """``text``'s lines, wrapped between words to ``width`` as wrap_spans wraps them."""
+    return "".join(part for part, _ in wrap_spans([(text, "")], width)).split("\n")
 
 
 def _value_blocks(head: Spans, value: Any, precision: int, width: int | None = None) -> Layout:

@@ -11,13 +11,13 @@ terminal plot needs nothing but rich.
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from rich.text import Text
 
+from gradcli.render.plain import wrap_text
 from gradcli.render.values import format_scalar
 
 F_MARK, D_MARK, BOTH_MARK = "*", "+", "#"
@@ -224,7 +224,7 @@ def render_chart(
         text.append(mark, style=style)
         text.append(f" {label}", style="dim" if mark == BOTH_MARK else "")
     for note in scale.notes:  # wrapped under the plot, never wider than it
-        for line in textwrap.wrap(note, room, break_on_hyphens=False):
+        for line in wrap_text(note, room):
             text.append("\n" + indent + line, style="yellow")
     return text
 

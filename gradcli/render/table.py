@@ -8,11 +8,12 @@ ends in spaces, whatever the cells hold.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+
+from gradcli.render.plain import wrap_text
 
 GAP = "  "  # between two columns
 MIN_WRAP = 12  # a wrapped column keeps at least this many characters a line
@@ -98,8 +99,8 @@ def _append_row(text: Text, row: list[Cell], widths: list[int], columns: list[Co
         return
     cells = []
     for (content, style), width, column in zip(row, widths, columns):
-        lines = (textwrap.wrap(content, width, break_on_hyphens=False) or [""]
-                 if column.wrap and len(content) > width else [content])
+        lines = (wrap_text(content, width) if column.wrap and len(content) > width
+                 else [content])
         cells.append((lines, style, width, column))
     for n in range(max(len(lines) for lines, *_ in cells)):
         parts = []
@@ -120,6 +121,4 @@ def _append_row(text: Text, row: list[Cell], widths: list[int], columns: list[Co
 def prose(message: str, width: int | None = None, style: str = "") -> Text:
     """A sentence wrapped between words to ``width`` (None: one line), without the
     spaces rich leaves at the end of the lines it wraps."""
-    lines = [message] if width is None else textwrap.wrap(
-        message, width, break_on_hyphens=False, break_long_words=True) or [""]
-    return Text("\n".join(lines), style=style or "")
+    return Text("\n".join(wrap_text(message, width)), style=style or "")
