@@ -273,6 +273,11 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         options64 = dict(options, dtype="float64")
         rows = []
         for (name, variable), found, pick in zip(checked, analytic, picks):
+            if pick.size == 0 and variable.data.size:
+                rows.append(CheckRow(name, tuple(variable.shape), 0.0, None, (), 0.0, 0.0, 0,
+                                     note="none of its elements is in the sample: not checked",
+                                     checked=0))
+                continue
             numeric = _central_differences(text, options64, base, variable, weights, eps,
                                            pick)
             row = _compare(name, np.asarray(found.data).reshape(-1)[pick], numeric, rtol,

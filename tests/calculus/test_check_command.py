@@ -113,6 +113,12 @@ def test_a_large_input_is_checked_at_a_seeded_random_sample(cli):
     both = json.loads(cli("check", "sum(a) + sum(b^2)", "-v", "a=ones(30)", "-v", "b=ones(30)",
                           "--sample", "20", "--json").stdout)
     assert sum(i["checked"] for i in both["inputs"]) == 20
+    # an input the sample missed says so, and is not called ok
+    tiny = json.loads(cli("check", "sum(a) + s^2", "-v", "a=ones(5000)", "-v", "s=1",
+                          "--sample", "3", "--json").stdout)
+    s = tiny["inputs"][1]
+    assert s == {"name": "s", "shape": [], "note": "none of its elements is in the sample: "
+                 "not checked"}
     assert "sample" not in json.loads(cli("check", "sum(x)", "-v", "x=ones(3)",
                                           "--json").stdout)
 
