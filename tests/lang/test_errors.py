@@ -49,6 +49,19 @@ def rendered(program: str, **options) -> str:
             'closed)\n  max(y\n      ^',
         ),
         (
+            "m = [[1, 2]\n[3, 4]]",
+            "shape",
+            "line 1, column 6: index: too many indices (2) for an array of shape (2,) (a new "
+            "line inside brackets does not separate elements: if this [...] is another row, "
+            'a "," is missing before it)\n  m = [[1, 2]\n       ^^^^^^',
+        ),
+        (
+            "x = [1, 2]\nx[0, 1]",
+            "shape",
+            "line 2, column 1: index: too many indices (2) for an array of shape (2,)\n"
+            "  x[0, 1]\n  ^^^^^^^",
+        ),
+        (
             "sum(x, )) ",
             "syntax",
             'line 1, column 9: unmatched ")"\n  sum(x, )) \n          ^',
