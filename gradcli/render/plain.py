@@ -132,7 +132,8 @@ def fit_spans(spans: Spans, room: int) -> Spans:
         fitted.append((text[:keep], style))
         keep -= len(text)
     text, style = fitted[-1]
-    fitted[-1] = (text.rstrip(), style)
+    # no half-cut separator before the mark: "[0.45..." rather than "[0.45, ....."
+    fitted[-1] = (text.rstrip(" ,.[") or text[:1], style)
     return [*fitted, (ELLIPSIS, "dim")]
 
 

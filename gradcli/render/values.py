@@ -63,7 +63,7 @@ def short_value(value: Any, precision: int = 4, width: int = SHORT_WIDTH) -> str
         text = " ".join(text.split())
         if len(text) <= width:
             return text
-    return text[: width - 3] + "..."
+    return (text[: width - 3].rstrip(" ,.[") or text[:1]) + "..."  # not "[0.45, ....."
 
 
 def shape_text(shape: Any) -> str:
