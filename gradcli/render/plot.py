@@ -46,7 +46,7 @@ def nice_step(span: float, count: int) -> float:
 def tick_text(value: float, step: float) -> str:
     """``value``, a multiple of ``step``, with as many decimals as the step needs."""
     if abs(step) >= 1e6 or abs(step) < 1e-4:
-        return format_scalar(value, 3)
+        return "0" if value == 0 else f"{round(value / step) * step:.4g}"
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
     text = f"{round(value / step) * step:.{decimals}f}"
     return "0" if float(text) == 0 else text
@@ -95,7 +95,8 @@ def y_scale(curves: list[tuple[str, np.ndarray]], ylim: tuple[float, float] | No
         if not high - low > 1e-12 * max(1.0, abs(high)):
             low, high = low - 1.0, high + 1.0
         step = nice_step(high - low, 8)  # the ends round outwards, by a little
-        low, high = math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step
+        rounded = math.floor(low / step) * step, math.ceil(high / step) * step
+        low, high = min(rounded[0], low), max(rounded[1], high)  # never inside the values
     scale = Scale(low, high)
     for label, values in curves:
         ok = np.isfinite(values)
@@ -214,6 +215,8 @@ def render_chart(
         [(F_MARK, F_STYLE, f_label), (D_MARK, D_STYLE, d_label)], scale.drawn) if drawn]
     if all(scale.drawn):
         items.append((BOTH_MARK, "dim", "both"))
+    if not items:  # nothing drawn: the notes say why
+        text.rstrip()
     # the legend on one line where it fits, else an item a line
     one_line = sum(len(label) + 2 for _, _, label in items) + 4 * (len(items) - 1) <= room
     for n, (mark, style, label) in enumerate(items):

@@ -194,3 +194,13 @@ def test_the_image_breaks_at_a_pole_and_says_what_is_missing(cli, tmp_path):
         svg = path.read_text()
     assert "NaN on the whole range" in svg and "d/dx" in svg
     assert svg.count("log(x)") == 1  # in the note only: the legend has no empty curve
+
+
+def test_nothing_to_draw_and_values_far_from_zero(cli):
+    empty = cli("plot", "sqrt(x)", "--wrt", "x", "--range", "-2:-1").stdout.splitlines()
+    assert empty[-2:] == ["      sqrt(x): NaN on the whole range",
+                          "      d/dx: NaN on the whole range"]
+    assert not any("*" in line or "d/dx    " in line for line in empty)
+    far = cli("plot", "x", "--wrt", "x", "--range", "1e15:1e15+1000", "--points", "5").stdout
+    assert "beyond the y-range" not in far  # the rounded range holds every value
+    assert "1.2e+15" in far and sum(row.count("*") for row in chart_rows(far)) == 5
