@@ -281,6 +281,9 @@ def run_repl(
         if not text.strip():
             continue
         history.save()
+        width = terminal_width(sys.stdout)  # the terminal may have been resized
+        if width is not None:
+            out.width = err.width = width
         try:
             if text.lstrip().startswith(":"):
                 if not command(text):

@@ -245,3 +245,23 @@ def test_why_a_vector_has_no_gradients_is_said_once_a_session(state):
     assert "gradients: none" not in child.before
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_output_follows_the_terminal_width_when_it_is_resized(state):
+    env = {k: v for k, v in state.items()}
+    child = spawn(env, "repl")
+    send(child, "w = ones(2, 2)")
+    send(child, "y = mean(3*(w+2)^2)")
+    child.sendline(":graph y")
+    child.expect_exact("[[27.0, 27.0], [27.0, 27.0]]")  # 200 columns: the whole value
+    child.expect_exact(PROMPT)
+    child.setwinsize(40, 40)
+    child.sendline(":graph y")
+    child.expect_exact("y = Mean")
+    child.expect_exact(PROMPT)
+    lines = [line for line in ("y = Mean" + child.before).replace("\r", "").split("\n")
+             if line]
+    assert lines and all(len(line) <= 40 for line in lines), lines
+    assert any(line.endswith("...") for line in lines)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
