@@ -246,7 +246,10 @@ class Std(Var):
         centred = x - mean(x, axis=self.axes, keepdims=True)
         out = (std(x, axis=self.axes, keepdims=True, ddof=self.ddof) if GRAD_MODE.enabled
                else self.saved)
-        return self.kept_grad(g) * centred / (out * self.divisor(x))
+        # Where the std is 0 (one element, or all equal) centred is 0 too: take the zero
+        # subgradient there, as Norm does, rather than 0 / 0.
+        safe = where(equal(out, 0.0), 1.0, out)
+        return self.kept_grad(g) * centred / (safe * self.divisor(x))
 
 
 class LogSumExp(_Reduction):
