@@ -464,19 +464,19 @@ def test_numpy_functions_that_inspect_values_see_the_arrays():
 
 def test_numpy_functions_without_a_gradient_rule_say_what_to_use():
     v = Variable(np.ones(3), requires_grad=True)
-    with pytest.raises(TypeError, match="np.cumsum has no gradient rule in gradcli; use a "
+    with pytest.raises(TypeError, match="np.median has no gradient rule in gradcli; use a "
                                         r"gradcli operation .*np.asarray\(v\)"):
-        np.cumsum(v)
-    for fn in (np.sort, np.median, np.copy, np.cumprod):
+        np.median(v)
+    for fn in (np.nancumsum, np.copy, np.ptp, np.nanprod):
         with pytest.raises(TypeError, match=f"np.{fn.__name__} has no gradient rule"):
             fn(v)
-    with pytest.raises(TypeError, match="np.exp2 has no gradient rule"):
-        np.exp2(v)
+    with pytest.raises(TypeError, match="np.fabs has no gradient rule"):
+        np.fabs(v)
     with pytest.raises(TypeError, match="np.add.reduce has no gradient rule"):
         np.add.reduce(v)
     with pytest.raises(TypeError, match="np.std on a Variable runs gradcli.ops.std, which "
                                         "cannot take these arguments"):
-        np.std(v, ddof=1)
+        np.std(v, dtype=np.float32)
     with pytest.raises(TypeError, match=r"np.sum\(..., out=...\)"):
         np.sum(v, out=np.zeros(()))
     with pytest.raises(TypeError, match="np.exp on a Variable runs gradcli.ops.exp, which "

@@ -569,3 +569,19 @@ def test_differences(n, axis):
     x = rng(0).uniform(-2, 2, (4, 5))
     np.testing.assert_allclose(ops.differences(Variable(x), n, axis).data, np.diff(x, n, axis))
     check(lambda v: ops.differences(v, n, axis), x)
+
+
+def test_numpy_functions_on_variables_reach_the_new_operations():
+    """NumPy's own functions called on Variables run these operations (the catalogue's
+    names are NumPy's), gradients included."""
+    x = rng(0).permutation(np.linspace(-1, 1, 6)).reshape(2, 3)
+    s = _spd((3, 3))
+    check(lambda v: np.cumsum(v, axis=1), x)
+    check(lambda v: np.sort(v, axis=0), x)
+    check(lambda v: np.std(v, ddof=1), x)
+    check(np.exp2, x)
+    check(lambda v: np.logaddexp(v, 0.7) + np.floor_divide(v, 0.7), x)
+    check(lambda v: np.linalg.cholesky(v), s)
+    check(lambda v: np.linalg.eigvalsh(v), s)
+    check(lambda v: np.einsum("ij,kj->ik", v, v), x)
+    check(lambda v: np.roll(np.flip(v, 1), 1), x)
