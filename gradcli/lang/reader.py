@@ -5,14 +5,17 @@ line's answer first. Each line is lexed on its own; its tokens are fed to an LAL
 state for the statement being read. A newline outside brackets or a ``;`` ends the
 statement. Where a statement fails to parse, the error is reported and reading resumes
 at the line where it failed (or, if it failed on its first, after the next ``;`` on that
-line, else at the next line; or just after the ``;`` that ended it), so an unclosed
-bracket never swallows the lines after it and no statement after a ``;`` is lost. A
-bracket still open at the end of the input is reported, and reading resumes at the line
-after the statement's first.
+line, else at the next line; or just after the ``;`` that ended it), so no statement
+after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a
+later line opens with what cannot follow the whole expression the bracket holds so far),
+the error is reported and reading resumes at the line after the statement's first,
+wherever the statement started on it: an unclosed bracket never swallows the lines after
+it.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -301,10 +304,17 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 if st is None:
                     st = _Statement(parser, current, text)
                 ch = exc.char
-                failed = SyntaxProblem(
-                    f"unexpected character {shown_character(ch)}{CHARACTER_HINTS.get(ch, '')}",
-                    to_span((exc.line, exc.column, exc.line, exc.column + 1)),
-                )
+                if _starts_after_an_operand(st, text, exc.column, current):
+                    # a line opening with junk after a bracket held a whole expression:
+                    # most likely the bracket was never closed (the junk is said when its
+                    # line is read again on its own)
+                    failed = _never_closed(st.brackets[-1])
+                else:
+                    failed = SyntaxProblem(
+                        f"unexpected character {shown_character(ch)}"
+                        f"{CHARACTER_HINTS.get(ch, '')}",
+                        to_span((exc.line, exc.column, exc.line, exc.column + 1)),
+                    )
                 at = None
                 where = exc.column
             except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
@@ -322,8 +332,16 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     "_NEWLINE", "_SEMICOLON") else None), failed)
             reported = spot
             started = st.start_line
+            swallowed = st.lines[1:]  # the lines after its first that the statement took
             st = None
             learning = None  # a line with an error is never a template
+            if current != started and isinstance(failed, _NeverClosed):
+                # The bracket was never closed: the lines it took are read again, from
+                # the line after the statement's first (as at the end of the input), so
+                # a good statement among them is not lost.
+                source = itertools.chain(swallowed, source)
+                number = started
+                break
             if at is not None and at.type == "_SEMICOLON":
                 continue  # resume just after the ";"
             if current != started:
@@ -333,6 +351,19 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if rest is None:
                 break  # resume at the next line
             tokens = parser.lex(rest, current)  # or after the next ";" on this line
+
+
+def _starts_after_an_operand(st: _Statement, text: str, column: int, line: int) -> bool:
+    """True when column ``column`` of ``text`` (line ``line``) is the first thing on a
+    later line of a statement whose open bracket holds, so far, a complete operand."""
+    return (
+        st.start_line < line
+        and bool(st.brackets)
+        and st.last is not None
+        and st.last.type in OPERAND_END
+        and st.last.end_line < line
+        and not text[: column - 1].strip()
+    )
 
 
 def after_next_semicolon(text: str, offset: int) -> str | None:
@@ -475,9 +506,13 @@ def shown_character(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
 
 
+class _NeverClosed(SyntaxProblem):
+    """A bracket the statement opened and never closed (the lines after it are read again)."""
+
+
 def _never_closed(opener: Token) -> SyntaxProblem:
     closer = ")" if opener.type == "LPAR" else "]"
-    return SyntaxProblem(f'"{opener.value}" is never closed (expected "{closer}")',
+    return _NeverClosed(f'"{opener.value}" is never closed (expected "{closer}")',
                          to_span(token_span(opener)))
 
 
