@@ -34,10 +34,13 @@ if TYPE_CHECKING:
 
 
 class _GradMode:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "everywhere")
 
     def __init__(self) -> None:
         self.enabled = True
+        # while recording: a backward rule that branches on the point records the branch
+        # that is right at every point (for a derivative printed as a formula)
+        self.everywhere = False
 
 
 GRAD_MODE = _GradMode()
@@ -56,6 +59,19 @@ def set_grad_enabled(enabled: bool) -> Iterator[None]:
         yield
     finally:
         GRAD_MODE.enabled = previous
+
+
+@contextmanager
+def valid_everywhere() -> Iterator[None]:
+    """Backward passes inside record, for rules that branch on the point (``prod`` at a
+    zero, ``det`` at a singular matrix), the graph that is right at every point, not the
+    cheaper one right only near this point: a gradient graph to print as a formula."""
+    previous = GRAD_MODE.everywhere
+    GRAD_MODE.everywhere = True
+    try:
+        yield
+    finally:
+        GRAD_MODE.everywhere = previous
 
 
 def no_grad():
