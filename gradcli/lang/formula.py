@@ -115,7 +115,8 @@ def _constant(v: Variable) -> Expr:
                                      num(float(flat[0]))), shape=data.shape)
     if data.size > 256:
         raise FormulaError(f"a constant of shape {data.shape} is too large to print")
-    text = np.array2string(data, separator=", ", threshold=10**6, floatmode="unique")
+    text = np.array2string(data + 0.0, separator=", ", threshold=10**6,  # no "-0."
+                           floatmode="unique")
     return Expr("array", " ".join(text.split()), shape=data.shape)
 
 
