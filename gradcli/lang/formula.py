@@ -445,7 +445,10 @@ def simplify(root: Expr) -> Expr:
 def _simplify_node(e: Expr, parts: list[Expr]) -> Expr:
     if not parts:
         return _simplify_one(e)
-    if e.kind == "bin" and e.value == "@":  # an operand simplified to a scalar keeps its shape
+    # an operand simplified to a scalar keeps its shape where a scalar would not do: beside
+    # "@", and under an operation along an axis (prod(full([1, 1], 1), axis=[1]))
+    if (e.kind == "bin" and e.value == "@") or (
+            e.kind == "call" and any(k == "axis" for k, _ in e.kwargs)):
         parts = [_shaped(part, child.shape) for part, child in zip(parts, e.args, strict=True)]
     return _simplify_one(_rebuild(e, tuple(parts)))
 

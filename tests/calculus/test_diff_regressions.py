@@ -25,7 +25,8 @@ ONE_POINT = [
     ("sum(x @ reshape(x, 4, 1))", "x", ["[1, 2, 3, 4]", "[0, -1, 2, 0.5]"]),
     ("sum(reshape(x, 1, 3) @ ones(3, 1))", "x", ["[1, 2, 3]"]),
     # prod(x)/x is NaN where an element is 0
-    ("prod(x)", "x", ["[1, 2, 3]", "[1, 0, 3]", "[0, 0, 2]"]),
+    ("prod(x)", "x", ["[1, 2, 3]", "[1, 0, 3]", "[0, 0, 2]", "0.7", "0", "[0.5]", "[[0]]"]),
+    ("prod(x) * prod(x)", "x", ["0.7", "[2, 0]"]),
     ("sum(prod(X, axis=0))", "X", ["[[1, 2], [3, 4]]", "[[0, 2], [3, 0]]"]),
 ]
 # a formula printed at one point must hold at the others too (SPEC §9: valid everywhere)
