@@ -114,3 +114,20 @@ def test_no_negative_zero_in_a_trace(cli):
     result = cli("eval", "a * -0", "-v", "a=2", "--trace")
     assert result.exit_code == 0, result.output
     assert "-0." not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--eps", "0"), ("--eps", "1e400"), ("--eps", "nan"), ("--eps", "-1e-6"),
+    ("--rtol", "nan"), ("--rtol", "inf"), ("--atol", "-1"), ("--atol", "x"),
+])
+def test_check_refuses_a_tolerance_or_step_that_is_no_finite_number(cli, option, value):
+    # --eps 0 was an internal ZeroDivisionError; inf, nan and negatives were nonsense
+    result = cli("check", "sum(x^2)", "-v", "x=[1, 2]", option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_check_takes_a_finite_step(cli):
+    result = cli("check", "sum(x^2)", "-v", "x=[1, 2]", "--eps", "1e-5", "--atol", "0")
+    assert result.exit_code == 0, result.output
