@@ -30,7 +30,9 @@ def format_scalar(x: Any, precision: int = DEFAULT_PRECISION) -> str:
     if np.isinf(x):
         return "inf" if x > 0 else "-inf"
     if x == 0 or 1e-4 <= abs(x) < 1e16:
-        return np.format_float_positional(x, precision=precision, unique=True, trim="0")
+        text = np.format_float_positional(x, precision=precision, unique=True, trim="0")
+        if x == 0 or float(text) != 0:  # (-0.0004 at precision 2 is not "-0.0")
+            return text
     return np.format_float_scientific(x, precision=precision, unique=True, trim="0")
 
 

@@ -131,3 +131,10 @@ def test_check_refuses_a_tolerance_or_step_that_is_no_finite_number(cli, option,
 def test_check_takes_a_finite_step(cli):
     result = cli("check", "sum(x^2)", "-v", "x=[1, 2]", "--eps", "1e-5", "--atol", "0")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("program", "shown"), [("-0.0004", "= -4.0e-04"), ("0.0004", "= 4.0e-04"),
+                                                ("-0.004", "= -4.0e-03")])
+def test_a_small_number_never_rounds_to_a_signed_zero(cli, program, shown):
+    result = cli("eval", program, "--precision", "2", "--no-graph")
+    assert result.exit_code == 0 and shown in result.stdout.splitlines(), result.stdout
