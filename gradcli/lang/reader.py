@@ -10,7 +10,8 @@ after a ``;`` is lost. Where the failure is a bracket never closed (the input en
 later line opens with what cannot follow the whole expression the bracket holds so far),
 the error is reported and reading resumes at the line after the statement's first,
 wherever the statement started on it: an unclosed bracket never swallows the lines after
-it.
+it. (A line read again that cannot end before that failure is dropped at once, error
+said: a run of unclosed brackets costs its length, not its square.)
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     st: _Statement | None = None
     redo: tuple[str, int] | None = None
     reported: tuple | None = None  # where the last syntax error was, and what it said
+    again: _ReadAgain | None = None  # the lines a bracket never closed took, read again
     while True:
         if redo is not None:
             text, current = redo
@@ -231,7 +233,11 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     break
                 # An unclosed bracket at the end of the input: report it, then read again
                 # from the line after the statement's first, so it swallows none of them.
-                yield failure
+                spot = (failure.error.line, failure.error.column, failure.error.message)
+                if spot != reported:
+                    yield failure
+                reported = spot
+                again = _ReadAgain(parser, st.lines[1:], st.start_line + 1)
                 source = iter(st.lines[1:])
                 number = st.start_line
                 st = None
@@ -267,7 +273,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 for tok in tokens:
                     kind = tok.type
                     if kind == "_NEWLINE" or kind == "_SEMICOLON":
-                        if st is None or (kind == "_NEWLINE" and st.brackets):
+                        if st is None:
+                            continue
+                        if kind == "_NEWLINE" and st.brackets:
+                            if (again is not None and st.start_line == current
+                                    and again.hopeless(current, len(st.brackets))):
+                                st = None  # it would fail again where its taker did: said
                             continue
                         at = tok
                         emitter.code = st.code
@@ -339,6 +350,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 # The bracket was never closed: the lines it took are read again, from
                 # the line after the statement's first (as at the end of the input), so
                 # a good statement among them is not lost.
+                again = _ReadAgain(parser, swallowed[:-1], started + 1)
                 source = itertools.chain(swallowed, source)
                 number = started
                 break
@@ -351,6 +363,55 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if rest is None:
                 break  # resume at the next line
             tokens = parser.lex(rest, current)  # or after the next ";" on this line
+
+
+class _ReadAgain:
+    """The lines (numbered from ``first``) that a statement whose bracket was never closed
+    took before the line where it failed, now read again: a statement starting on one of
+    them that is still inside a bracket at its line's end, and that no later line of them
+    can bring back to depth 0 or end with a ";", must run on into that line and fail
+    there as its taker did. It is dropped at once: the error was said, and reading it on
+    would make a run of such lines cost their number squared."""
+
+    __slots__ = ("first", "lowest", "stop", "_ends")
+
+    def __init__(self, parser: Parser, lines: list[str], first: int) -> None:
+        self.first = first
+        depth = 0
+        ends: list[int] = []  # the depth at each line's end, counted from the first line
+        stops: list[bool] = []  # a ";" (or a character that ends the lexing) on the line
+        for number, text in enumerate(lines, first):
+            stop = False
+            try:
+                for tok in parser.lex(text, number):
+                    if tok.type in OPENERS:
+                        depth += 1
+                    elif tok.type in CLOSERS:
+                        depth -= 1
+                    elif tok.type == "_SEMICOLON":
+                        stop = True
+            except UnexpectedCharacters:
+                stop = True
+            ends.append(depth)
+            stops.append(stop)
+        # from each line on: the lowest depth at a line's end, and whether a ";" comes
+        self.lowest = ends[:]
+        self.stop = stops[:]
+        for i in range(len(ends) - 2, -1, -1):
+            self.lowest[i] = min(ends[i], self.lowest[i + 1])
+            self.stop[i] = stops[i] or self.stop[i + 1]
+        self.lowest = self.lowest[1:] + [None]  # (lines after each one)
+        self.stop = self.stop[1:] + [False]
+        self._ends = ends
+
+    def hopeless(self, line: int, depth: int) -> bool:
+        """True for a statement that started on ``line`` and is ``depth`` brackets deep at
+        its end, when it cannot end before the line where its taker failed."""
+        i = line - self.first
+        if not 0 <= i < len(self._ends):
+            return False
+        lowest = self.lowest[i]
+        return not self.stop[i] and (lowest is None or lowest - self._ends[i] + depth > 0)
 
 
 def _starts_after_an_operand(st: _Statement, text: str, column: int, line: int) -> bool:

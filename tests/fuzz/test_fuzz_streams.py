@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gradcli.lang.reader import Broken, Parsed, Parser, read_statements
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session
 from tests.fuzz.conftest import FUZZ
@@ -179,3 +180,30 @@ def test_a_bracket_left_open_gives_back_the_lines_it_took(program, answers):
     got = [(o.line, None if o.value.size > 1 else float(o.value)) for o in outcomes
            if isinstance(o, Result)]
     assert got == answers, outcomes
+
+
+class _CountingParser(Parser):
+    """A parser that counts the lines it lexes: the reader's work, without a clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lexed = 0
+
+    def lex(self, text, line):
+        self.lexed += 1
+        return super().lex(text, line)
+
+
+@pytest.mark.parametrize("tail", [[], ["2 + 0.25", "3"]])
+def test_a_run_of_unclosed_brackets_is_read_again_in_linear_work(tail):
+    # each line read again would run on to the same failure: re-parsing every one of them
+    # to it made 1,000 such lines cost half a million line reads (minutes)
+    count = 1000
+    lines = ["(1 +"] * count + tail
+    parser = _CountingParser()
+    outcomes = list(read_statements([line + "\n" for line in lines], parser))
+    assert parser.lexed <= 4 * len(lines), parser.lexed
+    broken = [o for o in outcomes if isinstance(o, Broken)]
+    assert len(broken) == 1  # said once, not once per line
+    assert broken[0].error.message == '"(" is never closed (expected ")")'
+    assert [o.source for o in outcomes if isinstance(o, Parsed)] == tail
