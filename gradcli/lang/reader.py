@@ -237,7 +237,8 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 if spot != reported:
                     yield failure
                 reported = spot
-                again = _ReadAgain(parser, st.lines[1:], st.start_line + 1)
+                again = _ReadAgain(parser, st.lines[1:], st.start_line + 1,
+                                   ends_at_input_end=True)
                 source = iter(st.lines[1:])
                 number = st.start_line
                 st = None
@@ -350,7 +351,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 # The bracket was never closed: the lines it took are read again, from
                 # the line after the statement's first (as at the end of the input), so
                 # a good statement among them is not lost.
-                again = _ReadAgain(parser, swallowed[:-1], started + 1)
+                again = _ReadAgain(parser, swallowed, started + 1, ends_at_input_end=False)
                 source = itertools.chain(swallowed, source)
                 number = started
                 break
@@ -367,16 +368,21 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
 
 class _ReadAgain:
     """The lines (numbered from ``first``) that a statement whose bracket was never closed
-    took before the line where it failed, now read again: a statement starting on one of
-    them that is still inside a bracket at its line's end, and that no later line of them
-    can bring back to depth 0 or end with a ";", must run on into that line and fail
-    there as its taker did. It is dropped at once: the error was said, and reading it on
-    would make a run of such lines cost their number squared."""
+    took, up to the line where it failed (or the end of the input), now read again: a
+    statement starting on one of them before that line, still inside a bracket at its
+    line's end, that no later line of them can bring back to depth 0 or meet a ";" on,
+    must run on to where its taker failed and fail there the same way, at the same
+    bracket. It is dropped at once: that error was said, and reading it on would make a
+    run of such lines cost their number squared."""
 
-    __slots__ = ("first", "lowest", "stop", "_ends")
+    __slots__ = ("first", "lowest", "stop", "_ends", "_last")
 
-    def __init__(self, parser: Parser, lines: list[str], first: int) -> None:
+    def __init__(self, parser: Parser, lines: list[str], first: int, *,
+                 ends_at_input_end: bool) -> None:
         self.first = first
+        # the line where the taker failed is read as any line (only the ones before it
+        # can be dropped); at the end of the input every line is before the failure
+        self._last = len(lines) if ends_at_input_end else len(lines) - 1
         depth = 0
         ends: list[int] = []  # the depth at each line's end, counted from the first line
         stops: list[bool] = []  # a ";" (or a character that ends the lexing) on the line
@@ -408,7 +414,7 @@ class _ReadAgain:
         """True for a statement that started on ``line`` and is ``depth`` brackets deep at
         its end, when it cannot end before the line where its taker failed."""
         i = line - self.first
-        if not 0 <= i < len(self._ends):
+        if not 0 <= i < self._last:
             return False
         lowest = self.lowest[i]
         return not self.stop[i] and (lowest is None or lowest - self._ends[i] + depth > 0)

@@ -115,8 +115,14 @@ def _good(number: int, rng: random.Random) -> tuple[str, str]:
 def _mixed_stream(rng: random.Random, count: int) -> tuple[list[str], dict[int, str]]:
     lines: list[str] = []
     good: dict[int, str] = {}
-    for number in range(1, count + 1):
+    while len(lines) < count:
+        number = len(lines) + 1
         roll = rng.random()
+        if roll < 0.1:  # a good statement on two lines, the bracket closed on the second
+            good[number] = f"({number} +\n0.25)"
+            lines.append(rng.choice(GOOD_PREFIX) + f"({number} +")
+            lines.append("0.25)" + rng.choice(GOOD_SUFFIX))
+            continue
         if roll < 0.4:
             good[number], line = _good(number, rng)
         elif roll < 0.7:
@@ -172,6 +178,8 @@ def test_no_good_statement_is_lost_through_the_cli():
         ("(1 +\n2; 3\n", [(2, 2.0), (2, 3.0)]),  # the ";" that ends it on a later line
         ("1+[\n2 + 0.25\né\n4\n", [(2, 2.25), (4, 4.0)]),  # junk character after it
         ("x = sum(\n[1, 2]\ny = 3\ny\n", [(2, None), (4, 3.0)]),  # an "=" after it
+        ("1+[\n(2 +\n3); 5\n", [(2, 5.0), (3, 5.0)]),  # one it took ends at its failure
+        ("1+[\n(2 +\n(3 +\n4)); 5\n", [(2, 9.0), (4, 5.0)]),
     ],
 )
 def test_a_bracket_left_open_gives_back_the_lines_it_took(program, answers):
