@@ -25,6 +25,19 @@ def installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def torch_version() -> str | None:
+    """PyTorch's version when it is installed (the peer in several figures), else None.
+    It is never a dependency of gradcli: the figures use it when it is there."""
+    if not installed("torch"):
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "installed (version unknown)"
+
+
 def median_time(run: Callable[[], object], repeat: int, number: int = 1) -> float:
     """Median over ``repeat`` samples of the mean time of ``number`` calls, in seconds."""
     run()  # warm up
@@ -191,6 +204,10 @@ def compile_bytecode() -> None:
                    capture_output=True, check=False)
 
 
+# What ``gradcli eval`` must load before its first statement runs: the startup floor.
+EVAL_LIBRARIES = ("numpy", "lark", "click")
+
+
 def startup_times(repeat: int) -> dict[str, float]:
     compile_bytecode()
     gradcli = gradcli_command()
@@ -200,6 +217,7 @@ def startup_times(repeat: int) -> dict[str, float]:
         "eval json": [*gradcli, "eval", "--json", "1+2"],
         "help": [*gradcli, "--help"],
         "import numpy": [sys.executable, "-c", "import numpy"],
+        "import libraries": [sys.executable, "-c", f"import {', '.join(EVAL_LIBRARIES)}"],
         "python": [sys.executable, "-c", "pass"],
     }
     samples: dict[str, list[float]] = {name: [] for name in commands}
