@@ -29,8 +29,24 @@ FREED = (
 _SMALL = 4096
 
 
+# The seed of a scalar output's pass, one per dtype: read-only, so that no rule or leaf
+# can write into it (a leaf handed it as its gradient gets a copy, see _leaf_gradient).
+_SEEDS: dict[np.dtype, np.ndarray] = {}
+
+
+def _scalar_seed(dtype: np.dtype) -> np.ndarray:
+    seed = _SEEDS.get(dtype)
+    if seed is None:
+        seed = np.array(1.0, dtype=dtype)
+        seed.flags.writeable = False
+        _SEEDS[dtype] = seed
+    return seed
+
+
 def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> Any:
     """The gradient that starts the pass: a Variable when recording, else an array."""
+    if grad_output is None and not create_graph and not output._data.shape:
+        return _scalar_seed(output._data.dtype)  # the common case: loss.backward()
     if grad_output is None:
         if output._data.size != 1:
             raise BackwardError(
@@ -140,13 +156,15 @@ def run_backward(
     ready = [fn for fn in grads if pending[fn] == 0]
     previous_mode = GRAD_MODE.enabled
     GRAD_MODE.enabled = create_graph
-    # the loop runs once per node of the graph: its lookups are bound to locals
+    # the loop runs once per node of the graph: its lookups are bound to locals, and the
+    # common node (one input, or two, nothing traced or captured) takes the short way
     pop_ready = ready.pop
     push_ready = ready.append
     pop_grad = grads.pop
     get_grad = grads.get
     get_leaf = leaf_grads.get
     ndarray = np.ndarray
+    plain = not create_graph
     try:
         while ready:
             fn = pop_ready()
@@ -159,23 +177,22 @@ def run_backward(
             results = fn.backward(g)
             fn_inputs = fn.inputs
             if type(results) is not tuple:
+                if len(fn_inputs) != 1:
+                    _wrong_count(fn, (results,))
                 results = (results,)
-            if len(results) != len(fn_inputs):
-                raise BackwardError(
-                    f"{fn.name}.backward returned {len(results)} gradients for "
-                    f"{len(fn_inputs)} inputs"
-                )
+            elif len(results) != len(fn_inputs):
+                _wrong_count(fn, results)
             if trace is not None:
                 trace(fn, g, results)
             for v, r in zip(fn_inputs, results):
                 if not v.requires_grad:
                     continue
                 if r is not None:
-                    if create_graph:
-                        if type(r) is not Variable:
-                            r = Variable(r)
-                    elif type(r) is not ndarray:
-                        r = r._data if isinstance(r, Variable) else np.asarray(r)
+                    if plain:
+                        if type(r) is not ndarray:
+                            r = r._data if isinstance(r, Variable) else np.asarray(r)
+                    elif type(r) is not Variable:
+                        r = Variable(r)
                 creator = v.creator
                 if creator is None:
                     if r is not None:
@@ -193,7 +210,7 @@ def run_backward(
                     else:  # every path into it carried no gradient
                         _pass_nothing(creator, pending, grads, ready, retain_graph)
             if not retain_graph:
-                fn.release()
+                fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
         GRAD_MODE.enabled = previous_mode
 
@@ -225,6 +242,13 @@ def run_backward(
     return None
 
 
+def _wrong_count(fn: Function, results: tuple) -> None:
+    raise BackwardError(
+        f"{fn.name}.backward returned {len(results)} gradients for "
+        f"{len(fn.inputs)} inputs"
+    )
+
+
 def _add(store: dict, key: Any, g: Any) -> None:
     previous = store.get(key)
     store[key] = g if previous is None else previous + g
@@ -248,7 +272,7 @@ def _pass_nothing(fn: Function, pending: dict, grads: dict, ready: list,
                 else:
                     stack.append(creator)
         if not retain_graph:
-            node.release()
+            node.inputs = node.saved = None  # Function.release
 
 
 def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int]) -> Variable:
@@ -262,7 +286,8 @@ def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int])
             return expand(g, leaf._data.shape)
         finally:
             GRAD_MODE.enabled = previous_mode
-    data = expand(g, leaf._data.shape)
+    shape = leaf._data.shape
+    data = g if g.shape == shape else expand(g, shape)
     if (
         data.base is not None
         or not data.flags.writeable

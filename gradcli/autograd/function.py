@@ -147,9 +147,11 @@ class Function:
         elif len(inputs) == 2 and _pair(inputs):  # a binary op on Variables and numbers
             a, b = inputs
             if type(a) is not Variable:
-                a = _constant(a, inputs)
+                a = _number(a, b._data)
+                inputs = (a, b)
             elif type(b) is not Variable:
-                b = _constant(b, inputs)
+                b = _number(b, a._data)
+                inputs = (a, b)
             da = a._data
             db = b._data
             if self.elementwise and da.shape != db.shape and da.ndim and db.ndim:
@@ -158,10 +160,13 @@ class Function:
                 out = self.forward(da, db)
             except _INPUT_ERRORS as exc:
                 raise OperationError(self.name, [da.shape, db.shape], str(exc)) from None
-            record = (a.requires_grad or b.requires_grad) and GRAD_MODE.enabled
+            ra = a.requires_grad
+            rb = b.requires_grad
+            record = (ra or rb) and GRAD_MODE.enabled
             if record:
-                self.inputs = (a, b)
-                self.needs_input_grad = [a.requires_grad, b.requires_grad]
+                self.inputs = inputs  # (the call's own tuple when both are Variables)
+                # shared tuples: no allocation per node
+                self.needs_input_grad = (_BOTH if rb else _FIRST) if ra else _SECOND
         else:
             arrays = []
             variables = []
@@ -203,7 +208,7 @@ class Function:
                         for v, a in zip(variables, arrays)
                     ]
                 self.inputs = tuple(variables)
-                self.needs_input_grad = [v.requires_grad for v in variables]
+                self.needs_input_grad = tuple([bool(v.requires_grad) for v in variables])
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Variable.__new__(Variable)
@@ -273,6 +278,19 @@ def _pair(inputs: tuple) -> bool:
 
 
 _CONSTANTS: dict[tuple[float, str], Variable] = {}
+_BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
+
+
+def _number(value: float, partner: np.ndarray) -> Variable:
+    """A Python number beside a Variable whose array is ``partner``: ``_constant``'s
+    number case, with the partner known."""
+    dtype = partner.dtype
+    char = dtype.char if dtype.kind == "f" else "d"
+    if value:  # 0 == -0.0: never share zeros
+        constant = _CONSTANTS.get((value, char))
+        if constant is not None:
+            return constant
+    return _constant(value, (partner,))
 
 
 def _constant(value: Any, inputs: tuple) -> Variable:

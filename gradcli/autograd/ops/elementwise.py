@@ -28,12 +28,14 @@ class Add(Function):
         return a + b
 
     def backward(self, g):
-        a, b = self.operands()
+        a, b = self.inputs  # (only their shapes: no operands() needed)
         na, nb = self.needs_input_grad
         out = self.out_shape
+        sa = a._data.shape
+        sb = b._data.shape
         return (
-            sum_to(g, a.shape, out) if na else None,
-            sum_to(g, b.shape, out) if nb else None,
+            (g if sa == out else sum_to(g, sa, out)) if na else None,
+            (g if sb == out else sum_to(g, sb, out)) if nb else None,
         )
 
 
@@ -45,12 +47,14 @@ class Sub(Function):
         return a - b
 
     def backward(self, g):
-        a, b = self.operands()
+        a, b = self.inputs  # (only their shapes: no operands() needed)
         na, nb = self.needs_input_grad
         out = self.out_shape
+        sa = a._data.shape
+        sb = b._data.shape
         return (
-            sum_to(g, a.shape, out) if na else None,
-            sum_to(-g, b.shape, out) if nb else None,
+            (g if sa == out else sum_to(g, sa, out)) if na else None,
+            (-g if sb == out else sum_to(-g, sb, out)) if nb else None,
         )
 
 
@@ -62,13 +66,27 @@ class Mul(Function):
         return a * b
 
     def backward(self, g):
-        a, b = self.operands()
+        a, b = self.inputs
         na, nb = self.needs_input_grad
         out = self.out_shape
-        return (
-            sum_to(g * b, a.shape, out) if na else None,
-            sum_to(g * a, b.shape, out) if nb else None,
-        )
+        sa = a._data.shape
+        sb = b._data.shape
+        if not GRAD_MODE.enabled:  # operands(), inlined: the arrays
+            a = a._data
+            b = b._data
+        if na:
+            ga = g * b
+            if sa != out:
+                ga = sum_to(ga, sa, out)
+        else:
+            ga = None
+        if nb:
+            gb = g * a
+            if sb != out:
+                gb = sum_to(gb, sb, out)
+        else:
+            gb = None
+        return ga, gb
 
 
 class Div(Function):
@@ -160,7 +178,9 @@ class PowConst(Function):
         return np.power(a, c)
 
     def backward(self, g):
-        (a,) = self.operands()
+        a = self.inputs[0]
+        if not GRAD_MODE.enabled:  # operands(), inlined: the array
+            a = a._data
         c = self.exponent
         if c == 0.0:  # x ** 0 is 1 everywhere, also at x = 0 (where a ** -1 is inf)
             return g * 0.0

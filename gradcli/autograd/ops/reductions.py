@@ -115,8 +115,10 @@ class Mean(_Reduction):
         return total / count if count else np.divide(total, 0.0)
 
     def backward(self, g):
-        count = self.inputs[0].data.size // self.out_size if self.out_size else 0
-        return self.kept_grad(g) * (1.0 / count if count else math.nan)
+        count = self.inputs[0]._data.size // self.out_size if self.out_size else 0
+        if g.shape != self.kept:
+            g = g.reshape(self.kept)  # kept_grad, inlined
+        return g * (1.0 / count if count else math.nan)
 
 
 class Prod(_Reduction):
