@@ -11,6 +11,7 @@ rules build nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -107,7 +108,7 @@ def expand(g: Any, shape: tuple[int, ...]) -> Any:
         from gradcli.autograd.ops import broadcast_to
 
         return broadcast_to(g, shape)
-    if g.size == 1 and len(shape) and np.prod(shape) <= _SMALL:
+    if g.size == 1 and len(shape) and math.prod(shape) <= _SMALL:
         out = np.empty(shape, dtype=g.dtype)
         out.fill(g.reshape(()))
         return out

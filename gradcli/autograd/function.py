@@ -144,12 +144,16 @@ class Function:
             if record:
                 self.inputs = inputs
                 self.needs_input_grad = (True,)
-        elif len(inputs) == 2 and _pair(inputs):  # a binary op on Variables and numbers
+        elif len(inputs) == 2 and (  # a binary op on Variables and numbers (_pair, inlined)
+            (ta := type(inputs[0])) is Variable
+            and ((tb := type(inputs[1])) is Variable or tb is float or tb is int)
+            or (ta is float or ta is int) and type(inputs[1]) is Variable
+        ):
             a, b = inputs
-            if type(a) is not Variable:
+            if ta is not Variable:
                 a = _number(a, b._data)
                 inputs = (a, b)
-            elif type(b) is not Variable:
+            elif tb is not Variable:
                 b = _number(b, a._data)
                 inputs = (a, b)
             da = a._data
@@ -266,15 +270,6 @@ def _check_broadcast(name: str, arrays: list[np.ndarray]) -> None:
                 raise OperationError(name, shapes, "the shapes do not broadcast together") from None
             check_shape(name, shape)
             return
-
-
-def _pair(inputs: tuple) -> bool:
-    """Two operands, at least one a Variable and each a Variable or a Python number."""
-    ta = type(inputs[0])
-    tb = type(inputs[1])
-    if ta is Variable:
-        return tb is Variable or tb is float or tb is int
-    return tb is Variable and (ta is float or ta is int)
 
 
 _CONSTANTS: dict[tuple[float, str], Variable] = {}

@@ -193,10 +193,12 @@ class Variable:
         return _ew.Sub()(other, self)
 
     def __mul__(self, other: Any) -> Variable:
-        return _ew.multiply(self, other)  # (mask * mask is a mask, as NumPy's booleans)
+        out = _ew.Mul()(self, other)  # ops.multiply, one call less
+        return carry_mask(out, (self, other)) if MASKS else out  # mask * mask: a mask
 
     def __rmul__(self, other: Any) -> Variable:
-        return _ew.multiply(other, self)
+        out = _ew.Mul()(other, self)
+        return carry_mask(out, (other, self)) if MASKS else out
 
     def __truediv__(self, other: Any) -> Variable:
         return _ew.Div()(self, other)
@@ -217,6 +219,8 @@ class Variable:
         return ops.floor_divide(other, self)
 
     def __pow__(self, other: Any) -> Variable:
+        if type(other) is int or type(other) is float:  # x ** 2: ops.power's common case
+            return _ew.PowConst(float(other))(self)
         return ops.power(self, other)
 
     def __rpow__(self, other: Any) -> Variable:
