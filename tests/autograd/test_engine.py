@@ -587,3 +587,30 @@ def test_numerical_gradient():
     (n,) = numerical_gradient(lambda v: v * v, [x], np.array([1.0, 2.0]))
     np.testing.assert_allclose(n, [2.0, 8.0], rtol=1e-8)
     np.testing.assert_array_equal(x.data, [1.0, 2.0])
+
+
+def test_the_scalar_seed_is_shared_read_only_and_never_handed_out():
+    # loss.backward() starts from one cached read-only 1.0 per dtype: a leaf reached
+    # through rules that pass the seed on as it is gets memory of its own, and writing
+    # into that gradient changes no later pass.
+    for dtype in (np.float64, np.float32):
+        x = Variable(np.array(2.0, dtype=dtype), requires_grad=True)
+        x.backward()  # the leaf itself: the seed would be its gradient
+        (x + 0.0).backward()  # Add passes the seed on untouched
+        assert x.grad.data.dtype == dtype and x.grad.data.flags.writeable
+        assert x.grad.data.flags.owndata and x.grad.data == 2.0
+        x.grad.data[()] = 40.0
+        x.grad = None
+        (x + 1.0).sum().backward()
+        assert x.grad.data == 1.0
+
+
+def test_a_binary_operation_records_which_inputs_want_a_gradient():
+    x = Variable(np.ones(2), requires_grad=True)
+    c = Variable(np.ones(2))
+    for out, wanted in ((x * c, (True, False)), (c * x, (False, True)), (x * x, (True, True)),
+                        (2.0 * x, (False, True)), (x - 1, (True, False))):
+        assert tuple(out.creator.needs_input_grad) == wanted
+        assert len(out.creator.inputs) == 2
+    (x * x).backward(np.ones(2))
+    np.testing.assert_allclose(x.grad.data, [2.0, 2.0])

@@ -74,18 +74,11 @@ class Mul(Function):
         if not GRAD_MODE.enabled:  # operands(), inlined: the arrays
             a = a._data
             b = b._data
+        ga = gb = None
         if na:
-            ga = g * b
-            if sa != out:
-                ga = sum_to(ga, sa, out)
-        else:
-            ga = None
+            ga = g * b if sa == out else sum_to(g * b, sa, out)
         if nb:
-            gb = g * a
-            if sb != out:
-                gb = sum_to(gb, sb, out)
-        else:
-            gb = None
+            gb = g * a if sb == out else sum_to(g * a, sb, out)
         return ga, gb
 
 
