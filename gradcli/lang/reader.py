@@ -318,7 +318,8 @@ CHARACTER_HINTS = {
 
 
 class _Statement:
-    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets")
+    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets",
+                 "separated")
 
     def __init__(self, parser: Parser, line: int, text: str) -> None:
         self.state = parser.new_state()
@@ -328,6 +329,7 @@ class _Statement:
         self.last: Token | None = None
         self.lines = [text]
         self.brackets: list[Token] = []
+        self.separated: list[bool] = []  # per open bracket: do commas separate inside it?
 
     def text(self, upto: Token | None = None) -> str:
         """The statement's source, from its first token to ``upto`` (else its last)."""
@@ -444,8 +446,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     st.state.feed_token(tok)
                     if kind in OPENERS:
                         st.brackets.append(tok)
+                        # a list, or a call's arguments; not a group's parentheses
+                        st.separated.append(kind == "LSQB" or (
+                            st.last is not None and st.last.type == "NAME"))
                     elif kind in CLOSERS and st.brackets:
                         st.brackets.pop()
+                        st.separated.pop()
                     st.last = tok
                     at = None
                 break
@@ -660,10 +666,11 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         or (tok.type in ("EQUAL", "AUGMENTED") and tok.line > st.brackets[-1].line)
     ):
         opener = st.brackets[-1]
-        if tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
+        if st.separated[-1] and tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
             # [1, 2 / 3]: a number (or a row) starts the next line, so most likely the
-            # line above only lacks its comma
-            return SyntaxProblem(
+            # line above only lacks its comma; the other reading is a bracket never
+            # closed, so the lines it took are read again all the same
+            return _NeverClosed(
                 f'missing "," after "{prev.value}" at the end of line {prev.end_line}: a new '
                 f'line inside brackets does not separate elements (else the "{opener.value}" '
                 f"at line {opener.line}, column {opener.column} is never closed)",
