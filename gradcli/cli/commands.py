@@ -46,6 +46,56 @@ def stdin_lines() -> Iterator[str]:
         yield line
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: the stream ends (a BaseException, so no `except Exception`
+    between the signal and the command mistakes it for a statement's failure)."""
+
+
+class Termination:
+    """SIGTERM during a program or stream: the statement in progress finishes and is
+    answered, then the command exits 143. While waiting for the next line, at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.waiting = False
+        self.previous: Any = None
+
+    def __enter__(self) -> Termination:
+        import signal
+
+        try:
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        except (ValueError, OSError):  # not the main thread: leave signals alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, self.previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self.waiting:
+            raise Terminated
+
+    def lines(self, lines: Iterable[str]) -> Iterator[str]:
+        """``lines``, stopping (Terminated) before the next one once SIGTERM arrived."""
+        iterator = iter(lines)
+        while True:
+            if self.requested:
+                raise Terminated
+            self.waiting = True
+            try:
+                line = next(iterator, None)
+            finally:
+                self.waiting = False
+            if line is None:
+                return
+            yield line
+
+
 def read_program(program: str | None, file: str | None) -> str | None:
     """The program's text, or None when it is to be streamed from stdin."""
     if program is not None and file is not None:
@@ -235,6 +285,7 @@ def run_eval(
         as_json=as_json, precision=precision, show_graph=show_graph, no_color=no_color
     )
     failed = False
+    termination = Termination()
     try:
         session = make_session(
             variables=variables,
@@ -247,22 +298,25 @@ def run_eval(
             grad_output=grad_output,
         )
         write_warnings(session.input_warnings)
-        outcomes: Iterable[Result | Failure] = (
-            session.stream(stdin_lines()) if text is None else session.stream(text)
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, Failure):
-                failed = True
-                printer.failure(outcome)
-                if fail_fast:
-                    break
-            elif trace or jacobian or hessian:
-                from gradcli.cli.calculus import show_result_with_calculus
+        from gradcli.lang.session import split_lines
 
-                show_result_with_calculus(printer, session, outcome, trace=trace,
-                                          jacobian=jacobian, hessian=hessian)
-            else:
-                printer.result(outcome)
+        lines = stdin_lines() if text is None else split_lines(text)
+        with termination:
+            for outcome in session.stream(termination.lines(lines)):
+                if isinstance(outcome, Failure):
+                    failed = True
+                    printer.failure(outcome)
+                    if fail_fast:
+                        break
+                elif trace or jacobian or hessian:
+                    from gradcli.cli.calculus import show_result_with_calculus
+
+                    show_result_with_calculus(printer, session, outcome, trace=trace,
+                                              jacobian=jacobian, hessian=hessian)
+                else:
+                    printer.result(outcome)
+    except Terminated:
+        return 143
     except InputProblem as error:
         return usage_failure(error)
     except GradcliError as error:

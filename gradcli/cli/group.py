@@ -8,6 +8,7 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Any
@@ -31,6 +32,8 @@ class GradcliGroup(click.Group):
         return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = ClosedOutput()
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
@@ -42,6 +45,13 @@ class GradcliGroup(click.Group):
             # The reader went away (`gradcli eval ... | head -1`): stop quietly.
             silence_stdout()
             raise SystemExit(141) from None
+        except OSError as error:
+            if error.errno not in OUTPUT_ERRORS:
+                raise
+            # stdout closed, disk full: one line, and no second failure at exit
+            silence_stdout()
+            _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
+            raise SystemExit(1) from None
         except Exception as error:  # the last line of defence: one line, no traceback
             if os.environ.get("GRADCLI_DEBUG"):
                 raise
@@ -50,6 +60,27 @@ class GradcliGroup(click.Group):
                 "(set GRADCLI_DEBUG=1 for a traceback, and please report it)"
             )
             raise SystemExit(1) from None
+
+
+# what a failed write to stdout raises (reading a file is caught where it is read)
+OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
+
+
+class ClosedOutput:
+    """Stands for a stdout that was closed before gradcli started: writing to it fails
+    as writing to a closed descriptor does, so the failure is reported once."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass  # nothing was written, so nothing is lost (and the exit's flush is quiet)
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 class ProgramCommand(click.Command):
