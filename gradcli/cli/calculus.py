@@ -27,7 +27,7 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.errors import GradcliError, InputProblem, printable
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -104,7 +104,7 @@ def _program_text(program: str | None, file: str | None) -> str:
 
 
 def _fail(message: str, status: int = 1) -> Stop:
-    click.echo(f"gradcli: {message}", err=True)
+    click.echo(f"gradcli: {printable(message, newlines=True)}", err=True)
     return Stop(status, message, "usage" if status == 2 else "error")
 
 

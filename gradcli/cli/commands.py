@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.errors import GradcliError, InputProblem, printable
 from gradcli.lang.results import Failure, Result
 
 GRAPHVIZ_HINT = (
@@ -160,7 +160,7 @@ def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
 
 def usage_failure(error: GradcliError) -> int:
     """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
-    text = error.render()
+    text = error.render()  # (user text in it made printable)
     if not text.startswith("error"):
         text = "error: " + text
     click.echo(text, err=True)
@@ -456,7 +456,8 @@ def draw_with_graphviz(dot_text: str, output: str, kind: str) -> int:
         return 2
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip()
-        click.echo(f"gradcli: dot could not write {output!r}: {message}", err=True)
+        click.echo(printable(f"gradcli: dot could not write {output!r}: {message}",
+                             newlines=True), err=True)
         return 2
     return 0
 

@@ -36,7 +36,12 @@ class GradcliGroup(click.Group):
             sys.stdout = ClosedOutput()
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+        except click.exceptions.ClickException as error:
+            from gradcli.lang.errors import printable
+
+            error.message = printable(error.message, newlines=True)  # it may quote the user
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             _quiet_echo("\ngradcli: interrupted")
@@ -127,7 +132,9 @@ def program_last(args: list[str], short: set[str], flags: set[str]) -> list[str]
 
 def _quiet_echo(message: str) -> None:
     try:
-        click.echo(message, err=True)
+        from gradcli.lang.errors import printable
+
+        click.echo(printable(message, newlines=True), err=True)
     except Exception:
         pass
 

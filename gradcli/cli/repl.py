@@ -144,7 +144,7 @@ def run_repl(
 
     from gradcli import __version__
     from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
-    from gradcli.lang.errors import GradcliError
+    from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
@@ -154,7 +154,7 @@ def run_repl(
     err = human.make_console(sys.stderr, no_color=no_color)
 
     def say(message: str, style: str = "dim") -> None:
-        err.print(Text(message, style=style))
+        err.print(Text(printable(message, newlines=True), style=style))
 
     def show_error(error: BaseException) -> None:
         if isinstance(error, GradcliError):

@@ -124,3 +124,42 @@ def test_sigint_while_starting_up_is_never_a_traceback():
             process.kill()
         assert "Traceback" not in stderr, stderr
         assert process.returncode in (0, 130, -signal.SIGINT), (delay, process.returncode)
+
+
+# -- terminal safety ---------------------------------------------------------------------------
+
+TITLE = "\x1b]0;pwned\x07"  # a title-bar write
+RLO = "\u202e"  # right-to-left override
+
+
+def _no_raw(text: str) -> None:
+    for raw in ("\x1b", "\x07", RLO, "\u2066"):
+        assert raw not in text, repr(text)
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["eval", "x", "-v", f"x=@a{TITLE}.csv"], "aU+001B]0;pwnedU+0007.csv"),
+    (["eval", "sum(x)", "-v", "x=1", "--wrt", f"q{RLO}"], "qU+202E"),
+    (["diff", "x^2", "-v", "x=1", "--wrt", f"q{TITLE}"], "qU+001B]0;pwned"),
+    (["check", "sum(x^2)", "-v", "x=1", "--wrt", f"q{TITLE}"], "qU+001B]0;pwned"),
+    (["eval", f"foo{TITLE}(1)"], "fooU+001B]0;pwnedU+0007(1)"),
+    (["eval", "x", "-v", f"x=1{RLO}"], "U+202E"),
+    (["eval", "--bogus\u2066"], "bogus\\u2066"),  # (click quotes with repr: escaped too)
+])
+def test_user_text_in_a_message_is_shown_as_code_points(args, shown):
+    result = capped(*args)
+    _no_raw(result.stdout + result.stderr)
+    assert shown in result.stderr
+
+
+def test_a_bidi_override_in_a_comment_is_shown_as_a_code_point():
+    result = capped("eval", "--no-graph", input=f"(1 # a{RLO}b\n+ 1)\n")
+    _no_raw(result.stdout)
+    assert "aU+202Eb" in result.stdout
+
+
+def test_repl_commands_and_names_are_shown_as_code_points():
+    result = capped("repl", input=f":bogus{TITLE}\n:grad x{TITLE}\n:graph y{RLO}\n")
+    _no_raw(result.stdout + result.stderr)
+    assert ":bogusU+001B]0;pwnedU+0007" in result.stderr
+    assert "U+202E" in result.stderr
