@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradcli.autograd.errors import OperationError
-from gradcli.autograd.limits import check_shape
+from gradcli.autograd.limits import LIMITS, check_shape, out_of_nodes
 
 if TYPE_CHECKING:
     from gradcli.autograd.variable import Variable
@@ -186,6 +186,9 @@ class Function:
             self.out_shape = out.shape
             result.creator = self
             result.requires_grad = True
+            LIMITS.nodes_left -= 1  # the graph's budget (--max-nodes)
+            if LIMITS.nodes_left < 0:
+                out_of_nodes(self.name)
         else:
             result.creator = None
             result.requires_grad = False

@@ -60,7 +60,8 @@ class ReplaySession(Session):
         variables = {n: v.data for n, v in self.loaded.items()}
         variables.update(given)
         session = ReplaySession(overrides=overrides, rng_state=self.rng_state,
-                                **dict(options, variables=variables or None))
+                                **dict(options, variables=variables or None,
+                                       data=self.data_values or None))
         outcomes = session.run(text)
         for outcome in outcomes:
             if isinstance(outcome, Failure):
@@ -110,6 +111,7 @@ def _fail(message: str, status: int = 1) -> Stop:
 
 def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
     """Run the program; its last result and that result's Variable (Stop on a failure)."""
+    write_warnings(session.input_warnings)
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:

@@ -21,6 +21,7 @@ GRAPHVIZ_HINT = (
     "install it (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
     "or write .dot and render it elsewhere"
 )
+MAX_PROGRAM_BYTES = 32 * 2**20  # a -f FILE larger than this is refused (stdin streams)
 SUFFIX_FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".json": "json"}
 GRAPHVIZ_SUFFIXES = {".svg", ".png", ".pdf"}
 
@@ -39,11 +40,24 @@ def stdin_lines() -> Iterator[str]:
             reconfigure(errors="replace")
         except (ValueError, OSError):
             pass
+    from gradcli.lang.reader import MAX_STATEMENT_CHARS
+
     while True:
-        line = stream.readline()
+        line = stream.readline(MAX_STATEMENT_CHARS + 1)
         if not line:
             return
-        yield line
+        yield line  # (an overlong line is refused by the reader, as it is read)
+        if len(line) > MAX_STATEMENT_CHARS and not line.endswith("\n"):
+            skipped = 0  # the rest of that line, read in pieces and dropped
+            while not line.endswith("\n"):
+                line = stream.readline(MAX_STATEMENT_CHARS)
+                skipped += len(line)
+                if not line:
+                    return
+                if skipped > MAX_PROGRAM_BYTES:
+                    raise click.UsageError(
+                        f"stdin: a line of more than {MAX_PROGRAM_BYTES:,} characters "
+                        "(is it a stream of numbers or NUL bytes?); reading stopped")
 
 
 class Terminated(BaseException):
@@ -101,21 +115,66 @@ def read_program(program: str | None, file: str | None) -> str | None:
     if program is not None and file is not None:
         raise click.UsageError("give either PROGRAM or -f FILE, not both")
     if file is not None and file != "-":
+        SHARED.check_stdin(False)
         try:
-            return Path(file).read_text(encoding="utf-8")
+            with open(file, "rb") as handle:  # (a FIFO is fine: `-f <(make-program)`)
+                data = handle.read(MAX_PROGRAM_BYTES + 1)
+            if len(data) > MAX_PROGRAM_BYTES:
+                raise click.UsageError(
+                    f"cannot read {file!r}: it is larger than {MAX_PROGRAM_BYTES:,} bytes, "
+                    "the limit of a program file (pipe it on stdin to run it as a stream)")
+            return data.decode("utf-8")
         except UnicodeDecodeError:
             raise click.UsageError(f"cannot read {file!r}: it is not UTF-8 text") from None
         except OSError as error:
             reason = error.strerror or str(error)
             raise click.UsageError(f"cannot read {file!r}: {reason}") from None
     if program is not None and program != "-":
+        SHARED.check_stdin(False)
         return program
     if sys.stdin is None or sys.stdin.isatty():
         raise click.UsageError(
             "no program: give PROGRAM, -f FILE, or pipe statements on stdin "
             "(`gradcli repl` for an interactive session)"
         )
+    SHARED.check_stdin(True)
     return None
+
+
+class SharedOptions:
+    """The options every program command takes that only the Session reads (-c, the
+    limits): set once from the command line, added to every Session the command makes."""
+
+    def __init__(self) -> None:
+        self.set()
+
+    def set(self, *, data: dict[str, str] | None = None, timeout: float | None = None,
+            max_memory: str | None = None, max_nodes: int = 10**7,
+            variables: dict[str, str] | None = None) -> None:
+        self.data = dict(data or {})
+        self.timeout = timeout
+        self.max_memory = max_memory
+        self.max_nodes = max_nodes
+        self.variables = dict(variables or {})
+
+    def session_options(self) -> dict[str, Any]:
+        return {"data": self.data or None, "timeout": self.timeout,
+                "max_memory": self.max_memory or "default", "max_nodes": self.max_nodes}
+
+    def check_stdin(self, program_on_stdin: bool) -> None:
+        """``@-`` reads a value from stdin: refused when the program comes from stdin too,
+        or when two values would read it."""
+        readers = [n for n, v in [*self.variables.items(), *self.data.items()]
+                   if v.strip() == "@-"]
+        if readers and program_on_stdin:
+            raise click.UsageError(f"{readers[0]}=@- reads the value from stdin, but the "
+                                   "program is read from stdin too: give PROGRAM or -f FILE")
+        if len(readers) > 1:
+            raise click.UsageError(f"only one value can be read from stdin (@-), not "
+                                   f"{', '.join(readers)}")
+
+
+SHARED = SharedOptions()
 
 
 def session_options(
@@ -139,6 +198,7 @@ def session_options(
         "max_elements": max_elements,
         "graph": graph,
         "strict": strict,
+        **SHARED.session_options(),
     }
 
 
@@ -375,6 +435,7 @@ def run_graph(
             strict=strict,
             graph=True,
         )
+        write_warnings(session.input_warnings)
         outcomes = session.run(text)
     except InputProblem as error:
         return usage_failure(error)

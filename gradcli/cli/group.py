@@ -9,6 +9,7 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import sys
 from typing import Any
@@ -194,6 +195,36 @@ def program_options(func: Any) -> Any:
             help="Refuse to make arrays with more elements than this.",
         ),
         click.option(
+            "-c",
+            "--const",
+            "data",
+            multiple=True,
+            metavar="NAME=VALUE",
+            callback=_parse_vars,
+            help="Like -v, but NAME is data: it gets no gradient (requires_grad=False).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Stop a statement that runs longer than this (default: no limit).",
+        ),
+        click.option(
+            "--max-memory",
+            metavar="SIZE",
+            default=None,
+            help="Refuse to hold more memory than this: 2G, 512M (default: half the "
+            "machine's memory).",
+        ),
+        click.option(
+            "--max-nodes",
+            type=click.IntRange(min=1),
+            default=10**7,
+            show_default=True,
+            help="Refuse a statement that records more operations than this in its graph.",
+        ),
+        click.option(
             "--strict",
             is_flag=True,
             help="Treat NaN or infinity produced by an operation as an error.",
@@ -250,8 +281,17 @@ def program_command(name: str, examples: str) -> Any:
     """A command that runs a PROGRAM: the PROGRAM argument (which may start with "-"),
     the options every such command shares, and its examples under its help."""
 
-    def decorate(func: Any) -> Any:
-        func = click.argument("program", required=False)(program_options(func))
+    def decorate(command: Any) -> Any:
+        @functools.wraps(command)
+        def run(program: str | None, *, data: dict[str, str], timeout: float | None,
+                max_memory: str | None, max_nodes: int, **options: Any) -> Any:
+            from gradcli.cli.commands import SHARED
+
+            SHARED.set(data=data, timeout=timeout, max_memory=max_memory,
+                       max_nodes=max_nodes, variables=options.get("variables", {}))
+            return command(program, **options)
+
+        func = click.argument("program", required=False)(program_options(run))
         return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
                             epilog="\b\nExamples:\n" + examples)(func)
 

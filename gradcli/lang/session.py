@@ -9,7 +9,6 @@ statement's :class:`Result` or :class:`Failure` as soon as the statement is comp
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -17,13 +16,22 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import Variable, grad
-from gradcli.autograd.limits import LIMITS
+from gradcli.autograd.errors import LimitError
+from gradcli.autograd.limits import (
+    DEFAULT_MAX_NODES,
+    LIMITS,
+    Stopped,
+    default_max_memory,
+    parse_size,
+    watch,
+)
 from gradcli.lang.builtins import CONSTANTS, callable_names, lookup
 from gradcli.lang.compiler import Runner
 from gradcli.lang.errors import (
     GradcliError,
     InputProblem,
     InternalProblem,
+    LimitProblem,
     UnknownName,
 )
 from gradcli.lang.reader import Broken, Parsed, read_statements
@@ -53,6 +61,23 @@ def _nonfinite(data: np.ndarray) -> int:
 
 def _elements(count: int) -> str:
     return f"{count} element{'s' if count != 1 else ''}"
+
+
+def _bytes(value: Any) -> int:
+    return parse_size(value) if isinstance(value, str) else int(value)
+
+
+def _positive(label: str, value: Any, kind: Any) -> Any:
+    """``value`` as ``kind`` (None stays None), which must be above zero."""
+    if value is None:
+        return None
+    try:
+        converted = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputProblem(f"{label} must be a positive number, not {value!r}") from None
+    if not converted > 0 or converted != converted:
+        raise InputProblem(f"{label} must be above zero, not {value!r}")
+    return converted
 
 
 def split_lines(text: str) -> Iterator[str]:
@@ -114,6 +139,10 @@ class Session:
         max_elements: int = 10**8,
         graph: bool = True,
         strict: bool = False,
+        data: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        max_memory: int | str | None = "default",
+        max_nodes: int = DEFAULT_MAX_NODES,
     ) -> None:
         if str(np.dtype(dtype) if dtype in DTYPES else dtype) not in DTYPES:
             raise InputProblem(f"dtype must be float64 or float32, not {dtype!r}")
@@ -127,6 +156,10 @@ class Session:
                 from None
         if self.max_elements < 1:
             raise InputProblem("max_elements must be at least 1")
+        self.timeout = _positive("timeout", timeout, float)
+        self.max_memory = (default_max_memory() if max_memory == "default"
+                           else _positive("max_memory", max_memory, _bytes))
+        self.max_nodes = _positive("max_nodes", max_nodes, int)
         self.graph = bool(graph)
         self.strict = bool(strict)
         self.wrt: list[str] | None = list(wrt) if wrt else None
@@ -137,6 +170,7 @@ class Session:
         # gradient can still be reported for it after its name is rebound
         self._leaf_names: dict[int, tuple[str, Variable]] = {}
         self._variables = dict(variables or {})
+        self._data = dict(data or {})  # -c: named values that get no gradient
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
@@ -157,15 +191,28 @@ class Session:
     # -- inputs -----------------------------------------------------------------------------
 
     def _load_variables(self) -> None:
-        for name, value in self._variables.items():
+        both = sorted(set(self._variables) & set(self._data))
+        if both:
+            raise InputProblem(f'"{both[0]}" is given both as an input (-v) and as data (-c)')
+        for name, value in [*self._variables.items(), *self._data.items()]:
             if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
                 raise InputProblem(f"{name!r} is not a valid name")
             if name in ("true", "false"):
                 raise InputProblem(f'"{name}" is a keyword and cannot be a name')
             if lookup(name) is not None:
                 raise InputProblem(f'"{name}" is a built-in function and cannot be a name')
-            self.names[name] = leaf = Variable(self._value(name, value), requires_grad=True)
+            data = self._value(name, value)
+            if name in self._data:  # data: no gradient, as requires_grad=False in PyTorch
+                self.names[name] = Variable(data, requires_grad=False)
+                self._data[name] = data  # (read once: a replay reuses the array)
+                continue
+            self.names[name] = leaf = Variable(data, requires_grad=True)
             self._leaf_names[id(leaf)] = (name, leaf)
+
+    @property
+    def data_values(self) -> dict[str, Any]:
+        """The -c values (data with no gradient), by name."""
+        return dict(self._data)
 
     def _value(self, label: str, value: Any) -> np.ndarray:
         """A value given from outside, as an array of the session's dtype."""
@@ -199,31 +246,14 @@ class Session:
         return data
 
     def _read_file(self, label: str, path: str) -> np.ndarray:
-        suffix = os.path.splitext(path)[1].lower()
-        try:
-            if suffix == ".npy":
-                # mapped, not read: the size is checked against the limit before a copy
-                return np.load(path, allow_pickle=False, mmap_mode="r")
-            if suffix in (".csv", ".txt") and os.path.getsize(path) > 32 * self.max_elements:
-                # a text file is parsed whole before its size is known: refuse one that
-                # could not hold a number in under 32 characters each within the limit
-                raise InputProblem(
-                    f"cannot read {path} for {label}: {os.path.getsize(path):,} bytes of text "
-                    f"is too large for the limit of {self.max_elements:,} elements"
-                )
-            if suffix == ".csv":
-                return np.loadtxt(path, delimiter=",", dtype=float)
-            if suffix == ".txt":
-                try:
-                    return np.loadtxt(path, dtype=float)
-                except ValueError:
-                    return np.loadtxt(path, delimiter=",", dtype=float)
-        except (OSError, ValueError, EOFError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputProblem(f"cannot read {path} for {label}: {reason}") from None
-        raise InputProblem(
-            f"cannot read {path} for {label}: use a .npy, .csv or .txt file"
-        )
+        """``@path``: a regular file (or ``-``, stdin), read within the limits."""
+        from gradcli.lang.inputs import read_value
+
+        room = self.max_memory if self.max_memory is not None else 2**62
+        data, warnings = read_value(label, path, max_elements=self.max_elements,
+                                    max_bytes=room)
+        self.input_warnings.extend(warnings)
+        return data
 
     def _constant_expression(self, label: str, text: str) -> np.ndarray:
         outcomes = []
@@ -253,7 +283,20 @@ class Session:
 
     # -- running ------------------------------------------------------------------------------
 
+    def limits(self, line: int | None = None) -> Any:
+        """The statement's budgets (time, memory, graph nodes), as a context manager."""
+        where = f"the statement on line {line}" if line else "the statement"
+        return watch(where, timeout=self.timeout, max_memory=self.max_memory,
+                     max_nodes=self.max_nodes)
+
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
+        try:
+            with self.limits(parsed.line):
+                return self._run_code(parsed, scope)
+        except Stopped as stop:
+            raise LimitProblem(stop.message) from None
+
+    def _run_code(self, parsed: Parsed, scope: Any) -> tuple[Variable, list[str]]:
         runner = Runner(scope or self)
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
@@ -336,14 +379,22 @@ class Session:
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
-            # without a graph to draw, only the leaves matter: no topological order
-            order = walk(value) if self.graph else None
-            gradients, note = self._gradients(value, order if order is not None else
-                                              leaves(value), warnings,
-                                              list(wrt) if wrt else self.wrt)
-            graph = self._graph(value, name, order) if order is not None else None
+            with self.limits(line):
+                # without a graph to draw, only the leaves matter: no topological order
+                order = walk(value) if self.graph else None
+                gradients, note = self._gradients(value, order if order is not None else
+                                                  leaves(value), warnings,
+                                                  list(wrt) if wrt else self.wrt)
+                graph = self._graph(value, name, order) if order is not None else None
         except GradcliError:
             raise
+        except Stopped as stop:
+            raise LimitProblem(f"{stop.message} (computing its gradients)") from None
+        except LimitError as exc:
+            raise LimitProblem(f"computing the gradients: {exc}") from None
+        except MemoryError:
+            raise LimitProblem("computing the gradients: out of memory (NumPy could not "
+                               "allocate an array)") from None
         except Exception as exc:  # a bug in the engine: say so, without a traceback
             raise InternalProblem(f"computing the gradients failed: {type(exc).__name__}: "
                                   f"{exc}") from None
@@ -359,6 +410,8 @@ class Session:
                 v = self.names.get(n)
                 if v is None:
                     warnings.append(f'no gradient for "{n}": there is no such name')
+                elif n in self._data and v is self.names.get(n):
+                    warnings.append(f'no gradient for "{n}": it is data (-c), not an input')
                 else:
                     targets.append((n, v))
         else:
