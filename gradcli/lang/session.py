@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -93,6 +94,35 @@ def split_lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+class LeafNames:
+    """id(leaf) -> (the name it was made with, the leaf), for the leaves still alive: a
+    leaf whose name was rebound and that no value still depends on is forgotten with it,
+    so a stream of ``w = 1`` keeps one entry, not one per statement."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[str, Any]] = {}
+
+    def add(self, name: str, leaf: Variable) -> None:
+        key = id(leaf)
+        entries = self._entries
+
+        def forget(_: object) -> None:
+            entries.pop(key, None)
+
+        entries[key] = (name, weakref.ref(leaf, forget))
+
+    def items(self) -> Iterator[tuple[int, tuple[str, Variable]]]:
+        for key, (name, ref) in list(self._entries.items()):
+            leaf = ref()
+            if leaf is not None:
+                yield key, (name, leaf)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class _ConstantScope:
     """What a value given for a name may use: constants and constructors, no names."""
 
@@ -168,7 +198,7 @@ class Session:
         self.last: Variable | None = None
         # every leaf input made by an assignment, by id: the name it was made with, so a
         # gradient can still be reported for it after its name is rebound
-        self._leaf_names: dict[int, tuple[str, Variable]] = {}
+        self._leaf_names = LeafNames()
         self._variables = dict(variables or {})
         self._data = dict(data or {})  # -c: named values that get no gradient
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
@@ -207,7 +237,7 @@ class Session:
                 self._data[name] = data  # (read once: a replay reuses the array)
                 continue
             self.names[name] = leaf = Variable(data, requires_grad=True)
-            self._leaf_names[id(leaf)] = (name, leaf)
+            self._leaf_names.add(name, leaf)
 
     @property
     def data_values(self) -> dict[str, Any]:
@@ -535,7 +565,7 @@ class Session:
         """Forget every name and the last result; reseed; remake the given variables."""
         self.names = {}
         self.last = None
-        self._leaf_names = {}
+        self._leaf_names = LeafNames()
         self._rng = None
         self._load_variables()
 
@@ -546,7 +576,7 @@ class Session:
 
     def new_leaf(self, name: str, leaf: Variable) -> None:
         """Called when an assignment makes ``leaf`` (a leaf input) under ``name``."""
-        self._leaf_names[id(leaf)] = (name, leaf)
+        self._leaf_names.add(name, leaf)
 
     def callable_names(self) -> list[str]:
         return callable_names()

@@ -293,3 +293,33 @@ def test_the_program_file_and_stdin_are_read_within_the_limits(tmp_path):
     assert long_line.returncode == 1
     assert "the statement is longer than 1,000,000 characters" in long_line.stderr
     assert "= 4.0" in long_line.stdout  # and the stream goes on
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def test_memory_growing_in_a_stream_is_stopped_at_max_memory():
+    # each statement keeps 32 MB more alive (the graph holds every x): stopped near 300M
+    program = "x = ones(4e6)\n" + "x = x + 1\n" * 12 + "2 + 2\n"
+    result = capped("eval", "--max-memory", "300M", "--no-graph", input=program)
+    assert result.returncode == 1
+    assert "over the limit of 300.0 MiB" in result.stderr
+    assert "--max-memory" in result.stderr and "internal error" not in result.stderr
+    assert "= 4.0" in result.stdout  # the stream went on
+
+
+def test_a_timeout_stops_a_statement_and_the_stream_goes_on():
+    program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 2000) + "\n3 + 3\n"
+    result = capped("eval", "--timeout", "0.1", "--no-graph", "--json", input=program)
+    assert result.returncode == 1
+    assert "the statement on line 2 ran longer than --timeout 0.1 s and was stopped" \
+        in result.stderr
+    assert '"value": 6.0' in result.stdout
+
+
+def test_a_refused_product_names_the_operation_and_its_estimate():
+    result = capped("eval", "sum(ones(1e4, 1e4) @ ones(1e4, 1e4))", "--timeout", "5",
+                    "--max-memory", "1G")
+    assert result.returncode == 1
+    assert "matmul: about 2e+12 floating-point operations" in result.stderr \
+        or "over the limit of 1.0 GiB" in result.stderr
