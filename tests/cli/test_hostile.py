@@ -323,3 +323,43 @@ def test_a_refused_product_names_the_operation_and_its_estimate():
     assert result.returncode == 1
     assert "matmul: about 2e+12 floating-point operations" in result.stderr \
         or "over the limit of 1.0 GiB" in result.stderr
+
+
+# -- the parser cache --------------------------------------------------------------------------
+
+
+def _warm_cache(tmp_path):
+    result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
+    assert '"value": 2.0' in result.stdout
+    (runtime,) = (tmp_path / "gradcli").glob("runtime-*.json")
+    (grammar_file,) = (tmp_path / "gradcli").glob("grammar-*.json")
+    return runtime, grammar_file
+
+
+def test_a_cache_that_lies_is_rebuilt_not_trusted(tmp_path):
+    import json
+
+    runtime, _ = _warm_cache(tmp_path)
+    content = json.loads(runtime.read_text())
+    text = json.dumps(content["tables"])
+    # valid JSON, the right key: the NAME terminal now matches only the word "false"
+    content["tables"] = json.loads(text.replace('"NAME"', '"FALSE"', 3))
+    runtime.write_text(json.dumps(content))
+    result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
+    assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
+    assert json.loads(runtime.read_text())["tables"] != content["tables"]  # rewritten
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink to stdin", "symlink to /dev/zero"])
+def test_a_cache_path_that_is_not_a_regular_file_is_never_read(tmp_path, kind):
+    runtime, grammar_file = _warm_cache(tmp_path)
+    for path in (runtime, grammar_file):
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/stdin" if "stdin" in kind else "/dev/zero")
+    result = capped("eval", "x", "-v", "x=2", "--json", input="", timeout=60,
+                    XDG_CACHE_HOME=str(tmp_path))
+    assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
+    assert runtime.is_file() and not runtime.is_symlink()  # replaced by tables of ours
