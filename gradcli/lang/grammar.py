@@ -30,8 +30,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import stat
 import re
+import stat
 import sys
 import tempfile
 import threading
