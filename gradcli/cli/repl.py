@@ -54,6 +54,20 @@ def needs_more(text: str) -> bool:
     return bracket_depth(text) > 0 or last.endswith("\\")
 
 
+def _not_regular(path: Path) -> str:
+    """What ``path`` is if it exists and is not a regular file ("a FIFO"...), else ""."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""  # missing (or unreadable: reading it fails quietly, as before)
+    if stat.S_ISREG(mode):
+        return ""
+    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+
+
 class History:
     """Readline history in a file; if the file cannot be written, say so once and go on."""
 
@@ -65,6 +79,11 @@ class History:
         if not self.enabled:
             return
         readline.set_history_length(HISTORY_LENGTH)
+        kind = _not_regular(path)
+        if kind:  # a FIFO would hang the REPL at start (and at exit): never opened
+            self.enabled = False
+            say(f"note: history is not kept: {path} is {kind}, not a regular file")
+            return
         try:
             if path.exists():
                 readline.read_history_file(str(path))
@@ -72,7 +91,7 @@ class History:
             pass
 
     def save(self) -> None:
-        if not self.enabled:
+        if not self.enabled or _not_regular(self.path):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
