@@ -363,3 +363,33 @@ def test_a_cache_path_that_is_not_a_regular_file_is_never_read(tmp_path, kind):
                     XDG_CACHE_HOME=str(tmp_path))
     assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
     assert runtime.is_file() and not runtime.is_symlink()  # replaced by tables of ours
+
+
+# -- drawing graphs ----------------------------------------------------------------------------
+
+
+def _fake_dot(tmp_path, body: str) -> str:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    dot = bin_dir / "dot"
+    dot.write_text("#!/bin/sh\n" + body + "\n")
+    dot.chmod(0o755)
+    return f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def test_a_crash_of_graphviz_is_reported_as_a_crash(tmp_path):
+    path = _fake_dot(tmp_path, "cat > /dev/null; kill -SEGV $$")
+    result = capped("graph", "sum(x^2)", "-v", "x=[1,2]", "-o", str(tmp_path / "g.svg"),
+                    PATH=path)
+    assert result.returncode == 2
+    assert "Graphviz's dot crashed (SIGSEGV)" in one_line(result.stderr)
+
+
+def test_a_graph_too_large_to_draw_is_refused_with_the_alternatives(tmp_path):
+    path = _fake_dot(tmp_path, "echo should not run >&2; exit 1")
+    program = "x = [1, 2]\nsum(" + " + ".join(["x"] * 5100) + ")"
+    result = capped("graph", program, "-o", str(tmp_path / "g.png"), PATH=path)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "more than the 5,000 Graphviz's dot is asked to draw" in line
+    assert "--format json" in line and "--depth" in line
