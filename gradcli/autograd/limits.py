@@ -123,17 +123,16 @@ def check_cost(op: str, flops: float) -> None:
                          f"--timeout {LIMITS.timeout:g}")
 
 
-def check_passes(op: str, passes: int, seconds_each: float) -> None:
-    """Refuse ``passes`` runs of about ``seconds_each`` that cannot fit the time left."""
-    deadline = LIMITS.deadline
-    if deadline is None:
-        return
+def passes_over(op: str, passes: int, seconds_each: float, timeout: float | None) -> str | None:
+    """Why ``passes`` runs of about ``seconds_each`` cannot fit ``timeout`` (None if they
+    can, or there is no timeout): for jacobians, hessians, check and plot."""
+    if timeout is None:
+        return None
     needed = passes * seconds_each
-    left = deadline - time.monotonic()
-    if needed > left:
-        raise LimitError(f"{op}: {passes:,} passes of about {seconds_each:.2g} s each, about "
-                         f"{needed:.3g} s, more than the {max(left, 0):.3g} s left of "
-                         f"--timeout {LIMITS.timeout:g}")
+    if needed <= timeout:
+        return None
+    return (f"{op}: {passes:,} passes of about {seconds_each:.2g} s each, about {needed:.3g} "
+            f"s, more than --timeout {timeout:g}")
 
 
 def out_of_nodes(op: str) -> None:

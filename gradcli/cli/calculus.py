@@ -10,6 +10,7 @@ with -v gets the new value as its -v value; a leaf the program makes itself
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import numpy as np
 
 from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
+from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
+    SHARED,
     Printer,
     read_program,
     session_options,
@@ -102,6 +105,13 @@ class Stop(Exception):
 def _program_text(program: str | None, file: str | None) -> str:
     text = read_program(program, file)
     return "".join(stdin_lines()) if text is None else text
+
+
+def _refuse_passes(op: str, passes: int, seconds_each: float) -> None:
+    """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
+    over = passes_over(op, passes, seconds_each, SHARED.timeout)
+    if over:
+        raise _fail(over)
 
 
 def _fail(message: str, status: int = 1) -> Stop:
@@ -250,7 +260,9 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
         options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**dict(options, grad_output=grad_output))
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        one_pass = time.monotonic() - started
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
         checked = [(n, v) for n, v in targets if base.source_of(v) is not None]
@@ -258,6 +270,7 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         if total > MAX_CHECK_ELEMENTS:
             raise _fail(f"the inputs have {total:,} elements, over the {MAX_CHECK_ELEMENTS:,} "
                         "this check runs the program twice for; choose some with --wrt", 2)
+        _refuse_passes("check", 2 * total, one_pass)
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -474,7 +487,9 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             given[wrt] = repr(low)  # made before the program; the program may make its own
         options = _session_options(given, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**options)
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        _refuse_passes("plot", points, time.monotonic() - started)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
             raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
@@ -619,6 +634,9 @@ def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray]
     if rows > MAX_JACOBIAN_ROWS:
         return None, (f"jacobian: the result has {rows:,} elements; over {MAX_JACOBIAN_ROWS:,} "
                       "it takes too many backward passes")
+    over = passes_over("jacobian", rows, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     found = {}
     for name, variable in targets:
         if rows * variable.data.size > MAX_JACOBIAN_ENTRIES:
@@ -658,6 +676,9 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
     if total > MAX_HESSIAN_INPUT:
         return None, (f"hessian: the inputs have {total:,} elements; over "
                       f"{MAX_HESSIAN_INPUT} it takes too many backward passes")
+    over = passes_over("hessian", total, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     variables = [v for _, v in targets]
     matrix = np.zeros((total, total))
     with np.errstate(all="ignore"):

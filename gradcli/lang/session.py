@@ -9,6 +9,7 @@ statement's :class:`Result` or :class:`Failure` as soon as the statement is comp
 from __future__ import annotations
 
 import math
+import time
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
@@ -201,6 +202,7 @@ class Session:
         self._leaf_names = LeafNames()
         self._variables = dict(variables or {})
         self._data = dict(data or {})  # -c: named values that get no gradient
+        self.last_seconds = 0.0  # how long the last statement took to run
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
@@ -313,18 +315,22 @@ class Session:
 
     # -- running ------------------------------------------------------------------------------
 
-    def limits(self, line: int | None = None) -> Any:
+    def limits(self, line: int | None = None, *, timed: bool = True) -> Any:
         """The statement's budgets (time, memory, graph nodes), as a context manager."""
         where = f"the statement on line {line}" if line else "the statement"
-        return watch(where, timeout=self.timeout, max_memory=self.max_memory,
-                     max_nodes=self.max_nodes)
+        return watch(where, timeout=self.timeout if timed else None,
+                     max_memory=self.max_memory, max_nodes=self.max_nodes)
 
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
+        started = time.monotonic()
         try:
-            with self.limits(parsed.line):
+            # (a value given with -v is not a statement: it is not timed)
+            with self.limits(parsed.line, timed=scope is None):
                 return self._run_code(parsed, scope)
         except Stopped as stop:
             raise LimitProblem(stop.message) from None
+        finally:  # what one run of a statement costs (jacobians estimate their passes by it)
+            self.last_seconds = time.monotonic() - started
 
     def _run_code(self, parsed: Parsed, scope: Any) -> tuple[Variable, list[str]]:
         runner = Runner(scope or self)

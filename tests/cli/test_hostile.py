@@ -393,3 +393,17 @@ def test_a_graph_too_large_to_draw_is_refused_with_the_alternatives(tmp_path):
     line = one_line(result.stderr)
     assert "more than the 5,000 Graphviz's dot is asked to draw" in line
     assert "--format json" in line and "--depth" in line
+
+
+def test_jacobians_checks_and_plots_that_cannot_fit_the_timeout_are_refused_up_front():
+    slow = "sum(ones(100, 100) @ ones(100, 100))"  # about a millisecond a pass
+    check = capped("check", f"sum(tanh(W @ x)) + {slow}", "-v", "W=randn(60,60)",
+                   "-v", "x=ones(60)", "--timeout", "0.2")
+    assert check.returncode == 1
+    assert "check: 7,320 passes of about" in one_line(check.stderr)
+    plot = capped("plot", f"{slow} * w", "-v", "w=1", "--wrt", "w", "--points", "10000",
+                  "--timeout", "0.2")
+    assert plot.returncode == 1 and "plot: 10,000 passes of about" in one_line(plot.stderr)
+    jac = capped("eval", f"softmax(x) * {slow}", "-v", "x=ones(1000)", "--jacobian",
+                 "--timeout", "0.2", "--no-graph")
+    assert "jacobian: 1,000 passes of about" in jac.stdout + jac.stderr
