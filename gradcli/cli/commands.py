@@ -281,12 +281,12 @@ class Printer:
 
     def result(self, result: Result) -> None:
         if self.as_json:
-            from gradcli.render.jsonl import render_result
+            from gradcli.render.jsonl import write_result
 
             if result.warnings:
                 write_warnings(result.warnings, result.line)
             out = sys.stdout
-            out.write(render_result(result, graph=self.show_graph) + "\n")
+            write_result(out, result, graph=self.show_graph)  # (large arrays in pieces)
             out.flush()  # one line, one answer: a producer may wait for it
             return
         plain = self.plain
