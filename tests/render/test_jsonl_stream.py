@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import tracemalloc
 
-import numpy as np
 import pytest
 
 from gradcli.lang.session import Session
