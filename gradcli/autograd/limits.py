@@ -117,6 +117,8 @@ def check_cost(op: str, flops: float) -> None:
         return
     needed = flops / FLOPS_PER_SECOND
     left = deadline - time.monotonic()
+    if left <= 0:  # (the watchdog has not looked yet)
+        raise LimitError(_timeout_message())
     if needed > left:
         raise LimitError(f"{op}: about {flops:.2g} floating-point operations, at least "
                          f"{needed:.3g} s, more than the {max(left, 0):.3g} s left of "
@@ -177,14 +179,18 @@ class _Watch:
 _WATCH = _Watch()
 
 
+def _timeout_message() -> str:
+    return (f"{_WATCH.label or 'the statement'} ran longer than --timeout {LIMITS.timeout:g} s "
+            "and was stopped")
+
+
 def _on_alarm(signum: int, frame: object) -> None:
     if not _WATCH.active:
         return
     deadline = LIMITS.deadline
     if deadline is not None and time.monotonic() >= deadline:
         _WATCH.active = False
-        raise Stopped(f"{_WATCH.label} ran longer than --timeout {LIMITS.timeout:g} s "
-                      "and was stopped")
+        raise Stopped(_timeout_message())
     limit = LIMITS.max_memory
     if limit is not None:
         held = resident_bytes()

@@ -182,7 +182,8 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True)
+        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True,
+                          max_memory="default")  # (half the machine's, as the commands)
     except GradcliError as error:
         show_error(error)
         return 2

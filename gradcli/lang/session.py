@@ -157,6 +157,12 @@ class Session:
     file of numbers, or an array or number. ``wrt`` limits the gradients reported to
     those names. ``grad_output`` (the same kinds of value) seeds the backward pass of
     non-scalar results of exactly its shape. Bad values raise :class:`InputProblem`.
+
+    ``data`` maps names to values that get no gradient (``-c``). The limits (SPEC §10):
+    ``timeout`` seconds per statement, ``max_memory`` bytes (or ``"2G"``; ``"default"``
+    is half the machine's memory, as the command line has it; None, no limit),
+    ``max_nodes`` operations recorded per statement. A time or memory limit is watched
+    with a SIGALRM timer while a statement runs (on the main thread only).
     """
 
     def __init__(
@@ -172,7 +178,7 @@ class Session:
         strict: bool = False,
         data: Mapping[str, Any] | None = None,
         timeout: float | None = None,
-        max_memory: int | str | None = "default",
+        max_memory: int | str | None = None,
         max_nodes: int = DEFAULT_MAX_NODES,
     ) -> None:
         if str(np.dtype(dtype) if dtype in DTYPES else dtype) not in DTYPES:
