@@ -1,4 +1,9 @@
-"""The README shows real runs: each pasted `$ gradcli ...` prints exactly what is pasted."""
+"""The README shows real runs: each pasted `$ gradcli ...` prints exactly what is pasted.
+
+After a change of output, `python tests/test_readme.py` pastes every such run's real
+output into the README again (the runs that need a shell are left as they are): read
+the diff before committing it.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +48,39 @@ def test_the_readme_has_runs():
     assert len(RUNS) >= 10
 
 
-@pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
-def test_pasted_run_is_real(command, expected):
+def real_output(command: str) -> str:
+    """What ``command`` (a `gradcli ...` line) prints, stdout then stderr, piped."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
     env.pop("FORCE_COLOR", None)
     done = subprocess.run([sys.executable, "-m", "gradcli", *shlex.split(command)[1:]],
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
-    got = "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
+    return "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
+
+
+@pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
+def test_pasted_run_is_real(command, expected):
+    got = real_output(command)
     assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
+
+
+def regenerate() -> int:
+    """Paste each plain run's real output into the README; how many runs changed."""
+    path = ROOT / "README.md"
+    text = path.read_text(encoding="utf-8")
+    changed = 0
+    for command, expected in pasted_runs():
+        pasted = f"$ {command}\n{expected}\n" if expected else f"$ {command}\n"
+        got = real_output(command)
+        fresh = f"$ {command}\n{got}\n" if got else f"$ {command}\n"
+        if pasted != fresh and text.count(pasted) == 1:
+            text = text.replace(pasted, fresh)
+            changed += 1
+    path.write_text(text, encoding="utf-8")
+    return changed
+
+
+if __name__ == "__main__":
+    print(f"{regenerate()} pasted runs updated in README.md")
 
 
 def test_the_python_examples_run():

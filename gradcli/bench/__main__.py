@@ -167,6 +167,19 @@ def figure_deep(quick: bool) -> list[Row]:
     ]
 
 
+def figure_mlp(quick: bool) -> Row:
+    times = workloads.mlp_step_times(repeat=3 if quick else 9, number=5 if quick else 50)
+    ours, torch = times["gradcli"], times["torch"]
+    return Row(
+        "mlp", "micrograd's demo: one SGD step of a 2-16-16-1 MLP on 100 moons "
+        "(samples/train_mlp.py)", _us(ours),
+        f"{_us(times['numpy'])} by hand (gradcli {_ratio(ours, times['numpy'])})",
+        "PyTorch: not installed" if torch is None
+        else f"PyTorch {_us(torch)} (gradcli {_ratio(ours, torch)})",
+        "faster than PyTorch", None if torch is None else ours < torch,
+    )
+
+
 FIGURES = {
     "small": figure_small,
     "large": figure_large,
@@ -177,6 +190,7 @@ FIGURES = {
     "cold": figure_cold,
     "startup": figure_startup,
     "deep": figure_deep,
+    "mlp": figure_mlp,
 }
 
 

@@ -244,11 +244,14 @@ class Printer:
         self.show_graph = show_graph
         self.no_color = no_color
         self.shown = 0
+        self.noted = False  # why a non-scalar result has no gradients: said once a run
         self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.width: int | None = None
         if not as_json:
             from gradcli.render import plain
 
             self.plain = plain
+            self.width = plain.terminal_width(self.stdout)
             self.plain_out = plain.writes_plain(self.stdout, no_color=no_color)
             self.plain_err = plain.writes_plain(self.stderr, no_color=no_color)
 
@@ -296,7 +299,9 @@ class Printer:
                 self.err.print(self.human.render_warning(warning, result.line))
         if self.shown and not (self.plain_out and _put(self.stdout, "\n")):
             self.out.print()
-        options = {"precision": self.precision, "show_graph": self.show_graph}
+        options = {"precision": self.precision, "show_graph": self.show_graph,
+                   "note": not self.noted, "width": self.width}
+        self.noted |= result.gradients is None and bool(result.note)
         if not (self.plain_out and _put(self.stdout, plain.result_text(result, **options))):
             self.out.print(self.human.render_result(result, **options))
         self.shown += 1
@@ -464,7 +469,8 @@ def run_graph(
             except OSError as error:
                 raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
         else:
-            print_tree(graph, sys.stdout, printer.plain_out, no_color, **options)
+            print_tree(graph, sys.stdout, printer.plain_out, no_color, width=printer.width,
+                       **options)
         return 0
     if fmt == "dot":
         from gradcli.render.dot import render_dot
@@ -606,10 +612,11 @@ def functions_markdown(rows: list[dict[str, Any]]) -> str:
 
 def run_functions(name: str | None, *, markdown: bool = False) -> int:
     """List the built-ins, or describe one."""
-    from rich.table import Table
     from rich.text import Text
 
     from gradcli.render.console import make_console
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, table_text
 
     rows = builtin_rows()
     if markdown:
@@ -641,18 +648,17 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)
         return 2
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("function", no_wrap=True)
-    table.add_column("aliases", style="dim")
-    table.add_column("what it gives")
+    # on a narrow terminal the aliases go first, and the docs wrap to its width
+    columns = [Column("function", wrap=True), Column("aliases", drop=1),
+               Column("what it gives", wrap=True)]
+    table: list[list[Any]] = []
     category = None
     for row in rows:
         if row["category"] != category:
             category = row["category"]
-            table.add_row(Text(category or "", style="bold cyan"), "", "")
-        table.add_row(Text(row["signature"]), Text(", ".join(row["aliases"])), Text(row["doc"]))
-    table.add_row(Text("constants", style="bold cyan"), "", "")
-    for constant, doc in constant_rows():
-        table.add_row(Text(constant), "", Text(doc))
-    out.print(table)
+            table.append([(category or "", "bold cyan")])
+        table.append([row["signature"], (", ".join(row["aliases"]), "dim"), row["doc"]])
+    table.append([("constants", "bold cyan")])
+    table += [[constant, "", doc] for constant, doc in constant_rows()]
+    out.print(table_text(columns, table, terminal_width(sys.stdout)))
     return 0

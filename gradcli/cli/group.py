@@ -67,6 +67,15 @@ class GradcliGroup(click.Group):
             )
             raise SystemExit(1) from None
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            hint = function_hint(args[0]) if args else None
+            if hint is None:
+                raise
+            raise click.UsageError(hint, ctx) from error
+
 
 # what a failed write to stdout raises (reading a file is caught where it is read)
 OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
@@ -87,6 +96,18 @@ class ClosedOutput:
 
     def fileno(self) -> int:
         raise OSError(errno.EBADF, "standard output is closed")
+
+
+def function_hint(name: str) -> str | None:
+    """What to say when a built-in function's name is typed as a command (`gradcli grad`)."""
+    from gradcli.lang import builtins
+
+    if name not in builtins.callable_names():
+        return None
+    entry = builtins.lookup(name)
+    call = getattr(entry, "signature", None) or f"{name}(...)"
+    return (f'"{name}" is a built-in function, not a command: use it in a program, as in '
+            f"gradcli eval '{call}' (`gradcli functions {name}` describes it)")
 
 
 class ProgramCommand(click.Command):
@@ -419,7 +440,8 @@ def diff_command(program: str | None, **options: Any) -> None:
     "check",
     """\
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
-  gradcli check -f samples/rosenbrock.grad
+  gradcli check '(1-x)^2 + 100*(y-x^2)^2' -v x=-1.2 -v y=1
+  gradcli check 'sum(x^2)' -v x='randn(100,100)' --sample 200
   gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
   gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
@@ -435,6 +457,15 @@ def diff_command(program: str | None, **options: Any) -> None:
 @click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
 @click.option(
     "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+)
+@click.option(
+    "--sample",
+    type=int,
+    default=500,
+    show_default=True,
+    metavar="N",
+    help="Inputs of more elements than N in all are checked at N random elements "
+    "(seeded by --seed); at most 5,000, as each element costs two runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def check_command(program: str | None, **options: Any) -> None:
@@ -455,7 +486,8 @@ def check_command(program: str | None, **options: Any) -> None:
     """\
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
   gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
-  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
+  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png
+  gradcli plot '1/x' --wrt x --range -1:1 --ylim -10:10 --width 60""",
 )
 @click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
 @click.option(
@@ -479,11 +511,30 @@ def check_command(program: str | None, **options: Any) -> None:
     type=click.Path(dir_okay=False),
     help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
 )
+@click.option(
+    "--ylim",
+    metavar="LOW:HIGH",
+    help="The y-range (default: from the values, leaving out the extremes of a pole).",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(24, 1000),
+    default=None,
+    help="Columns of the terminal plot, labels included (default: the terminal's, "
+    "else 72).",
+)
+@click.option(
+    "--height",
+    type=click.IntRange(5, 500),
+    default=None,
+    help="Rows of the terminal plot's grid (default: 18).",
+)
 def plot_command(program: str | None, **options: Any) -> None:
     """Plot PROGRAM's result and its derivative against one scalar input.
 
-    In the terminal: a character plot of both curves. With -o: an image. The other
-    inputs keep their -v values.
+    In the terminal: a character plot of both curves, as wide as the terminal. With
+    -o: an image. The other inputs keep their -v values. What is not drawn (NaN,
+    infinity, points beyond the y-range) is said under the plot, and on the image.
     """
     from gradcli.cli.calculus import run_plot
 

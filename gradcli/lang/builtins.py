@@ -426,14 +426,14 @@ def _scalar_output(y: Variable, what: str) -> None:
 
 def _grad_value(y: Variable, x: Variable) -> Variable:
     _scalar_output(y, "grad")
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):  # y does not depend on x: zeros
         return Variable(np.zeros(x.shape, dtype=x.dtype))
     return autograd_grad(y, x, retain_graph=True, create_graph=True)[0]
 
 
 def _jacobian_value(y: Variable, x: Variable) -> Variable:
     check_shape("jacobian", (*y.shape, *x.shape))
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):
         return Variable(np.zeros((*y.shape, *x.shape), dtype=x.dtype))
     return autograd_jacobian(y, x, create_graph=True)
 
@@ -441,7 +441,7 @@ def _jacobian_value(y: Variable, x: Variable) -> Variable:
 def _hessian_value(y: Variable, x: Variable) -> Variable:
     _scalar_output(y, "hessian")
     check_shape("hessian", (*x.shape, *x.shape))
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):
         return Variable(np.zeros((*x.shape, *x.shape), dtype=x.dtype))
     return autograd_hessian(y, x, create_graph=True)
 

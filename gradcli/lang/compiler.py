@@ -588,9 +588,13 @@ class Runner:
         if target.data.ndim < sum(1 for item in items if not isinstance(item, np.ndarray)) and (
             not any(isinstance(item, np.ndarray) for item in items)
         ):
+            # [[1, 2]\n[3, 4]] reads as [1, 2][3, 4]: a row on a new line lacks its comma
+            row = " (a new line inside brackets does not separate elements: if this [...] is " \
+                  'another row, a "," is missing before it)' if spans and spans[0][0] > span[0] \
+                else ""
             raise ShapeProblem(
-                f"index: too many indices ({len(items)}) for an array of shape {target.shape}",
-                to_span(span),
+                f"index: too many indices ({len(items)}) for an array of shape "
+                f"{target.shape}{row}", to_span(span),
             )
         index = items[0] if len(items) == 1 else tuple(items)
         return ops.getitem(target, index)

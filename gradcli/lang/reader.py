@@ -434,7 +434,16 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         (tok.line > prev.end_line and (tok.type in OPERAND_START or tok.type == "ADDITIVE"))
         or (tok.type in ("EQUAL", "AUGMENTED") and tok.line > st.brackets[-1].line)
     ):
-        return _never_closed(st.brackets[-1])
+        opener = st.brackets[-1]
+        if tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
+            # [1, 2 / 3]: a number (or a row) starts the next line, so most likely the
+            # line above only lacks its comma
+            return SyntaxProblem(
+                f'missing "," after "{prev.value}" at the end of line {prev.end_line}: a new '
+                f'line inside brackets does not separate elements (else the "{opener.value}" '
+                f"at line {opener.line}, column {opener.column} is never closed)",
+                to_span(token_span(prev)))
+        return _never_closed(opener)
     if "NUMBER" in expected:
         return SyntaxProblem(f'expected an expression, found "{tok.value}"', here)
     if tok.type in OPERAND_START and prev is not None and prev.type in OPERAND_END:

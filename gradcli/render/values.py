@@ -19,9 +19,10 @@ def format_scalar(x: Any, precision: int = DEFAULT_PRECISION) -> str:
         return "nan"
     if np.isinf(x):
         return "inf" if x > 0 else "-inf"
+    trim = "-" if precision == 0 else "0"  # --precision 0 gives 3, not 3.0
     if x == 0 or 1e-4 <= abs(x) < 1e16:
-        return np.format_float_positional(x, precision=precision, unique=True, trim="0")
-    return np.format_float_scientific(x, precision=precision, unique=True, trim="0")
+        return np.format_float_positional(x, precision=precision, unique=True, trim=trim)
+    return np.format_float_scientific(x, precision=precision, unique=True, trim=trim)
 
 
 def format_array(value: Any, precision: int = DEFAULT_PRECISION, width: int = 75) -> str:
@@ -35,6 +36,8 @@ def format_array(value: Any, precision: int = DEFAULT_PRECISION, width: int = 75
         threshold=SUMMARY_THRESHOLD,
         edgeitems=EDGE_ITEMS,
         max_line_width=width,
+        # NumPy writes "3." at precision 0; a person reads 3
+        formatter={"float_kind": lambda v: format_scalar(v, 0)} if precision == 0 else None,
     )
 
 
@@ -60,7 +63,7 @@ def short_value(value: Any, precision: int = 4, width: int = SHORT_WIDTH) -> str
         text = " ".join(text.split())
         if len(text) <= width:
             return text
-    return text[: width - 1] + "…"
+    return (text[: width - 3].rstrip(" ,.[") or text[:1]) + "..."  # not "[0.45, ....."
 
 
 def shape_text(shape: Any) -> str:

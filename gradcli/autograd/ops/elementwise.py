@@ -323,7 +323,9 @@ class Hypot(Function):
         a, b = self.operands()
         na, nb = self.needs_input_grad
         out = self.out_shape
-        scale = g / hypot(a, b)
+        h = hypot(a, b)
+        # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
+        scale = g / where(equal(h, 0.0), 1.0, h)
         return (
             sum_to(scale * a, a.shape, out) if na else None,
             sum_to(scale * b, b.shape, out) if nb else None,

@@ -232,7 +232,10 @@ class Std(_Reduction):
         count = math.prod(x.shape[k] for k in self.axes)
         centred = x - mean(x, axis=self.axes, keepdims=True)
         out = std(x, axis=self.axes, keepdims=True) if GRAD_MODE.enabled else self.saved
-        return self.kept_grad(g) * centred / (out * float(count))
+        # Where the std is 0 (one element, or all equal) centred is 0 too: take the zero
+        # subgradient there, as Norm does, rather than 0 / 0.
+        safe = where(equal(out, 0.0), 1.0, out)
+        return self.kept_grad(g) * centred / (safe * float(count))
 
 
 class LogSumExp(_Reduction):
