@@ -3,7 +3,7 @@
 Operations that allocate check their result's size first (:func:`check_shape`); those
 whose cost is known before they start check it against the time left (:func:`check_cost`);
 every recorded Function counts against the node budget (in Function.__call__, one
-decrement). While a statement runs with a time or memory limit, a watchdog timer
+decrement), and one that made a large array has the memory held looked at. While a statement runs with a time or memory limit, a watchdog timer
 (:class:`watch`) checks the clock and the process's memory every few hundredths of a
 second and stops the statement by raising :class:`Stopped` between two Python steps.
 """
@@ -69,7 +69,7 @@ class Stopped(BaseException):
 
 class _Limits:
     __slots__ = ("max_elements", "max_memory", "max_nodes", "nodes_left", "deadline",
-                 "timeout")
+                 "timeout", "watched_bytes")
 
     def __init__(self) -> None:
         self.max_elements = DEFAULT_MAX_ELEMENTS
@@ -79,6 +79,8 @@ class _Limits:
         self.nodes_left = UNBOUNDED
         self.deadline: float | None = None  # time.monotonic() when the statement must end
         self.timeout: float | None = None
+        # a recorded result this large makes Function.__call__ look at the memory held
+        self.watched_bytes = UNBOUNDED
 
 
 LIMITS = _Limits()
@@ -137,11 +139,14 @@ def passes_over(op: str, passes: int, seconds_each: float, timeout: float | None
             f"s, more than --timeout {timeout:g}")
 
 
-def out_of_nodes(op: str) -> None:
-    """Called by Function.__call__ when a statement has recorded --max-nodes Functions."""
-    LIMITS.nodes_left = LIMITS.max_nodes  # (so the error's own clean-up may record)
-    raise LimitError(f"{op}: the statement has recorded {LIMITS.max_nodes:,} operations, "
-                     "the limit of its graph (raise it with --max-nodes)")
+def over_budget(op: str, nbytes: int) -> None:
+    """Called by Function.__call__ when a statement has recorded --max-nodes Functions, or
+    one of them made an array of ``nbytes`` worth a look at the memory held."""
+    if LIMITS.nodes_left < 0:
+        LIMITS.nodes_left = LIMITS.max_nodes  # (so the error's own clean-up may record)
+        raise LimitError(f"{op}: the statement has recorded {LIMITS.max_nodes:,} operations, "
+                         "the limit of its graph (raise it with --max-nodes)")
+    check_memory(op, 0)  # made already: the statement fails, and its arrays go with it
 
 
 def _size(nbytes: float) -> str:
@@ -207,10 +212,11 @@ def watch(label: str, *, timeout: float | None, max_memory: int | None,
     """Run the body under the limits: a fresh node budget, the deadline, the memory limit
     (watched by a timer where this is the main thread of a POSIX system)."""
     saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-             LIMITS.nodes_left)
+             LIMITS.nodes_left, LIMITS.watched_bytes)
     LIMITS.timeout = timeout
     LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
     LIMITS.max_memory = max_memory
+    LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
     LIMITS.max_nodes = LIMITS.nodes_left = max_nodes
     timer = (timeout is not None or max_memory is not None) and _can_watch()
     previous = None
@@ -228,7 +234,7 @@ def watch(label: str, *, timeout: float | None, max_memory: int | None,
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.nodes_left) = saved
+         LIMITS.nodes_left, LIMITS.watched_bytes) = saved
 
 
 def _can_watch() -> bool:

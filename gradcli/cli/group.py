@@ -58,6 +58,10 @@ class GradcliGroup(click.Group):
             silence_stdout()
             _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
             raise SystemExit(1) from None
+        except MemoryError:  # NumPy or Python could not allocate: not a bug of ours
+            _quiet_echo("gradcli: out of memory (try a smaller input, or --max-memory to be "
+                        "refused before allocating)")
+            raise SystemExit(1) from None
         except Exception as error:  # the last line of defence: one line, no traceback
             if os.environ.get("GRADCLI_DEBUG"):
                 raise
@@ -581,6 +585,15 @@ In the session:
     metavar="NAME=VALUE",
     callback=_parse_vars,
     help="Make NAME a leaf input first.",
+)
+@click.option(
+    "-c",
+    "--const",
+    "data",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_parse_vars,
+    help="Like -v, but NAME is data: it gets no gradient.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed for rand() and randn().")

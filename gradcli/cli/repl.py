@@ -162,6 +162,7 @@ def run_repl(
     precision: int = 6,
     show_graph: bool = False,
     no_color: bool = False,
+    data: dict[str, str] | None = None,
 ) -> int:
     """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
     from rich.text import Text
@@ -191,7 +192,8 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True,
+        session = Session(variables=variables or None, data=data or None, seed=seed,
+                          dtype=dtype, graph=True,
                           max_memory="default")  # (half the machine's, as the commands)
     except GradcliError as error:
         show_error(error)

@@ -408,3 +408,25 @@ def test_jacobians_checks_and_plots_that_cannot_fit_the_timeout_are_refused_up_f
     jac = capped("eval", f"softmax(x) * {slow}", "-v", "x=ones(1000)", "--jacobian",
                  "--timeout", "0.2", "--no-graph")
     assert "jacobian: 1,000 passes of about" in jac.stdout + jac.stderr
+
+
+def test_the_repl_takes_data_too():
+    result = capped("repl", "-c", "X=[1,2]", "-v", "w=[1,1]", input="sum(X*w)\n:vars\n")
+    assert "w.grad (2,) = [1. 2.]" in result.stdout and "X.grad" not in result.stdout
+    assert "constant" in result.stdout
+
+
+def test_running_out_of_memory_anywhere_is_one_line(monkeypatch):
+    from click.testing import CliRunner
+
+    from gradcli.cli import commands
+    from gradcli.cli.main import main
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(commands, "run_eval", exhausted)
+    result = CliRunner().invoke(main, ["eval", "1+1"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("gradcli: out of memory")
+    assert "internal error" not in result.stderr
