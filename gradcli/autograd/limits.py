@@ -3,9 +3,10 @@
 Operations that allocate check their result's size first (:func:`check_shape`); those
 whose cost is known before they start check it against the time left (:func:`check_cost`);
 every recorded Function counts against the node budget (in Function.__call__, one
-decrement), and one that made a large array has the memory held looked at. While a statement runs with a time or memory limit, a watchdog timer
-(:class:`watch`) checks the clock and the process's memory every few hundredths of a
-second and stops the statement by raising :class:`Stopped` between two Python steps.
+decrement), and one that made a large array has the memory held looked at. While a
+statement runs with a time or memory limit, a watchdog timer (:func:`watch`) checks the
+clock and the process's memory every few hundredths of a second and stops the statement
+by raising :class:`Stopped` between two Python steps.
 """
 
 from __future__ import annotations

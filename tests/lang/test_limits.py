@@ -78,7 +78,10 @@ def test_a_statement_over_the_timeout_is_stopped_and_the_next_runs():
     program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 400) + "\n2 + 2"
     outcomes = session.run(program)
     failure = next(o for o in outcomes if isinstance(o, Failure))
-    assert "ran longer than --timeout 0.05 s and was stopped" in failure.error.message
+    message = failure.error.message
+    # stopped by the watchdog, or (just before the deadline) a product refused for it
+    assert ("ran longer than --timeout 0.05 s and was stopped" in message
+            or message.startswith("matmul: about") and "--timeout 0.05" in message), message
     assert isinstance(outcomes[-1], Result) and float(outcomes[-1].value) == 4.0
 
 
