@@ -204,6 +204,18 @@ class Variable:
     def __rtruediv__(self, other: Any) -> Variable:
         return _ew.Div()(other, self)
 
+    def __mod__(self, other: Any) -> Variable:
+        return ops.mod(self, other)
+
+    def __rmod__(self, other: Any) -> Variable:
+        return ops.mod(other, self)
+
+    def __floordiv__(self, other: Any) -> Variable:
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Variable:
+        return ops.floor_divide(other, self)
+
     def __pow__(self, other: Any) -> Variable:
         return ops.power(self, other)
 
@@ -419,6 +431,7 @@ class Variable:
                 raise TypeError(f"np.{name}(..., out=...) cannot write a Variable's result "
                                 f"into an array; use gradcli.ops.{name}(...)")
             kwargs = {k: v for k, v in kwargs.items() if k != "out"}
+            args, kwargs = _numpy_positional(name, args, kwargs)
             try:
                 return op(*args, **kwargs)
             except TypeError as exc:
@@ -431,7 +444,30 @@ class Variable:
 
 # NumPy's names for gradcli operations that are spelled differently
 _NUMPY_NAMES = {"absolute": "abs", "true_divide": "divide", "amax": "max", "amin": "min",
-                "around": "round", "round_": "round", "rint": "round", "ravel": "flatten"}
+                "around": "round", "round_": "round", "rint": "round", "ravel": "flatten",
+                "remainder": "mod", "radians": "deg2rad", "degrees": "rad2deg",
+                "diff": "differences"}
+# NumPy functions whose positional parameters after the first differ from gradcli's
+# (np.linalg.norm(v, 2) is ord=2, not axis=2): they are passed on by name
+_NUMPY_POSITIONAL = {
+    "norm": ("ord", "axis", "keepdims"),
+    "var": ("axis", "dtype", "out", "ddof", "keepdims"),
+    "std": ("axis", "dtype", "out", "ddof", "keepdims"),
+}
+
+
+def _numpy_positional(name: str, args: Any, kwargs: dict) -> tuple[Any, dict]:
+    """NumPy's positional arguments named as NumPy names them, where gradcli's differ."""
+    names = _NUMPY_POSITIONAL.get(name)
+    if names is None or len(args) <= 1:
+        return args, kwargs
+    if len(args) - 1 > len(names):
+        raise TypeError(f"np.{name}: too many positional arguments")
+    named = dict(zip(names, args[1:]))
+    for unused in ("dtype", "out"):
+        if named.get(unused, None) is None:
+            named.pop(unused, None)
+    return args[:1], {**named, **kwargs}
 # NumPy functions that only inspect values (shapes, tests, indices, text): the raw arrays
 # answer them. Anything that makes new values (np.sort, np.median...) is refused rather
 # than silently dropping the graph.
@@ -479,7 +515,8 @@ def _count_change(v: Variable) -> None:
 
 # Every operation is also a method (v.relu(), v.sum(axis=0)), generated from the
 # catalogue, except those whose first argument is not the array they act on.
-NOT_METHODS = frozenset({"concatenate", "stack", "where", "getitem", "detach"})
+NOT_METHODS = frozenset({"concatenate", "stack", "where", "getitem", "detach", "einsum",
+                         "hstack", "vstack", "column_stack"})
 # PyTorch's names for the same methods
 METHOD_ALIASES = {
     "pow": "power", "sub": "subtract", "mul": "multiply", "div": "divide", "neg": "negative",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import sys
 from typing import Any
 
@@ -23,6 +24,28 @@ from gradcli.cli.main import silence_stdout
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number, at least 0 (above 0 when ``positive``): a tolerance or a step. A
+    plain float would let 1e400 (inf), nan, 0 or a negative through, to nonsense or to
+    a division by zero."""
+
+    name = "number"
+
+    def __init__(self, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")) or number < 0 or (
+                self.positive and number == 0):
+            bound = "above 0" if self.positive else "0 or more"
+            self.fail(f"{value!r} must be a finite number, {bound}", param, ctx)
+        return number
+
+
 class GradcliGroup(click.Group):
     """A group that never lets a Python traceback reach the user."""
 
@@ -31,6 +54,13 @@ class GradcliGroup(click.Group):
         # right and shell completion answers to _GRADCLI_COMPLETE.
         kwargs.setdefault("prog_name", "gradcli")
         return super().main(*args, **kwargs)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `gradcli '2+2'`, `gradcli 'sum(x^2)' -v x=...`: a first argument that is not a
+        # command and looks like a program is `gradcli eval PROGRAM` (SPEC §5)
+        if args and args[0] not in self.commands and looks_like_program(args[0]):
+            args = ["eval", *args]
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         if sys.stdout is None:  # started with stdout closed (`>&-`)
@@ -112,6 +142,20 @@ def function_hint(name: str) -> str | None:
     call = getattr(entry, "signature", None) or f"{name}(...)"
     return (f'"{name}" is a built-in function, not a command: use it in a program, as in '
             f"gradcli eval '{call}' (`gradcli functions {name}` describes it)")
+
+
+_COMMAND_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # `gradcli evl`: a command misspelt
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9_-]*(=.*)?")  # `gradcli -x`, `--colour`
+
+
+def looks_like_program(arg: str) -> bool:
+    """True for an argument that is a program, not a command or an option: it has a
+    character no command or option name has (`2+2`, `sum(x)`, `x'`, `π`, `-x^2`, `3`).
+    A plain word stays a command (a misspelt one gets click's suggestions) and a file
+    that exists is not taken for a program."""
+    if not arg.strip() or _COMMAND_LIKE.fullmatch(arg) or _OPTION_LIKE.fullmatch(arg):
+        return False
+    return not os.path.exists(arg)
 
 
 class ProgramCommand(click.Command):
@@ -457,10 +501,13 @@ def diff_command(program: str | None, **options: Any) -> None:
     metavar="VALUE",
     help="Weights for a non-scalar result (default: a fixed random projection).",
 )
-@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", type=FiniteFloat(), default=1e-5, show_default=True,
+              help="Relative tolerance.")
+@click.option("--atol", type=FiniteFloat(), default=1e-6, show_default=True,
+              help="Absolute tolerance.")
 @click.option(
-    "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+    "--eps", type=FiniteFloat(positive=True), default=1e-6, show_default=True,
+    help="Finite-difference step.",
 )
 @click.option(
     "--sample",

@@ -29,6 +29,7 @@ from gradcli.lang.builtins import (
     Builtin,
     ElementShapeError,
     Literal,
+    callable_names,
     convert,
     convert_variadic,
     lookup,
@@ -51,7 +52,7 @@ PUSH, LOAD, BINARY, COMPARE, SIGN, CALL, INDEX, LIST, STORE, AUGMENT = range(10)
 
 BINARY_FUNCTIONS = {
     "+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "@": ops.matmul,
-    "^": ops.power, "**": ops.power,
+    "^": ops.power, "**": ops.power, "%": ops.mod, "//": ops.floor_divide,
 }
 COMPARE_FUNCTIONS = {
     "<": ops.less, "<=": ops.less_equal, ">": ops.greater, ">=": ops.greater_equal,
@@ -59,7 +60,8 @@ COMPARE_FUNCTIONS = {
 }
 OPERATION_NAMES = {
     "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "@": "matmul", "^": "power",
-    "**": "power", "<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal",
+    "**": "power", "%": "mod", "//": "floor_divide", "<": "less", "<=": "less_equal",
+    ">": "greater", ">=": "greater_equal",
     "==": "equal", "!=": "not_equal",
 }
 
@@ -119,6 +121,8 @@ class Emitter:
 
     def __init__(self) -> None:
         self.code: list[tuple] = []
+        self.quote: Token | None = None  # the last ' shifted (see QUOTE)
+        self.rpar: Token | None = None  # the last ) shifted (see RPAR)
 
     # -- atoms -------------------------------------------------------------------------
 
@@ -164,6 +168,8 @@ class Emitter:
     def binary(self, c: list) -> tuple:
         left, op, right = c
         span = (left[0], left[1], right[2], right[3])
+        if op.value == "/" and self.code[-1][0] == CALL:
+            _derivative_habit(self.code, left, span)
         self.code.append((BINARY, span, op.value))
         return span
 
@@ -178,11 +184,16 @@ class Emitter:
     def call(self, c: list) -> tuple:
         name, _, arguments, rpar = c
         span = (name.line, name.column, rpar.end_line, rpar.end_column)
-        arguments = arguments or []
-        positional = 0
+        self._call(name, span, [], arguments)
+        return span
+
+    def _call(self, name: Token, span: tuple, leading: list, arguments: list | None) -> None:
+        """Emit a call of ``name``: the ``leading`` positional spans (a method's value),
+        then ``arguments`` (positional ones, then keywords)."""
+        positional = len(leading)
         keywords: list[str] = []
-        spans: list[tuple] = []
-        for arg in arguments:
+        spans: list[tuple] = list(leading)
+        for arg in arguments or ():
             if type(arg) is Keyword:
                 if arg.name in keywords:
                     raise ArgumentProblem(f"{name.value}() got two values for {arg.name}",
@@ -199,6 +210,41 @@ class Emitter:
                 spans.append(arg)
         self.code.append((CALL, span, name.value, positional, tuple(keywords), spans,
                           token_span(name)))
+
+    # the parser calls these as it shifts the tokens: the last ' and ) seen are the ones
+    # that end a transpose or a method (reduced before any other token is shifted), which
+    # their rules leave out of the children
+    def QUOTE(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+        self.quote = tok
+        return tok
+
+    def RPAR(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+        self.rpar = tok
+        return tok
+
+    def transpose(self, c: list) -> tuple:
+        (operand,) = c
+        quote = self.quote
+        span = (operand[0], operand[1], quote.end_line, quote.end_column)
+        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(quote)))
+        return span
+
+    def attribute(self, c: list) -> tuple:
+        operand, name = c
+        span = (operand[0], operand[1], name.end_line, name.end_column)
+        if name.value != "T":
+            raise UnknownName(_attribute_message(name.value), to_span(token_span(name)))
+        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(name)))
+        return span
+
+    def method(self, c: list) -> tuple:
+        operand, name, arguments = c
+        rpar = self.rpar
+        span = (operand[0], operand[1], rpar.end_line, rpar.end_column)
+        builtin = lookup(name.value)
+        if builtin is None or builtin.constructor:
+            raise UnknownName(_method_message(name.value, builtin), to_span(token_span(name)))
+        self._call(name, span, [operand], arguments)
         return span
 
     def arguments(self, c: list) -> list:
@@ -249,6 +295,62 @@ class Emitter:
         span = _join(name_span, value)
         self.code.append((AUGMENT, span, name.value, op.value[:-1], name_span))
         return span
+
+
+def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
+    """``d/dx(y)``, written as in a textbook: a call of an unknown ``dx`` divided into a
+    lone ``d`` (there are no user functions, so this is never a program that runs)."""
+    call = code[-1]
+    name = call[2]
+    if len(name) > 1 and name[0] == "d" and lookup(name) is None and any(
+            ins[0] == LOAD and ins[1] == left and ins[2] == "d" for ins in code):
+        wrt = name[1:]
+        raise UnknownName(
+            f"d/d{wrt}(...) is not part of the language: grad(y, {wrt}) is the derivative "
+            f"as a value, and gradcli diff 'y' --wrt {wrt} prints it as a formula",
+            to_span(span))
+
+
+RENAMED = {  # NumPy's (or SciPy's) names that gradcli spells otherwise, and why
+    "diff": "NumPy's np.diff is differences(x) here (gradcli diff, the command, prints "
+            "derivatives)",
+    "eigh": "eigvalsh(x) gives the eigenvalues (eigenvectors are not offered: their signs "
+            "are arbitrary)",
+    "svd": "svdvals(x) gives the singular values",
+}
+
+
+def _unknown_function(name: str, candidates: Any) -> str:
+    if name in RENAMED:
+        return f'unknown function "{name}": {RENAMED[name]}'
+    return f'unknown function "{name}"{_did_you_mean(suggestions(name, candidates))}'
+
+
+def method_names() -> list[str]:
+    """The names ``x.name(...)`` can call: every built-in but the constructors."""
+    return sorted(n for n, b in ((n, lookup(n)) for n in callable_names())
+                  if b is not None and not b.constructor)
+
+
+def _method_message(name: str, builtin: Builtin | None) -> str:
+    if builtin is not None:  # a constructor: it takes sizes, not a value
+        return (f'"{name}" makes a new array and is not a method: call it, as in '
+                f"{builtin.signature}")
+    if name == "T":
+        return '"T" is the transpose, not a method: write x.T (or x\')'
+    if name in RENAMED:
+        return f'unknown method "{name}": {RENAMED[name]}'
+    near = suggestions(name, method_names())
+    return f'unknown method "{name}"{_did_you_mean(near)}'
+
+
+def _attribute_message(name: str) -> str:
+    builtin = lookup(name)
+    if builtin is not None and not builtin.constructor:
+        return f'"{name}" is a method: call it, as in x.{name}()'
+    near = ["T"] if name == "t" else suggestions(name, method_names())
+    return (f'unknown attribute "{name}"{_did_you_mean(near)}: x.T (the transpose) is the '
+            "one attribute; methods are called as x.name(...)")
 
 
 def _check_assignable(name: str, span: tuple) -> None:
@@ -363,6 +465,10 @@ def _count_new(out: np.ndarray, inputs: list) -> int:
     return int(np.count_nonzero(bad)) or total
 
 
+_LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
+            np.dtype(np.float32): float(np.finfo(np.float32).max)}
+
+
 class Runner:
     """Runs a statement's instructions against a session's names."""
 
@@ -413,11 +519,14 @@ class Runner:
         errors = self.errors
         dtype = self.session.dtype
         constant = Variable.constant
+        largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
         ins: tuple = ()
         try:
             for ins in code:
                 op = ins[0]
                 if op == PUSH:  # a constant
+                    if ins[2] > largest:  # (literals have no sign: -x is an operation)
+                        self.overflow(ins[1], dtype)
                     push(constant(np.array(ins[2], dtype=dtype)))
                 elif op == LOAD:
                     push(self.load(ins[2], ins[1]))
@@ -487,7 +596,10 @@ class Runner:
         except ElementShapeError as exc:
             raise ShapeProblem(str(exc), to_span(ins[1])) from None
         except (ValueError, TypeError, IndexError) as exc:
-            raise ArgumentProblem(f"{self.opname(ins)}: {exc}", to_span(ins[1])) from None
+            name = self.opname(ins)
+            text = str(exc)  # (an operation's own message may name it already)
+            text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
+            raise ArgumentProblem(f"{name}: {text}", to_span(ins[1])) from None
         except LimitError as exc:  # the message names the operation and the option
             raise LimitProblem(str(exc), to_span(ins[1])) from None
         except MemoryError:
@@ -535,8 +647,7 @@ class Runner:
                     f'"{name}" is not a function (to multiply, write {name}*(...))',
                     to_span(name_span),
                 )
-            near = suggestions(name, self.session.callable_names())
-            raise UnknownName(f'unknown function "{name}"{_did_you_mean(near)}',
+            raise UnknownName(_unknown_function(name, self.session.callable_names()),
                               to_span(name_span))
         tail = None if keywords else _quick_tail(builtin, npos)
         if tail is not None:  # arrays by position, defaults after: bind's result, quickly
@@ -600,6 +711,15 @@ class Runner:
         return ops.getitem(target, index)
 
     # -- NaN and infinity -------------------------------------------------------------------
+
+    def overflow(self, span: tuple, dtype: Any) -> None:
+        """A number written in the program too large for the dtype: it is infinity, said
+        once (an error with --strict), as a NaN or infinity an operation makes is."""
+        message = f"number: too large for {np.dtype(dtype).name}, it is inf"
+        if self.session.strict:
+            raise DomainProblem(message, to_span(span))
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def domain(self, opname: str, span: tuple, out: Variable, inputs: list) -> None:
         kinds = ", ".join(self.errors.kinds)
