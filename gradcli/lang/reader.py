@@ -26,10 +26,15 @@ from typing import Any
 
 from gradcli.lang.builtins import lookup
 from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
-from gradcli.lang.errors import GradcliError, SyntaxProblem
+from gradcli.lang.errors import GradcliError, LimitProblem, SyntaxProblem
 from gradcli.lang.grammar import build_lark, runtime
 from gradcli.lang.lalr import ParserState, Token, UnexpectedCharacters, UnexpectedToken
+from gradcli.lang.results import Span
 from gradcli.lang.templates import Templates
+
+# the longest statement read (its lines together): a longer one is refused as it is read,
+# before lexing, so a runaway line (a 100 MB paste, /dev/zero) costs no parse memory
+MAX_STATEMENT_CHARS = 1_000_000
 
 
 class Parser:
@@ -319,7 +324,7 @@ CHARACTER_HINTS = {
 
 class _Statement:
     __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets",
-                 "separated")
+                 "separated", "size")
 
     def __init__(self, parser: Parser, line: int, text: str) -> None:
         self.state = parser.new_state()
@@ -328,6 +333,7 @@ class _Statement:
         self.first: Token | None = None
         self.last: Token | None = None
         self.lines = [text]
+        self.size = len(text)
         self.brackets: list[Token] = []
         self.separated: list[bool] = []  # per open bracket: do commas separate inside it?
 
@@ -394,8 +400,18 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 text = text[1:]  # a byte-order mark (as some editors write) is not code
             if not text.endswith("\n"):
                 text += "\n"
+            if len(text) > MAX_STATEMENT_CHARS or (
+                    st is not None and st.size + len(text) > MAX_STATEMENT_CHARS):
+                # refused before it is lexed or parsed: parse memory stays small
+                start = st.start_line if st is not None else current
+                yield Broken(start, text[:40].rstrip() + "...", LimitProblem(
+                    f"the statement is longer than {MAX_STATEMENT_CHARS:,} characters, the "
+                    "limit of one statement", Span(current, 1, current, 2)))
+                st = None
+                continue
             if st is not None:
                 st.lines.append(text)
+                st.size += len(text)
         learning = None
         if quick and st is None and text.isascii():  # one whole statement: a template?
             found = templates.tokens(text)
