@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
+from gradcli.autograd.errors import LimitError
 from gradcli.autograd.ops.masks import is_mask
 from gradcli.lang.builtins import (
     ARRAY,
@@ -599,8 +600,11 @@ class Runner:
             text = str(exc)  # (an operation's own message may name it already)
             text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
             raise ArgumentProblem(f"{name}: {text}", to_span(ins[1])) from None
+        except LimitError as exc:  # the message names the operation and the option
+            raise LimitProblem(str(exc), to_span(ins[1])) from None
         except MemoryError:
-            raise LimitProblem(f"{self.opname(ins)}: out of memory", to_span(ins[1])) from None
+            raise LimitProblem(f"{self.opname(ins)}: out of memory (NumPy could not allocate "
+                               "the result)", to_span(ins[1])) from None
         except (ArithmeticError, RecursionError, AttributeError, KeyError, AssertionError,
                 RuntimeError) as exc:
             raise InternalProblem(
