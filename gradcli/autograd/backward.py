@@ -72,32 +72,45 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
     return seed
 
 
-def _pending_counts(roots: list[Function]) -> dict[Function, int]:
-    """For every Function reachable from the roots, how many graph edges lead into it.
+# How many passes are running: a pass started inside another (a backward rule or a trace
+# that takes gradients itself) saves the counts it overwrites and puts them back after.
+_RUNNING = [0]
+
+
+def _count_pending(roots: list[Function], token: object, saved: list | None) -> None:
+    """For every Function reachable from the roots, how many graph edges lead into it,
+    kept on the Function itself (``_count``, valid while ``_pass is token``): no table
+    of a million entries for a chain of a million operations.
 
     The walk also checks, before any rule runs (so a refused pass frees nothing), that no
     input of a Function changed in place since the Function used it: one int compare
-    per Function while nothing changed in place since it ran."""
-    pending = dict.fromkeys(roots, 0)
-    stack = list(pending)
-    modes = GRAD_MODE
+    per Function while nothing changed in place since it ran. With ``saved``, each
+    Function's previous marks are kept there first (see ``_RUNNING``)."""
+    for fn in roots:
+        if saved is not None:
+            saved.append((fn, fn._pass, getattr(fn, "_count", 0)))
+        fn._pass = token
+        fn._count = 0
+    stack = list(roots)
+    version = GRAD_MODE.version
     while stack:
         fn = stack.pop()
         inputs = fn.inputs
         if inputs is None:
             raise BackwardError(FREED)
-        if fn.epoch != modes.version:
+        if fn.epoch != version:
             check_versions(fn)
         for v in inputs:
             creator = v.creator
             if creator is not None:
-                count = pending.get(creator)
-                if count is None:
-                    pending[creator] = 1
-                    stack.append(creator)
+                if creator._pass is token:
+                    creator._count += 1
                 else:
-                    pending[creator] = count + 1
-    return pending
+                    if saved is not None:
+                        saved.append((creator, creator._pass, getattr(creator, "_count", 0)))
+                    creator._pass = token
+                    creator._count = 1
+                    stack.append(creator)
 
 
 def expand(g: Any, shape: tuple[int, ...]) -> Any:
@@ -153,20 +166,21 @@ def run_backward(
             if v.creator is not None:
                 wanted.setdefault(v.creator, []).append(i)
 
-    pending = _pending_counts(list(grads))
-    ready = [fn for fn in grads if pending[fn] == 0]
+    saved: list | None = [] if _RUNNING[0] else None
+    _RUNNING[0] += 1
     previous_mode = GRAD_MODE.enabled
-    GRAD_MODE.enabled = create_graph
-    # the loop runs once per node of the graph: its lookups are bound to locals, and the
-    # common node (one input, or two, nothing traced or captured) takes the short way
-    pop_ready = ready.pop
-    push_ready = ready.append
-    pop_grad = grads.pop
-    get_grad = grads.get
-    get_leaf = leaf_grads.get
-    ndarray = np.ndarray
-    plain = not create_graph
     try:
+        _count_pending(list(grads), object(), saved)
+        ready = [fn for fn in grads if fn._count == 0]
+        GRAD_MODE.enabled = create_graph
+        # the loop runs once per node of the graph: its lookups are bound to locals
+        pop_ready = ready.pop
+        push_ready = ready.append
+        pop_grad = grads.pop
+        get_grad = grads.get
+        get_leaf = leaf_grads.get
+        ndarray = np.ndarray
+        plain = not create_graph
         while ready:
             fn = pop_ready()
             g = pop_grad(fn)
@@ -203,17 +217,18 @@ def run_backward(
                 if r is not None:
                     previous = get_grad(creator)
                     grads[creator] = r if previous is None else previous + r
-                count = pending[creator] - 1
-                pending[creator] = count
+                count = creator._count - 1
+                creator._count = count
                 if count == 0:
                     if creator in grads:
                         push_ready(creator)
                     else:  # every path into it carried no gradient
-                        _pass_nothing(creator, pending, grads, ready, retain_graph)
+                        _pass_nothing(creator, grads, ready, retain_graph)
             if not retain_graph:
                 fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
         GRAD_MODE.enabled = previous_mode
+        _finish_pass(saved)
 
     handed: set[int] = set()
     if inputs is not None:
@@ -255,8 +270,16 @@ def _add(store: dict, key: Any, g: Any) -> None:
     store[key] = g if previous is None else previous + g
 
 
-def _pass_nothing(fn: Function, pending: dict, grads: dict, ready: list,
-                  retain_graph: bool) -> None:
+def _finish_pass(saved: list | None) -> None:
+    """The pass is over: a pass it ran inside gets its Functions' counts back."""
+    _RUNNING[0] -= 1
+    if saved:
+        for fn, token, count in reversed(saved):
+            fn._pass = token
+            fn._count = count
+
+
+def _pass_nothing(fn: Function, grads: dict, ready: list, retain_graph: bool) -> None:
     """A node that received no gradient passes none on; release its consumers' counts."""
     stack = [fn]
     while stack:
@@ -265,8 +288,8 @@ def _pass_nothing(fn: Function, pending: dict, grads: dict, ready: list,
             creator = v.creator
             if creator is None:
                 continue
-            count = pending[creator] - 1
-            pending[creator] = count
+            count = creator._count - 1
+            creator._count = count
             if count == 0:
                 if creator in grads:
                     ready.append(creator)

@@ -107,8 +107,9 @@ class Function:
     receive a gradient of exactly the output's shape.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "__dict__",
-                 "__weakref__")
+    # _pass, _count: the backward pass that last counted this node, and its count there
+    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "_pass",
+                 "_count", "__dict__", "__weakref__")
 
     elementwise = False
 
@@ -221,6 +222,7 @@ class Function:
         if record:
             self.out_shape = out.shape
             self.epoch = GRAD_MODE.version
+            self._pass = None
             result.creator = self
             result.requires_grad = True
             LIMITS.nodes_left -= 1  # the graph's budgets (--max-nodes, --max-memory)

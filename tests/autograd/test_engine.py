@@ -614,3 +614,24 @@ def test_a_binary_operation_records_which_inputs_want_a_gradient():
         assert len(out.creator.inputs) == 2
     (x * x).backward(np.ones(2))
     np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
+
+
+def test_a_backward_pass_inside_another_leaves_the_outer_counts_intact():
+    # A rule that takes gradients itself runs a second pass through nodes the first pass
+    # has counted and not yet run (their counts live on the nodes): the outer pass must
+    # still run each of them once, with every contribution summed.
+    x = Variable(np.array(3.0), requires_grad=True)
+    h = x * x  # reached by the outer pass through both branches below
+
+    class Inner(Function):
+        def forward(self, a):
+            return a * 1.0
+
+        def backward(self, g):
+            (dh,) = grad([h], [x], retain_graph=True)  # a pass through h's graph
+            assert float(dh.data) == 6.0
+            return g
+
+    out = Inner()(h) + h * 2.0
+    out.backward()
+    assert float(x.grad.data) == 3 * 6.0  # d/dx (x^2 + 2 x^2)
