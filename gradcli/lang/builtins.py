@@ -360,6 +360,11 @@ _row("power", AB, ops.power, "a to the power b, the same as a ^ b", ELEMENTWISE)
 _row("arctan2", (Param("y"), Param("x")), ops.arctan2, "the angle of the point (x, y)",
      ELEMENTWISE, ("atan2",))
 _row("hypot", AB, ops.hypot, "sqrt(a^2 + b^2) without overflow", ELEMENTWISE)
+_row("mod", AB, ops.mod,
+     "the remainder a % b, with the sign of b (NumPy's mod); d/db = -floor(a/b)",
+     ELEMENTWISE, ("remainder",))
+_row("floor_divide", AB, ops.floor_divide, "floor(a / b), the same as a // b (zero gradient)",
+     ELEMENTWISE)
 _row("clip", (Param("x"), Param("lo"), Param("hi")), ops.clip, "x limited to [lo, hi]",
      ELEMENTWISE)
 _row("where", (Param("cond"), Param("a"), Param("b")), ops.where,

@@ -28,6 +28,7 @@ from gradcli.lang.builtins import (
     Builtin,
     ElementShapeError,
     Literal,
+    callable_names,
     convert,
     convert_variadic,
     lookup,
@@ -51,7 +52,7 @@ PUSH, LOAD, BINARY, COMPARE, SIGN, CALL, INDEX, LIST, STORE, AUGMENT = range(10)
 
 BINARY_FUNCTIONS = {
     "+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "@": ops.matmul,
-    "^": ops.power, "**": ops.power,
+    "^": ops.power, "**": ops.power, "%": ops.mod, "//": ops.floor_divide,
 }
 COMPARE_FUNCTIONS = {
     "<": ops.less, "<=": ops.less_equal, ">": ops.greater, ">=": ops.greater_equal,
@@ -59,7 +60,8 @@ COMPARE_FUNCTIONS = {
 }
 OPERATION_NAMES = {
     "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "@": "matmul", "^": "power",
-    "**": "power", "<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal",
+    "**": "power", "%": "mod", "//": "floor_divide", "<": "less", "<=": "less_equal",
+    ">": "greater", ">=": "greater_equal",
     "==": "equal", "!=": "not_equal",
 }
 
@@ -119,6 +121,8 @@ class Emitter:
 
     def __init__(self) -> None:
         self.code: list[tuple] = []
+        self.quote: Token | None = None  # the last ' shifted (see QUOTE)
+        self.rpar: Token | None = None  # the last ) shifted (see RPAR)
 
     # -- atoms -------------------------------------------------------------------------
 
@@ -178,11 +182,16 @@ class Emitter:
     def call(self, c: list) -> tuple:
         name, _, arguments, rpar = c
         span = (name.line, name.column, rpar.end_line, rpar.end_column)
-        arguments = arguments or []
-        positional = 0
+        self._call(name, span, [], arguments)
+        return span
+
+    def _call(self, name: Token, span: tuple, leading: list, arguments: list | None) -> None:
+        """Emit a call of ``name``: the ``leading`` positional spans (a method's value),
+        then ``arguments`` (positional ones, then keywords)."""
+        positional = len(leading)
         keywords: list[str] = []
-        spans: list[tuple] = []
-        for arg in arguments:
+        spans: list[tuple] = list(leading)
+        for arg in arguments or ():
             if type(arg) is Keyword:
                 if arg.name in keywords:
                     raise ArgumentProblem(f"{name.value}() got two values for {arg.name}",
@@ -199,6 +208,41 @@ class Emitter:
                 spans.append(arg)
         self.code.append((CALL, span, name.value, positional, tuple(keywords), spans,
                           token_span(name)))
+
+    # the parser calls these as it shifts the tokens: the last ' and ) seen are the ones
+    # that end a transpose or a method (reduced before any other token is shifted), which
+    # their rules leave out of the children
+    def QUOTE(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+        self.quote = tok
+        return tok
+
+    def RPAR(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+        self.rpar = tok
+        return tok
+
+    def transpose(self, c: list) -> tuple:
+        (operand,) = c
+        quote = self.quote
+        span = (operand[0], operand[1], quote.end_line, quote.end_column)
+        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(quote)))
+        return span
+
+    def attribute(self, c: list) -> tuple:
+        operand, name = c
+        span = (operand[0], operand[1], name.end_line, name.end_column)
+        if name.value != "T":
+            raise UnknownName(_attribute_message(name.value), to_span(token_span(name)))
+        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(name)))
+        return span
+
+    def method(self, c: list) -> tuple:
+        operand, name, arguments = c
+        rpar = self.rpar
+        span = (operand[0], operand[1], rpar.end_line, rpar.end_column)
+        builtin = lookup(name.value)
+        if builtin is None or builtin.constructor:
+            raise UnknownName(_method_message(name.value, builtin), to_span(token_span(name)))
+        self._call(name, span, [operand], arguments)
         return span
 
     def arguments(self, c: list) -> list:
@@ -260,6 +304,31 @@ class Emitter:
 
     def sizes(self, c: list) -> list:
         return c
+
+
+def method_names() -> list[str]:
+    """The names ``x.name(...)`` can call: every built-in but the constructors."""
+    return sorted(n for n, b in ((n, lookup(n)) for n in callable_names())
+                  if b is not None and not b.constructor)
+
+
+def _method_message(name: str, builtin: Builtin | None) -> str:
+    if builtin is not None:  # a constructor: it takes sizes, not a value
+        return (f'"{name}" makes a new array and is not a method: call it, as in '
+                f"{builtin.signature}")
+    if name == "T":
+        return '"T" is the transpose, not a method: write x.T (or x\')'
+    near = suggestions(name, method_names())
+    return f'unknown method "{name}"{_did_you_mean(near)}'
+
+
+def _attribute_message(name: str) -> str:
+    builtin = lookup(name)
+    if builtin is not None and not builtin.constructor:
+        return f'"{name}" is a method: call it, as in x.{name}()'
+    near = ["T"] if name == "t" else suggestions(name, method_names())
+    return (f'unknown attribute "{name}"{_did_you_mean(near)}: x.T (the transpose) is the '
+            "one attribute; methods are called as x.name(...)")
 
 
 def _check_assignable(name: str, span: tuple) -> None:

@@ -151,7 +151,7 @@ class Broken:
 OPENERS = {"LPAR": "(", "LSQB": "["}
 CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB"}
 OPERAND_START = {"NAME", "NUMBER", "LPAR", "LSQB", "TRUE", "FALSE"}
-OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "TRUE", "FALSE"}
+OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "TRUE", "FALSE", "QUOTE"}
 OPERATORS = {"ADDITIVE", "MULTIPLICATIVE", "POWER", "COMPARE"}
 WORDS = [
     ("COMMA", '","'), ("RPAR", '")"'), ("RSQB", '"]"'), ("COLON", '":"'), ("EQUAL", '"="'),
@@ -159,11 +159,9 @@ WORDS = [
 ]
 CHARACTER_HINTS = {
     "!": ' (write != for "not equal")',
-    "'": " (the language has no strings)",
     '"': " (the language has no strings)",
     "&": " (there are no logical operators: multiply 0/1 values instead)",
     "|": " (there are no logical operators: use maximum(a, b) for or)",
-    "%": " (there is no % operator)",
     "\\": " (a \\ continues a statement only at the very end of a line)",
     "{": " (write arrays with [ ])",
     "}": " (write arrays with [ ])",
@@ -420,7 +418,9 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
     ):
         return _never_closed(st.brackets[-1])
     if "NUMBER" in expected:
-        return SyntaxProblem(f'expected an expression, found "{tok.value}"', here)
+        hint = " (' is the transpose, as in x'; the language has no strings)" if (
+            tok.type == "QUOTE") else ""
+        return SyntaxProblem(f'expected an expression, found "{tok.value}"{hint}', here)
     if tok.type in OPERAND_START and prev is not None and prev.type in OPERAND_END:
         span = to_span((prev.line, prev.column, tok.end_line, tok.end_column))
         if prev.type == "NAME" and lookup(prev.value) is not None:
@@ -428,6 +428,8 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
                 f'"{prev.value}" is a function: call it as {prev.value}({_shown(tok)})', span
             )
         left, right = prev.value, _shown(tok)
+        if prev.type == "QUOTE":  # x' y: the operand is everything up to the quote
+            left = st.text(prev)
         adjacent = prev.end_line == tok.line and prev.end_column == tok.column
         if adjacent and prev.type == "NUMBER":
             return SyntaxProblem(

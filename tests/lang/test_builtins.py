@@ -44,6 +44,9 @@ case("minimum", "minimum(x, y)", x=U, y=S)
 case("power", "power(x, y)", x=P, y=U)
 case("arctan2", "arctan2(x, y)", x=U, y=G)
 case("hypot", "hypot(x, y)", x=U, y=S)
+case("mod", "mod(x, y)", x=U, y=G)
+case("mod", "remainder(x * 3, y) + x % 0.5", x=U, y=G)
+case("floor_divide", "floor_divide(x, y) * x + x // 0.25", x=U, y=G)
 case("clip", "clip(x, -0.5, 1)", x=U)
 case("clip", "clip(x, y, 1)", x=U, y=np.full((2, 3), -0.8))
 case("where", "where(x > 0, x * 2, y ^ 2)", x=U, y=S)
@@ -101,6 +104,8 @@ case("operators", "(x + y) * (x - y) / (y + 2) ^ 2 - -x", x=U, y=P)
 case("operators", "x ** 3 + 2 ^ x", x=U)
 case("index", "x[0, 1:] * 2 + x[1, [0, 2]]", x=U)
 case("index", "x[:, ::-1][1]", x=U)
+case("methods", "x.T @ x.sum(axis=1) + x'.max(1).exp()", x=U)
+case("methods", "(x.sin() * y).sum(1, keepdims=true).log() + x.T.mean()", x=U, y=P)
 
 
 def _objective(program: str, inputs: dict[str, np.ndarray], weights: np.ndarray | None) -> float:

@@ -32,6 +32,15 @@ from tests.lang.conftest import failure, last, run, value
         ("12 / 3 / 2", 2.0),
         ("12 / 3 * 2", 8.0),
         ("1 + [1, 2] @ [3, 4]", 12.0),
+        ("7 % 4 * 2", 6.0),  # % and // sit with * and /, left to right
+        ("2 * 7 % 4", 2.0),
+        ("1 + 7 % 4", 4.0),
+        ("7 // 2 * 2", 6.0),
+        ("9 / 2 // 2", 2.0),
+        ("-7 % 3", 2.0),  # unary minus binds tighter: (-7) % 3, NumPy's sign convention
+        ("7 % -3", -2.0),
+        ("-7 // 2", -4.0),
+        ("2^3 % 5", 3.0),
         # 4. unary - + looser than ^, tighter than * /
         ("-2^2", -4.0),
         ("-2 * 3", -6.0),
@@ -55,10 +64,141 @@ from tests.lang.conftest import failure, last, run, value
         ("-sqrt(4)^2", -4.0),
         ("[1, 2, 3][1]", 2.0),
         ("ones(3)[0] * 2", 2.0),
+        # 6. transpose x' and x.T, methods: postfix too
+        ("-v'[0]", -5.0),
+        ("v'[1]^2", 36.0),
+        ("2^v'[0]", 32.0),
+        ("-v.T[1]", -6.0),
+        ("-v.sum()", -11.0),
+        ("v.sum()^2", 121.0),
+        ("2^v.max()", 64.0),
+        ("-x.T^2", -9.0),
+        ("x'^2", 9.0),
+        ("2^x'", 8.0),
+        ("-x'", -3.0),
     ],
 )
 def test_precedence(source: str, expected: float) -> None:
     assert value(f"x = 3\nv = [5, 6]\n{source}") == pytest.approx(expected)
+
+
+M = "m = [[1, 2, 3], [4, 5, 6]]\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("m'", [[1, 4], [2, 5], [3, 6]]),
+        ("m.T", [[1, 4], [2, 5], [3, 6]]),
+        ("m''", [[1, 2, 3], [4, 5, 6]]),
+        ("m.T.T", [[1, 2, 3], [4, 5, 6]]),
+        ("m' @ m", [[17, 22, 27], [22, 29, 36], [27, 36, 45]]),
+        ("m @ m'", [[14, 32], [32, 77]]),
+        ("(m + 1)'[0]", [2, 5]),
+        ("m'[:, 0]", [1, 2, 3]),
+        ("[1, 2]'", [1, 2]),  # a vector's transpose is the vector, as in NumPy
+        ("m.sum(axis=0)", [5, 7, 9]),
+        ("m.sum(1)", [6, 15]),
+        ("m.sum(axis=1, keepdims=true)", [[6], [15]]),
+        ("m.mean()", 3.5),
+        ("m.max()", 6),
+        ("m.max(axis=0)", [4, 5, 6]),
+        ("m.reshape(3, 2)", [[1, 2], [3, 4], [5, 6]]),
+        ("m.reshape([3, 2]).T", [[1, 3, 5], [2, 4, 6]]),
+        ("m.flatten()[-1]", 6),
+        ("m.T.sum(axis=0)", [6, 15]),
+        ("[1, 4].sqrt()", [1, 2]),
+        ("m[0].dot(m[1])", 32),
+        ("m.transpose()", [[1, 4], [2, 5], [3, 6]]),
+        ("m.ln().exp().round()", [[1, 2, 3], [4, 5, 6]]),  # aliases are methods too
+        ("(-m).abs().min()", 1),
+        ("m.clip(2, 5)", [[2, 2, 3], [4, 5, 5]]),
+    ],
+)
+def test_transpose_and_methods(source: str, expected) -> None:
+    np.testing.assert_allclose(value(M + source), expected)
+
+
+def test_transpose_and_methods_carry_gradients() -> None:
+    r = last(M + "w = [1, 2]\nsum((m' @ w)^2)")
+    np.testing.assert_allclose(r.gradients["w"], 2 * np.array([[14, 32], [32, 77]]) @ [1, 2])
+    r = last(M + "m.T.sum()")
+    np.testing.assert_array_equal(r.gradients["m"], np.ones((2, 3)))
+    r = last(M + "(m^2).sum(axis=0).max()")
+    np.testing.assert_array_equal(r.gradients["m"], [[0, 0, 6], [0, 0, 12]])
+
+
+@pytest.mark.parametrize(
+    ("source", "message", "column"),
+    [
+        ("m.sume()", 'unknown method "sume" (did you mean "sum"', 3),
+        ("m.sum", '"sum" is a method: call it, as in x.sum()', 3),
+        ("m.t", 'unknown attribute "t" (did you mean "T"', 3),
+        ("m.shape", 'unknown attribute "shape"', 3),
+        ("m.ones()", '"ones" makes a new array and is not a method', 3),
+        ("m.T()", '"T" is the transpose, not a method: write x.T', 3),
+        ("m.sum(axis=0, axis=1)", "sum() got two values for axis", 15),
+        ("m.sum(axis=0, 1)", "a positional argument cannot follow a keyword argument", 15),
+        ("m.sum(0, 1, 2)", "sum(): takes at most 3 arguments but got 4", 13),
+        ("m.reshape(4, 4)", "reshape: cannot put 6 elements into shape (4, 4)", 1),
+        ("'m'", "(' is the transpose, as in x'; the language has no strings)", 1),
+        ("m' m", "missing operator between \"m'\" and \"m\"", 2),
+    ],
+)
+def test_method_and_attribute_errors(source: str, message: str, column: int) -> None:
+    f = failure(M + source)
+    assert message in f.error.message
+    assert (f.error.line, f.error.column) == (2, column)
+
+
+def test_a_method_error_points_at_the_whole_call() -> None:
+    f = failure(M + "y = 1 + m.reshape(4, 4)")
+    assert (f.error.span.column, f.error.span.end_column) == (9, 24)
+    f = failure(M + "y = [1, 2] @ m'")
+    assert (f.error.span.column, f.error.span.end_column) == (5, 16)
+
+
+def test_mod_and_floor_divide_follow_numpy() -> None:
+    a = np.array([-7.5, -3.0, -1.0, 0.0, 2.5, 7.0])
+    b = np.array([2.0, -3.0, 4.0, 3.0, -2.0, 2.5])
+    np.testing.assert_array_equal(value(f"{a.tolist()} % {b.tolist()}"), np.mod(a, b))
+    np.testing.assert_array_equal(value(f"{a.tolist()} // {b.tolist()}"), np.floor_divide(a, b))
+    r = last("a = 7.5\nb = 2\na % b")
+    assert r.value == 1.5
+    assert r.gradients == {"a": 1.0, "b": -3.0}  # d/db = -floor(a/b)
+    r = last("a = 7.5\nb = 2\na // b")
+    assert r.value == 3.0
+    assert r.gradients == {"a": 0.0, "b": 0.0}
+    assert float(value("c = 17\nc %= 5\nc //= 2\nc")) == 1.0
+
+
+def test_transpose_method_and_mod_trees() -> None:
+    """The rule names and children other parts (the syntax tree of `diff`) rely on."""
+    parse = grammar.lark_parser().parse
+
+    def shape(tree):
+        if not hasattr(tree, "data"):
+            return tree if tree is None else f"{tree.type}:{tree.value}"
+        return (tree.data, *[shape(c) for c in tree.children])
+
+    assert shape(parse("x'", start="statement")) == ("transpose", ("name", "NAME:x"))
+    assert shape(parse("x''", start="statement")) == (
+        "transpose", ("transpose", ("name", "NAME:x")))
+    assert shape(parse("x.T", start="statement")) == ("attribute", ("name", "NAME:x"), "NAME:T")
+    assert shape(parse("-x'", start="statement")) == (
+        "sign", "ADDITIVE:-", ("transpose", ("name", "NAME:x")))
+    assert shape(parse("x'^2", start="statement"))[0:3] == (
+        "binary", ("transpose", ("name", "NAME:x")), "POWER:^")
+    assert shape(parse("x.mean()", start="statement")) == (
+        "method", ("name", "NAME:x"), "NAME:mean", None)
+    assert shape(parse("x.sum(0, keepdims=true)", start="statement")) == (
+        "method", ("name", "NAME:x"), "NAME:sum",
+        ("arguments", ("number", "NUMBER:0"),
+         ("keyword", "NAME:keepdims", ("boolean", "TRUE:true"))))
+    assert shape(parse("a % b // c", start="statement")) == (
+        "binary", ("binary", ("name", "NAME:a"), "MULTIPLICATIVE:%", ("name", "NAME:b")),
+        "MULTIPLICATIVE://", ("name", "NAME:c"))
+    assert shape(parse("a //= 2", start="statement"))[:3] == ("augmented", "NAME:a", "AUGMENTED://=")
 
 
 def test_comparisons_do_not_chain() -> None:

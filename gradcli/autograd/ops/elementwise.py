@@ -89,6 +89,42 @@ class Div(Function):
         )
 
 
+class Mod(Function):
+    """``a % b`` with NumPy's (and Python's) sign convention: the result takes the sign
+    of b. Between its jumps, d/da = 1 and d/db = -floor(a / b)."""
+
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return np.mod(a, b)
+
+    def backward(self, g):
+        a, b = self.operands()
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        return (
+            sum_to(g, a.shape, out) if na else None,
+            sum_to(-g * floor_divide(a, b), b.shape, out) if nb else None,
+        )
+
+
+class FloorDivide(Function):
+    """``a // b``: floor(a / b), NumPy's floor division; a step function, so its gradient
+    is zero (as floor's)."""
+
+    __slots__ = ()
+    elementwise = True
+
+    def forward(self, a, b):
+        return np.floor_divide(a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        zero = np.zeros((), dtype=g.dtype)
+        return (zero if na else None, zero if nb else None)
+
+
 class Neg(Function):
     __slots__ = ()
     elementwise = True
@@ -479,6 +515,8 @@ def _masked(cls: type[Function], name: str) -> Any:
 
 multiply = _masked(Mul, "multiply")
 divide = _function(Div, "divide")
+mod = _function(Mod, "mod")
+floor_divide = _function(FloorDivide, "floor_divide")
 negative = _function(Neg, "negative")
 abs = _function(Abs, "abs")
 sign = _function(Sign, "sign")
