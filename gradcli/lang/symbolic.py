@@ -321,12 +321,16 @@ def mul(*factors: E) -> E:
         merged.append(fill(1, shape))
     if not merged:
         return num(coeff)
-    merged.sort(key=lambda m: m.key if m.op != "pow" else (m.args[0].key, 1))
+    merged.sort(key=_factor_key)
     if coeff != 1:
         merged.insert(0, num(coeff))
     if len(merged) == 1:
         return merged[0]
     return make("mul", tuple(merged), None, shape)
+
+
+def _factor_key(f: E) -> tuple:
+    return (f.args[0].key, f.args[1].key) if f.op == "pow" else (f.key, ONE.key)
 
 
 def _cofactor_rule(factors: list[E]) -> list[E]:
@@ -522,6 +526,12 @@ def call(func: str, *args: E, **keywords: Any) -> E:
         c, rest = _split_coeff(args[0])
         if c != 1:
             return scale(c, call("sum", rest))
+    if func in REDUCTIONS and dict(kw).get("keepdims") and args[0].ndim and \
+            len(_axes(dict(kw).get("axis"), args[0].ndim)) == args[0].ndim and all(
+                d == 1 for d in _call_shape(func, args, dict(kw))):
+        return call(func, args[0])  # reduced to one number: it broadcasts as the scalar
+    if func in ("softmax", "log_softmax") and dict(kw).get("axis") == args[0].ndim - 1:
+        kw = ()
     shape = _call_shape(func, args, dict(kw))
     return make("call", tuple(args), (func, kw), shape)
 
@@ -789,6 +799,8 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
             return [mul(gk, x, power(_same_reduction("norm", node, x), num(-1)))]
         if func == "prod":
             return [mul(gk, _others(node, x))]
+    if func in ("softmax", "log_softmax") and kw.get("axis") is None:
+        kw["axis"] = x.ndim - 1
     if func == "softmax":
         s = node
         gg = _expand_to(g, node.shape)
@@ -1026,6 +1038,12 @@ class _ToSyntax:
             subs = tuple(S.Slice() if isinstance(s, slice) else _number_node(Fraction(s))
                          for s in e.data)
             return S.Index(self.of(e.args[0]), subs)
+        if op == _LITERAL:
+            import numpy as np
+
+            flat, shp = e.data
+            values = np.array([float(v) for v in flat]).reshape(shp)
+            return _array_node(values)
         if op == "others":
             return S.Array(tuple(self.of(a) for a in e.args))
         if op == "cof":
@@ -1095,18 +1113,23 @@ class _ToSyntax:
             if _negative(coeff):
                 sign = True
                 coeff = -coeff
-            if isinstance(coeff, Fraction) and coeff.denominator != 1 and bottom and \
-                    _number_node(coeff).__class__ is S.Binary:
+            if isinstance(coeff, Fraction) and coeff.denominator != 1 and bottom:
                 # 2/(3*x), not 2/3/x
                 if coeff.numerator != 1:
                     top.insert(0, _number_node(Fraction(coeff.numerator)))
                 bottom.insert(0, _number_node(Fraction(coeff.denominator)))
             elif coeff != 1:
                 top.insert(0, _number_node(coeff))
-        node = _chain("*", top) if top else S.Number(1.0, "1")
+        if not top:
+            top = [S.Number(1.0, "1")]
+        if sign:  # -2*x, not -(2*x): the sign goes on the first factor
+            first = top[0]
+            top[0] = S.Number(-first.value, "-" + first.text) if isinstance(first, S.Number) \
+                else S.Unary("-", first)
+        node = _chain("*", top)
         if bottom:
             node = S.Binary("/", node, _chain("*", bottom))
-        return S.Unary("-", node) if sign else node
+        return node
 
     def pow(self, e: E) -> S.Node:
         b, x = e.args
@@ -1115,6 +1138,12 @@ class _ToSyntax:
         if x.op == "num" and _negative(x.data):
             return S.Binary("/", S.Number(1.0, "1"), self.of(power(b, num(-x.data))))
         return S.Binary("^", self.of(b), self.of(x))
+
+
+def _array_node(values: Any) -> S.Node:
+    if values.ndim == 0:
+        return _number_node(num(float(values)).data)
+    return S.Array(tuple(_array_node(v) for v in values))
 
 
 def _chain(op: str, nodes: list[S.Node]) -> S.Node:
@@ -1133,10 +1162,584 @@ def to_syntax(e: E, names: dict[E, str] | None = None) -> S.Node:
     return _ToSyntax(names)(e)
 
 
-def to_text(e: E, transpose: str = "call") -> str:
+def to_text(e: E, transpose: str = "attribute") -> str:
     return S.to_text(to_syntax(e), transpose)
 
 
 def size(e: E) -> int:
     """The number of nodes a reader sees: the printed tree's size."""
     return sum(1 for _ in S.postorder(to_syntax(e)))
+
+
+# -- reading a program into terms ---------------------------------------------------------
+
+_LITERAL = "lit"
+_ORDER[_LITERAL] = 9
+_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot")
+_REFUSED_WHY = {
+    "solve": None,  # read as inv(a) @ b
+    "concatenate": "joining arrays has no derivative formula here yet",
+    "stack": "joining arrays has no derivative formula here yet",
+    "squeeze": "shape changes other than reshape/flatten have no formula here yet",
+    "expand_dims": "shape changes other than reshape/flatten have no formula here yet",
+    "broadcast_to": "shape changes other than reshape/flatten have no formula here yet",
+    "grad": "a derivative inside the program: use --order 2 instead",
+    "jacobian": "a derivative inside the program: use --order 2 instead",
+    "hessian": "a derivative inside the program: use --order 2 instead",
+    "rand": "random values have no derivative formula",
+    "randn": "random values have no derivative formula",
+}
+
+
+def literal(values: Any) -> E:
+    import numpy as np
+
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 0:
+        return num(float(array))
+    flat = tuple(num(float(v)).data for v in array.reshape(-1))
+    return make(_LITERAL, (), (flat, array.shape), tuple(int(d) for d in array.shape))
+
+
+class Reader:
+    """Runs a program's statements on terms: names bind to terms, a name with no value
+    is a symbol (its shape declared, or fixed by a value, else a scalar)."""
+
+    def __init__(self, shapes: dict[str, Shape] | None = None,
+                 values: dict[str, Any] | None = None) -> None:
+        import numpy as np
+
+        self.shapes = dict(shapes or {})
+        self.values = {k: np.asarray(v) for k, v in (values or {}).items()}
+        self.env: dict[str, E] = {}
+        self.symbols: dict[str, E] = {}  # in order of first use
+        self.made: dict[str, Any] = {}  # leaves the program makes from constants: values
+        self.named: dict[E, str] = {}  # intermediate terms the program named
+        self.last: E | None = None
+
+    def run(self, statements: list[S.Node]) -> E | None:
+        for st in statements:
+            if isinstance(st, S.Declare):
+                self.shapes[st.name] = st.sizes
+            elif isinstance(st, S.Assign):
+                self.assign(st.name, st.value)
+            elif isinstance(st, S.Augmented):
+                self.assign(st.name, S.Binary(st.op, S.Name(st.name, span=st.span), st.value,
+                                              span=st.span))
+            else:
+                self.last = self.term(st)
+        return self.last
+
+    def assign(self, name: str, value: S.Node) -> None:
+        if not any(isinstance(n, S.Name) and n.id not in ("pi", "e", "inf", "nan")
+                   for n in S.postorder(value)) and not _random(value):
+            # made from constants: a leaf input (SPEC §4), a symbol of its value's shape
+            import numpy as np
+
+            from gradcli.lang.session import evaluate
+
+            outcomes = evaluate(S.to_text(value))
+            result = outcomes[-1]
+            error = getattr(result, "error", None)
+            if error is not None:
+                raise SymbolicError(error.message, value.span)
+            data = np.asarray(result.value, dtype=float)
+            self.made[name] = data
+            term = sym(name, tuple(int(d) for d in data.shape))
+            self.symbols.setdefault(name, term)
+        else:
+            term = self.term(value)
+            if term.op not in ("sym", "num"):
+                self.named.setdefault(term, name)
+        self.env[name] = term
+        self.last = term
+
+    def name(self, node: S.Name) -> E:
+        n = node.id
+        if n in self.env:
+            return self.env[n]
+        if n in ("pi", "e") and n not in self.values and n not in self.shapes:
+            return const(n)
+        if n in ("inf", "nan") and n not in self.values:
+            return num(math.inf if n == "inf" else math.nan)
+        from gradcli.lang.builtins import lookup
+
+        if lookup(n) is not None:
+            raise SymbolicError(f'"{n}" is a function: call it, as in {n}(x)', node.span)
+        if n in self.values:
+            shape: Shape = tuple(int(d) for d in self.values[n].shape)
+        else:
+            shape = tuple(self.shapes.get(n, ()))
+        term = sym(n, shape)
+        self.symbols.setdefault(n, term)
+        self.env[n] = term
+        return term
+
+    def term(self, root: S.Node) -> E:
+        done: dict[int, E] = {}
+        for node in S.postorder(root):
+            if isinstance(node, (S.Slice,)):
+                continue
+            try:
+                done[id(node)] = self.one(node, done)
+            except SymbolicError as error:
+                if error.span is None:
+                    error.span = node.span
+                raise
+        return done[id(root)]
+
+    def one(self, node: S.Node, done: dict[int, E]) -> E:
+        if isinstance(node, S.Number):
+            return num(node.value) if node.text in ("true", "false") or not node.text else \
+                num(_exact(node.text, node.value))
+        if isinstance(node, S.Name):
+            return self.name(node)
+        if isinstance(node, S.Unary):
+            x = done[id(node.operand)]
+            return neg(x) if node.op == "-" else x
+        if isinstance(node, S.Binary):
+            a, b = done[id(node.left)], done[id(node.right)]
+            return _binary(node.op, a, b)
+        if isinstance(node, S.Compare):
+            return compare(node.op, done[id(node.left)], done[id(node.right)])
+        if isinstance(node, S.Transpose):
+            return transpose(done[id(node.operand)])
+        if isinstance(node, S.Index):
+            return index(done[id(node.target)], tuple(_subscript(s) for s in node.subscripts))
+        if isinstance(node, S.Array):
+            parts = [done[id(e)] for e in node.elements]
+            if all(p.op == "num" for p in parts):
+                return literal([float(p.data) for p in parts])
+            if all(p.op == _LITERAL for p in parts):
+                return literal([_literal_values(p) for p in parts])
+            raise SymbolicError("an array literal of expressions (stacking) has no "
+                                "derivative formula here yet", node.span)
+        if isinstance(node, S.Call):
+            return self.call(node, done)
+        raise SymbolicError(f"{type(node).__name__}: not read by diff", node.span)
+
+    def call(self, node: S.Call, done: dict[int, E]) -> E:
+        from gradcli.lang.builtins import lookup
+
+        builtin = lookup(node.func)
+        if builtin is None:
+            raise SymbolicError(f'unknown function "{node.func}"', node.span)
+        func = builtin.name
+        args = [done[id(a)] for a in node.args]
+        kw = {k: v for k, v in node.keywords}
+
+        def static(name: str, position: int, default: Any = None) -> Any:
+            value = kw.get(name)
+            if value is None and len(node.args) > position:
+                value = node.args[position]
+            if value is None:
+                return default
+            return _static(value, f"{func}'s {name}")
+
+        if func in _REFUSED_WHY and _REFUSED_WHY[func]:
+            raise SymbolicError(f"{func}: {_REFUSED_WHY[func]}", node.span)
+        if func in ELEMENTWISE or func in ("sqrt", "square", "reciprocal"):
+            return fn(func, args[0])
+        if func in REDUCTIONS:
+            axis = static("axis", 1)
+            keepdims = bool(static("keepdims", 2, False))
+            axis = tuple(int(a) for a in axis) if isinstance(axis, list) else (
+                None if axis is None else int(axis))
+            return call(func, args[0], axis=axis, keepdims=keepdims or None)
+        if func in ("softmax", "log_softmax"):
+            axis = static("axis", 1, -1)
+            axis = int(axis) % max(args[0].ndim, 1)
+            return call(func, args[0], axis=None if axis == args[0].ndim - 1 else axis)
+        if func in ("matmul", "dot"):
+            return matmul(args[0], args[1])
+        if func == "solve":
+            return matmul(call("inv", args[0]), args[1])
+        if func == "power":
+            return power(args[0], args[1])
+        if func == "transpose":
+            if len(args) > 1:
+                raise SymbolicError("transpose with axes has no formula here", node.span)
+            return transpose(args[0])
+        if func in ("outer", "trace", "det", "inv", "clip", "where", "detach") + _FUNCTIONS_2:
+            return call(func, *args)
+        if func == "flatten":
+            return reshape(args[0], (_product_dims(args[0].shape),))
+        if func == "reshape":
+            dims = [_static(a, "reshape's size") for a in node.args[1:]]
+            if len(dims) == 1 and isinstance(dims[0], list):
+                dims = dims[0]
+            return reshape(args[0], _reshaped(args[0].shape, [int(d) for d in dims]))
+        if func in ("ones", "zeros", "full", "eye", "arange"):
+            raise SymbolicError(f"{func}: a constructor inside an expression; assign it to a "
+                                "name first (w = ones(3))", node.span)
+        raise SymbolicError(f"{func}: no symbolic derivative rule", node.span)
+
+
+def _random(node: S.Node) -> bool:
+    return any(isinstance(n, S.Call) and n.func in ("rand", "randn") for n in S.postorder(node))
+
+
+def _exact(text: str, value: float) -> Any:
+    try:
+        if text[:2].lower() in ("0x", "0o", "0b"):
+            return Fraction(int(text.replace("_", ""), 0))
+        return Fraction(text.replace("_", ""))
+    except (ValueError, ZeroDivisionError):
+        return value
+
+
+def _literal_values(e: E) -> Any:
+    import numpy as np
+
+    flat, shape = e.data
+    return np.array([float(v) for v in flat]).reshape(shape).tolist()
+
+
+def _static(node: S.Node, what: str) -> Any:
+    if isinstance(node, S.Number):
+        return node.value
+    if isinstance(node, S.Unary) and isinstance(node.operand, S.Number):
+        return -node.operand.value if node.op == "-" else node.operand.value
+    if isinstance(node, S.Array):
+        return [_static(e, what) for e in node.elements]
+    raise SymbolicError(f"{what} must be a number written in the program", node.span)
+
+
+def _subscript(node: S.Node) -> Any:
+    if isinstance(node, S.Slice):
+        if node.lo is None and node.hi is None and node.step is None:
+            return slice(None)
+        raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
+                            "here yet", node.span)
+    value = _static(node, "an index")
+    if isinstance(value, list) or value != int(value):
+        raise SymbolicError("indexing with a list or a mask has no derivative formula here",
+                            node.span)
+    return int(value)
+
+
+def _product_dims(shape: Shape) -> Dim:
+    if all(isinstance(d, int) for d in shape):
+        return math.prod(shape)  # type: ignore[arg-type]
+    if len(shape) == 1:
+        return shape[0]
+    raise SymbolicError("flatten of a symbolic-size matrix has no formula here")
+
+
+def _reshaped(shape: Shape, dims: list[int]) -> Shape:
+    if not all(isinstance(d, int) for d in shape):
+        raise SymbolicError("reshape of a symbolic-size array has no formula here")
+    total = math.prod(shape)  # type: ignore[arg-type]
+    if dims.count(-1) == 1:
+        known = math.prod(d for d in dims if d != -1)
+        dims = [total // known if d == -1 else d for d in dims]
+    if math.prod(dims) != total:
+        raise SymbolicError(f"reshape: cannot make {total} elements into shape {dims}")
+    return tuple(dims)
+
+
+def _binary(op: str, a: E, b: E) -> E:
+    if op == "+":
+        return add(a, b)
+    if op == "-":
+        return sub(a, b)
+    if op == "*":
+        return mul(a, b)
+    if op == "/":
+        return div(a, b)
+    if op == "^":
+        return power(a, b)
+    if op == "@":
+        return matmul(a, b)
+    raise SymbolicError(f"the {S.OPERATORS[op].name} operator ({op}) has no derivative "
+                        "formula here yet")
+
+
+# -- the derivative of a program ----------------------------------------------------------
+
+
+class Formula:
+    """One derivative: its term and its printed forms; calling it evaluates the formula
+    with ``gradcli.evaluate`` (values by name, size names included)."""
+
+    def __init__(self, wrt: str, shape: Shape, term: E, names: dict[E, str] | None = None,
+                 order: int = 1) -> None:
+        self.wrt, self.shape, self.term, self.order = wrt, tuple(shape), term, order
+        self.tree = to_syntax(term)
+
+    @property
+    def text(self) -> str:
+        return S.to_text(self.tree)
+
+    @property
+    def unicode(self) -> str:
+        return S.to_unicode(self.tree)
+
+    @property
+    def latex(self) -> str:
+        return S.to_latex(self.tree)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Formula(d/d{self.wrt} = {self.text})"
+
+    def __call__(self, values: dict[str, Any] | None = None, **more: Any) -> Any:
+        import numpy as np
+
+        from gradcli.lang.session import evaluate
+
+        point = {**(values or {}), **more}
+        outcomes = evaluate(self.text, point)
+        result = outcomes[-1]
+        error = getattr(result, "error", None)
+        if error is not None:
+            raise SymbolicError(f"the formula {self.text} does not evaluate at this point: "
+                                f"{error.message}")
+        value = np.asarray(result.value, dtype=float)
+        wanted = self._concrete(point)
+        if wanted is not None:
+            value = np.broadcast_to(value, wanted).copy()
+        return value
+
+    def _concrete(self, point: dict[str, Any]) -> tuple[int, ...] | None:
+        out = []
+        for d in self.shape:
+            if isinstance(d, int):
+                out.append(d)
+            elif d in point:
+                out.append(int(point[d]))
+            else:
+                return None
+        return tuple(out)
+
+
+def program_statements(text: str) -> list[S.Node]:
+    parsed = S.parse(text)
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def differentiate(program: str | list[S.Node], wrt: Any = (), shapes: dict | None = None,
+                  values: dict[str, Any] | None = None, order: int = 1) -> list[Formula]:
+    """The derivatives of ``program``'s last result, one :class:`Formula` per name."""
+    statements = program_statements(program) if isinstance(program, str) else program
+    reader = Reader({k: _parse_shape(v) for k, v in (shapes or {}).items()}, values)
+    y = reader.run(statements)
+    if y is None:
+        raise SymbolicError("the program reports no result")
+    names = [wrt] if isinstance(wrt, str) else list(dict.fromkeys(wrt))
+    if not names:
+        names = list(reader.symbols)
+        if not names:
+            raise SymbolicError("the result depends on no named input: there is nothing "
+                                "to differentiate with respect to")
+    out = []
+    for name in names:
+        x = reader.symbols.get(name)
+        if x is None:
+            raise KeyError(name)
+        if y.ndim == 0:
+            g = tidy(gradient(y, x))
+            if order == 2:
+                g = tidy(hessian_of(g, x))
+            out.append(Formula(name, x.shape if order == 1 else x.shape * 2, g,
+                               reader.named, order))
+        else:
+            if order != 1:
+                raise SymbolicError("--order 2 needs a scalar result")
+            out.append(Formula(name, y.shape + x.shape, tidy(jacobian(y, x)), reader.named))
+    differentiate.reader = reader  # type: ignore[attr-defined]
+    return out
+
+
+def hessian_of(g: E, x: E) -> E:
+    """The second derivative: d(dy/dx)/dx, from the gradient term ``g``."""
+    if not depends(g, x):
+        return ZERO
+    if x.ndim == 0:
+        return gradient(g, x)
+    return jacobian(_expand_to(g, x.shape) if g.ndim < x.ndim else g, x)
+
+
+def jacobian(f: E, x: E) -> E:
+    """df/dx for a vector f of a vector (or scalar) x, by the rules of linear maps."""
+    if f.ndim == 0:
+        return gradient(f, x)
+    if f.ndim != 1 or x.ndim > 1:
+        raise SymbolicError(f"a Jacobian of a result of shape {_shape_text(f.shape)} with "
+                            f"respect to shape {_shape_text(x.shape)} has no formula here "
+                            "(vectors of vectors do)")
+    return _jac(f, x)
+
+
+def _jac(f: E, x: E) -> E:
+    n = f.shape[0]
+    if not depends(f, x):
+        return ZERO
+    if f is x:
+        return eye(n) if x.ndim == 1 else fill(1, (n,))
+    if f.op == "add":
+        return add(*[_jac_broadcast(t, x, f.shape) for t in f.args])
+    if f.op == "matmul" and f.args[0].ndim == 2 and not depends(f.args[0], x):
+        return _matmul_jac(f.args[0], _jac(f.args[1], x))
+    if f.op == "mul":
+        vectors = [a for a in f.args if a.ndim == 1 and depends(a, x)]
+        scalars_dep = [a for a in f.args if a.ndim == 0 and depends(a, x)]
+        if len(vectors) == 1 and not scalars_dep:
+            rest = mul(*[a for a in f.args if a is not vectors[0]])
+            inner = _jac(vectors[0], x)
+            if inner.op == "eye":
+                return _diag(rest, n) if rest.ndim == 1 else mul(rest, inner)
+            if rest.ndim == 0:
+                return mul(rest, inner)
+    if f.op == "fn" and x.ndim == 1:
+        inner = _jac(f.args[0], x)
+        d = ELEMENTWISE[f.data](f.args[0])
+        if inner.op == "eye":
+            return _diag(d, n)
+    raise SymbolicError("this Jacobian has no matrix formula here (linear maps, sums, "
+                        "scaling and elementwise functions of the vector itself do)")
+
+
+def _jac_broadcast(t: E, x: E, shape: Shape) -> E:
+    if t.ndim == 0:
+        if depends(t, x):
+            raise SymbolicError("a Jacobian through a scalar has no matrix formula here")
+        return ZERO
+    return _jac(t, x)
+
+
+def _matmul_jac(m: E, inner: E) -> E:
+    if inner.op == "eye":
+        return m
+    if inner.ndim == 2:
+        return matmul(m, inner)
+    return mul(m, inner)
+
+
+def _diag(d: E, n: Dim) -> E:
+    if d.ndim == 0:
+        return mul(d, eye(n))
+    return mul(d, eye(n))  # d broadcast along rows: diag(d) applied to columns
+
+
+def _parse_shape(value: Any) -> Shape:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.strip().strip("[]()").split(",") if p.strip()]
+        return tuple(int(p) if p.isdigit() else p for p in parts)
+    return tuple(value)
+
+
+# -- the last pass: rewrites kept only where they make the formula shorter ---------------
+
+MAX_EXPANDED_TERMS = 64
+
+
+def weight(e: E, memo: dict[int, int] | None = None) -> int:
+    """The size of the term as a tree (shared parts counted each time they print)."""
+    memo = {} if memo is None else memo
+    for node in _topological(e):
+        if id(node) not in memo:
+            memo[id(node)] = 1 + sum(memo[id(a)] for a in node.args)
+    return memo[id(e)]
+
+
+def expand(e: E) -> E | None:
+    """A product with sums among its factors, multiplied out (None if too many terms)."""
+    if e.op != "mul":
+        return None
+    sums = [f for f in e.args if f.op == "add" and f.ndim == e.ndim or (
+        f.op == "pow" and f.args[0].op == "add" and f.args[1].op == "num"
+        and isinstance(f.args[1].data, Fraction) and f.args[1].data.denominator == 1
+        and 1 < f.args[1].data <= 3)]
+    if not sums:
+        return None
+    opened: list[tuple[E, ...]] = []
+    total = 1
+    for f in sums:
+        if f.op == "add":
+            opened.append(f.args)
+        else:
+            opened.extend([f.args[0].args] * int(f.args[1].data))
+    for terms in opened:
+        total *= len(terms)
+    if total > MAX_EXPANDED_TERMS:
+        return None
+    rest = [f for f in e.args if not any(f is g for g in sums)]
+    products: list[list[E]] = [list(rest)]
+    for terms in opened:
+        products = [p + [t] for p in products for t in terms]
+    out = []
+    for p in products:
+        term = mul(*p)
+        again = expand(term)
+        out.append(again if again is not None else term)
+    return add(*out)
+
+
+def together(e: E) -> E | None:
+    """A sum over the common denominator of its terms, numerator multiplied out."""
+    if e.op != "add" or e.ndim != 0 and any(t.ndim != e.ndim for t in e.args):
+        return None
+    denominators: dict[E, Any] = {}
+    for t in e.args:
+        for f in (t.args if t.op == "mul" else (t,)):
+            if f.op == "pow" and f.args[1].op == "num" and isinstance(f.args[1].data, Fraction) \
+                    and f.args[1].data < 0 and f.args[1].data.denominator == 1:
+                denominators[f.args[0]] = max(denominators.get(f.args[0], 0), -f.args[1].data)
+    if not denominators:
+        return None
+    common = mul(*[power(b, num(k)) for b, k in denominators.items()])
+    numerators = []
+    for t in e.args:
+        scaled = mul(t, common)
+        opened = expand(scaled)
+        numerators.append(opened if opened is not None else scaled)
+    top = add(*numerators)
+    opened = expand(top) if top.op == "mul" else None
+    top = opened if opened is not None and weight(opened) < weight(top) else top
+    return div(top, common)
+
+
+def tidy(root: E) -> E:
+    """Bottom-up, each node replaced by a rewrite of it (multiplied out, or over a common
+    denominator) when that is smaller; the rebuilt parents re-simplify themselves."""
+    done: dict[int, E] = {}
+    memo: dict[int, int] = {}
+    for node in _topological(root):
+        args = tuple(done[id(a)] for a in node.args)
+        new = node if all(a is b for a, b in zip(args, node.args)) else rebuild(node, args)
+        for rewrite in (expand, together):
+            candidate = rewrite(new)
+            if candidate is not None and weight(candidate, memo) < weight(new, memo):
+                new = candidate
+        done[id(node)] = new
+    return done[id(root)]
+
+
+def rebuild(node: E, args: tuple[E, ...]) -> E:
+    """``node`` with new arguments, through its smart constructor."""
+    op = node.op
+    if op == "add":
+        return add(*args)
+    if op == "mul":
+        return mul(*args)
+    if op == "pow":
+        return power(*args)
+    if op == "fn":
+        return fn(node.data, args[0])
+    if op == "cmp":
+        return compare(node.data, *args)
+    if op == "T":
+        return transpose(args[0])
+    if op == "matmul":
+        return matmul(*args)
+    if op == "reshape":
+        return reshape(args[0], node.data)
+    if op == "index":
+        return index(args[0], node.data)
+    if op == "call":
+        return call(node.data[0], *args, **dict(node.data[1]))
+    return make(op, args, node.data, node.shape)

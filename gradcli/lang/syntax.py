@@ -432,7 +432,7 @@ class _Printer:
     """Source text (``style="text"``), Unicode or LaTeX, with the parentheses the meaning
     needs and no others. ``transpose_text`` is how text writes a transpose."""
 
-    def __init__(self, style: str, transpose_text: str = "call") -> None:
+    def __init__(self, style: str, transpose_text: str = "attribute") -> None:
         self.style = style
         self.transpose_text = transpose_text
 
@@ -470,6 +470,14 @@ class _Printer:
                     COMPARISON)
         if isinstance(node, Transpose):
             inner = self.wrap(parts[0], POSTFIX)
+            operand = node.operand
+            if style in ("unicode", "latex") and isinstance(operand, Call) and \
+                    operand.func == "inv" and len(operand.args) == 1:
+                base = self.wrap(parts[0], POSTFIX)[: -len("⁻¹" if style == "unicode" else
+                                                         "^{-1}")]
+                return base + ("⁻ᵀ" if style == "unicode" else r"^{-\top}"), POSTFIX
+            if style == "latex" and inner.endswith("}"):
+                inner = "{" + inner + "}"
             if style == "unicode":
                 return inner + "ᵀ", POSTFIX
             if style == "latex":
@@ -508,6 +516,8 @@ class _Printer:
         left, right = parts
         style = self.style
         if style == "latex" and node.op == "/":
+            if left[0].startswith("-") and isinstance(node.left, (Number, Unary)):
+                return rf"-\frac{{{left[0][1:]}}}{{{right[0]}}}", UNARY
             return rf"\frac{{{left[0]}}}{{{right[0]}}}", ATOM
         if node.op == "^":
             # the exponent may carry a sign (2^-1); the base binds tighter than unary
@@ -546,7 +556,7 @@ class _Printer:
         return f"{node.func}({', '.join(args + keywords)})", POSTFIX
 
 
-def to_text(node: Node, transpose: str = "call") -> str:
+def to_text(node: Node, transpose: str = "attribute") -> str:
     """Source text that parses back to ``node`` (``transpose="attribute"`` writes
     ``A.T``, for a grammar that reads it; else ``transpose(A)``)."""
     return fold(node, _Printer("text", transpose).one)[0]
