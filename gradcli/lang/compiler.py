@@ -36,6 +36,7 @@ from gradcli.lang.builtins import (
 )
 from gradcli.lang.errors import (
     ArgumentProblem,
+    DeclarationProblem,
     DomainProblem,
     GradcliError,
     InternalProblem,
@@ -295,6 +296,17 @@ class Emitter:
         self.code.append((AUGMENT, span, name.value, op.value[:-1], name_span))
         return span
 
+    def declare(self, c: list) -> tuple:
+        name, close = c[0], c[-1]
+        span = _join(token_span(name), token_span(close))
+        raise DeclarationProblem(
+            f'"{name.value}: [...]" declares a symbol\'s shape, which only gradcli diff '
+            f'reads; to evaluate, give {name.value} a value (-v {name.value}=VALUE, or '
+            f'{name.value} = ...)', to_span(span))
+
+    def sizes(self, c: list) -> list:
+        return c
+
 
 def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
     """``d/dx(y)``, written as in a textbook: a call of an unknown ``dx`` divided into a
@@ -489,7 +501,9 @@ class Runner:
         if lookup(name) is not None:
             raise UnknownName(f'"{name}" is a function: call it, as in {name}(x)', to_span(span))
         near = suggestions(name, session.known_names())
-        raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}', to_span(span))
+        raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}', to_span(span),
+                          hint=f"(give it a value with -v {name}=VALUE, or assign it first: "
+                               f"{name} = ...)")
 
     def store(self, name: str, value: Any) -> Variable:
         value = self.array(value)

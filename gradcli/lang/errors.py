@@ -92,6 +92,10 @@ class ArgumentProblem(GradcliError):
     type = "argument"
 
 
+class DeclarationProblem(ArgumentProblem):
+    """A shape declaration (``X: [n, m]``) where only ``gradcli diff`` reads them."""
+
+
 class ShapeProblem(GradcliError):
     type = "shape"
 
