@@ -100,4 +100,14 @@ def test_ci_runs_the_readmes_test_command():
     assert lines[0].startswith("pip install . && gradcli eval -f samples/")  # the main job
     assert lines[1] == "pip install '.[test]' && pytest"  # the tests
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "test_command=$(sed -n 2p README.md)" in script and 'eval "$test_command"' in script
+    assert "setup_command=$(sed -n 1p README.md)" in script
+    assert "test_command=$(sed -n 2p README.md)" in script
+    # both, as written, in a fresh venv on a clean clone: nothing installed here can help
+    assert 'for command in "$setup_command" "$test_command"' in script
+    assert 'eval "$command"' in script
+    assert '-m venv "$work/venv"' in script and 'git clone -q --no-checkout "$root"' in script
+
+
+def test_the_readme_says_where_the_set_up_commands_run():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert "python3 -m venv .venv && . .venv/bin/activate" in lines[2]

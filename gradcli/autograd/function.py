@@ -35,13 +35,16 @@ if TYPE_CHECKING:
 
 class _GradMode:
     """Whether operations record, and ``version``: how many in-place changes Variables
-    have had so far (a Function keeps the count it saw; see ``Variable.add_``)."""
+    have had so far (a Function keeps the count it saw; see ``Variable.add_``).
+    ``everywhere``: while recording, a backward rule that branches on the point records
+    the branch that is right at every point (see ``valid_everywhere``)."""
 
-    __slots__ = ("enabled", "version")
+    __slots__ = ("enabled", "version", "everywhere")
 
     def __init__(self) -> None:
         self.enabled = True
         self.version = 0
+        self.everywhere = False
 
 
 GRAD_MODE = _GradMode()
@@ -60,6 +63,19 @@ def set_grad_enabled(enabled: bool) -> Iterator[None]:
         yield
     finally:
         GRAD_MODE.enabled = previous
+
+
+@contextmanager
+def valid_everywhere() -> Iterator[None]:
+    """Backward passes inside record, for rules that branch on the point (``prod`` at a
+    zero, ``det`` at a singular matrix), the graph that is right at every point, not the
+    cheaper one right only near this point: a gradient graph to print as a formula."""
+    previous = GRAD_MODE.everywhere
+    GRAD_MODE.everywhere = True
+    try:
+        yield
+    finally:
+        GRAD_MODE.everywhere = previous
 
 
 def no_grad():

@@ -22,6 +22,28 @@ from gradcli.cli.main import silence_stdout
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number, at least 0 (above 0 when ``positive``): a tolerance or a step. A
+    plain float would let 1e400 (inf), nan, 0 or a negative through, to nonsense or to
+    a division by zero."""
+
+    name = "number"
+
+    def __init__(self, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")) or number < 0 or (
+                self.positive and number == 0):
+            bound = "above 0" if self.positive else "0 or more"
+            self.fail(f"{value!r} must be a finite number, {bound}", param, ctx)
+        return number
+
+
 class GradcliGroup(click.Group):
     """A group that never lets a Python traceback reach the user."""
 
@@ -423,10 +445,13 @@ def diff_command(program: str | None, **options: Any) -> None:
     metavar="VALUE",
     help="Weights for a non-scalar result (default: a fixed random projection).",
 )
-@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", type=FiniteFloat(), default=1e-5, show_default=True,
+              help="Relative tolerance.")
+@click.option("--atol", type=FiniteFloat(), default=1e-6, show_default=True,
+              help="Absolute tolerance.")
 @click.option(
-    "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+    "--eps", type=FiniteFloat(positive=True), default=1e-6, show_default=True,
+    help="Finite-difference step.",
 )
 @click.option(
     "--sample",

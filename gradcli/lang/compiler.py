@@ -476,6 +476,10 @@ def _count_new(out: np.ndarray, inputs: list) -> int:
     return int(np.count_nonzero(bad)) or total
 
 
+_LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
+            np.dtype(np.float32): float(np.finfo(np.float32).max)}
+
+
 class Runner:
     """Runs a statement's instructions against a session's names."""
 
@@ -528,11 +532,14 @@ class Runner:
         errors = self.errors
         dtype = self.session.dtype
         constant = Variable.constant
+        largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
         ins: tuple = ()
         try:
             for ins in code:
                 op = ins[0]
                 if op == PUSH:  # a constant
+                    if ins[2] > largest:  # (literals have no sign: -x is an operation)
+                        self.overflow(ins[1], dtype)
                     push(constant(np.array(ins[2], dtype=dtype)))
                 elif op == LOAD:
                     push(self.load(ins[2], ins[1]))
@@ -714,6 +721,15 @@ class Runner:
         return ops.getitem(target, index)
 
     # -- NaN and infinity -------------------------------------------------------------------
+
+    def overflow(self, span: tuple, dtype: Any) -> None:
+        """A number written in the program too large for the dtype: it is infinity, said
+        once (an error with --strict), as a NaN or infinity an operation makes is."""
+        message = f"number: too large for {np.dtype(dtype).name}, it is inf"
+        if self.session.strict:
+            raise DomainProblem(message, to_span(span))
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def domain(self, opname: str, span: tuple, out: Variable, inputs: list) -> None:
         kinds = ", ".join(self.errors.kinds)

@@ -5,14 +5,18 @@ line's answer first. Each line is lexed on its own; its tokens are fed to an LAL
 state for the statement being read. A newline outside brackets or a ``;`` ends the
 statement. Where a statement fails to parse, the error is reported and reading resumes
 at the line where it failed (or, if it failed on its first, after the next ``;`` on that
-line, else at the next line; or just after the ``;`` that ended it), so an unclosed
-bracket never swallows the lines after it and no statement after a ``;`` is lost. A
-bracket still open at the end of the input is reported, and reading resumes at the line
-after the statement's first.
+line, else at the next line; or just after the ``;`` that ended it), so no statement
+after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a
+later line opens with what cannot follow the whole expression the bracket holds so far),
+the error is reported and reading resumes at the line after the statement's first,
+wherever the statement started on it: an unclosed bracket never swallows the lines after
+it. (A line read again that cannot end before that failure is dropped at once, error
+said: a run of unclosed brackets costs its length, not its square.)
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import unicodedata
@@ -356,6 +360,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     st: _Statement | None = None
     redo: tuple[str, int] | None = None
     reported: tuple | None = None  # where the last syntax error was, and what it said
+    again: _ReadAgain | None = None  # the lines a bracket never closed took, read again
     while True:
         if redo is not None:
             text, current = redo
@@ -371,7 +376,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     break
                 # An unclosed bracket at the end of the input: report it, then read again
                 # from the line after the statement's first, so it swallows none of them.
-                yield failure
+                spot = (failure.error.line, failure.error.column, failure.error.message)
+                if spot != reported:
+                    yield failure
+                reported = spot
+                again = _ReadAgain(parser, st.lines[1:], st.start_line + 1,
+                                   ends_at_input_end=True)
                 source = iter(st.lines[1:])
                 number = st.start_line
                 st = None
@@ -407,7 +417,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 for tok in tokens:
                     kind = tok.type
                     if kind == "_NEWLINE" or kind == "_SEMICOLON":
-                        if st is None or (kind == "_NEWLINE" and st.brackets):
+                        if st is None:
+                            continue
+                        if kind == "_NEWLINE" and st.brackets:
+                            if (again is not None and st.start_line == current
+                                    and again.hopeless(current, len(st.brackets))):
+                                st = None  # it would fail again where its taker did: said
                             continue
                         at = tok
                         emitter.code = st.code
@@ -444,10 +459,17 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 if st is None:
                     st = _Statement(parser, current, text)
                 ch = exc.char
-                failed = SyntaxProblem(
-                    f"unexpected character {shown_character(ch)}{CHARACTER_HINTS.get(ch, '')}",
-                    to_span((exc.line, exc.column, exc.line, exc.column + 1)),
-                )
+                if _starts_after_an_operand(st, text, exc.column, current):
+                    # a line opening with junk after a bracket held a whole expression:
+                    # most likely the bracket was never closed (the junk is said when its
+                    # line is read again on its own)
+                    failed = _never_closed(st.brackets[-1])
+                else:
+                    failed = SyntaxProblem(
+                        f"unexpected character {shown_character(ch)}"
+                        f"{CHARACTER_HINTS.get(ch, '')}",
+                        to_span((exc.line, exc.column, exc.line, exc.column + 1)),
+                    )
                 at = None
                 where = exc.column
             except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
@@ -465,8 +487,17 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     "_NEWLINE", "_SEMICOLON") else None), failed)
             reported = spot
             started = st.start_line
+            swallowed = st.lines[1:]  # the lines after its first that the statement took
             st = None
             learning = None  # a line with an error is never a template
+            if current != started and isinstance(failed, _NeverClosed):
+                # The bracket was never closed: the lines it took are read again, from
+                # the line after the statement's first (as at the end of the input), so
+                # a good statement among them is not lost.
+                again = _ReadAgain(parser, swallowed, started + 1, ends_at_input_end=False)
+                source = itertools.chain(swallowed, source)
+                number = started
+                break
             if at is not None and at.type == "_SEMICOLON":
                 continue  # resume just after the ";"
             if current != started:
@@ -476,6 +507,73 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if rest is None:
                 break  # resume at the next line
             tokens = parser.lex(rest, current)  # or after the next ";" on this line
+
+
+class _ReadAgain:
+    """The lines (numbered from ``first``) that a statement whose bracket was never closed
+    took, up to the line where it failed (or the end of the input), now read again: a
+    statement starting on one of them before that line, still inside a bracket at its
+    line's end, that no later line of them can bring back to depth 0 or meet a ";" on,
+    must run on to where its taker failed and fail there the same way, at the same
+    bracket. It is dropped at once: that error was said, and reading it on would make a
+    run of such lines cost their number squared."""
+
+    __slots__ = ("first", "lowest", "stop", "_ends", "_last")
+
+    def __init__(self, parser: Parser, lines: list[str], first: int, *,
+                 ends_at_input_end: bool) -> None:
+        self.first = first
+        # the line where the taker failed is read as any line (only the ones before it
+        # can be dropped); at the end of the input every line is before the failure
+        self._last = len(lines) if ends_at_input_end else len(lines) - 1
+        depth = 0
+        ends: list[int] = []  # the depth at each line's end, counted from the first line
+        stops: list[bool] = []  # a ";" (or a character that ends the lexing) on the line
+        for number, text in enumerate(lines, first):
+            stop = False
+            try:
+                for tok in parser.lex(text, number):
+                    if tok.type in OPENERS:
+                        depth += 1
+                    elif tok.type in CLOSERS:
+                        depth -= 1
+                    elif tok.type == "_SEMICOLON":
+                        stop = True
+            except UnexpectedCharacters:
+                stop = True
+            ends.append(depth)
+            stops.append(stop)
+        # from each line on: the lowest depth at a line's end, and whether a ";" comes
+        self.lowest = ends[:]
+        self.stop = stops[:]
+        for i in range(len(ends) - 2, -1, -1):
+            self.lowest[i] = min(ends[i], self.lowest[i + 1])
+            self.stop[i] = stops[i] or self.stop[i + 1]
+        self.lowest = self.lowest[1:] + [None]  # (lines after each one)
+        self.stop = self.stop[1:] + [False]
+        self._ends = ends
+
+    def hopeless(self, line: int, depth: int) -> bool:
+        """True for a statement that started on ``line`` and is ``depth`` brackets deep at
+        its end, when it cannot end before the line where its taker failed."""
+        i = line - self.first
+        if not 0 <= i < self._last:
+            return False
+        lowest = self.lowest[i]
+        return not self.stop[i] and (lowest is None or lowest - self._ends[i] + depth > 0)
+
+
+def _starts_after_an_operand(st: _Statement, text: str, column: int, line: int) -> bool:
+    """True when column ``column`` of ``text`` (line ``line``) is the first thing on a
+    later line of a statement whose open bracket holds, so far, a complete operand."""
+    return (
+        st.start_line < line
+        and bool(st.brackets)
+        and st.last is not None
+        and st.last.type in OPERAND_END
+        and st.last.end_line < line
+        and not text[: column - 1].strip()
+    )
 
 
 def after_next_semicolon(text: str, offset: int) -> str | None:
@@ -732,9 +830,13 @@ def shown_character(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
 
 
+class _NeverClosed(SyntaxProblem):
+    """A bracket the statement opened and never closed (the lines after it are read again)."""
+
+
 def _never_closed(opener: Token) -> SyntaxProblem:
     closer = ")" if opener.type == "LPAR" else "]"
-    return SyntaxProblem(f'"{opener.value}" is never closed (expected "{closer}")',
+    return _NeverClosed(f'"{opener.value}" is never closed (expected "{closer}")',
                          to_span(token_span(opener)))
 
 

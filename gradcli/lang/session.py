@@ -312,6 +312,8 @@ class Session:
         try:
             result = self.result_of(value, item.target, line=item.line, source=item.source,
                                     warnings=warnings)
+        except InputProblem:
+            raise  # a bad option (--grad-output of another shape): a usage error, exit 2
         except GradcliError as exc:
             exc.source = item.context
             exc.first_line = item.first_line
@@ -372,10 +374,12 @@ class Session:
         if self.grad_output is not None and self.grad_output.shape == data.shape:
             seed = self.grad_output
         elif data.size != 1:
-            given = ("" if self.grad_output is None
-                     else f"; the one given has shape {self.grad_output.shape}")
+            if self.grad_output is not None:  # given, but for another shape: a bad option
+                raise InputProblem(
+                    f"--grad-output has shape {self.grad_output.shape}, but the result has "
+                    f"shape {data.shape}: give one of exactly shape {data.shape}")
             return None, (f"gradients need a scalar output or --grad-output of shape "
-                          f"{data.shape}{given}")
+                          f"{data.shape}")
         elif data.ndim:
             seed = np.ones(data.shape, dtype=data.dtype)
         with np.errstate(all="ignore"):

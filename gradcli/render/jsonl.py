@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.lang.results import Failure, Graph, Result
+from gradcli.render.values import shown
 
 _SMALL = 256  # up to this many elements, checking the Python floats beats np.isfinite
 _DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; there are two dtypes
@@ -29,7 +30,7 @@ def dtype_name(dtype: np.dtype) -> str:
 
 def json_value(value: Any) -> Any:
     """An array as nested lists (a plain number for 0-d), non-finite numbers as strings."""
-    array = np.asarray(value)
+    array = shown(value)  # no -0.0 in the output
     kind = array.dtype.kind
     if kind == "b":
         array = array.astype(np.float64)

@@ -132,6 +132,8 @@ class Det(Function):
     def backward(self, g):
         (x,) = self.operands()
         g = expand_dims(expand_dims(g, -1), -1)
+        if GRAD_MODE.enabled and GRAD_MODE.everywhere:  # det(x) inv(x)^T fails where singular
+            return g * _adjugate_t_graph(x)
         try:
             inverse_t = swap_last_axes(inv(x))
         except Exception:  # singular: d det / dX is the transposed adjugate

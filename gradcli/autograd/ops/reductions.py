@@ -129,7 +129,7 @@ class Prod(_Reduction):
         x = self.operands()[0]
         g = self.kept_grad(g)
         values = np.asarray(x)
-        if np.any(values == 0):
+        if np.any(values == 0) or (GRAD_MODE.enabled and GRAD_MODE.everywhere):
             # prod / x_i is undefined at a zero; multiply the other elements instead
             # (differentiably when recording, so higher derivatives stay exact there too).
             if GRAD_MODE.enabled:
