@@ -252,8 +252,8 @@ def stream_rates(count: int, rounds: int = 1) -> dict[str, float | None]:
 def pipeline_times(count: int, repeat: int) -> dict[str, float]:
     """Seconds per line, in this process, for the stream's lines, as a stream runs them
     (each line read, run, reported and written before the next): Lark's LALR parse of
-    each statement (the reader with its templates off), gradcli's reader (templates on,
-    learning included), running the instructions, the result with its backward pass, and
+    each statement (the reader with its cache of trees by line shape off), gradcli's reader
+    (the cache on, learning included), evaluating the trees, the result with its backward pass, and
     its JSON line. Minimum over ``repeat`` passes."""
     from gradcli.lang.reader import Parser, read_statements
     from gradcli.lang.session import Session
@@ -263,8 +263,8 @@ def pipeline_times(count: int, repeat: int) -> dict[str, float]:
     clock = time.perf_counter
 
     def lark_parse() -> dict[str, float]:
-        parser = Parser(use_lark=True)  # Lark's own lexer and LALR parser state
-        parser.templates.enabled = False
+        parser = Parser()  # Lark's lexer and LALR parse of every line
+        parser.shapes.enabled = False
         start = clock()
         for _ in read_statements(lines, parser):
             pass

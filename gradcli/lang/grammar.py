@@ -37,8 +37,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradcli.lang import lalr
-
 if TYPE_CHECKING:
     from lark import Lark
 
@@ -172,7 +170,7 @@ def _tables(text: str) -> dict:
 
 
 def _build_tables(text: str, key: str) -> dict:
-    """Build the parser with Lark and cache it, with the runtime's tables read off it."""
+    """Build the parser with Lark and cache it."""
     import lark
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
@@ -181,18 +179,9 @@ def _build_tables(text: str, key: str) -> dict:
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
-    try:  # read off the parser as build_lark() loads it, so both run the same tables
-        runtime_tables = lalr.extract(lark.Lark._load_from_dict(data, memo))
-    except ValueError:  # a Lark whose parser lalr does not mirror: Lark parses, then
-        runtime_tables = None
     tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
     _write_atomically(_cache_path("grammar", key), content)
-    runtime_file = {"key": key, "lark": lark.__version__, "tables": runtime_tables,
-                    "grammar_sha256": sha256(content.encode("ascii")).hexdigest()}
-    _write_atomically(_cache_path("runtime", key), json.dumps(runtime_file, separators=(",", ":")))
-    global _RUNTIME
-    _RUNTIME = runtime_file
     return tables
 
 
@@ -215,7 +204,6 @@ def _write_atomically(path: Path, content: str) -> None:
 
 
 _TABLES: dict | None = None
-_RUNTIME: dict | None = None  # the runtime file's content, once read (or built)
 _TABLES_LOCK = threading.RLock()
 _LOCAL = threading.local()
 
@@ -231,56 +219,12 @@ def tables() -> dict:
 
 
 def _rebuild() -> dict:
-    """Tables built anew (cached ones that did not load, or no runtime tables)."""
+    """Tables built anew (cached ones that did not load)."""
     global _TABLES
     with _TABLES_LOCK:
         text = grammar_text()
         _TABLES = _build_tables(text, cache_key(text))
         return _TABLES
-
-
-def _runtime_file() -> dict:
-    """The runtime file's content: from the cache, or built (and cached) now."""
-    global _RUNTIME
-    if _RUNTIME is None:
-        with _TABLES_LOCK:
-            if _RUNTIME is None:
-                key = cache_key(grammar_text())
-                cached = _read_cache(_cache_path("runtime", key))
-                if (isinstance(cached, dict) and cached.get("key") == key and "tables" in cached
-                        and cached.get("grammar_sha256") == _file_sha256(key)):
-                    _RUNTIME = cached
-                else:
-                    _rebuild()  # sets _RUNTIME
-    assert _RUNTIME is not None
-    return _RUNTIME
-
-
-def _file_sha256(key: str) -> str | None:
-    """The hash of the grammar file that was written with the runtime file: a damaged or
-    missing one is rebuilt at once, with both files (~0.2 ms a start, for that)."""
-    try:
-        with open(_cache_path("grammar", key), "rb") as f:
-            return sha256(f.read(_CACHE_MAX_BYTES + 1)).hexdigest()
-    except OSError:
-        return None
-
-
-def runtime(transformer: Any, start: str = "statement") -> tuple[lalr.Lexer, lalr.ParseConf] | None:
-    """gradcli's lexer and parse tables for ``start``, calling ``transformer`` (see
-    :mod:`gradcli.lang.lalr`); None if this Lark's parser is one lalr does not mirror
-    (then parse with :func:`build_lark`). With a warm cache, Lark is not imported."""
-    found = _runtime_file()
-    if found["tables"] is None:
-        return None  # written by a build with a Lark lalr cannot read
-    try:
-        return lalr.load(found["tables"], transformer, start)
-    except Exception:  # noqa: BLE001 - junk that has the right key: build anew
-        with _TABLES_LOCK:
-            if _RUNTIME is found:
-                _rebuild()
-        found = _runtime_file()
-        return None if found["tables"] is None else lalr.load(found["tables"], transformer, start)
 
 
 def build_lark(transformer: Any = None) -> Lark:

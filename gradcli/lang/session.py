@@ -19,7 +19,7 @@ import numpy as np
 from gradcli.autograd import Variable, grad
 from gradcli.autograd.limits import LIMITS
 from gradcli.lang.builtins import CONSTANTS, callable_names, lookup
-from gradcli.lang.compiler import Runner
+from gradcli.lang.evaluate import Evaluator
 from gradcli.lang.errors import (
     GradcliError,
     InputProblem,
@@ -254,7 +254,8 @@ class Session:
     # -- running ------------------------------------------------------------------------------
 
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
-        runner = Runner(scope or self)
+        runner = Evaluator(scope or self, parsed.where, parsed.numbers)
+        order = parsed.evaluation_order()
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
@@ -262,11 +263,11 @@ class Session:
             # raw: the errstate callback already reports what matters, by operation
             with np.errstate(all="call", under="ignore", call=runner.errors):
                 if _runtime_warnings_ignored():  # (the command line ignores them already)
-                    value = runner.execute(parsed.code)
+                    value = runner.execute(order)
                 else:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", RuntimeWarning)
-                        value = runner.execute(parsed.code)
+                        value = runner.execute(order)
         finally:
             LIMITS.max_elements = saved
         return value, runner.warnings
@@ -447,10 +448,10 @@ class Session:
         if value is None and name == "_":
             value = self.last
         if value is None:
-            from gradcli.lang.compiler import _did_you_mean, suggestions
+            from gradcli.lang.evaluate import did_you_mean, suggestions
 
             near = suggestions(name, list(self.names))
-            raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}')
+            raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}')
         return value
 
     def gradient(self, name: str, wrt: Iterable[str] | None = None) -> Result:

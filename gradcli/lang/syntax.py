@@ -18,6 +18,7 @@ runs the compiler's instructions. The tree holds everything the evaluator needs
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,6 +129,18 @@ class Transpose(Node):
 
 
 @dataclass(frozen=True)
+class Group(Node):
+    """``operand`` as the source wrote it, with its parentheses (or, for a keyword
+    argument, its ``name=``): the span evaluation's errors point at for what the operand
+    is part of. Only the evaluator's trees hold groups; it prints as its operand."""
+
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True)
 class Assign(Node):
     name: str
     value: Node
@@ -208,6 +221,17 @@ def _join(first: Any, last: Any) -> Span | None:
     return (a[0], a[1], b[2], b[3])
 
 
+def number_value(text: str) -> float:
+    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf)."""
+    if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
+        value = int(text, 0)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    return float(text)
+
+
 class _Keyword:
     __slots__ = ("name", "value")
 
@@ -224,8 +248,6 @@ class Builder:
     """
 
     def number(self, c: list) -> Node:
-        from gradcli.lang.compiler import number_value
-
         tok = c[0]
         return Number(number_value(tok.value), tok.value, span=_span_of(tok))
 
@@ -320,8 +342,6 @@ class Builder:
         out: list[int | str] = []
         for tok in c:
             if tok.type == "NUMBER":
-                from gradcli.lang.compiler import number_value
-
                 value = number_value(tok.value)
                 if value != int(value) or value < 0:
                     from gradcli.lang.errors import ArgumentProblem
@@ -503,6 +523,8 @@ class _Printer:
         if isinstance(node, Array):
             inner = ", ".join(p[0] for p in parts)
             return (rf"\left[{inner}\right]" if style == "latex" else f"[{inner}]"), ATOM
+        if isinstance(node, Group):
+            return parts[0]
         if isinstance(node, Assign):
             return f"{node.name} = {parts[0][0]}", 0
         if isinstance(node, Augmented):
