@@ -23,6 +23,7 @@ Numbers are exact (``fractions.Fraction``) while they can be; ``log(2)`` stays `
 from __future__ import annotations
 
 import math
+import weakref
 from fractions import Fraction
 from typing import Any
 
@@ -45,7 +46,7 @@ class SymbolicError(Exception):
 # -- terms --------------------------------------------------------------------------------
 
 _ORDER = {"num": 0, "const": 1, "size": 1, "sym": 2, "pow": 3, "fn": 4, "call": 5, "T": 6,
-          "matmul": 7, "cmp": 8, "index": 9, "mul": 10, "add": 11, "fill": 12, "eye": 12,
+          "matmul": 7, "cmp": 8, "index": 2, "mul": 10, "add": 11, "fill": 12, "eye": 12,
           "cof": 13, "arange": 14, "others": 15}
 
 
@@ -79,7 +80,8 @@ def _data_key(data: Any) -> Any:
     return (1, 0.0, _FIRST.get(data, data) if isinstance(data, str) else repr(data))
 
 
-_INTERNED: dict[tuple, E] = {}
+# equal terms are one object while any is alive (weak: a long session does not grow)
+_INTERNED: weakref.WeakValueDictionary[tuple, E] = weakref.WeakValueDictionary()
 
 
 def make(op: str, args: tuple[E, ...], data: Any, shape: Shape) -> E:
@@ -754,7 +756,7 @@ def _vjp_index(node: E, g: E) -> E:
         return mul(g, call("outer", hot(0, subs[0]), hot(1, subs[1])))
     if x.ndim == 2 and len(subs) == 1 and isinstance(subs[0], int):
         return call("outer", hot(0, subs[0]), g)
-    if x.ndim == 2 and len(subs) == 2 and subs[0] == slice(None) and isinstance(subs[1], int):
+    if x.ndim == 2 and len(subs) == 2 and subs[0] == ALL and isinstance(subs[1], int):
         return call("outer", g, hot(1, subs[1]))
     raise SymbolicError("indexing: this subscript has no derivative formula here (integers "
                         "into vectors and matrices, and x[:, j], do)")
@@ -883,6 +885,9 @@ def _others(node: E, x: E) -> E:
     return make("others", tuple(parts), None, (n,))
 
 
+ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
+
+
 def index(x: E, subs: tuple) -> E:
     shape = []
     if len(subs) > x.ndim:
@@ -893,7 +898,7 @@ def index(x: E, subs: tuple) -> E:
             if isinstance(d, int) and not -d <= s < d:
                 raise SymbolicError(f"indexing: index {s} is out of range for size {d}")
             continue
-        if s == slice(None):
+        if s == ALL:
             shape.append(d)
         else:
             raise SymbolicError("indexing with slices other than ':' has no formula here")
@@ -1040,7 +1045,7 @@ class _ToSyntax:
         if op == "reshape":
             return S.Call("reshape", (self.of(e.args[0]), *_dims(e.data)))
         if op == "index":
-            subs = tuple(S.Slice() if isinstance(s, slice) else _number_node(Fraction(s))
+            subs = tuple(S.Slice() if s == ALL else _number_node(Fraction(s))
                          for s in e.data)
             return S.Index(self.of(e.args[0]), subs)
         if op == _LITERAL:
@@ -1421,7 +1426,7 @@ def _static(node: S.Node, what: str) -> Any:
 def _subscript(node: S.Node) -> Any:
     if isinstance(node, S.Slice):
         if node.lo is None and node.hi is None and node.step is None:
-            return slice(None)
+            return ALL
         raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
                             "here yet", node.span)
     try:
@@ -1546,6 +1551,23 @@ class Formula:
             else:
                 return None
         return tuple(out)
+
+
+def diff(program: str, wrt: str | list[str] | tuple[str, ...] | None = None,
+         shapes: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+         order: int = 1) -> Any:
+    """``gradcli.diff``: the derivative of ``program``'s last result as a :class:`Formula`
+    (``wrt`` one name), or a dict of them by name (several names, or every symbol).
+
+    ``shapes`` declares symbols' shapes (``{"X": "n,m"}`` or ``{"X": ("n", "m")}``);
+    ``values`` fixes shapes from arrays. A formula has ``.text``, ``.unicode``,
+    ``.latex``, ``.where`` (intermediate names it uses) and is called with values:
+    ``gradcli.diff("x^2*sin(x)", "x")({"x": 0.7})``."""
+    names = [wrt] if isinstance(wrt, str) else list(wrt or ())
+    found = differentiate(program, wrt=names, shapes=shapes, values=values, order=order)
+    if isinstance(wrt, str):
+        return found[0]
+    return {f.wrt: f for f in found}
 
 
 MAX_INLINE_WEIGHT = 400  # a formula larger than this as a tree names its shared parts
