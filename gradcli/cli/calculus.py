@@ -27,7 +27,7 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.errors import InputProblem
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 

@@ -23,7 +23,6 @@ Numbers are exact (``fractions.Fraction``) while they can be; ``log(2)`` stays `
 from __future__ import annotations
 
 import math
-import weakref
 from fractions import Fraction
 from typing import Any
 
@@ -80,8 +79,9 @@ def _data_key(data: Any) -> Any:
     return (1, 0.0, _FIRST.get(data, data) if isinstance(data, str) else repr(data))
 
 
-# equal terms are one object while any is alive (weak: a long session does not grow)
-_INTERNED: weakref.WeakValueDictionary[tuple, E] = weakref.WeakValueDictionary()
+# equal terms are one object. Held strongly: the passes below key their memos by id(),
+# which is only sound while no term dies and lends its id to another
+_INTERNED: dict[tuple, E] = {}
 
 
 def make(op: str, args: tuple[E, ...], data: Any, shape: Shape) -> E:
