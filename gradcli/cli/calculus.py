@@ -27,7 +27,7 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.errors import InputProblem
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -319,6 +319,8 @@ def _diff_lines(f: Any, style: str, value: np.ndarray | None, given: dict[str, n
 
         record: dict[str, Any] = {"wrt": name, "shape": list(f.shape), "formula": f.text,
                                   "unicode": f.unicode, "latex": f.latex}
+        if f.where:
+            record["where"] = dict(f.where)
         if order == 2:
             record["order"] = 2
         if value is not None:
@@ -332,6 +334,8 @@ def _diff_lines(f: Any, style: str, value: np.ndarray | None, given: dict[str, n
         line = (f"∂²f/∂{name}² = " if order == 2 else f"∂f/∂{name} = ") + f.unicode
     else:
         line = (f"d^2/d{name}^2 = " if order == 2 else f"d/d{name} = ") + f.text
+    if style == "text":
+        line += "".join(f"\n  where {n} = {t}" for n, t in f.where)
     if value is None:
         return line
     at = ", ".join(f"{n} = {short_value(v, precision, width=60)}" for n, v in given.items())

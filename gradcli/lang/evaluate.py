@@ -451,9 +451,11 @@ class Evaluator:
             raise UnknownName(f'"{name}" is a function: call it, as in {name}(x)',
                               to_span(self.at(span)))
         near = suggestions(name, session.known_names())
+        # no near name: say how to give this one a value (a symbol is diff's, SPEC §9)
+        hint = None if near else (f"(give it a value with -v {name}=VALUE, or assign it "
+                                  f"first: {name} = ...)")
         raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}', to_span(self.at(span)),
-                          hint=f"(give it a value with -v {name}=VALUE, or assign it first: "
-                               f"{name} = ...)")
+                          hint=hint)
 
     def store(self, name: str, value: Any) -> Variable:
         value = value if type(value) is Variable else materialize(value)

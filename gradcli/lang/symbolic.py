@@ -45,7 +45,7 @@ class SymbolicError(Exception):
 # -- terms --------------------------------------------------------------------------------
 
 _ORDER = {"num": 0, "const": 1, "size": 1, "sym": 2, "pow": 3, "fn": 4, "call": 5, "T": 6,
-          "matmul": 7, "cmp": 8, "index": 9, "mul": 10, "add": 11, "fill": 12, "eye": 12,
+          "matmul": 7, "cmp": 8, "index": 2, "mul": 10, "add": 11, "fill": 12, "eye": 12,
           "cof": 13, "arange": 14, "others": 15}
 
 
@@ -57,6 +57,8 @@ class E:
         self.key = (_ORDER[op], _data_key(data), tuple(a.key for a in args))
 
     def __repr__(self) -> str:
+        if weight(self) > 200:  # never print an exponential tree
+            return f"E({self.op}, {len(_topological(self))} nodes, shape={self.shape})"
         return f"E({to_text(self)!r}, shape={self.shape})"
 
     @property
@@ -68,12 +70,17 @@ class E:
         return self.op == "num"
 
 
+_FIRST = {"exp": " exp", "log": " log"}  # exp(x)*sin(x), as textbooks write it
+
+
 def _data_key(data: Any) -> Any:
     if isinstance(data, (Fraction, float, int)):
         return (0, float(data), "")
-    return (1, 0.0, repr(data))
+    return (1, 0.0, _FIRST.get(data, data) if isinstance(data, str) else repr(data))
 
 
+# equal terms are one object. Held strongly: the passes below key their memos by id(),
+# which is only sound while no term dies and lends its id to another
 _INTERNED: dict[tuple, E] = {}
 
 
@@ -749,7 +756,7 @@ def _vjp_index(node: E, g: E) -> E:
         return mul(g, call("outer", hot(0, subs[0]), hot(1, subs[1])))
     if x.ndim == 2 and len(subs) == 1 and isinstance(subs[0], int):
         return call("outer", hot(0, subs[0]), g)
-    if x.ndim == 2 and len(subs) == 2 and subs[0] == slice(None) and isinstance(subs[1], int):
+    if x.ndim == 2 and len(subs) == 2 and subs[0] == ALL and isinstance(subs[1], int):
         return call("outer", g, hot(1, subs[1]))
     raise SymbolicError("indexing: this subscript has no derivative formula here (integers "
                         "into vectors and matrices, and x[:, j], do)")
@@ -878,6 +885,9 @@ def _others(node: E, x: E) -> E:
     return make("others", tuple(parts), None, (n,))
 
 
+ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
+
+
 def index(x: E, subs: tuple) -> E:
     shape = []
     if len(subs) > x.ndim:
@@ -888,7 +898,7 @@ def index(x: E, subs: tuple) -> E:
             if isinstance(d, int) and not -d <= s < d:
                 raise SymbolicError(f"indexing: index {s} is out of range for size {d}")
             continue
-        if s == slice(None):
+        if s == ALL:
             shape.append(d)
         else:
             raise SymbolicError("indexing with slices other than ':' has no formula here")
@@ -1035,7 +1045,7 @@ class _ToSyntax:
         if op == "reshape":
             return S.Call("reshape", (self.of(e.args[0]), *_dims(e.data)))
         if op == "index":
-            subs = tuple(S.Slice() if isinstance(s, slice) else _number_node(Fraction(s))
+            subs = tuple(S.Slice() if s == ALL else _number_node(Fraction(s))
                          for s in e.data)
             return S.Index(self.of(e.args[0]), subs)
         if op == _LITERAL:
@@ -1249,9 +1259,9 @@ class Reader:
             self.symbols.setdefault(name, term)
         else:
             term = self.term(value)
-            if term.op not in ("sym", "num"):
-                self.named.setdefault(term, name)
         self.env[name] = term
+        # a name stands for its term only while it is bound to it (f = f + 1 rebinds)
+        self.named = {t: n for n, t in self.env.items() if t.op not in ("sym", "num", "const")}
         self.last = term
 
     def name(self, node: S.Name) -> E:
@@ -1276,6 +1286,14 @@ class Reader:
         return term
 
     def term(self, root: S.Node) -> E:
+        from gradcli.lang.builtins import lookup
+
+        for node in S.postorder(root):  # a refused call is named before its arguments fail
+            if isinstance(node, S.Call):
+                builtin = lookup(node.func)
+                why = _REFUSED_WHY.get(builtin.name) if builtin else None
+                if why:
+                    raise SymbolicError(f"{builtin.name}: {why}", node.span)
         done: dict[int, E] = {}
         for node in S.postorder(root):
             if isinstance(node, (S.Slice,)):
@@ -1408,10 +1426,15 @@ def _static(node: S.Node, what: str) -> Any:
 def _subscript(node: S.Node) -> Any:
     if isinstance(node, S.Slice):
         if node.lo is None and node.hi is None and node.step is None:
-            return slice(None)
+            return ALL
         raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
                             "here yet", node.span)
-    value = _static(node, "an index")
+    try:
+        value = _static(node, "an index")
+    except SymbolicError:
+        raise SymbolicError("indexing by a mask or a computed index (like x[x > 0]) has no "
+                            "derivative formula in the language; where(x > 0, x, 0) "
+                            "writes the same with one", node.span) from None
     if isinstance(value, list) or value != int(value):
         raise SymbolicError("indexing with a list or a mask has no derivative formula here",
                             node.span)
@@ -1465,7 +1488,22 @@ class Formula:
     def __init__(self, wrt: str, shape: Shape, term: E, names: dict[E, str] | None = None,
                  order: int = 1) -> None:
         self.wrt, self.shape, self.term, self.order = wrt, tuple(shape), term, order
-        self.tree = to_syntax(term)
+        # the program's own names for intermediates the formula holds (X.T @ (p - y)),
+        # each defined on a "where" line, in the order the program made them
+        inside = {id(n) for n in _topological(term)}
+        used = {t: n for t, n in (names or {}).items() if id(t) in inside and weight(t) > 1}
+        used.update(_shared_names(term, used, taken=set((names or {}).values())))
+        self.where: list[tuple[str, str]] = []
+        defined: dict[E, str] = {}
+        for t, n in used.items():
+            self.where.append((n, S.to_text(_ToSyntax(dict(defined))(t))))
+            defined[t] = n
+        self.tree = _ToSyntax(used)(term) if used else to_syntax(term)
+
+    @property
+    def program(self) -> str:
+        """The formula as a program that runs alone: the where lines, then the formula."""
+        return "\n".join([f"{n} = {t}" for n, t in self.where] + [self.text])
 
     @property
     def text(self) -> str:
@@ -1491,7 +1529,7 @@ class Formula:
         from gradcli.lang.session import evaluate
 
         point = {**(values or {}), **more}
-        outcomes = evaluate(self.text, point)
+        outcomes = evaluate(self.program, point)
         result = outcomes[-1]
         error = getattr(result, "error", None)
         if error is not None:
@@ -1513,6 +1551,50 @@ class Formula:
             else:
                 return None
         return tuple(out)
+
+
+def diff(program: str, wrt: str | list[str] | tuple[str, ...] | None = None,
+         shapes: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+         order: int = 1) -> Any:
+    """``gradcli.diff``: the derivative of ``program``'s last result as a :class:`Formula`
+    (``wrt`` one name), or a dict of them by name (several names, or every symbol).
+
+    ``shapes`` declares symbols' shapes (``{"X": "n,m"}`` or ``{"X": ("n", "m")}``);
+    ``values`` fixes shapes from arrays. A formula has ``.text``, ``.unicode``,
+    ``.latex``, ``.where`` (intermediate names it uses) and is called with values:
+    ``gradcli.diff("x^2*sin(x)", "x")({"x": 0.7})``."""
+    names = [wrt] if isinstance(wrt, str) else list(wrt or ())
+    found = differentiate(program, wrt=names, shapes=shapes, values=values, order=order)
+    if isinstance(wrt, str):
+        return found[0]
+    return {f.wrt: f for f in found}
+
+
+MAX_INLINE_WEIGHT = 400  # a formula larger than this as a tree names its shared parts
+
+
+def _shared_names(term: E, named: dict[E, str], taken: set[str]) -> dict[E, str]:
+    """Names (t1, t2, ...) for the shared subterms of a formula that would print far
+    larger than its DAG, so that printing stays as small as the DAG (never exponential)."""
+    memo: dict[int, int] = {}
+    if weight(term, memo) <= MAX_INLINE_WEIGHT:
+        return {}
+    order = _topological(term)
+    parents: dict[int, int] = {}
+    for node in order:
+        for a in node.args:
+            parents[id(a)] = parents.get(id(a), 0) + 1
+    taken = taken | {n.data for n in order if n.op in ("sym", "size")}
+    out: dict[E, str] = {}
+    k = 0
+    for node in order:  # children first, so each definition uses the earlier names
+        if node in named or parents.get(id(node), 0) < 2 or weight(node, memo) < 8:
+            continue
+        k += 1
+        while f"t{k}" in taken:
+            k += 1
+        out[node] = f"t{k}"
+    return out
 
 
 def program_statements(text: str) -> list[S.Node]:
@@ -1635,18 +1717,20 @@ def _parse_shape(value: Any) -> Shape:
 # -- the last pass: rewrites kept only where they make the formula shorter ---------------
 
 MAX_EXPANDED_TERMS = 64
+MAX_REWRITE_WEIGHT = 120  # larger terms are not multiplied out (their parts already were)
 
 
 def weight(e: E, memo: dict[int, int] | None = None) -> int:
     """The size of the term as a tree (shared parts counted each time they print)."""
     memo = {} if memo is None else memo
     for node in _topological(e):
-        if id(node) not in memo:
-            memo[id(node)] = 1 + sum(memo[id(a)] for a in node.args)
+        if id(node) not in memo:  # a -1 coefficient prints as a sign, not a token
+            own = 0 if node.op == "num" and node.data == -1 else 1
+            memo[id(node)] = own + sum(memo[id(a)] for a in node.args)
     return memo[id(e)]
 
 
-def expand(e: E) -> E | None:
+def multiply_out(e: E) -> E | None:
     """A product with sums among its factors, multiplied out (None if too many terms)."""
     if e.op != "mul":
         return None
@@ -1674,9 +1758,37 @@ def expand(e: E) -> E | None:
     out = []
     for p in products:
         term = mul(*p)
-        again = expand(term)
+        again = multiply_out(term)
         out.append(again if again is not None else term)
     return add(*out)
+
+
+def expand(e: E, depth: int = 0) -> E | None:
+    """A product distributed over one of its sums, each new term shrunk the same way, for
+    the choice of sum that comes out smallest (None where no choice is smaller): so
+    s*(1 - s)*((1 - y)/(1 - s) - y/s) becomes s - y, and 2*h*(1 - h^2) stays."""
+    if e.op != "mul" or depth > 4:
+        return None
+    memo: dict[int, int] = {}
+    best, best_weight = None, weight(e, memo)
+    for i, f in enumerate(e.args):
+        if f.op != "add" or f.ndim != e.ndim or len(f.args) > 8:
+            continue
+        others = e.args[:i] + e.args[i + 1:]
+        terms = []
+        for t in f.args:
+            term = mul(*others, t)
+            smaller = expand(term, depth + 1)
+            terms.append(smaller if smaller is not None else term)
+        candidate = add(*terms)
+        # and with each new term multiplied right out, so p*(1 - y) - y*(1 - p) is p - y
+        parts = candidate.args if candidate.op == "add" else (candidate,)
+        opened = add(*[multiply_out(t) or t for t in parts])
+        for c in (candidate, opened):
+            w = weight(c, memo)
+            if w < best_weight:
+                best, best_weight = c, w
+    return best
 
 
 def together(e: E) -> E | None:
@@ -1695,10 +1807,10 @@ def together(e: E) -> E | None:
     numerators = []
     for t in e.args:
         scaled = mul(t, common)
-        opened = expand(scaled)
+        opened = multiply_out(scaled)
         numerators.append(opened if opened is not None else scaled)
     top = add(*numerators)
-    opened = expand(top) if top.op == "mul" else None
+    opened = multiply_out(top) if top.op == "mul" else None
     top = opened if opened is not None and weight(opened) < weight(top) else top
     return div(top, common)
 
@@ -1711,10 +1823,11 @@ def tidy(root: E) -> E:
     for node in _topological(root):
         args = tuple(done[id(a)] for a in node.args)
         new = node if all(a is b for a, b in zip(args, node.args)) else rebuild(node, args)
-        for rewrite in (expand, together):
-            candidate = rewrite(new)
-            if candidate is not None and weight(candidate, memo) < weight(new, memo):
-                new = candidate
+        if weight(new, memo) <= MAX_REWRITE_WEIGHT:  # bounded work per node: no blow-up
+            for rewrite in (expand, together):
+                candidate = rewrite(new)
+                if candidate is not None and weight(candidate, memo) < weight(new, memo):
+                    new = candidate
         done[id(node)] = new
     return done[id(root)]
 
