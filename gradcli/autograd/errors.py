@@ -40,3 +40,7 @@ class SizeLimitError(AutogradError, MemoryError):
             f"{op}: the result would have {what}{elements:,} elements, over the limit of "
             f"{limit:,}"
         )
+
+
+class LimitError(AutogradError, MemoryError):
+    """An operation would go over a session's limit: its memory, its time, its graph."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gradcli.autograd.errors import BackwardError, OperationError
-from gradcli.autograd.limits import check_shape
+from gradcli.autograd.limits import LIMITS, check_shape, over_budget
 
 if TYPE_CHECKING:
     from gradcli.autograd.variable import Variable
@@ -214,6 +214,9 @@ class Function:
             self.epoch = GRAD_MODE.version
             result.creator = self
             result.requires_grad = True
+            LIMITS.nodes_left -= 1  # the graph's budgets (--max-nodes, --max-memory)
+            if LIMITS.nodes_left < 0 or out.nbytes >= LIMITS.watched_bytes:
+                over_budget(self.name, out.nbytes)
         else:
             result.creator = None
             result.requires_grad = False

@@ -101,6 +101,17 @@ def figure_stream(quick: bool) -> Row:
     )
 
 
+def figure_flat(quick: bool) -> Row:
+    small, large = 10**3, (2 * 10**4 if quick else 10**6)
+    few, many = workloads.stream_peak_memory(small), workloads.stream_peak_memory(large)
+    ratio = None if not few or not many else many / few
+    return Row(
+        "flat", f"peak RSS of a stream of {large:,} rebinding statements against {small:,}",
+        _mb(many), f"{_mb(few)} for {small:,} (×{ratio:.2f})" if ratio else "-", "-",
+        "≤ 1.1×", None if ratio is None else ratio <= 1.1,
+    )
+
+
 def figure_pipeline(quick: bool) -> list[Row]:
     count = 300 if quick else 5000
     t = workloads.pipeline_times(count, repeat=2 if quick else 5)
@@ -174,6 +185,7 @@ FIGURES = {
     "large": figure_large,
     "memory": figure_memory,
     "stream": figure_stream,
+    "flat": figure_flat,
     "pipeline": figure_pipeline,
     "cold": figure_cold,
     "startup": figure_startup,

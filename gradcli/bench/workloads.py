@@ -368,6 +368,35 @@ def program_time(statements: int) -> float:
         return elapsed
 
 
+# -- a stream's memory: flat in the number of statements -----------------------------------
+
+_STREAM_MEMORY_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from gradcli.cli.main import main
+try:
+    main(["eval", "--no-graph"])
+except SystemExit:
+    pass
+with open("/proc/self/status") as status:
+    peak = [line for line in status if line.startswith("VmHWM:")][0]
+sys.stderr.write("peak %d\\n" % (int(peak.split()[1]) * 1024))
+"""
+
+
+def stream_peak_memory(count: int) -> float | None:
+    """Peak resident bytes of ``gradcli eval`` reading ``count`` statements that rebind
+    the same names (``w = 3``, ``v = w * 2``...) on stdin; None where /proc is missing."""
+    if not Path("/proc/self/status").exists():
+        return None
+    root = str(Path(__file__).resolve().parents[2])
+    lines = "".join(f"w = {i % 10}\nv = w * 2\n" for i in range(count // 2)) + "v\n"
+    script = _STREAM_MEMORY_SCRIPT.format(root=root)
+    done = subprocess.run([sys.executable, "-c", script], input=lines.encode(),
+                          capture_output=True, check=True)
+    peaks = [line for line in done.stderr.decode().splitlines() if line.startswith("peak ")]
+    return float(peaks[-1].split()[1]) if peaks else None
+
 # -- micrograd's demo: one SGD step of a 2-16-16-1 MLP on two moons ------------------------
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "train_mlp.py"

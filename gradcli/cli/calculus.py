@@ -10,6 +10,7 @@ with -v gets the new value as its -v value; a leaf the program makes itself
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import numpy as np
 
 from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
+from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
+    SHARED,
     Printer,
     read_program,
     session_options,
@@ -27,7 +30,7 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import InputProblem
+from gradcli.lang.errors import InputProblem, printable
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -61,7 +64,8 @@ class ReplaySession(Session):
         variables = {n: v.data for n, v in self.loaded.items()}
         variables.update(given)
         session = ReplaySession(overrides=overrides, rng_state=self.rng_state,
-                                **dict(options, variables=variables or None))
+                                **dict(options, variables=variables or None,
+                                       data=self.data_values or None))
         outcomes = session.run(text)
         for outcome in outcomes:
             if isinstance(outcome, Failure):
@@ -106,13 +110,21 @@ def _program_text(program: str | None, file: str | None) -> str:
     return "".join(stdin_lines()) if text is None else text
 
 
+def _refuse_passes(op: str, passes: int, seconds_each: float) -> None:
+    """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
+    over = passes_over(op, passes, seconds_each, SHARED.timeout)
+    if over:
+        raise _fail(over)
+
+
 def _fail(message: str, status: int = 1) -> Stop:
-    click.echo(f"gradcli: {message}", err=True)
+    click.echo(f"gradcli: {printable(message, newlines=True)}", err=True)
     return Stop(status, message, "usage" if status == 2 else "error")
 
 
 def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
     """Run the program; its last result and that result's Variable (Stop on a failure)."""
+    write_warnings(session.input_warnings)
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
@@ -389,7 +401,9 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
         options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**dict(options, grad_output=grad_output))
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        one_pass = time.monotonic() - started
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
         checked = [(n, v) for n, v in targets if base.source_of(v) is not None]
@@ -401,6 +415,7 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         sampled = None
         if total > sample:
             sampled = {"checked": sample, "of": total, "seed": fixed_seed}
+        _refuse_passes("check", 2 * min(total, sample), one_pass)
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -686,7 +701,9 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             given[wrt] = repr(low)  # made before the program; the program may make its own
         options = _session_options(given, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**options)
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        _refuse_passes("plot", points, time.monotonic() - started)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
             raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
@@ -837,6 +854,9 @@ def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray]
     if rows > MAX_JACOBIAN_ROWS:
         return None, (f"jacobian: the result has {rows:,} elements; over {MAX_JACOBIAN_ROWS:,} "
                       "it takes too many backward passes")
+    over = passes_over("jacobian", rows, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     found = {}
     for name, variable in targets:
         if rows * variable.data.size > MAX_JACOBIAN_ENTRIES:
@@ -876,6 +896,9 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
     if total > MAX_HESSIAN_INPUT:
         return None, (f"hessian: the inputs have {total:,} elements; over "
                       f"{MAX_HESSIAN_INPUT} it takes too many backward passes")
+    over = passes_over("hessian", total, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     variables = [v for _, v in targets]
     matrix = np.zeros((total, total))
     with np.errstate(all="ignore"):

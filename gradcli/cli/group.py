@@ -8,6 +8,8 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
 import re
 import sys
@@ -61,9 +63,16 @@ class GradcliGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = ClosedOutput()
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+        except click.exceptions.ClickException as error:
+            from gradcli.lang.errors import printable
+
+            error.message = printable(error.message, newlines=True)  # it may quote the user
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             _quiet_echo("\ngradcli: interrupted")
@@ -72,6 +81,17 @@ class GradcliGroup(click.Group):
             # The reader went away (`gradcli eval ... | head -1`): stop quietly.
             silence_stdout()
             raise SystemExit(141) from None
+        except OSError as error:
+            if error.errno not in OUTPUT_ERRORS:
+                raise
+            # stdout closed, disk full: one line, and no second failure at exit
+            silence_stdout()
+            _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
+            raise SystemExit(1) from None
+        except MemoryError:  # NumPy or Python could not allocate: not a bug of ours
+            _quiet_echo("gradcli: out of memory (try a smaller input, or --max-memory to be "
+                        "refused before allocating)")
+            raise SystemExit(1) from None
         except Exception as error:  # the last line of defence: one line, no traceback
             if os.environ.get("GRADCLI_DEBUG"):
                 raise
@@ -81,7 +101,6 @@ class GradcliGroup(click.Group):
             )
             raise SystemExit(1) from None
 
-
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         try:
             return super().resolve_command(ctx, args)
@@ -90,6 +109,27 @@ class GradcliGroup(click.Group):
             if hint is None:
                 raise
             raise click.UsageError(hint, ctx) from error
+
+
+# what a failed write to stdout raises (reading a file is caught where it is read)
+OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
+
+
+class ClosedOutput:
+    """Stands for a stdout that was closed before gradcli started: writing to it fails
+    as writing to a closed descriptor does, so the failure is reported once."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass  # nothing was written, so nothing is lost (and the exit's flush is quiet)
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
 
 def function_hint(name: str) -> str | None:
@@ -162,7 +202,9 @@ def program_last(args: list[str], short: set[str], flags: set[str]) -> list[str]
 
 def _quiet_echo(message: str) -> None:
     try:
-        click.echo(message, err=True)
+        from gradcli.lang.errors import printable
+
+        click.echo(printable(message, newlines=True), err=True)
     except Exception:
         pass
 
@@ -222,6 +264,36 @@ def program_options(func: Any) -> Any:
             help="Refuse to make arrays with more elements than this.",
         ),
         click.option(
+            "-c",
+            "--const",
+            "data",
+            multiple=True,
+            metavar="NAME=VALUE",
+            callback=_parse_vars,
+            help="Like -v, but NAME is data: it gets no gradient (requires_grad=False).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Stop a statement that runs longer than this (default: no limit).",
+        ),
+        click.option(
+            "--max-memory",
+            metavar="SIZE",
+            default=None,
+            help="Refuse to hold more memory than this: 2G, 512M (default: half the "
+            "machine's memory).",
+        ),
+        click.option(
+            "--max-nodes",
+            type=click.IntRange(min=1),
+            default=10**7,
+            show_default=True,
+            help="Refuse a statement that records more operations than this in its graph.",
+        ),
+        click.option(
             "--strict",
             is_flag=True,
             help="Treat NaN or infinity produced by an operation as an error.",
@@ -278,8 +350,17 @@ def program_command(name: str, examples: str) -> Any:
     """A command that runs a PROGRAM: the PROGRAM argument (which may start with "-"),
     the options every such command shares, and its examples under its help."""
 
-    def decorate(func: Any) -> Any:
-        func = click.argument("program", required=False)(program_options(func))
+    def decorate(command: Any) -> Any:
+        @functools.wraps(command)
+        def run(program: str | None, *, data: dict[str, str], timeout: float | None,
+                max_memory: str | None, max_nodes: int, **options: Any) -> Any:
+            from gradcli.cli.commands import SHARED
+
+            SHARED.set(data=data, timeout=timeout, max_memory=max_memory,
+                       max_nodes=max_nodes, variables=options.get("variables", {}))
+            return command(program, **options)
+
+        func = click.argument("program", required=False)(program_options(run))
         return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
                             epilog="\b\nExamples:\n" + examples)(func)
 
@@ -576,6 +657,15 @@ In the session:
     metavar="NAME=VALUE",
     callback=_parse_vars,
     help="Make NAME a leaf input first.",
+)
+@click.option(
+    "-c",
+    "--const",
+    "data",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_parse_vars,
+    help="Like -v, but NAME is data: it gets no gradient.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed for rand() and randn().")

@@ -55,6 +55,20 @@ def needs_more(text: str) -> bool:
     return bracket_depth(text) > 0 or last.endswith("\\")
 
 
+def _not_regular(path: Path) -> str:
+    """What ``path`` is if it exists and is not a regular file ("a FIFO"...), else ""."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""  # missing (or unreadable: reading it fails quietly, as before)
+    if stat.S_ISREG(mode):
+        return ""
+    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+
+
 class History:
     """Readline history in a file; if the file cannot be written, say so once and go on."""
 
@@ -66,6 +80,11 @@ class History:
         if not self.enabled:
             return
         readline.set_history_length(HISTORY_LENGTH)
+        kind = _not_regular(path)
+        if kind:  # a FIFO would hang the REPL at start (and at exit): never opened
+            self.enabled = False
+            say(f"note: history is not kept: {path} is {kind}, not a regular file")
+            return
         try:
             if path.exists():
                 readline.read_history_file(str(path))
@@ -73,7 +92,7 @@ class History:
             pass
 
     def save(self) -> None:
-        if not self.enabled:
+        if not self.enabled or _not_regular(self.path):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,13 +163,14 @@ def run_repl(
     precision: int = 6,
     show_graph: bool = False,
     no_color: bool = False,
+    data: dict[str, str] | None = None,
 ) -> int:
     """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
     from rich.text import Text
 
     from gradcli import __version__
     from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
-    from gradcli.lang.errors import GradcliError
+    from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
@@ -164,7 +184,7 @@ def run_repl(
     noted = False  # why a non-scalar result has no gradients: said once a session
 
     def say(message: str, style: str = "dim") -> None:
-        err.print(Text(message, style=style))
+        err.print(Text(printable(message, newlines=True), style=style))
 
     def show_error(error: BaseException) -> None:
         if isinstance(error, GradcliError):
@@ -173,7 +193,9 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True)
+        session = Session(variables=variables or None, data=data or None, seed=seed,
+                          dtype=dtype, graph=True,
+                          max_memory="default")  # (half the machine's, as the commands)
     except GradcliError as error:
         show_error(error)
         return 2

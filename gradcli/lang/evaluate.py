@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
+from gradcli.autograd.errors import LimitError
 from gradcli.autograd.ops.masks import is_mask
 from gradcli.lang import syntax
 from gradcli.lang.builtins import (
@@ -573,9 +574,11 @@ class Evaluator:
             text = str(exc)  # (an operation's own message may name it already)
             text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
             raise ArgumentProblem(f"{name}: {text}", to_span(self.at(node.span))) from None
+        except LimitError as exc:  # the message names the operation and the option
+            raise LimitProblem(str(exc), to_span(self.at(node.span))) from None
         except MemoryError:
-            raise LimitProblem(f"{opname(node)}: out of memory",
-                               to_span(self.at(node.span))) from None
+            raise LimitProblem(f"{opname(node)}: out of memory (NumPy could not allocate "
+                               "the result)", to_span(self.at(node.span))) from None
         except (ArithmeticError, RecursionError, AttributeError, KeyError, AssertionError,
                 RuntimeError) as exc:
             raise InternalProblem(

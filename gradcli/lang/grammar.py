@@ -4,25 +4,18 @@ The grammar file is the one definition of the syntax. An installed wheel carries
 ``gradcli/_grammar/gradcli.lark``; a checkout has it at ``<repo>/grammar/gradcli.lark``.
 
 Lark compiles it: building the LALR tables takes ~80 ms, so they are cached in the
-user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as JSON,
-written atomically. JSON, not pickle: a corrupt or foreign cache file can only fail to
-load (and is then rebuilt), never run code. Each build writes two files:
-
-- ``grammar-<key>.json``: Lark's own serialised parser, for :func:`build_lark` (tools,
-  tests, and the reference parse the runtime is tested against);
-- ``runtime-<key>.json``: the same tables read off that parser for gradcli's runtime
-  (:mod:`gradcli.lang.lalr`), which parses without importing Lark at all; plain JSON,
-  a third of the size, so a warm start decodes only it (~0.5 ms). It holds the hash of
-  the grammar file written with it: a start that finds that file damaged or missing
-  rebuilds both, so the pair always comes from one build.
+user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as
+``grammar-<key>.json``: Lark's own serialisation of the parser (``memo_serialize``, what
+``Lark.save`` writes, as JSON, not pickle: a corrupt or foreign cache file can only fail
+to load, and is then rebuilt, never run code), written atomically, under a first line
+that seals it (a hash of the tables, the key and gradcli's version). It is read only if
+it is a regular file of this user's (no symlink followed, a FIFO never waited on), of a
+sane size, with a seal that holds; anything else is rebuilt.
 
 The key is the hash of the grammar's text, the parser options, ``CACHE_FORMAT`` and the
-version of the Lark that ``import lark`` would load, read from Lark's ``__init__.py``
-without running it (importing Lark is what a warm start avoids). So an upgraded (or
-downgraded) Lark gets tables built by itself: the runtime never runs one Lark's tables
-where another Lark would build different ones, and the reference parse stays Lark's.
-Both files also record that version; :func:`build_lark`, which imports Lark anyway,
-checks it against ``lark.__version__``.
+version of the Lark that ``import lark`` would load (read from Lark's ``__init__.py``).
+So an upgraded (or downgraded) Lark gets tables built by itself; the file also records
+that version, and :func:`build_lark` checks it against ``lark.__version__``.
 """
 
 from __future__ import annotations
@@ -31,6 +24,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -48,8 +42,8 @@ except ImportError:
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment]
 
-CACHE_FORMAT = 2  # 2: adds the runtime file; bump when lalr.extract()'s layout changes
-_CACHE_MAX_BYTES = 4_000_000  # the files take ~60 and ~21 kB; far larger is not ours
+CACHE_FORMAT = 4  # 2: a runtime file; 3: its seal; 4: one sealed file. Bump on a change
+_CACHE_MAX_BYTES = 4_000_000  # the file takes ~60 kB; far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
     "parser": "lalr",
@@ -146,14 +140,54 @@ def _cache_path(kind: str, key: str) -> Path:
     return cache_dir() / f"{kind}-{key[:24]}.json"
 
 
-def _read_cache(path: Path, **json_options: Any) -> Any:
-    """The JSON in ``path``, or None if it is missing, too large or not JSON."""
+def _read_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of this user's, not a symlink and
+    not too large; else None. Opened without following a link and without blocking (a
+    FIFO at the path would wait for a writer forever), and checked on the descriptor."""
+    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+             | getattr(os, "O_NOCTTY", 0))
     try:
-        with open(path, encoding="utf-8") as f:
-            text_read = f.read(_CACHE_MAX_BYTES + 1)
-        if len(text_read) <= _CACHE_MAX_BYTES:
-            return json.loads(text_read, **json_options)
-    except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _CACHE_MAX_BYTES:
+            return None
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            return None  # another user's file: not ours to trust
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            data = f.read(_CACHE_MAX_BYTES + 1)
+        return data if len(data) <= _CACHE_MAX_BYTES else None
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _seal(key: str, content: bytes) -> str:
+    """The hash gradcli writes above the tables: of them, the key and gradcli's version,
+    so tables it did not write (edited, damaged, another version's) are rebuilt instead
+    of trusted."""
+    from gradcli import __version__
+
+    return sha256(b"\0".join((key.encode(), __version__.encode(), content))).hexdigest()
+
+
+def _read_sealed(path: Path, key: str) -> Any:
+    """The JSON under the seal in ``path``, or None if it is missing, not a regular file
+    of this user's, too large, not sealed for ``key`` or not JSON."""
+    data = _read_bytes(path)
+    if data is None:
+        return None
+    seal, _, content = data.partition(b"\n")
+    try:
+        if seal.decode("ascii") != _seal(key, content):
+            return None
+        return json.loads(content.decode("utf-8"), object_hook=_decode_object)
+    except Exception:  # noqa: BLE001 - corrupt, foreign or hostile: rebuild
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
     return None
 
@@ -161,11 +195,11 @@ def _read_cache(path: Path, **json_options: Any) -> Any:
 def _tables(text: str) -> dict:
     """Lark's serialised LALR parser: from the cache, or built (and cached) now."""
     key = cache_key(text)
-    cached = _read_cache(_cache_path("grammar", key), object_hook=_decode_object)
+    cached = _read_sealed(_cache_path("grammar", key), key)
     if (isinstance(cached, dict) and cached.get("key") == key
             and isinstance(cached.get("data"), dict)
             and isinstance(cached.get("memo"), dict)):
-        return cached  # loading is the check: build_lark() rebuilds junk
+        return cached  # loading is the last check: build_lark() rebuilds what fails it
     return _build_tables(text, key)
 
 
@@ -181,7 +215,8 @@ def _build_tables(text: str, key: str) -> dict:
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
     tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
-    _write_atomically(_cache_path("grammar", key), content)
+    _write_atomically(_cache_path("grammar", key),
+                      _seal(key, content.encode("ascii")) + "\n" + content)
     return tables
 
 

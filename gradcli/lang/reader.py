@@ -28,10 +28,15 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from gradcli.lang.builtins import lookup
-from gradcli.lang.errors import GradcliError, SyntaxProblem
+from gradcli.lang.errors import GradcliError, LimitProblem, SyntaxProblem
 from gradcli.lang.evaluate import StatementBuilder, evaluation_order, to_span, token_span
 from gradcli.lang.grammar import build_lark
+from gradcli.lang.results import Span
 from gradcli.lang.syntax import Assign, Augmented, Node, Number, number_value
+
+# the longest statement read (its lines together): a longer one is refused as it is read,
+# before lexing, so a runaway line (a 100 MB paste, /dev/zero) costs no parse memory
+MAX_STATEMENT_CHARS = 1_000_000
 
 
 class Parser:
@@ -411,7 +416,8 @@ CHARACTER_HINTS = {
 
 
 class _Statement:
-    __slots__ = ("state", "start_line", "first", "last", "lines", "brackets")
+    __slots__ = ("state", "start_line", "first", "last", "lines", "brackets", "separated",
+                 "size")
 
     def __init__(self, parser: Parser, line: int, text: str) -> None:
         self.state = parser.new_state()
@@ -419,7 +425,9 @@ class _Statement:
         self.first: Token | None = None
         self.last: Token | None = None
         self.lines = [text]
+        self.size = len(text)
         self.brackets: list[Token] = []
+        self.separated: list[bool] = []  # per open bracket: do commas separate inside it?
 
     def text(self, upto: Token | None = None) -> str:
         """The statement's source, from its first token to ``upto`` (else its last)."""
@@ -483,8 +491,18 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 text = text[1:]  # a byte-order mark (as some editors write) is not code
             if not text.endswith("\n"):
                 text += "\n"
+            if len(text) > MAX_STATEMENT_CHARS or (
+                    st is not None and st.size + len(text) > MAX_STATEMENT_CHARS):
+                # refused before it is lexed or parsed: parse memory stays small
+                start = st.start_line if st is not None else current
+                yield Broken(start, text[:40].rstrip() + "...", LimitProblem(
+                    f"the statement is longer than {MAX_STATEMENT_CHARS:,} characters, the "
+                    "limit of one statement", Span(current, 1, current, 2)))
+                st = None
+                continue
             if st is not None:
                 st.lines.append(text)
+                st.size += len(text)
         learning = None
         if quick and st is None and text.isascii():  # one whole statement: a known shape?
             found = shapes.tokens(text)
@@ -531,8 +549,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     st.state.feed_token(tok)
                     if kind in OPENERS:
                         st.brackets.append(tok)
+                        # a list, or a call's arguments; not a group's parentheses
+                        st.separated.append(kind == "LSQB" or (
+                            st.last is not None and st.last.type == "NAME"))
                     elif kind in CLOSERS and st.brackets:
                         st.brackets.pop()
+                        st.separated.pop()
                     st.last = tok
                     at = None
                 break
@@ -740,10 +762,11 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         or (tok.type in ("EQUAL", "AUGMENTED") and tok.line > st.brackets[-1].line)
     ):
         opener = st.brackets[-1]
-        if tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
+        if st.separated[-1] and tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
             # [1, 2 / 3]: a number (or a row) starts the next line, so most likely the
-            # line above only lacks its comma
-            return SyntaxProblem(
+            # line above only lacks its comma; the other reading is a bracket never
+            # closed, so the lines it took are read again all the same
+            return _NeverClosed(
                 f'missing "," after "{prev.value}" at the end of line {prev.end_line}: a new '
                 f'line inside brackets does not separate elements (else the "{opener.value}" '
                 f"at line {opener.line}, column {opener.column} is never closed)",

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from gradcli.lang.errors import printable
 from gradcli.lang.results import Failure, Graph, Result
 from gradcli.render.labels import node_parts, node_short_name, user_counts
 from gradcli.render.values import DEFAULT_PRECISION, format_array, shape_text
@@ -237,14 +238,11 @@ def has_inputs(graph: Graph | None) -> bool:
 
 GUIDE_SPACE, GUIDE_CONTINUE, GUIDE_FORK, GUIDE_END = "    ", "│   ", "├── ", "└── "
 _STRIPPED = dict.fromkeys((7, 8, 11, 12, 13))  # the control codes rich removes from text
-# the other control codes (ESC could drive the terminal) are shown as one mark each, as
-# error messages show them
-_UNSAFE = {c: "\ufffd" for c in (*range(32), *range(127, 160)) if chr(c) not in "\t\n"}
 
 
 def _safe(source: str) -> str:
-    """The user's statement with control characters replaced by U+FFFD."""
-    return source.translate(_UNSAFE)
+    """The user's statement with control characters and bidi overrides as U+XXXX."""
+    return printable(source, newlines=True)
 
 
 class _NeedsRich(Exception):
@@ -332,7 +330,7 @@ def failure_text(failure: Failure) -> str:
     error = failure.error
     render = getattr(error, "render", None)
     if render is None:
-        return f"error: line {failure.line}: {error}"
+        return f"error: line {failure.line}: {printable(str(error), newlines=True)}"
     if getattr(error, "source", None) is None and getattr(error, "span", None) is not None:
         # The span counts lines from the program's start; pad the statement to match.
         text = render("\n" * max(failure.line - 1, 0) + failure.source)
@@ -346,7 +344,7 @@ def failure_text(failure: Failure) -> str:
 def warning_text(message: str, line: int | None = None) -> str:
     """A one-line warning (NaN or infinity from a valid operation)."""
     where = f"line {line}: " if line is not None and not message.startswith("line ") else ""
-    return f"warning: {where}{message}"
+    return f"warning: {where}{printable(message, newlines=True)}"
 
 
 def writes_plain(stream: IO[str] | None, *, no_color: bool = False) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pexpect
@@ -214,6 +216,22 @@ def test_unwritable_history_is_said_once(state, tmp_path):
     assert index == 0
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_a_fifo_as_the_history_file_is_never_opened(tmp_path):
+    # opening it would wait for a writer forever, at start and again at exit: run in a
+    # child with a memory cap and a time bound, with the readline module itself
+    history = tmp_path / "history"
+    os.mkfifo(history)
+    code = ("import readline, sys; from pathlib import Path; "
+            "from gradcli.cli.repl import History; said = []; "
+            "h = History(readline, Path(sys.argv[1]), said.append); h.save(); "
+            "print(said, h.enabled)")
+    done = subprocess.run(["prlimit", f"--as={1536 * 2**20}", sys.executable, "-c", code,
+                           str(history)], capture_output=True, text=True, timeout=60,
+                          env=subprocess_env())
+    assert done.returncode == 0, done.stderr
+    assert "is a FIFO, not a regular file" in done.stdout and "False" in done.stdout
 
 
 def test_piped_input_ending_inside_a_bracket_is_reported(cli):

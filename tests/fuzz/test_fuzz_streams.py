@@ -215,3 +215,14 @@ def test_a_run_of_unclosed_brackets_is_read_again_in_linear_work(tail):
     assert len(broken) == 1  # said once, not once per line
     assert broken[0].error.message == '"(" is never closed (expected ")")'
     assert [o.source for o in outcomes if isinstance(o, Parsed)] == tail
+
+
+def test_a_missing_comma_hint_still_gives_back_the_lines_the_bracket_took():
+    # the hint's other reading is a bracket never closed: the lines it took run again
+    lines = ["(3 -", "18 + 0.25", "", "1 + * 2"]
+    outcomes = list(Session(max_elements=10**6).stream(iter(line + "\n" for line in lines)))
+    assert [(o.line, o.source) for o in outcomes if isinstance(o, Result)] == [
+        (2, "18 + 0.25")]
+    # in a group's parentheses a comma would not help, so no comma is suggested
+    assert not any("missing \",\"" in o.error.message for o in outcomes
+                   if not isinstance(o, Result))

@@ -227,7 +227,8 @@ def test_render_with_the_whole_program_as_source() -> None:
                          "constants and functions, not names)"),
         ({"x": "@/no/such/file.npy"}, "cannot read /no/such/file.npy for x: "
                                       "No such file or directory"),
-        ({"x": "@data.json"}, "cannot read data.json for x: use a .npy, .csv or .txt file"),
+        ({"x": "@data.json"}, "cannot read data.json for x: use a .npy, .npz, .csv or .txt "
+                              "file (or @- for stdin)"),
         ({"sin": "1"}, '"sin" is a built-in function and cannot be a name'),
         ({"2x": "1"}, "'2x' is not a valid name"),
         ({"x": "1; 2"}, "the value of x must be one expression, got '1; 2'"),

@@ -114,7 +114,7 @@ def _outcomes(program: str, cache: bool) -> list:
     try:
         return [(type(o).__name__, o.line, o.source, getattr(o, "error", None) and (
             o.error.message, o.error.span), getattr(o, "value", None) is not None and
-            o.value.tolist(), o.warnings if hasattr(o, "warnings") else None)
+            repr(o.value.tolist()), o.warnings if hasattr(o, "warnings") else None)
             for o in session.run(program)]
     finally:
         reader._LOCAL.parser = saved
@@ -130,7 +130,7 @@ def test_errors_have_the_same_positions_through_a_cached_tree() -> None:
 
 
 def test_values_and_warnings_are_the_line_s_own_through_a_cached_tree() -> None:
-    program = "".join(f"y = x * {n} + log({n} - 1)\ny\n" for n in (3, 1, 0.5, 1e999, 7))
+    program = "".join(f"x * {n} + log({n} - 1)\n" for n in (3, 1, 0.5, 1e999, 7))
     quick, full = _outcomes(program, True), _outcomes(program, False)
     assert quick == full
     assert any(w for *_, w in quick)

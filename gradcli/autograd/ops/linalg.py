@@ -11,7 +11,7 @@ import numpy as np
 
 from gradcli.autograd.errors import OperationError
 from gradcli.autograd.function import GRAD_MODE, Function
-from gradcli.autograd.limits import check_elements, check_shape
+from gradcli.autograd.limits import check_cost, check_elements, check_shape
 from gradcli.autograd.ops.broadcasting import sum_to
 from gradcli.autograd.ops.elementwise import multiply
 from gradcli.autograd.ops.indexing import getitem
@@ -46,8 +46,13 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul needs arrays of at least one dimension; use * for scalars")
         shape = _matmul_shape(a.shape, b.shape)
-        if shape is not None:
-            check_shape("matmul", shape)
+        if shape is None:
+            return np.matmul(a, b)
+        check_shape("matmul", shape)
+        flops = 2.0 * math.prod(shape) * a.shape[-1]
+        check_cost("matmul", flops)
+        if flops > BLOCK_FLOPS and a.ndim == 2 and b.ndim == 2:
+            return _blocked_matmul(a, b, shape, flops)
         return np.matmul(a, b)
 
     def backward(self, g):
@@ -116,6 +121,20 @@ class Trace(Function):
 def _square_matrices(x: np.ndarray, op: str) -> None:
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
         raise ValueError(f"{op} needs square matrices, got shape {x.shape}")
+    check_cost(op, float(math.prod(x.shape[:-2])) * x.shape[-1] ** 3)
+
+
+# a product of more floating-point operations than this runs in blocks of rows, so that
+# Ctrl-C and --timeout act between blocks instead of after one long BLAS call
+BLOCK_FLOPS = 2e9
+
+
+def _blocked_matmul(a: np.ndarray, b: np.ndarray, shape: tuple, flops: float) -> np.ndarray:
+    out = np.empty(shape, dtype=np.result_type(a, b))
+    rows = max(1, int(a.shape[0] * BLOCK_FLOPS / flops))
+    for start in range(0, a.shape[0], rows):
+        np.matmul(a[start:start + rows], b, out=out[start:start + rows])
+    return out
 
 
 class Det(Function):
