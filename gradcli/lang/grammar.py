@@ -7,8 +7,8 @@ Lark compiles it: building the LALR tables takes ~80 ms, so they are cached in t
 user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as
 ``grammar-<key>.json``: Lark's own serialisation of the parser (``memo_serialize``, what
 ``Lark.save`` writes, as JSON, not pickle: a corrupt or foreign cache file can only fail
-to load, and is then rebuilt, never run code), written atomically, under a first line
-that seals it (a hash of the tables, the key and gradcli's version). It is read only if
+to load, and is then rebuilt, never run code), written atomically, with a seal beside the
+tables (a hash of them, the key and gradcli's version). It is read only if
 it is a regular file of this user's (no symlink followed, a FIFO never waited on), of a
 sane size, with a seal that holds; anything else is rebuilt.
 
@@ -176,15 +176,26 @@ def _seal(key: str, content: bytes) -> str:
     return sha256(b"\0".join((key.encode(), __version__.encode(), content))).hexdigest()
 
 
+_SEALED = re.compile(rb'\{"seal":"([0-9a-f]{64})","tables":')
+
+
+def _sealed(key: str, content: str) -> str:
+    """The cache file for ``content`` (JSON): plain JSON, the seal beside the tables."""
+    return f'{{"seal":"{_seal(key, content.encode("ascii"))}","tables":{content}}}'
+
+
 def _read_sealed(path: Path, key: str) -> Any:
-    """The JSON under the seal in ``path``, or None if it is missing, not a regular file
-    of this user's, too large, not sealed for ``key`` or not JSON."""
+    """The tables in ``path``, or None if it is missing, not a regular file of this
+    user's, too large, not sealed for ``key`` or not JSON."""
     data = _read_bytes(path)
     if data is None:
         return None
-    seal, _, content = data.partition(b"\n")
+    found = _SEALED.match(data)
+    if found is None or not data.endswith(b"}"):
+        return None
+    content = data[found.end():-1]
     try:
-        if seal.decode("ascii") != _seal(key, content):
+        if found.group(1).decode("ascii") != _seal(key, content):
             return None
         return json.loads(content.decode("utf-8"), object_hook=_decode_object)
     except Exception:  # noqa: BLE001 - corrupt, foreign or hostile: rebuild
@@ -215,8 +226,7 @@ def _build_tables(text: str, key: str) -> dict:
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
     tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
-    _write_atomically(_cache_path("grammar", key),
-                      _seal(key, content.encode("ascii")) + "\n" + content)
+    _write_atomically(_cache_path("grammar", key), _sealed(key, content))
     return tables
 
 
