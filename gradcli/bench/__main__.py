@@ -118,7 +118,7 @@ def figure_pipeline(quick: bool) -> list[Row]:
     rest = t["run"] + t["result"]
     return [
         Row("pipeline", f"per line, in process, {count:,} stream lines: Lark's LALR parse "
-            "vs gradcli's reader (parse templates)", f"read {_us(t['parse'])}",
+            "vs gradcli's reader (trees cached by line shape)", f"read {_us(t['parse'])}",
             f"Lark parse {_us(t['lark parse'])} (gradcli {_ratio(t['parse'], t['lark parse'])})",
             "-", "-", None),
         Row("pipeline", "per line: run + backward + result (+ JSON line) vs the Lark parse",

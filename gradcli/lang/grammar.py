@@ -7,8 +7,8 @@ Lark compiles it: building the LALR tables takes ~80 ms, so they are cached in t
 user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as
 ``grammar-<key>.json``: Lark's own serialisation of the parser (``memo_serialize``, what
 ``Lark.save`` writes, as JSON, not pickle: a corrupt or foreign cache file can only fail
-to load, and is then rebuilt, never run code), written atomically, with a seal beside the
-tables (a hash of them, the key and gradcli's version). It is read only if
+to load, and is then rebuilt, never run code), written atomically, sealed by its last entry
+(a hash of the rest, the key and gradcli's version). It is read only if
 it is a regular file of this user's (no symlink followed, a FIFO never waited on), of a
 sane size, with a seal that holds; anything else is rebuilt.
 
@@ -176,12 +176,14 @@ def _seal(key: str, content: bytes) -> str:
     return sha256(b"\0".join((key.encode(), __version__.encode(), content))).hexdigest()
 
 
-_SEALED = re.compile(rb'\{"seal":"([0-9a-f]{64})","tables":')
+# the seal is the last pair of the tables' object, ["seal", "<hash of the rest>"]
+_SEALED = re.compile(rb',\["seal","([0-9a-f]{64})"\]\]\}$')
 
 
 def _sealed(key: str, content: str) -> str:
-    """The cache file for ``content`` (JSON): plain JSON, the seal beside the tables."""
-    return f'{{"seal":"{_seal(key, content.encode("ascii"))}","tables":{content}}}'
+    """The cache file for ``content`` (the encoded tables' JSON, an object): the same
+    plain JSON with the seal as its last pair."""
+    return f'{content[:-2]},["seal","{_seal(key, content.encode("ascii"))}"]]}}'
 
 
 def _read_sealed(path: Path, key: str) -> Any:
@@ -190,10 +192,10 @@ def _read_sealed(path: Path, key: str) -> Any:
     data = _read_bytes(path)
     if data is None:
         return None
-    found = _SEALED.match(data)
-    if found is None or not data.endswith(b"}"):
+    found = _SEALED.search(data)
+    if found is None:
         return None
-    content = data[found.end():-1]
+    content = data[:found.start()] + b"]}"
     try:
         if found.group(1).decode("ascii") != _seal(key, content):
             return None

@@ -1,9 +1,10 @@
 """Lines -> statements: lexing, splitting, parsing, and syntax errors in words.
 
 Lines are read one at a time, so a producer that writes one line and waits gets that
-line's answer first. Each line is lexed on its own; its tokens are fed to an LALR parser
-state for the statement being read. A newline outside brackets or a ``;`` ends the
-statement. Where a statement fails to parse, the error is reported and reading resumes
+line's answer first. Each line is lexed on its own (Lark's lexer); its tokens are fed
+to a Lark LALR parser state for the statement being read, which builds the statement's
+syntax tree as it parses (:class:`~gradcli.lang.evaluate.StatementBuilder`). A newline
+outside brackets or a ``;`` ends the statement. Where a statement fails to parse, the error is reported and reading resumes
 at the line where it failed (or, if it failed on its first, after the next ``;`` on that
 line, else at the next line; or just after the ``;`` that ended it), so no statement
 after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a

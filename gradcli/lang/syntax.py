@@ -11,9 +11,9 @@ LALR transformer's methods as it reduces), bottom-up, so nesting depth never mee
 Python's recursion limit. The printers walk the tree with an explicit stack for the
 same reason.
 
-Today ``gradcli diff`` reads programs through this tree (SPEC §9); the evaluator still
-runs the compiler's instructions. The tree holds everything the evaluator needs
-(spans, keywords, slices), so evaluation can later walk it instead.
+``gradcli diff`` reads programs through this tree (SPEC §9), and the evaluator
+(:mod:`gradcli.lang.evaluate`) runs it: its builder adds the checks a statement that is
+to run needs, and keeps parentheses as :class:`Group` nodes for its error carets.
 """
 
 from __future__ import annotations

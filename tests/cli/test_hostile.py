@@ -330,40 +330,39 @@ def test_a_refused_product_names_the_operation_and_its_estimate():
 
 
 def _warm_cache(tmp_path):
-    result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
-    assert '"value": 2.0' in result.stdout
-    (runtime,) = (tmp_path / "gradcli").glob("runtime-*.json")
+    result = capped("eval", "1", XDG_CACHE_HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
     (grammar_file,) = (tmp_path / "gradcli").glob("grammar-*.json")
-    return runtime, grammar_file
+    return grammar_file
 
 
 def test_a_cache_that_lies_is_rebuilt_not_trusted(tmp_path):
     import json
 
-    runtime, _ = _warm_cache(tmp_path)
-    content = json.loads(runtime.read_text())
-    text = json.dumps(content["tables"])
-    # valid JSON, the right key: the NAME terminal now matches only the word "false"
-    content["tables"] = json.loads(text.replace('"NAME"', '"FALSE"', 3))
-    runtime.write_text(json.dumps(content))
+    grammar_file = _warm_cache(tmp_path)
+    text = grammar_file.read_text()
+    # valid JSON, the right key and an old seal: the NAME terminal now matches only "false"
+    lie = text.replace('"NAME"', '"FALSE"', 3)
+    assert lie != text
+    grammar_file.write_text(lie)
     result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
     assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
-    assert json.loads(runtime.read_text())["tables"] != content["tables"]  # rewritten
+    assert grammar_file.read_text() != lie  # rewritten
+    json.loads(grammar_file.read_text())
 
 
 @pytest.mark.parametrize("kind", ["fifo", "symlink to stdin", "symlink to /dev/zero"])
 def test_a_cache_path_that_is_not_a_regular_file_is_never_read(tmp_path, kind):
-    runtime, grammar_file = _warm_cache(tmp_path)
-    for path in (runtime, grammar_file):
-        path.unlink()
-        if kind == "fifo":
-            os.mkfifo(path)
-        else:
-            path.symlink_to("/dev/stdin" if "stdin" in kind else "/dev/zero")
+    grammar_file = _warm_cache(tmp_path)
+    grammar_file.unlink()
+    if kind == "fifo":
+        os.mkfifo(grammar_file)
+    else:
+        grammar_file.symlink_to("/dev/stdin" if "stdin" in kind else "/dev/zero")
     result = capped("eval", "x", "-v", "x=2", "--json", input="", timeout=60,
                     XDG_CACHE_HOME=str(tmp_path))
     assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
-    assert runtime.is_file() and not runtime.is_symlink()  # replaced by tables of ours
+    assert grammar_file.is_file() and not grammar_file.is_symlink()  # replaced by ours
 
 
 # -- drawing graphs ----------------------------------------------------------------------------
