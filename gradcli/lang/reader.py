@@ -4,15 +4,16 @@ Lines are read one at a time, so a producer that writes one line and waits gets 
 line's answer first. Each line is lexed on its own (Lark's lexer); its tokens are fed
 to a Lark LALR parser state for the statement being read, which builds the statement's
 syntax tree as it parses (:class:`~gradcli.lang.evaluate.StatementBuilder`). A newline
-outside brackets or a ``;`` ends the statement. Where a statement fails to parse, the error is reported and reading resumes
-at the line where it failed (or, if it failed on its first, after the next ``;`` on that
-line, else at the next line; or just after the ``;`` that ended it), so no statement
-after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a
-later line opens with what cannot follow the whole expression the bracket holds so far),
-the error is reported and reading resumes at the line after the statement's first,
-wherever the statement started on it: an unclosed bracket never swallows the lines after
-it. (A line read again that cannot end before that failure is dropped at once, error
-said: a run of unclosed brackets costs its length, not its square.)
+outside brackets or a ``;`` ends the statement. Where a statement fails to parse, the
+error is reported and reading resumes at the line where it failed (or, if it failed on
+its first, after the next ``;`` on that line, else at the next line; or just after the
+``;`` that ended it), so no statement after a ``;`` is lost. Where the failure is a
+bracket never closed (the input ends, or a later line opens with what cannot follow the
+whole expression the bracket holds so far), the error is reported and reading resumes at
+the line after the statement's first, wherever the statement started on it: an unclosed
+bracket never swallows the lines after it. (A line read again that cannot end before
+that failure is dropped at once, error said: a run of unclosed brackets costs its
+length, not its square.)
 """
 
 from __future__ import annotations
