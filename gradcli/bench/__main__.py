@@ -156,6 +156,14 @@ def figure_deep(quick: bool) -> list[Row]:
     ]
 
 
+def figure_symbolic(quick: bool) -> Row:
+    from gradcli.bench import symbolic
+
+    ours, reference, peers, target, met = symbolic.summary(symbolic.measure(quick))
+    return Row("symbolic", "gradcli diff (differentiate + simplify): textbook scalars, "
+               "Matrix Cookbook", ours, reference, peers, target, met)
+
+
 FIGURES = {
     "small": figure_small,
     "large": figure_large,
@@ -165,6 +173,7 @@ FIGURES = {
     "cold": figure_cold,
     "startup": figure_startup,
     "deep": figure_deep,
+    "symbolic": figure_symbolic,
 }
 
 

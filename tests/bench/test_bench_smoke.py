@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FIGURES = ("small", "large", "memory", "stream", "pipeline", "cold", "startup", "deep")
+FIGURES = ("small", "large", "memory", "stream", "pipeline", "cold", "startup", "deep",
+           "symbolic")
 
 
 def test_the_quick_benchmark_run_prints_the_table() -> None:
