@@ -1,11 +1,11 @@
 """gradcli: reverse-mode automatic differentiation over NumPy, behind a small math language.
 
-The public names are imported lazily, so ``gradcli --help`` never loads NumPy.
+The public names are imported lazily, so ``gradcli --help`` never loads NumPy. They are
+exactly ``__all__`` (what ``dir(gradcli)`` shows), as README.md's Python API lists them.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,7 @@ __all__ = [
     "ops",
 ]
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from gradcli.autograd import ops
     from gradcli.autograd.function import Function, enable_grad, is_grad_enabled, no_grad
     from gradcli.autograd.functional import grad, gradcheck, hessian, jacobian
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from gradcli.lang.symbolic import diff
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     module_name = _PUBLIC.get(name)
     if module_name is None:
         raise AttributeError(f"module 'gradcli' has no attribute {name!r}")
@@ -60,3 +60,8 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module_name), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The public names only (not the submodules imported so far, nor typing's names)."""
+    return sorted(__all__)

@@ -1,4 +1,9 @@
-"""The README shows real runs: each pasted `$ gradcli ...` prints exactly what is pasted."""
+"""The README shows real runs: each pasted `$ gradcli ...` prints exactly what is pasted.
+
+After a change of output, `python tests/test_readme.py` pastes every such run's real
+output into the README again (the runs that need a shell are left as they are): read
+the diff before committing it.
+"""
 
 from __future__ import annotations
 
@@ -43,14 +48,39 @@ def test_the_readme_has_runs():
     assert len(RUNS) >= 10
 
 
-@pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
-def test_pasted_run_is_real(command, expected):
+def real_output(command: str) -> str:
+    """What ``command`` (a `gradcli ...` line) prints, stdout then stderr, piped."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
     env.pop("FORCE_COLOR", None)
     done = subprocess.run([sys.executable, "-m", "gradcli", *shlex.split(command)[1:]],
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
-    got = "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
+    return "\n".join(line.rstrip() for line in (done.stdout + done.stderr).splitlines())
+
+
+@pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
+def test_pasted_run_is_real(command, expected):
+    got = real_output(command)
     assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
+
+
+def regenerate() -> int:
+    """Paste each plain run's real output into the README; how many runs changed."""
+    path = ROOT / "README.md"
+    text = path.read_text(encoding="utf-8")
+    changed = 0
+    for command, expected in pasted_runs():
+        pasted = f"$ {command}\n{expected}\n" if expected else f"$ {command}\n"
+        got = real_output(command)
+        fresh = f"$ {command}\n{got}\n" if got else f"$ {command}\n"
+        if pasted != fresh and text.count(pasted) == 1:
+            text = text.replace(pasted, fresh)
+            changed += 1
+    path.write_text(text, encoding="utf-8")
+    return changed
+
+
+if __name__ == "__main__":
+    print(f"{regenerate()} pasted runs updated in README.md")
 
 
 def test_the_python_examples_run():
@@ -70,4 +100,14 @@ def test_ci_runs_the_readmes_test_command():
     assert lines[0].startswith("pip install . && gradcli eval -f samples/")  # the main job
     assert lines[1] == "pip install '.[test]' && pytest"  # the tests
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "test_command=$(sed -n 2p README.md)" in script and 'eval "$test_command"' in script
+    assert "setup_command=$(sed -n 1p README.md)" in script
+    assert "test_command=$(sed -n 2p README.md)" in script
+    # both, as written, in a fresh venv on a clean clone: nothing installed here can help
+    assert 'for command in "$setup_command" "$test_command"' in script
+    assert 'eval "$command"' in script
+    assert '-m venv "$work/venv"' in script and 'git clone -q --no-checkout "$root"' in script
+
+
+def test_the_readme_says_where_the_set_up_commands_run():
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert "python3 -m venv .venv && . .venv/bin/activate" in lines[2]

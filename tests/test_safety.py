@@ -125,7 +125,7 @@ def test_var_files_only_numbers_and_never_pickles(tmp_path):
         evaluate("x", {"x": f"@{evil}"})
     other = tmp_path / "script.py"
     other.write_text("raise SystemExit(3)\n")
-    with pytest.raises(InputProblem, match="use a .npy, .csv or .txt file"):
+    with pytest.raises(InputProblem, match="use a .npy, .npz, .csv or .txt file"):
         evaluate("x", {"x": f"@{other}"})
     good = tmp_path / "good.npy"
     np.save(good, np.arange(3.0))

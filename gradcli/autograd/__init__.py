@@ -5,7 +5,13 @@ Knows nothing of text, terminals or files; nothing here imports the rest of grad
 
 from gradcli.autograd.variable import Variable  # noqa: I001  (Variable first: ops build on it)
 from gradcli.autograd import ops
-from gradcli.autograd.errors import AutogradError, BackwardError, OperationError, SizeLimitError
+from gradcli.autograd.errors import (
+    AutogradError,
+    BackwardError,
+    InPlaceError,
+    OperationError,
+    SizeLimitError,
+)
 from gradcli.autograd.function import Function, enable_grad, is_grad_enabled, no_grad
 from gradcli.autograd.functional import grad, gradcheck, hessian, jacobian
 
@@ -13,6 +19,7 @@ __all__ = [
     "AutogradError",
     "BackwardError",
     "Function",
+    "InPlaceError",
     "OperationError",
     "SizeLimitError",
     "Variable",

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd.errors import BackwardError
-from gradcli.autograd.function import GRAD_MODE, Function
+from gradcli.autograd.function import GRAD_MODE, Function, check_versions
 from gradcli.autograd.variable import Variable
 
 FREED = (
@@ -32,19 +32,19 @@ _SMALL = 4096
 def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> Any:
     """The gradient that starts the pass: a Variable when recording, else an array."""
     if grad_output is None:
-        if output.data.size != 1:
+        if output._data.size != 1:
             raise BackwardError(
                 f"backward() of a non-scalar output of shape {output.shape} needs a "
                 f"grad_output of shape {output.shape}"
             )
-        shape = output.data.shape
-        seed = (np.array(1.0, dtype=output.data.dtype) if not shape
-                else np.ones(shape, dtype=output.data.dtype))
+        shape = output._data.shape
+        seed = (np.array(1.0, dtype=output._data.dtype) if not shape
+                else np.ones(shape, dtype=output._data.dtype))
     elif isinstance(grad_output, Variable):
-        seed = grad_output if create_graph else np.array(grad_output.data,
-                                                         dtype=output.data.dtype)
+        seed = grad_output if create_graph else np.array(grad_output._data,
+                                                         dtype=output._data.dtype)
     else:
-        seed = np.array(grad_output, dtype=output.data.dtype)
+        seed = np.array(grad_output, dtype=output._data.dtype)
     if seed.shape != output.shape:
         raise BackwardError(
             f"grad_output has shape {seed.shape} but the output has shape {output.shape}; "
@@ -56,13 +56,21 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
 
 
 def _pending_counts(roots: list[Function]) -> dict[Function, int]:
-    """For every Function reachable from the roots, how many graph edges lead into it."""
+    """For every Function reachable from the roots, how many graph edges lead into it.
+
+    The walk also checks, before any rule runs (so a refused pass frees nothing), that no
+    input of a Function changed in place since the Function used it: one int compare
+    per Function while nothing changed in place since it ran."""
     pending = dict.fromkeys(roots, 0)
     stack = list(pending)
+    modes = GRAD_MODE
     while stack:
-        inputs = stack.pop().inputs
+        fn = stack.pop()
+        inputs = fn.inputs
         if inputs is None:
             raise BackwardError(FREED)
+        if fn.epoch != modes.version:
+            check_versions(fn)
         for v in inputs:
             creator = v.creator
             if creator is not None:
@@ -167,7 +175,7 @@ def run_backward(
                         if type(r) is not Variable:
                             r = Variable(r)
                     elif type(r) is not ndarray:
-                        r = r.data if isinstance(r, Variable) else np.asarray(r)
+                        r = r._data if isinstance(r, Variable) else np.asarray(r)
                 creator = v.creator
                 if creator is None:
                     if r is not None:
@@ -202,7 +210,11 @@ def run_backward(
         if leaf.grad is None:
             leaf.grad = g
         elif not create_graph:
-            leaf.grad = Variable(leaf.grad.data + g.data)
+            held = leaf.grad
+            if held.creator is None and not held.requires_grad and held.shape == g.shape:
+                held.data = held._data + g._data  # the same Variable, as PyTorch's .grad
+            else:
+                leaf.grad = Variable(held._data + g._data)
         else:
             previous_mode = GRAD_MODE.enabled
             GRAD_MODE.enabled = create_graph
@@ -247,20 +259,20 @@ def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int])
         previous_mode = GRAD_MODE.enabled
         GRAD_MODE.enabled = True
         try:
-            return expand(g, leaf.data.shape)
+            return expand(g, leaf._data.shape)
         finally:
             GRAD_MODE.enabled = previous_mode
-    data = expand(g, leaf.data.shape)
+    data = expand(g, leaf._data.shape)
     if (
         data.base is not None
         or not data.flags.writeable
-        or data.dtype != leaf.data.dtype
+        or data.dtype != leaf._data.dtype
         or id(data) in handed
     ):
-        data = np.array(data, dtype=leaf.data.dtype)
+        data = np.array(data, dtype=leaf._data.dtype)
     handed.add(id(data))
     result = Variable.__new__(Variable)
-    result.data = data
+    result._data = data
     result.grad = None
     result.creator = None
     result.requires_grad = False

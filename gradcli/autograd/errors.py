@@ -22,6 +22,11 @@ class BackwardError(AutogradError, RuntimeError):
     """backward() was asked for something it cannot do (non-scalar output, freed graph...)."""
 
 
+class InPlaceError(AutogradError, RuntimeError):
+    """An in-place change that would lose a gradient (a leaf that requires one, changed
+    outside ``no_grad()``) or one that cannot be done (a change of shape)."""
+
+
 class SizeLimitError(AutogradError, MemoryError):
     """A result would have more elements than the configured limit."""
 
@@ -35,3 +40,7 @@ class SizeLimitError(AutogradError, MemoryError):
             f"{op}: the result would have {what}{elements:,} elements, over the limit of "
             f"{limit:,}"
         )
+
+
+class LimitError(AutogradError, MemoryError):
+    """An operation would go over a session's limit: its memory, its time, its graph."""

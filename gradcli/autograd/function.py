@@ -26,18 +26,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gradcli.autograd.errors import OperationError
-from gradcli.autograd.limits import check_shape
+from gradcli.autograd.errors import BackwardError, OperationError
+from gradcli.autograd.limits import LIMITS, check_shape, over_budget
 
 if TYPE_CHECKING:
     from gradcli.autograd.variable import Variable
 
 
 class _GradMode:
-    __slots__ = ("enabled",)
+    """Whether operations record, and ``version``: how many in-place changes Variables
+    have had so far (a Function keeps the count it saw; see ``Variable.add_``).
+    ``everywhere``: while recording, a backward rule that branches on the point records
+    the branch that is right at every point (see ``valid_everywhere``)."""
+
+    __slots__ = ("enabled", "version", "everywhere")
 
     def __init__(self) -> None:
         self.enabled = True
+        self.version = 0
+        self.everywhere = False
 
 
 GRAD_MODE = _GradMode()
@@ -56,6 +63,19 @@ def set_grad_enabled(enabled: bool) -> Iterator[None]:
         yield
     finally:
         GRAD_MODE.enabled = previous
+
+
+@contextmanager
+def valid_everywhere() -> Iterator[None]:
+    """Backward passes inside record, for rules that branch on the point (``prod`` at a
+    zero, ``det`` at a singular matrix), the graph that is right at every point, not the
+    cheaper one right only near this point: a gradient graph to print as a formula."""
+    previous = GRAD_MODE.everywhere
+    GRAD_MODE.everywhere = True
+    try:
+        yield
+    finally:
+        GRAD_MODE.everywhere = previous
 
 
 def no_grad():
@@ -87,7 +107,8 @@ class Function:
     receive a gradient of exactly the output's shape.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "__dict__",
+                 "__weakref__")
 
     elementwise = False
 
@@ -115,10 +136,11 @@ class Function:
         if len(inputs) == 1 and type(inputs[0]) is Variable:
             v = inputs[0]
             record = v.requires_grad and GRAD_MODE.enabled
+            data = v._data
             try:
-                out = self.forward(v.data)
+                out = self.forward(data)
             except _INPUT_ERRORS as exc:
-                raise OperationError(self.name, [v.data.shape], str(exc)) from None
+                raise OperationError(self.name, [data.shape], str(exc)) from None
             if record:
                 self.inputs = inputs
                 self.needs_input_grad = (True,)
@@ -128,8 +150,8 @@ class Function:
                 a = _constant(a, inputs)
             elif type(b) is not Variable:
                 b = _constant(b, inputs)
-            da = a.data
-            db = b.data
+            da = a._data
+            db = b._data
             if self.elementwise and da.shape != db.shape and da.ndim and db.ndim:
                 _check_broadcast(self.name, [da, db])
             try:
@@ -153,12 +175,17 @@ class Function:
                         variables.append(None)
                         has_raw_array = True
                         continue
-                    v = _constant(v, inputs)
+                    if (type(v) is list or type(v) is tuple) and holds_variable(v):
+                        v = stack_list(v)  # [x, x + 2] joins the graph, as in the language
+                        has_variable = True
+                        requires_grad = requires_grad or v.requires_grad
+                    else:
+                        v = _constant(v, inputs)
                 else:
                     has_variable = True
                     if v.requires_grad:
                         requires_grad = True
-                arrays.append(v.data)
+                arrays.append(v._data)
                 variables.append(v)
             if self.elementwise:
                 _check_broadcast(self.name, arrays)
@@ -180,12 +207,16 @@ class Function:
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Variable.__new__(Variable)
-        result.data = out
+        result._data = out
         result.grad = None
         if record:
             self.out_shape = out.shape
+            self.epoch = GRAD_MODE.version
             result.creator = self
             result.requires_grad = True
+            LIMITS.nodes_left -= 1  # the graph's budgets (--max-nodes, --max-memory)
+            if LIMITS.nodes_left < 0 or out.nbytes >= LIMITS.watched_bytes:
+                over_budget(self.name, out.nbytes)
         else:
             result.creator = None
             result.requires_grad = False
@@ -197,8 +228,8 @@ class Function:
         if GRAD_MODE.enabled:
             return inputs
         if len(inputs) == 1:
-            return (inputs[0].data,)
-        return [v.data for v in inputs]
+            return (inputs[0]._data,)
+        return [v._data for v in inputs]
 
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Variable:
@@ -257,8 +288,8 @@ def _constant(value: Any, inputs: tuple) -> Variable:
         dtype = "d"
         for other in inputs:
             if isinstance(other, Variable):
-                if other.data.dtype.kind == "f":
-                    dtype = other.data.dtype.char
+                if other._data.dtype.kind == "f":
+                    dtype = other._data.dtype.char
                 break
             if type(other) is np.ndarray:
                 if other.dtype.kind == "f":
@@ -277,6 +308,48 @@ def _constant(value: Any, inputs: tuple) -> Variable:
     if array.dtype.kind not in "fc":
         array = array.astype(np.float64)
     return Variable.constant(array)
+
+
+def holds_variable(items: list | tuple) -> bool:
+    """Whether a (nested) list or tuple holds a Variable anywhere."""
+    stack = [items]
+    while stack:
+        for item in stack.pop():
+            if isinstance(item, Variable):
+                return True
+            if type(item) is list or type(item) is tuple:
+                stack.append(item)
+    return False
+
+
+def stack_list(items: list | tuple) -> Variable:
+    """A (nested) list holding Variables as one Variable in the graph: its elements
+    stacked along a new first axis (numbers and arrays among them become constants)."""
+    from gradcli.autograd.ops.shape import stack
+
+    if not items:
+        raise ValueError("an empty list cannot be stacked into an array")
+    return stack([stack_list(i) if (type(i) is list or type(i) is tuple) and holds_variable(i)
+                  else i for i in items])
+
+
+def check_versions(fn: Function) -> None:
+    """Raise if an input of ``fn``, or a Variable it saved with ``save_for_backward``, was
+    changed in place after ``fn`` recorded it: its backward rule would read the new value
+    and give a wrong gradient. (Saved arrays need no check: in-place operations never
+    write into an array, they give the Variable a new one.)"""
+    saved = getattr(fn, "saved", None)
+    kept = saved if type(saved) is tuple else ()
+    for k, v in enumerate((*fn.inputs, *kept)):
+        if getattr(v, "_version", 0) > fn.epoch:
+            what = (f"its input {k + 1}" if k < len(fn.inputs)
+                    else "a value it saved for backward")
+            raise BackwardError(
+                f"{fn.name}: {what} (shape {v.shape}) was changed in place after "
+                f"{fn.name} used it, and its gradient needs the old value; make the change "
+                "after backward(), or compute a new value instead (y = x - ... rather than "
+                "x -= ...)"
+            )
 
 
 from gradcli.autograd.variable import Variable  # noqa: E402  (Variable's operators use Function)

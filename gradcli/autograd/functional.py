@@ -12,10 +12,20 @@ from gradcli.autograd.errors import BackwardError
 from gradcli.autograd.variable import Variable
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any, what: str) -> list:
+    """``outputs`` or ``inputs`` of :func:`grad`: one Variable or a sequence of them."""
     if isinstance(value, Variable):
         return [value]
-    return list(value)
+    items = list(value) if isinstance(value, list | tuple) else [value]
+    for k, v in enumerate(items):
+        if not isinstance(v, Variable):
+            where = "" if len(items) == 1 else f" (item {k + 1})"
+            raise TypeError(
+                f"grad(): {what} must be Variables (or a list of them), got "
+                f"{type(v).__name__}{where}; a value made from Variables by gradcli's "
+                "operations is a Variable, a NumPy array is not"
+            )
+    return items
 
 
 def grad(
@@ -29,12 +39,21 @@ def grad(
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
 
     Returns one Variable per input, in order; an input the outputs do not depend on gets
-    zeros. ``grad_outputs`` (one per output) is needed for non-scalar outputs.
+    zeros, while an input that does not require a gradient is an error (as in PyTorch:
+    its gradient was never asked for). ``grad_outputs`` (one per output) is needed for
+    non-scalar outputs.
     ``create_graph=True`` makes the returned gradients differentiable. ``trace`` is
     called as ``trace(function, gradient_in, gradients_out)`` for each backward step.
     """
-    outs = _as_list(outputs)
-    ins = _as_list(inputs)
+    outs = _as_list(outputs, "outputs")
+    ins = _as_list(inputs, "inputs")
+    for k, v in enumerate(ins):
+        if not v.requires_grad:
+            where = "the input" if len(ins) == 1 else f"input {k + 1}"
+            raise BackwardError(
+                f"grad(): {where} (shape {v.shape}) does not require a gradient; make it "
+                "with Variable(..., requires_grad=True) or call .requires_grad_()"
+            )
     if grad_outputs is None:
         seeds = [None] * len(outs)
     elif isinstance(grad_outputs, Variable | np.ndarray) or not isinstance(
@@ -45,9 +64,6 @@ def grad(
         seeds = list(grad_outputs)
     if len(seeds) != len(outs):
         raise BackwardError(f"got {len(seeds)} grad_outputs for {len(outs)} outputs")
-    for v in ins:
-        if not isinstance(v, Variable):
-            raise TypeError("inputs must be Variables")
     if retain_graph is None:
         retain_graph = create_graph
     live = [(o, s) for o, s in zip(outs, seeds) if o.requires_grad]

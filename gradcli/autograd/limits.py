@@ -1,31 +1,243 @@
-"""The element budget: operations that allocate check their result's size first."""
+"""The budgets a statement runs under: elements per array, memory, time, graph nodes.
+
+Operations that allocate check their result's size first (:func:`check_shape`); those
+whose cost is known before they start check it against the time left (:func:`check_cost`);
+every recorded Function counts against the node budget (in Function.__call__, one
+decrement), and one that made a large array has the memory held looked at. While a
+statement runs with a time or memory limit, a watchdog timer (:func:`watch`) checks the
+clock and the process's memory every few hundredths of a second and stops the statement
+by raising :class:`Stopped` between two Python steps.
+"""
 
 from __future__ import annotations
 
 import math
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from gradcli.autograd.errors import SizeLimitError
+from gradcli.autograd.errors import LimitError, SizeLimitError
 
 DEFAULT_MAX_ELEMENTS = 10**8
+DEFAULT_MAX_NODES = 10**7  # recorded Functions per statement (~100 bytes each, and more)
+# an optimistic rate (two cores' BLAS at best): a cost refused at this rate cannot fit
+FLOPS_PER_SECOND = 1e11
+WATCH_INTERVAL = 0.02  # seconds between the watchdog's checks
+LARGE_ALLOCATION = 2**20  # bytes: smaller arrays are not worth a look at the memory
+UNBOUNDED = 2**62
+
+
+def machine_memory() -> int | None:
+    """The machine's physical memory in bytes, where the system says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def default_max_memory() -> int | None:
+    """Half the machine's memory (None where it cannot be known)."""
+    total = machine_memory()
+    return total // 2 if total else None
+
+
+def resident_bytes() -> int | None:
+    """The memory this process holds now (resident set), where the system says."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+try:
+    _PAGE = os.sysconf("SC_PAGE_SIZE")
+except (ValueError, OSError, AttributeError):
+    _PAGE = 4096
+
+
+class Stopped(BaseException):
+    """A statement ran out of time or memory (raised by the watchdog between two steps;
+    a BaseException so that no ``except Exception`` on the way mistakes it for a bug)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class _Limits:
-    __slots__ = ("max_elements",)
+    __slots__ = ("max_elements", "max_memory", "max_nodes", "nodes_left", "deadline",
+                 "timeout", "watched_bytes")
 
     def __init__(self) -> None:
         self.max_elements = DEFAULT_MAX_ELEMENTS
+        self.max_memory: int | None = None  # bytes the process may hold
+        self.max_nodes = DEFAULT_MAX_NODES
+        # Function.__call__ counts down; unbounded outside a statement (the Python API)
+        self.nodes_left = UNBOUNDED
+        self.deadline: float | None = None  # time.monotonic() when the statement must end
+        self.timeout: float | None = None
+        # a recorded result this large makes Function.__call__ look at the memory held
+        self.watched_bytes = UNBOUNDED
 
 
 LIMITS = _Limits()
 
 
-def check_shape(op: str, shape: tuple[int, ...]) -> None:
-    """Raise SizeLimitError if an array of ``shape`` would exceed the element budget."""
+def check_shape(op: str, shape: tuple[int, ...], itemsize: int = 8) -> None:
+    """Raise SizeLimitError if an array of ``shape`` would exceed the element budget (or
+    LimitError if it would not fit in the memory left)."""
     elements = math.prod(shape)
     if elements > LIMITS.max_elements:
         raise SizeLimitError(op, tuple(shape), elements, LIMITS.max_elements)
+    if LIMITS.max_memory is not None and elements * itemsize >= LARGE_ALLOCATION:
+        check_memory(op, elements * itemsize)
 
 
 def check_elements(op: str, elements: int) -> None:
     if elements > LIMITS.max_elements:
         raise SizeLimitError(op, None, elements, LIMITS.max_elements)
+
+
+def check_memory(op: str, nbytes: int) -> None:
+    """Raise LimitError if ``nbytes`` more would take the process over --max-memory."""
+    limit = LIMITS.max_memory
+    held = resident_bytes() if limit is not None else None
+    if held is not None and held + nbytes > limit:
+        raise LimitError(f"{op}: {_size(nbytes)} more would take the session's memory to "
+                         f"{_size(held + nbytes)}, over the limit of {_size(limit)} "
+                         "(raise it with --max-memory)")
+
+
+def check_cost(op: str, flops: float) -> None:
+    """Refuse an operation of ``flops`` floating-point operations that cannot end before
+    the statement's deadline (even at an optimistic rate)."""
+    deadline = LIMITS.deadline
+    if deadline is None:
+        return
+    needed = flops / FLOPS_PER_SECOND
+    left = deadline - time.monotonic()
+    if left <= 0:  # (the watchdog has not looked yet)
+        raise LimitError(_timeout_message())
+    if needed > left:
+        raise LimitError(f"{op}: about {flops:.2g} floating-point operations, at least "
+                         f"{needed:.3g} s, more than the {max(left, 0):.3g} s left of "
+                         f"--timeout {LIMITS.timeout:g}")
+
+
+def passes_over(op: str, passes: int, seconds_each: float, timeout: float | None) -> str | None:
+    """Why ``passes`` runs of about ``seconds_each`` cannot fit ``timeout`` (None if they
+    can, or there is no timeout): for jacobians, hessians, check and plot."""
+    if timeout is None:
+        return None
+    needed = passes * seconds_each
+    if needed <= timeout:
+        return None
+    return (f"{op}: {passes:,} passes of about {seconds_each:.2g} s each, about {needed:.3g} "
+            f"s, more than --timeout {timeout:g}")
+
+
+def over_budget(op: str, nbytes: int) -> None:
+    """Called by Function.__call__ when a statement has recorded --max-nodes Functions, or
+    one of them made an array of ``nbytes`` worth a look at the memory held."""
+    if LIMITS.nodes_left < 0:
+        LIMITS.nodes_left = LIMITS.max_nodes  # (so the error's own clean-up may record)
+        raise LimitError(f"{op}: the statement has recorded {LIMITS.max_nodes:,} operations, "
+                         "the limit of its graph (raise it with --max-nodes)")
+    check_memory(op, 0)  # made already: the statement fails, and its arrays go with it
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.0f} {unit}" if unit == "bytes" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes} bytes"  # pragma: no cover
+
+
+def parse_size(text: str) -> int:
+    """``"2G"``, ``"512M"``, ``"1.5GiB"``, ``"1000000"`` -> bytes (ValueError if not a size)."""
+    units = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    cleaned = text.strip().lower().replace(" ", "")
+    for suffix in ("ib", "b"):
+        if cleaned.endswith(suffix) and cleaned[:-len(suffix)][-1:].isalpha():
+            cleaned = cleaned[:-len(suffix)]
+            break
+    if cleaned.endswith("b"):
+        cleaned = cleaned[:-1]
+    unit = cleaned[-1:] if cleaned[-1:].isalpha() else ""
+    number = float(cleaned[:-1] if unit else cleaned)
+    if unit not in units or not math.isfinite(number) or number <= 0:
+        raise ValueError(text)
+    return int(number * units[unit])
+
+
+class _Watch:
+    """The watchdog of the statement running now (one at a time, on the main thread)."""
+
+    active = False
+    label = ""
+
+
+_WATCH = _Watch()
+
+
+def _timeout_message() -> str:
+    return (f"{_WATCH.label or 'the statement'} ran longer than --timeout {LIMITS.timeout:g} s "
+            "and was stopped")
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    if not _WATCH.active:
+        return
+    deadline = LIMITS.deadline
+    if deadline is not None and time.monotonic() >= deadline:
+        _WATCH.active = False
+        raise Stopped(_timeout_message())
+    limit = LIMITS.max_memory
+    if limit is not None:
+        held = resident_bytes()
+        if held is not None and held > limit:
+            _WATCH.active = False
+            raise Stopped(f"{_WATCH.label} took the session's memory to {_size(held)}, over "
+                          f"the limit of {_size(limit)}, and was stopped (raise it with "
+                          "--max-memory)")
+
+
+@contextmanager
+def watch(label: str, *, timeout: float | None, max_memory: int | None,
+          max_nodes: int) -> Iterator[None]:
+    """Run the body under the limits: a fresh node budget, the deadline, the memory limit
+    (watched by a timer where this is the main thread of a POSIX system)."""
+    saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
+             LIMITS.nodes_left, LIMITS.watched_bytes)
+    LIMITS.timeout = timeout
+    LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
+    LIMITS.max_memory = max_memory
+    LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
+    LIMITS.max_nodes = LIMITS.nodes_left = max_nodes
+    timer = (timeout is not None or max_memory is not None) and _can_watch()
+    previous = None
+    if timer:
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        _WATCH.label = label
+        _WATCH.active = True
+        first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
+        signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
+    try:
+        yield
+    finally:
+        if timer:
+            _WATCH.active = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
+        (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
+         LIMITS.nodes_left, LIMITS.watched_bytes) = saved
+
+
+def _can_watch() -> bool:
+    return (hasattr(signal, "setitimer") and not _WATCH.active
+            and threading.current_thread() is threading.main_thread())

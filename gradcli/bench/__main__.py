@@ -101,6 +101,17 @@ def figure_stream(quick: bool) -> Row:
     )
 
 
+def figure_flat(quick: bool) -> Row:
+    small, large = 10**3, (2 * 10**4 if quick else 10**6)
+    few, many = workloads.stream_peak_memory(small), workloads.stream_peak_memory(large)
+    ratio = None if not few or not many else many / few
+    return Row(
+        "flat", f"peak RSS of a stream of {large:,} rebinding statements against {small:,}",
+        _mb(many), f"{_mb(few)} for {small:,} (×{ratio:.2f})" if ratio else "-", "-",
+        "≤ 1.1×", None if ratio is None else ratio <= 1.1,
+    )
+
+
 def figure_pipeline(quick: bool) -> list[Row]:
     count = 300 if quick else 5000
     t = workloads.pipeline_times(count, repeat=2 if quick else 5)
@@ -164,16 +175,31 @@ def figure_symbolic(quick: bool) -> Row:
                "Matrix Cookbook", ours, reference, peers, target, met)
 
 
+def figure_mlp(quick: bool) -> Row:
+    times = workloads.mlp_step_times(repeat=3 if quick else 9, number=5 if quick else 50)
+    ours, torch = times["gradcli"], times["torch"]
+    return Row(
+        "mlp", "micrograd's demo: one SGD step of a 2-16-16-1 MLP on 100 moons "
+        "(samples/train_mlp.py)", _us(ours),
+        f"{_us(times['numpy'])} by hand (gradcli {_ratio(ours, times['numpy'])})",
+        "PyTorch: not installed" if torch is None
+        else f"PyTorch {_us(torch)} (gradcli {_ratio(ours, torch)})",
+        "faster than PyTorch", None if torch is None else ours < torch,
+    )
+
+
 FIGURES = {
     "small": figure_small,
     "large": figure_large,
     "memory": figure_memory,
     "stream": figure_stream,
+    "flat": figure_flat,
     "pipeline": figure_pipeline,
     "cold": figure_cold,
     "startup": figure_startup,
     "deep": figure_deep,
     "symbolic": figure_symbolic,
+    "mlp": figure_mlp,
 }
 
 

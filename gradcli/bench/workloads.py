@@ -366,3 +366,141 @@ def program_time(statements: int) -> float:
             raise RuntimeError(f"gradcli failed on the chain program: {done.stderr[-500:]!r}")
         json.loads(done.stdout.splitlines()[-1])
         return elapsed
+
+
+# -- a stream's memory: flat in the number of statements -----------------------------------
+
+_STREAM_MEMORY_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from gradcli.cli.main import main
+try:
+    main(["eval", "--no-graph"])
+except SystemExit:
+    pass
+with open("/proc/self/status") as status:
+    peak = [line for line in status if line.startswith("VmHWM:")][0]
+sys.stderr.write("peak %d\\n" % (int(peak.split()[1]) * 1024))
+"""
+
+
+def stream_peak_memory(count: int) -> float | None:
+    """Peak resident bytes of ``gradcli eval`` reading ``count`` statements that rebind
+    the same names (``w = 3``, ``v = w * 2``...) on stdin; None where /proc is missing."""
+    if not Path("/proc/self/status").exists():
+        return None
+    root = str(Path(__file__).resolve().parents[2])
+    lines = "".join(f"w = {i % 10}\nv = w * 2\n" for i in range(count // 2)) + "v\n"
+    script = _STREAM_MEMORY_SCRIPT.format(root=root)
+    done = subprocess.run([sys.executable, "-c", script], input=lines.encode(),
+                          capture_output=True, check=True)
+    peaks = [line for line in done.stderr.decode().splitlines() if line.startswith("peak ")]
+    return float(peaks[-1].split()[1]) if peaks else None
+
+# -- micrograd's demo: one SGD step of a 2-16-16-1 MLP on two moons ------------------------
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "train_mlp.py"
+
+
+def mlp_sample():
+    """samples/train_mlp.py as a module (it lives in the checkout, not in the package),
+    or None when it is not there."""
+    if not SAMPLE.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("gradcli_sample_train_mlp", SAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def mlp_numpy_step(weights, X, y, lr: float, alpha: float = 1e-4) -> float:
+    """One step by hand in NumPy: the forward, the backward written out, and the SGD
+    update of ``weights`` (W1, b1, W2, b2, W3, b3) in place. Returns the loss before it."""
+    import numpy as np
+
+    W1, b1, W2, b2, W3, b3 = weights
+    z1 = X @ W1 + b1
+    h1 = np.maximum(z1, 0.0)
+    z2 = h1 @ W2 + b2
+    h2 = np.maximum(z2, 0.0)
+    scores = (h2 @ W3 + b3).reshape(-1)
+    margin = 1.0 - y * scores
+    loss = np.maximum(margin, 0.0).mean() + alpha * sum(np.sum(w * w) for w in weights)
+    d_scores = (-(y * (margin > 0)) / y.size)[:, None]
+    d_z2 = (d_scores @ W3.T) * (z2 > 0)
+    d_z1 = (d_z2 @ W2.T) * (z1 > 0)
+    grads = [X.T @ d_z1, d_z1.sum(0), h1.T @ d_z2, d_z2.sum(0), h2.T @ d_scores,
+             d_scores.sum(0)]
+    for w, g in zip(weights, grads):
+        w -= lr * (g + 2.0 * alpha * w)
+    return float(loss)
+
+
+def mlp_runners() -> dict[str, Callable[[], object] | None]:
+    """One training step per call, for gradcli (the sample's own loop body), the NumPy
+    floor and PyTorch (None when not installed)."""
+    sample = mlp_sample()
+    if sample is None:
+        raise RuntimeError(f"the demo needs {SAMPLE} (run the benchmarks from a checkout)")
+    X, y = sample.make_moons()
+    runs: dict[str, Callable[[], object] | None] = {}
+
+    from gradcli import Variable, no_grad
+
+    Xv, yv = Variable(X), Variable(y)
+    params = [Variable(w, requires_grad=True) for w in sample.init_weights()]
+
+    def gradcli_step():
+        loss = sample.svm_loss(params, sample.model(params, Xv), yv)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with no_grad():
+            for p in params:
+                p -= 0.01 * p.grad
+
+    runs["gradcli"] = gradcli_step
+    weights = sample.init_weights()
+    runs["numpy"] = lambda: mlp_numpy_step(weights, X, y, 0.01)
+    runs["torch"] = None
+    if installed("torch"):
+        import torch
+
+        torch.set_num_threads(1)
+        tX, ty = torch.tensor(X), torch.tensor(y)
+        tparams = [torch.tensor(w, requires_grad=True) for w in sample.init_weights()]
+
+        def torch_step():
+            h = tX
+            for k in range(0, len(tparams), 2):
+                h = h @ tparams[k] + tparams[k + 1]
+                if k + 2 < len(tparams):
+                    h = h.relu()
+            scores = h.reshape(-1)
+            loss = (1 - ty * scores).relu().mean() + 1e-4 * sum((p * p).sum() for p in tparams)
+            for p in tparams:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p in tparams:
+                    p -= 0.01 * p.grad
+
+        runs["torch"] = torch_step
+    return runs
+
+
+def mlp_step_times(repeat: int, number: int) -> dict[str, float | None]:
+    """Seconds per training step of each library, sampled in turns."""
+    runs = mlp_runners()
+    samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
+    for name in samples:
+        runs[name]()  # warm up
+    for _ in range(repeat):
+        for name in samples:
+            run = runs[name]
+            start = time.perf_counter()
+            for _ in range(number):
+                run()
+            samples[name].append((time.perf_counter() - start) / number)
+    return {name: statistics.median(samples[name]) if name in samples else None
+            for name in runs}

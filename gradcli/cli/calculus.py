@@ -10,6 +10,7 @@ with -v gets the new value as its -v value; a leaf the program makes itself
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ import numpy as np
 
 from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
+from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
+    SHARED,
     Printer,
     read_program,
     session_options,
@@ -27,11 +30,12 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import InputProblem
+from gradcli.lang.errors import InputProblem, printable
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
-MAX_CHECK_ELEMENTS = 5_000  # each element costs two runs of the program
+MAX_CHECK_ELEMENTS = 5_000  # each element costs two runs of the program: --sample's limit
+DEFAULT_CHECK_SAMPLE = 500  # larger inputs are checked at this many random elements
 MAX_JACOBIAN_ENTRIES = 100_000
 MAX_JACOBIAN_ROWS = 2_000  # one backward pass per output element
 MAX_HESSIAN_INPUT = 400  # one backward pass per input element
@@ -60,7 +64,8 @@ class ReplaySession(Session):
         variables = {n: v.data for n, v in self.loaded.items()}
         variables.update(given)
         session = ReplaySession(overrides=overrides, rng_state=self.rng_state,
-                                **dict(options, variables=variables or None))
+                                **dict(options, variables=variables or None,
+                                       data=self.data_values or None))
         outcomes = session.run(text)
         for outcome in outcomes:
             if isinstance(outcome, Failure):
@@ -105,13 +110,21 @@ def _program_text(program: str | None, file: str | None) -> str:
     return "".join(stdin_lines()) if text is None else text
 
 
+def _refuse_passes(op: str, passes: int, seconds_each: float) -> None:
+    """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
+    over = passes_over(op, passes, seconds_each, SHARED.timeout)
+    if over:
+        raise _fail(over)
+
+
 def _fail(message: str, status: int = 1) -> Stop:
-    click.echo(f"gradcli: {message}", err=True)
+    click.echo(f"gradcli: {printable(message, newlines=True)}", err=True)
     return Stop(status, message, "usage" if status == 2 else "error")
 
 
 def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
     """Run the program; its last result and that result's Variable (Stop on a failure)."""
+    write_warnings(session.input_warnings)
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
@@ -366,33 +379,43 @@ class CheckRow:
     name: str
     shape: tuple[int, ...]
     worst_abs: float
-    worst_rel: float
+    worst_rel: float | None  # None: no element's gradient is above atol, so not measured
     where: tuple[int, ...]
     analytic: float
     numeric: float
     bad: int
     note: str | None = None
+    checked: int | None = None  # how many elements were compared (None: all of them)
 
 
 def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
               wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
               eps: float, seed: int | None, precision: int, no_color: bool,
-              max_elements: int, dtype: str, strict: bool, as_json: bool = False) -> int:
-    """Compare each input's gradient with central finite differences (float64)."""
+              max_elements: int, dtype: str, strict: bool, as_json: bool = False,
+              sample: int = DEFAULT_CHECK_SAMPLE) -> int:
+    """Compare each input's gradient with central finite differences (float64); inputs
+    of more than ``sample`` elements in all are compared at that many random elements."""
 
     def body() -> int:
         text = _program_text(program, file)
         fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
         options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**dict(options, grad_output=grad_output))
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        one_pass = time.monotonic() - started
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
         checked = [(n, v) for n, v in targets if base.source_of(v) is not None]
+        if not 1 <= sample <= MAX_CHECK_ELEMENTS:
+            raise _fail(f"--sample {sample}: give 1 to {MAX_CHECK_ELEMENTS:,} elements (each "
+                        "costs two runs of the program)", 2)
         total = sum(v.data.size for _, v in checked)
-        if total > MAX_CHECK_ELEMENTS:
-            raise _fail(f"the inputs have {total:,} elements, over the {MAX_CHECK_ELEMENTS:,} "
-                        "this check runs the program twice for; choose some with --wrt", 2)
+        picks = _sample_elements([v.data.size for _, v in checked], sample, fixed_seed)
+        sampled = None
+        if total > sample:
+            sampled = {"checked": sample, "of": total, "seed": fixed_seed}
+        _refuse_passes("check", 2 * min(total, sample), one_pass)
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -401,9 +424,25 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
             analytic = tuple(Variable(np.zeros(v.shape)) for _, v in checked)
         options64 = dict(options, dtype="float64")
         rows = []
-        for (name, variable), found in zip(checked, analytic):
-            numeric = _central_differences(text, options64, base, variable, weights, eps)
-            rows.append(_compare(name, found.data, numeric, rtol, atol))
+        for (name, variable), found, pick in zip(checked, analytic, picks):
+            if pick.size == 0 and variable.data.size:
+                rows.append(CheckRow(name, tuple(variable.shape), 0.0, None, (), 0.0, 0.0, 0,
+                                     note="none of its elements is in the sample: not checked",
+                                     checked=0))
+                continue
+            numeric = _central_differences(text, options64, base, variable, weights, eps,
+                                           pick)
+            row = _compare(name, np.asarray(found.data).reshape(-1)[pick], numeric, rtol,
+                           atol)
+            if pick.size < variable.data.size:
+                row.checked = int(pick.size)
+            # positions in the input, not in the sample
+            flat = int(pick[int(np.ravel_multi_index(row.where, numeric.shape))]) \
+                if row.where else 0
+            row.shape = tuple(variable.shape)
+            row.where = tuple(int(i) for i in np.unravel_index(flat, variable.shape)) \
+                if variable.shape and row.where else ()
+            rows.append(row)
         for name, variable in targets:
             if base.source_of(variable) is None:
                 rows.append(CheckRow(name, tuple(variable.shape), 0.0, 0.0, (), 0.0, 0.0, 0,
@@ -414,9 +453,10 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
                         "computed by the program (inputs are given with -v or made from "
                         "constants)")
         if as_json:
-            return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol)
+            return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol,
+                                     sampled=sampled)
         return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
-                            no_color=no_color)
+                            no_color=no_color, sampled=sampled)
 
     return _guarded(body, as_json)
 
@@ -443,12 +483,25 @@ class _ReplayFailed(Exception):
         self.failure = failure
 
 
+def _sample_elements(sizes: list[int], sample: int, seed: int) -> list[np.ndarray]:
+    """The flat indices to check in each input: all of them when they number ``sample``
+    or fewer in all, else ``sample`` drawn at random (seeded) across the inputs."""
+    total = sum(sizes)
+    if total <= sample:
+        return [np.arange(size) for size in sizes]
+    chosen = np.sort(np.random.default_rng(seed).choice(total, size=sample, replace=False))
+    starts = np.cumsum([0, *sizes])
+    return [chosen[(chosen >= lo) & (chosen < hi)] - lo for lo, hi in zip(starts, starts[1:])]
+
+
 def _central_differences(text: str, options: dict[str, Any], base: ReplaySession,
-                         variable: Variable, weights: np.ndarray, eps: float) -> np.ndarray:
+                         variable: Variable, weights: np.ndarray, eps: float,
+                         indices: np.ndarray) -> np.ndarray:
+    """The central difference of the weighted output at each of the flat ``indices``."""
     kind, key = base.source_of(variable)
     work = np.array(variable.data, dtype=np.float64)
     flat = work.reshape(-1)
-    numeric = np.zeros(work.shape)
+    numeric = np.zeros(len(indices))
 
     def at(point: np.ndarray) -> float:
         overrides = {key: point} if kind == "made" else {}
@@ -461,14 +514,14 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                         f"{failed.failure.error.message}") from None
         return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
 
-    for i in range(flat.size):
+    for n, i in enumerate(indices):
         saved = flat[i]
         flat[i] = saved + eps
         plus = at(work.copy())
         flat[i] = saved - eps
         minus = at(work.copy())
         flat[i] = saved
-        numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+        numeric[n] = (plus - minus) / (2 * eps)
     return numeric
 
 
@@ -479,8 +532,9 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
     scale = np.maximum(np.abs(analytic), np.abs(numeric))
     # relative error is measured where the gradient is larger than atol; below that
     # only the absolute error means anything
+    measured = ~(scale <= atol)  # NaN and infinity count as measured (and as failing)
     with np.errstate(all="ignore"):
-        relative = np.where(scale > atol, error / np.where(scale > 0, scale, 1.0), 0.0)
+        relative = np.where(measured, error / np.where(scale > 0, scale, 1.0), 0.0)
     error = np.where(np.isnan(error), np.inf, error)
     relative = np.where(np.isnan(relative) | np.isinf(error), np.inf, relative)
     bad = ~(error <= atol + rtol * np.abs(numeric))
@@ -489,53 +543,68 @@ def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
     margin = np.where(bad, error - (atol + rtol * np.abs(numeric)), -np.inf)
     pick = int(np.argmax(margin)) if bad.any() else int(np.argmax(error))
     where = tuple(int(i) for i in np.unravel_index(pick, numeric.shape))
-    return CheckRow(name, tuple(numeric.shape), float(error.max()), float(relative.max()),
+    worst_rel = float(relative.max()) if measured.any() else None
+    return CheckRow(name, tuple(numeric.shape), float(error.max()), worst_rel,
                     where, float(analytic.reshape(-1)[pick]), float(numeric.reshape(-1)[pick]),
                     int(bad.sum()))
 
 
-def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, atol: float,
-                 precision: int, no_color: bool) -> int:
-    from rich.table import Table
-    from rich.text import Text
+# the check table's columns: the input and its verdict are never dropped; on a narrow
+# terminal the position of the worst element goes first, the values at it next
+CHECK_COLUMNS = (("input", None), ("shape", 4), ("max abs error", 6), ("max rel error", 5),
+                 ("worst at", 1), ("analytic", 3), ("numeric", 2), ("", None))
 
+
+def _print_check(rows: list[CheckRow], how: str, *, eps: float, rtol: float, atol: float,
+                 precision: int, no_color: bool, sampled: dict[str, int] | None = None) -> int:
     from gradcli.render.console import make_console
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, prose, table_text
     from gradcli.render.values import format_scalar, shape_text
 
-    def number(v: float) -> str:
+    def number(v: float | None) -> str:
+        if v is None:
+            return "-"
         return format_scalar(v, min(precision, 4)) if v else "0"
 
     out = make_console(sys.stdout, no_color=no_color)
-    out.print(Text(f"gradients against central differences (eps={eps:g}, float64; {how})",
-                   style="dim"))
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("input", "shape", "max abs error", "max rel error", "worst at",
-                   "analytic", "numeric", ""):
-        table.add_column(column, no_wrap=True)
+    width = terminal_width(sys.stdout)
+    out.print(prose(f"gradients against central differences (eps={eps:g}, float64; {how})",
+                    width, "dim"))
+    if sampled:
+        out.print(prose(f"checked at a random sample of {sampled['checked']:,} of the "
+                       f"{sampled['of']:,} input elements (seed {sampled['seed']}; --sample N "
+                        f"checks N, up to {MAX_CHECK_ELEMENTS:,})", width, "dim"))
+    columns = [Column(header, drop, wrap=header == "", easy=16) for header, drop in CHECK_COLUMNS]
+    table = []
     failed = False
     for row in rows:
         if row.note:
-            table.add_row(Text(row.name), shape_text(row.shape), "", "", "", "", "",
-                          Text(row.note, style="dim"))
+            table.append([row.name, shape_text(row.shape), "", "", "", "", "",
+                          (row.note, "dim")])
             continue
         ok = row.bad == 0
         failed |= not ok
-        verdict = Text("ok", style="green") if ok else Text(
-            f"FAIL ({row.bad} of {int(np.prod(row.shape))} beyond tolerance)", style="bold red")
-        table.add_row(Text(row.name), shape_text(row.shape), number(row.worst_abs),
-                      number(row.worst_rel), Text(str(list(row.where)) if row.where else "-"),
-                      number(row.analytic), number(row.numeric), verdict)
-    out.print(table)
+        of = row.checked if row.checked is not None else int(np.prod(row.shape))
+        verdict = ("ok", "green") if ok else (
+            f"FAIL ({row.bad} of {of} beyond tolerance)", "bold red")
+        table.append([row.name, shape_text(row.shape), number(row.worst_abs),
+                      number(row.worst_rel), str(list(row.where)) if row.where else "-",
+                      number(row.analytic), number(row.numeric), verdict])
+    out.print(table_text(columns, table, width))
+    if any(row.worst_rel is None and not row.note for row in rows):
+        out.print(prose(f"max rel error -: every gradient is within atol={atol:g} of 0, "
+                        "where only the absolute error means anything", width, "dim"))
     tolerance = f"|analytic - numeric| <= atol + rtol*|numeric| (atol={atol:g}, rtol={rtol:g})"
     if failed:
-        out.print(Text(f"gradient check failed: {tolerance} does not hold", style="bold red"))
+        out.print(prose(f"gradient check failed: {tolerance} does not hold", width, "bold red"))
         return 1
-    out.print(Text(f"all gradients agree: {tolerance}", style="green"))
+    out.print(prose(f"all gradients agree: {tolerance}", width, "green"))
     return 0
 
 
 def _print_check_json(rows: list[CheckRow], how: str, *, eps: float, rtol: float,
-                      atol: float) -> int:
+                      atol: float, sampled: dict[str, int] | None = None) -> int:
     """The check as one JSON object: ``ok``, the settings, and a record per input."""
     from gradcli.render.jsonl import dumps, json_value
 
@@ -547,14 +616,18 @@ def _print_check_json(rows: list[CheckRow], how: str, *, eps: float, rtol: float
         else:
             record.update({
                 "max_abs_error": json_value(row.worst_abs),
-                "max_rel_error": json_value(row.worst_rel),
+                "max_rel_error": None if row.worst_rel is None else json_value(row.worst_rel),
                 "worst_at": list(row.where), "analytic": json_value(row.analytic),
                 "numeric": json_value(row.numeric), "beyond_tolerance": row.bad,
                 "ok": row.bad == 0})
+            if row.checked is not None:
+                record["checked"] = row.checked
         inputs.append(record)
     ok = all(row.bad == 0 for row in rows)
-    click.echo(dumps({"ok": ok, "output": how, "eps": eps, "rtol": rtol, "atol": atol,
-                      "inputs": inputs}))
+    record = {"ok": ok, "output": how, "eps": eps, "rtol": rtol, "atol": atol}
+    if sampled:
+        record["sample"] = sampled
+    click.echo(dumps({**record, "inputs": inputs}))
     return 0 if ok else 1
 
 
@@ -577,16 +650,35 @@ def parse_range(text: str) -> tuple[float, float]:
     low, high = float(bounds["low"].data.reshape(-1)[0]), float(bounds["high"].data.reshape(-1)[0])
     if not (math.isfinite(low) and math.isfinite(high)) or not low < high:
         raise click.UsageError(f"--range {text!r}: LOW must be below HIGH, both finite")
+    if not math.isfinite(high - low):
+        raise click.UsageError(f"--range {text!r}: HIGH - LOW is beyond float64's range "
+                               "(about 1.8e308); choose a narrower range")
     return low, high
+
+
+def parse_ylim(text: str | None) -> tuple[float, float] | None:
+    """--ylim LOW:HIGH as --range reads it; None when not given."""
+    if text is None:
+        return None
+    try:
+        return parse_range(text)
+    except click.UsageError as error:
+        raise click.UsageError(error.message.replace("--range", "--ylim", 1)) from None
 
 
 def run_plot(program: str | None, *, file: str | None, variables: dict[str, str], wrt: str,
              value_range: str, points: int, output: str | None, seed: int | None,
              precision: int, no_color: bool, max_elements: int, dtype: str,
-             strict: bool) -> int:
+             strict: bool, width: int | None = None, height: int | None = None,
+             ylim: str | None = None) -> int:
     """f and df/d(wrt) over a range of a scalar input: a character plot, or an image."""
     del precision
     low, high = parse_range(value_range)
+    y_range = parse_ylim(ylim)
+    xs = np.linspace(low, high, points)
+    if not np.all(np.diff(xs) > 0):
+        raise click.UsageError(f"--range {value_range!r} is too narrow for {points} distinct "
+                               "points in float64; widen it or lower --points")
     suffix = Path(output).suffix.lower() if output else ""
     from gradcli.render.plot import IMAGE_SUFFIXES
 
@@ -609,7 +701,9 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             given[wrt] = repr(low)  # made before the program; the program may make its own
         options = _session_options(given, fixed_seed, dtype, max_elements, strict)
         base = ReplaySession(**options)
+        started = time.monotonic()
         value, result = _run_last(base, text, no_color)
+        _refuse_passes("plot", points, time.monotonic() - started)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
             raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
@@ -620,7 +714,6 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
         if value.data.size != 1:
             raise _fail(f"plot needs a scalar result; this one has shape {tuple(value.shape)}")
         kind, key = base.source_of(variable)
-        xs = np.linspace(low, high, points)
         fs = np.full(points, np.nan)
         dfs = np.full(points, np.nan)
         failed = 0
@@ -639,7 +732,7 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
                 dfs[i] = float(np.asarray(gradient).reshape(-1)[0])
         label = result.name or " ".join(text.split())
         if len(label) > 48:
-            label = label[:47] + "…"
+            label = label[:45] + "..."
         if failed:
             click.echo(f"gradcli: the program failed at {failed} of {points} points; they are "
                        "left out", err=True)
@@ -647,19 +740,26 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             from gradcli.render.plot import save_figure
 
             try:
-                save_figure(xs, fs, dfs, output, x_name=wrt, f_label=label)
+                notes = save_figure(xs, fs, dfs, output, x_name=wrt, f_label=label,
+                                    ylim=y_range)
             except ImportError:
                 click.echo("gradcli: drawing an image needs matplotlib: "
                            "pip install 'gradcli[plot]'", err=True)
                 return 2
             except (OSError, ValueError) as error:
                 raise click.UsageError(f"cannot write {output!r}: {error}") from None
+            for note in notes:  # written on the image, and said here
+                click.echo(f"gradcli: {note}", err=True)
             return 0
         from gradcli.render.console import make_console
-        from gradcli.render.plot import render_chart
+        from gradcli.render.plain import terminal_width
+        from gradcli.render.plot import DEFAULT_HEIGHT, DEFAULT_WIDTH, render_chart
 
         out = make_console(sys.stdout, no_color=no_color)
-        out.print(render_chart(xs, fs, dfs, x_name=wrt, f_label=label), soft_wrap=True)
+        chart = render_chart(xs, fs, dfs, x_name=wrt, f_label=label, ylim=y_range,
+                             width=width or terminal_width(sys.stdout) or DEFAULT_WIDTH,
+                             height=height or DEFAULT_HEIGHT)
+        out.print(chart, soft_wrap=True)
         return 0
 
     return _guarded(body)
@@ -754,6 +854,9 @@ def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray]
     if rows > MAX_JACOBIAN_ROWS:
         return None, (f"jacobian: the result has {rows:,} elements; over {MAX_JACOBIAN_ROWS:,} "
                       "it takes too many backward passes")
+    over = passes_over("jacobian", rows, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     found = {}
     for name, variable in targets:
         if rows * variable.data.size > MAX_JACOBIAN_ENTRIES:
@@ -793,6 +896,9 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
     if total > MAX_HESSIAN_INPUT:
         return None, (f"hessian: the inputs have {total:,} elements; over "
                       f"{MAX_HESSIAN_INPUT} it takes too many backward passes")
+    over = passes_over("hessian", total, session.last_seconds, session.timeout)
+    if over:
+        return None, over
     variables = [v for _, v in targets]
     matrix = np.zeros((total, total))
     with np.errstate(all="ignore"):
@@ -839,16 +945,17 @@ def show_result_with_calculus(printer: Any, session: Session, result: Result, *,
             out.print(f"backward pass: none ({result.note or 'the result needs no gradient'})",
                       style="dim", highlight=False, markup=False)
         else:
-            out.print(render_trace(steps, seed, precision=min(printer.precision, 4)))
+            out.print(render_trace(steps, seed, precision=min(printer.precision, 4),
+                                   width=printer.width))
     for kind, (found, note) in extras.items():
         if note is not None:
             out.print(note, style="dim", highlight=False, markup=False)
         elif kind == "jacobian":
             for name, array in found.items():
                 out.print(jacobian_table(result.name, name, array, value.shape,
-                                         printer.precision))
+                                         printer.precision, printer.width))
         else:
-            out.print(hessian_table(result.name, found, printer.precision))
+            out.print(hessian_table(result.name, found, printer.precision, printer.width))
 
 
 def _print_json(printer: Any, result: Result, steps: list[Any] | None,
@@ -879,36 +986,46 @@ def _index_label(index: tuple[int, ...]) -> str:
 
 
 def _matrix_table(title: str, matrix: np.ndarray, row_labels: list[str],
-                  col_labels: list[str], precision: int) -> Any:
-    """A 2-D array as a rich table under a one-line title; large ones show their corners."""
+                  col_labels: list[str], precision: int, width: int | None = None) -> Any:
+    """A 2-D array as a rich table under a one-line title; large ones show their corners
+    (on a terminal ``width`` wide, as many columns as fit it)."""
     from rich.console import Group
     from rich.table import Table
-    from rich.text import Text
 
+    from gradcli.render.table import prose
     from gradcli.render.values import format_scalar
 
-    def pick(n: int) -> list[int | None]:
-        if n <= 2 * TABLE_EDGE:
+    def pick(n: int, edge: int = TABLE_EDGE) -> list[int | None]:
+        if n <= 2 * edge:
             return list(range(n))
-        return [*range(TABLE_EDGE), None, *range(n - TABLE_EDGE, n)]
+        return [*range(edge), None, *range(n - edge, n)]
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("", style="bold", no_wrap=True)
     cols = pick(len(col_labels))
+    if width is not None:
+        shown = [r for r in pick(len(row_labels)) if r is not None]
+        cell = max(len(format_scalar(matrix[r, c], min(precision, 6)))
+                   for r in shown for c in cols if c is not None) if shown else 1
+        cell = max(cell, *(len(col_labels[c]) for c in cols if c is not None))
+        label = max((len(row_labels[r]) for r in shown), default=1)
+        fit = (width - label - 2) // (cell + 2)  # rich pads each column with two spaces
+        if len(cols) > fit:
+            cols = pick(len(col_labels), max(1, (fit - 1) // 2))
     for c in cols:
-        table.add_column("…" if c is None else col_labels[c], justify="right", no_wrap=True)
+        table.add_column("..." if c is None else col_labels[c], justify="right", no_wrap=True)
     for r in pick(len(row_labels)):
         if r is None:
-            table.add_row("…", *["…" for _ in cols])
+            table.add_row("...", *["..." for _ in cols])
             continue
-        cells = ["…" if c is None else format_scalar(matrix[r, c], min(precision, 6))
+        cells = ["..." if c is None else format_scalar(matrix[r, c], min(precision, 6))
                  for c in cols]
         table.add_row(row_labels[r], *cells)
-    return Group(Text(title, style="bold"), table)
+    return Group(prose(title, width, "bold"), table)
 
 
 def jacobian_table(output: str | None, name: str, array: np.ndarray,
-                   out_shape: tuple[int, ...], precision: int) -> Any:
+                   out_shape: tuple[int, ...], precision: int, width: int | None = None) -> Any:
     """d output/d name: a row per output element, a column per input element."""
     from gradcli.render.values import shape_text
 
@@ -919,13 +1036,15 @@ def jacobian_table(output: str | None, name: str, array: np.ndarray,
     rows = _element_labels(out_name, row_shape)
     cols = _element_labels(name, col_shape)
     title = f"jacobian d{out_name}/d{name}  {shape_text(array.shape)}"
-    return _matrix_table(title, array.reshape(len(rows), len(cols)), rows, cols, precision)
+    return _matrix_table(title, array.reshape(len(rows), len(cols)), rows, cols, precision,
+                         width)
 
 
-def hessian_table(output: str | None, found: Hessian, precision: int) -> Any:
+def hessian_table(output: str | None, found: Hessian, precision: int,
+                  width: int | None = None) -> Any:
     """Every second derivative of a scalar result over every input element."""
     out_name = output or "out"
     wrt = ", ".join(found.blocks)
     title = f"hessian of {out_name} with respect to {wrt}  ({len(found.labels)} × " \
             f"{len(found.labels)})"
-    return _matrix_table(title, found.matrix, found.labels, found.labels, precision)
+    return _matrix_table(title, found.matrix, found.labels, found.labels, precision, width)

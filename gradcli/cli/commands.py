@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gradcli.lang.errors import GradcliError, InputProblem
+from gradcli.lang.errors import GradcliError, InputProblem, printable
 from gradcli.lang.results import Failure, Result
 
 GRAPHVIZ_HINT = (
@@ -21,8 +21,11 @@ GRAPHVIZ_HINT = (
     "install it (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
     "or write .dot and render it elsewhere"
 )
+MAX_PROGRAM_BYTES = 32 * 2**20  # a -f FILE larger than this is refused (stdin streams)
 SUFFIX_FORMATS = {".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".json": "json"}
 GRAPHVIZ_SUFFIXES = {".svg", ".png", ".pdf"}
+# a graph with more nodes is not handed to dot (2*10^5 nodes: 12 s and 1.8 GB, then SIGSEGV)
+MAX_DRAWN_NODES = 5_000
 
 
 # -- reading programs ------------------------------------------------------------------------
@@ -39,11 +42,74 @@ def stdin_lines() -> Iterator[str]:
             reconfigure(errors="replace")
         except (ValueError, OSError):
             pass
+    from gradcli.lang.reader import MAX_STATEMENT_CHARS
+
     while True:
-        line = stream.readline()
+        line = stream.readline(MAX_STATEMENT_CHARS + 1)
         if not line:
             return
-        yield line
+        yield line  # (an overlong line is refused by the reader, as it is read)
+        if len(line) > MAX_STATEMENT_CHARS and not line.endswith("\n"):
+            skipped = 0  # the rest of that line, read in pieces and dropped
+            while not line.endswith("\n"):
+                line = stream.readline(MAX_STATEMENT_CHARS)
+                skipped += len(line)
+                if not line:
+                    return
+                if skipped > MAX_PROGRAM_BYTES:
+                    raise click.UsageError(
+                        f"stdin: a line of more than {MAX_PROGRAM_BYTES:,} characters "
+                        "(is it a stream of numbers or NUL bytes?); reading stopped")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: the stream ends (a BaseException, so no `except Exception`
+    between the signal and the command mistakes it for a statement's failure)."""
+
+
+class Termination:
+    """SIGTERM during a program or stream: the statement in progress finishes and is
+    answered, then the command exits 143. While waiting for the next line, at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.waiting = False
+        self.previous: Any = None
+
+    def __enter__(self) -> Termination:
+        import signal
+
+        try:
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+        except (ValueError, OSError):  # not the main thread: leave signals alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, self.previous)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if self.waiting:
+            raise Terminated
+
+    def lines(self, lines: Iterable[str]) -> Iterator[str]:
+        """``lines``, stopping (Terminated) before the next one once SIGTERM arrived."""
+        iterator = iter(lines)
+        while True:
+            if self.requested:
+                raise Terminated
+            self.waiting = True
+            try:
+                line = next(iterator, None)
+            finally:
+                self.waiting = False
+            if line is None:
+                return
+            yield line
 
 
 def read_program(program: str | None, file: str | None) -> str | None:
@@ -51,21 +117,66 @@ def read_program(program: str | None, file: str | None) -> str | None:
     if program is not None and file is not None:
         raise click.UsageError("give either PROGRAM or -f FILE, not both")
     if file is not None and file != "-":
+        SHARED.check_stdin(False)
         try:
-            return Path(file).read_text(encoding="utf-8")
+            with open(file, "rb") as handle:  # (a FIFO is fine: `-f <(make-program)`)
+                data = handle.read(MAX_PROGRAM_BYTES + 1)
+            if len(data) > MAX_PROGRAM_BYTES:
+                raise click.UsageError(
+                    f"cannot read {file!r}: it is larger than {MAX_PROGRAM_BYTES:,} bytes, "
+                    "the limit of a program file (pipe it on stdin to run it as a stream)")
+            return data.decode("utf-8")
         except UnicodeDecodeError:
             raise click.UsageError(f"cannot read {file!r}: it is not UTF-8 text") from None
         except OSError as error:
             reason = error.strerror or str(error)
             raise click.UsageError(f"cannot read {file!r}: {reason}") from None
     if program is not None and program != "-":
+        SHARED.check_stdin(False)
         return program
     if sys.stdin is None or sys.stdin.isatty():
         raise click.UsageError(
             "no program: give PROGRAM, -f FILE, or pipe statements on stdin "
             "(`gradcli repl` for an interactive session)"
         )
+    SHARED.check_stdin(True)
     return None
+
+
+class SharedOptions:
+    """The options every program command takes that only the Session reads (-c, the
+    limits): set once from the command line, added to every Session the command makes."""
+
+    def __init__(self) -> None:
+        self.set()
+
+    def set(self, *, data: dict[str, str] | None = None, timeout: float | None = None,
+            max_memory: str | None = None, max_nodes: int = 10**7,
+            variables: dict[str, str] | None = None) -> None:
+        self.data = dict(data or {})
+        self.timeout = timeout
+        self.max_memory = max_memory
+        self.max_nodes = max_nodes
+        self.variables = dict(variables or {})
+
+    def session_options(self) -> dict[str, Any]:
+        return {"data": self.data or None, "timeout": self.timeout,
+                "max_memory": self.max_memory or "default", "max_nodes": self.max_nodes}
+
+    def check_stdin(self, program_on_stdin: bool) -> None:
+        """``@-`` reads a value from stdin: refused when the program comes from stdin too,
+        or when two values would read it."""
+        readers = [n for n, v in [*self.variables.items(), *self.data.items()]
+                   if v.strip() == "@-"]
+        if readers and program_on_stdin:
+            raise click.UsageError(f"{readers[0]}=@- reads the value from stdin, but the "
+                                   "program is read from stdin too: give PROGRAM or -f FILE")
+        if len(readers) > 1:
+            raise click.UsageError(f"only one value can be read from stdin (@-), not "
+                                   f"{', '.join(readers)}")
+
+
+SHARED = SharedOptions()
 
 
 def session_options(
@@ -89,6 +200,7 @@ def session_options(
         "max_elements": max_elements,
         "graph": graph,
         "strict": strict,
+        **SHARED.session_options(),
     }
 
 
@@ -110,7 +222,7 @@ def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
 
 def usage_failure(error: GradcliError) -> int:
     """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
-    text = error.render()
+    text = error.render()  # (user text in it made printable)
     if not text.startswith("error"):
         text = "error: " + text
     click.echo(text, err=True)
@@ -132,11 +244,14 @@ class Printer:
         self.show_graph = show_graph
         self.no_color = no_color
         self.shown = 0
+        self.noted = False  # why a non-scalar result has no gradients: said once a run
         self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.width: int | None = None
         if not as_json:
             from gradcli.render import plain
 
             self.plain = plain
+            self.width = plain.terminal_width(self.stdout)
             self.plain_out = plain.writes_plain(self.stdout, no_color=no_color)
             self.plain_err = plain.writes_plain(self.stderr, no_color=no_color)
 
@@ -169,12 +284,12 @@ class Printer:
 
     def result(self, result: Result) -> None:
         if self.as_json:
-            from gradcli.render.jsonl import render_result
+            from gradcli.render.jsonl import write_result
 
             if result.warnings:
                 write_warnings(result.warnings, result.line)
             out = sys.stdout
-            out.write(render_result(result, graph=self.show_graph) + "\n")
+            write_result(out, result, graph=self.show_graph)  # (large arrays in pieces)
             out.flush()  # one line, one answer: a producer may wait for it
             return
         plain = self.plain
@@ -184,7 +299,9 @@ class Printer:
                 self.err.print(self.human.render_warning(warning, result.line))
         if self.shown and not (self.plain_out and _put(self.stdout, "\n")):
             self.out.print()
-        options = {"precision": self.precision, "show_graph": self.show_graph}
+        options = {"precision": self.precision, "show_graph": self.show_graph,
+                   "note": not self.noted, "width": self.width}
+        self.noted |= result.gradients is None and bool(result.note)
         if not (self.plain_out and _put(self.stdout, plain.result_text(result, **options))):
             self.out.print(self.human.render_result(result, **options))
         self.shown += 1
@@ -235,6 +352,7 @@ def run_eval(
         as_json=as_json, precision=precision, show_graph=show_graph, no_color=no_color
     )
     failed = False
+    termination = Termination()
     try:
         session = make_session(
             variables=variables,
@@ -247,22 +365,25 @@ def run_eval(
             grad_output=grad_output,
         )
         write_warnings(session.input_warnings)
-        outcomes: Iterable[Result | Failure] = (
-            session.stream(stdin_lines()) if text is None else session.stream(text)
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, Failure):
-                failed = True
-                printer.failure(outcome)
-                if fail_fast:
-                    break
-            elif trace or jacobian or hessian:
-                from gradcli.cli.calculus import show_result_with_calculus
+        from gradcli.lang.session import split_lines
 
-                show_result_with_calculus(printer, session, outcome, trace=trace,
-                                          jacobian=jacobian, hessian=hessian)
-            else:
-                printer.result(outcome)
+        lines = stdin_lines() if text is None else split_lines(text)
+        with termination:
+            for outcome in session.stream(termination.lines(lines)):
+                if isinstance(outcome, Failure):
+                    failed = True
+                    printer.failure(outcome)
+                    if fail_fast:
+                        break
+                elif trace or jacobian or hessian:
+                    from gradcli.cli.calculus import show_result_with_calculus
+
+                    show_result_with_calculus(printer, session, outcome, trace=trace,
+                                              jacobian=jacobian, hessian=hessian)
+                else:
+                    printer.result(outcome)
+    except Terminated:
+        return 143
     except InputProblem as error:
         return usage_failure(error)
     except GradcliError as error:
@@ -321,6 +442,7 @@ def run_graph(
             strict=strict,
             graph=True,
         )
+        write_warnings(session.input_warnings)
         outcomes = session.run(text)
     except InputProblem as error:
         return usage_failure(error)
@@ -347,7 +469,8 @@ def run_graph(
             except OSError as error:
                 raise click.UsageError(f"cannot write {output!r}: {error.strerror}") from None
         else:
-            print_tree(graph, sys.stdout, printer.plain_out, no_color, **options)
+            print_tree(graph, sys.stdout, printer.plain_out, no_color, width=printer.width,
+                       **options)
         return 0
     if fmt == "dot":
         from gradcli.render.dot import render_dot
@@ -367,6 +490,13 @@ def run_graph(
         sys.stdout.flush()
         return 0
     if suffix in GRAPHVIZ_SUFFIXES:
+        if len(graph.nodes) > MAX_DRAWN_NODES:
+            click.echo(f"gradcli: the graph has {len(graph.nodes):,} nodes, more than the "
+                       f"{MAX_DRAWN_NODES:,} Graphviz's dot is asked to draw (it can take "
+                       f"minutes and gigabytes, or crash); write it as text instead: "
+                       f"--format json, -o {Path(output).stem}.dot, or the tree cut with "
+                       "--depth N", err=True)
+            return 1
         return draw_with_graphviz(body, output, suffix[1:])
     try:
         Path(output).write_text(body, encoding="utf-8")
@@ -400,9 +530,20 @@ def draw_with_graphviz(dot_text: str, output: str, kind: str) -> int:
     except (OSError, subprocess.TimeoutExpired) as error:
         click.echo(f"gradcli: dot failed: {error}", err=True)
         return 2
+    if completed.returncode < 0:  # killed by a signal: a crash, not a refusal
+        import signal
+
+        try:
+            name = signal.Signals(-completed.returncode).name
+        except ValueError:
+            name = f"signal {-completed.returncode}"
+        click.echo(f"gradcli: Graphviz's dot crashed ({name}) drawing {output!r}; the graph "
+                   "may be too large for it: try --format json or .dot", err=True)
+        return 2
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip()
-        click.echo(f"gradcli: dot could not write {output!r}: {message}", err=True)
+        click.echo(printable(f"gradcli: dot could not write {output!r}: {message}",
+                             newlines=True), err=True)
         return 2
     return 0
 
@@ -471,10 +612,11 @@ def functions_markdown(rows: list[dict[str, Any]]) -> str:
 
 def run_functions(name: str | None, *, markdown: bool = False) -> int:
     """List the built-ins, or describe one."""
-    from rich.table import Table
     from rich.text import Text
 
     from gradcli.render.console import make_console
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, table_text
 
     rows = builtin_rows()
     if markdown:
@@ -506,18 +648,17 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)
         return 2
-    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("function", no_wrap=True)
-    table.add_column("aliases", style="dim")
-    table.add_column("what it gives")
+    # on a narrow terminal the aliases go first, and the docs wrap to its width
+    columns = [Column("function", wrap=True), Column("aliases", drop=1),
+               Column("what it gives", wrap=True)]
+    table: list[list[Any]] = []
     category = None
     for row in rows:
         if row["category"] != category:
             category = row["category"]
-            table.add_row(Text(category or "", style="bold cyan"), "", "")
-        table.add_row(Text(row["signature"]), Text(", ".join(row["aliases"])), Text(row["doc"]))
-    table.add_row(Text("constants", style="bold cyan"), "", "")
-    for constant, doc in constant_rows():
-        table.add_row(Text(constant), "", Text(doc))
-    out.print(table)
+            table.append([(category or "", "bold cyan")])
+        table.append([row["signature"], (", ".join(row["aliases"]), "dim"), row["doc"]])
+    table.append([("constants", "bold cyan")])
+    table += [[constant, "", doc] for constant, doc in constant_rows()]
+    out.print(table_text(columns, table, terminal_width(sys.stdout)))
     return 0

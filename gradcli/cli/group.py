@@ -8,7 +8,10 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import re
 import sys
 from typing import Any
 
@@ -21,6 +24,28 @@ from gradcli.cli.main import silence_stdout
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
 
+class FiniteFloat(click.ParamType):
+    """A finite number, at least 0 (above 0 when ``positive``): a tolerance or a step. A
+    plain float would let 1e400 (inf), nan, 0 or a negative through, to nonsense or to
+    a division by zero."""
+
+    name = "number"
+
+    def __init__(self, positive: bool = False) -> None:
+        self.positive = positive
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if number != number or number in (float("inf"), float("-inf")) or number < 0 or (
+                self.positive and number == 0):
+            bound = "above 0" if self.positive else "0 or more"
+            self.fail(f"{value!r} must be a finite number, {bound}", param, ctx)
+        return number
+
+
 class GradcliGroup(click.Group):
     """A group that never lets a Python traceback reach the user."""
 
@@ -30,10 +55,24 @@ class GradcliGroup(click.Group):
         kwargs.setdefault("prog_name", "gradcli")
         return super().main(*args, **kwargs)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `gradcli '2+2'`, `gradcli 'sum(x^2)' -v x=...`: a first argument that is not a
+        # command and looks like a program is `gradcli eval PROGRAM` (SPEC §5)
+        if args and args[0] not in self.commands and looks_like_program(args[0]):
+            args = ["eval", *args]
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = ClosedOutput()
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+        except click.exceptions.ClickException as error:
+            from gradcli.lang.errors import printable
+
+            error.message = printable(error.message, newlines=True)  # it may quote the user
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             _quiet_echo("\ngradcli: interrupted")
@@ -42,6 +81,17 @@ class GradcliGroup(click.Group):
             # The reader went away (`gradcli eval ... | head -1`): stop quietly.
             silence_stdout()
             raise SystemExit(141) from None
+        except OSError as error:
+            if error.errno not in OUTPUT_ERRORS:
+                raise
+            # stdout closed, disk full: one line, and no second failure at exit
+            silence_stdout()
+            _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
+            raise SystemExit(1) from None
+        except MemoryError:  # NumPy or Python could not allocate: not a bug of ours
+            _quiet_echo("gradcli: out of memory (try a smaller input, or --max-memory to be "
+                        "refused before allocating)")
+            raise SystemExit(1) from None
         except Exception as error:  # the last line of defence: one line, no traceback
             if os.environ.get("GRADCLI_DEBUG"):
                 raise
@@ -50,6 +100,62 @@ class GradcliGroup(click.Group):
                 "(set GRADCLI_DEBUG=1 for a traceback, and please report it)"
             )
             raise SystemExit(1) from None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:
+            hint = function_hint(args[0]) if args else None
+            if hint is None:
+                raise
+            raise click.UsageError(hint, ctx) from error
+
+
+# what a failed write to stdout raises (reading a file is caught where it is read)
+OUTPUT_ERRORS = {errno.ENOSPC, errno.EBADF, errno.EIO, errno.EDQUOT, errno.EFBIG}
+
+
+class ClosedOutput:
+    """Stands for a stdout that was closed before gradcli started: writing to it fails
+    as writing to a closed descriptor does, so the failure is reported once."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass  # nothing was written, so nothing is lost (and the exit's flush is quiet)
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def function_hint(name: str) -> str | None:
+    """What to say when a built-in function's name is typed as a command (`gradcli grad`)."""
+    from gradcli.lang import builtins
+
+    if name not in builtins.callable_names():
+        return None
+    entry = builtins.lookup(name)
+    call = getattr(entry, "signature", None) or f"{name}(...)"
+    return (f'"{name}" is a built-in function, not a command: use it in a program, as in '
+            f"gradcli eval '{call}' (`gradcli functions {name}` describes it)")
+
+
+_COMMAND_LIKE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")  # `gradcli evl`: a command misspelt
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9_-]*(=.*)?")  # `gradcli -x`, `--colour`
+
+
+def looks_like_program(arg: str) -> bool:
+    """True for an argument that is a program, not a command or an option: it has a
+    character no command or option name has (`2+2`, `sum(x)`, `x'`, `π`, `-x^2`, `3`).
+    A plain word stays a command (a misspelt one gets click's suggestions) and a file
+    that exists is not taken for a program."""
+    if not arg.strip() or _COMMAND_LIKE.fullmatch(arg) or _OPTION_LIKE.fullmatch(arg):
+        return False
+    return not os.path.exists(arg)
 
 
 class ProgramCommand(click.Command):
@@ -96,7 +202,9 @@ def program_last(args: list[str], short: set[str], flags: set[str]) -> list[str]
 
 def _quiet_echo(message: str) -> None:
     try:
-        click.echo(message, err=True)
+        from gradcli.lang.errors import printable
+
+        click.echo(printable(message, newlines=True), err=True)
     except Exception:
         pass
 
@@ -156,6 +264,36 @@ def program_options(func: Any) -> Any:
             help="Refuse to make arrays with more elements than this.",
         ),
         click.option(
+            "-c",
+            "--const",
+            "data",
+            multiple=True,
+            metavar="NAME=VALUE",
+            callback=_parse_vars,
+            help="Like -v, but NAME is data: it gets no gradient (requires_grad=False).",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="Stop a statement that runs longer than this (default: no limit).",
+        ),
+        click.option(
+            "--max-memory",
+            metavar="SIZE",
+            default=None,
+            help="Refuse to hold more memory than this: 2G, 512M (default: half the "
+            "machine's memory).",
+        ),
+        click.option(
+            "--max-nodes",
+            type=click.IntRange(min=1),
+            default=10**7,
+            show_default=True,
+            help="Refuse a statement that records more operations than this in its graph.",
+        ),
+        click.option(
             "--strict",
             is_flag=True,
             help="Treat NaN or infinity produced by an operation as an error.",
@@ -212,8 +350,17 @@ def program_command(name: str, examples: str) -> Any:
     """A command that runs a PROGRAM: the PROGRAM argument (which may start with "-"),
     the options every such command shares, and its examples under its help."""
 
-    def decorate(func: Any) -> Any:
-        func = click.argument("program", required=False)(program_options(func))
+    def decorate(command: Any) -> Any:
+        @functools.wraps(command)
+        def run(program: str | None, *, data: dict[str, str], timeout: float | None,
+                max_memory: str | None, max_nodes: int, **options: Any) -> Any:
+            from gradcli.cli.commands import SHARED
+
+            SHARED.set(data=data, timeout=timeout, max_memory=max_memory,
+                       max_nodes=max_nodes, variables=options.get("variables", {}))
+            return command(program, **options)
+
+        func = click.argument("program", required=False)(program_options(run))
         return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
                             epilog="\b\nExamples:\n" + examples)(func)
 
@@ -366,7 +513,8 @@ def diff_command(program: str | None, **options: Any) -> None:
     "check",
     """\
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)' --seed 1
-  gradcli check -f samples/rosenbrock.grad
+  gradcli check '(1-x)^2 + 100*(y-x^2)^2' -v x=-1.2 -v y=1
+  gradcli check 'sum(x^2)' -v x='randn(100,100)' --sample 200
   gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
   gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
@@ -378,10 +526,22 @@ def diff_command(program: str | None, **options: Any) -> None:
     metavar="VALUE",
     help="Weights for a non-scalar result (default: a fixed random projection).",
 )
-@click.option("--rtol", type=float, default=1e-5, show_default=True, help="Relative tolerance.")
-@click.option("--atol", type=float, default=1e-6, show_default=True, help="Absolute tolerance.")
+@click.option("--rtol", type=FiniteFloat(), default=1e-5, show_default=True,
+              help="Relative tolerance.")
+@click.option("--atol", type=FiniteFloat(), default=1e-6, show_default=True,
+              help="Absolute tolerance.")
 @click.option(
-    "--eps", type=float, default=1e-6, show_default=True, help="Finite-difference step."
+    "--eps", type=FiniteFloat(positive=True), default=1e-6, show_default=True,
+    help="Finite-difference step.",
+)
+@click.option(
+    "--sample",
+    type=int,
+    default=500,
+    show_default=True,
+    metavar="N",
+    help="Inputs of more elements than N in all are checked at N random elements "
+    "(seeded by --seed); at most 5,000, as each element costs two runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def check_command(program: str | None, **options: Any) -> None:
@@ -402,7 +562,8 @@ def check_command(program: str | None, **options: Any) -> None:
     """\
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
   gradcli plot 'sigmoid(w*x + b)' --wrt x --range -6:6 -v w=2 -v b=0.5
-  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png""",
+  gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png
+  gradcli plot '1/x' --wrt x --range -1:1 --ylim -10:10 --width 60""",
 )
 @click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
 @click.option(
@@ -426,11 +587,30 @@ def check_command(program: str | None, **options: Any) -> None:
     type=click.Path(dir_okay=False),
     help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
 )
+@click.option(
+    "--ylim",
+    metavar="LOW:HIGH",
+    help="The y-range (default: from the values, leaving out the extremes of a pole).",
+)
+@click.option(
+    "--width",
+    type=click.IntRange(24, 1000),
+    default=None,
+    help="Columns of the terminal plot, labels included (default: the terminal's, "
+    "else 72).",
+)
+@click.option(
+    "--height",
+    type=click.IntRange(5, 500),
+    default=None,
+    help="Rows of the terminal plot's grid (default: 18).",
+)
 def plot_command(program: str | None, **options: Any) -> None:
     """Plot PROGRAM's result and its derivative against one scalar input.
 
-    In the terminal: a character plot of both curves. With -o: an image. The other
-    inputs keep their -v values.
+    In the terminal: a character plot of both curves, as wide as the terminal. With
+    -o: an image. The other inputs keep their -v values. What is not drawn (NaN,
+    infinity, points beyond the y-range) is said under the plot, and on the image.
     """
     from gradcli.cli.calculus import run_plot
 
@@ -477,6 +657,15 @@ In the session:
     metavar="NAME=VALUE",
     callback=_parse_vars,
     help="Make NAME a leaf input first.",
+)
+@click.option(
+    "-c",
+    "--const",
+    "data",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_parse_vars,
+    help="Like -v, but NAME is data: it gets no gradient.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed for rand() and randn().")

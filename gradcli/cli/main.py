@@ -42,7 +42,7 @@ def silence_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
-        pass
+        sys.stdout = None  # no descriptor to point anywhere: nothing left to flush
 
 
 def click_group() -> Any:
@@ -56,6 +56,16 @@ class Gradcli:
     """The `gradcli` command: the click group, with --help and --version on a fast path."""
 
     def __call__(self, args: list[str] | None = None, **extra: Any) -> Any:
+        try:
+            return self._run(args, **extra)
+        except KeyboardInterrupt:  # Ctrl-C while starting up (importing click, NumPy...)
+            try:
+                sys.stderr.write("\ngradcli: interrupted\n")
+            except (OSError, AttributeError, ValueError):
+                pass
+            raise SystemExit(130) from None
+
+    def _run(self, args: list[str] | None, **extra: Any) -> Any:
         if not extra and sys.stdout is not None:
             text = quick_answer(sys.argv[1:] if args is None else list(args))
             if text is not None:
@@ -64,6 +74,10 @@ class Gradcli:
                     sys.stdout.flush()
                 except BrokenPipeError:  # as click: `gradcli --help | head -1` exits 1, quietly
                     silence_stdout()
+                    raise SystemExit(1) from None
+                except OSError as error:  # a full disk: one line, exit 1
+                    silence_stdout()
+                    sys.stderr.write(f"gradcli: cannot write the output: {error.strerror}\n")
                     raise SystemExit(1) from None
                 raise SystemExit(0)  # as click's standalone mode does
         return click_group().main(args, **extra)

@@ -55,6 +55,20 @@ def needs_more(text: str) -> bool:
     return bracket_depth(text) > 0 or last.endswith("\\")
 
 
+def _not_regular(path: Path) -> str:
+    """What ``path`` is if it exists and is not a regular file ("a FIFO"...), else ""."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""  # missing (or unreadable: reading it fails quietly, as before)
+    if stat.S_ISREG(mode):
+        return ""
+    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file")
+
+
 class History:
     """Readline history in a file; if the file cannot be written, say so once and go on."""
 
@@ -66,6 +80,11 @@ class History:
         if not self.enabled:
             return
         readline.set_history_length(HISTORY_LENGTH)
+        kind = _not_regular(path)
+        if kind:  # a FIFO would hang the REPL at start (and at exit): never opened
+            self.enabled = False
+            say(f"note: history is not kept: {path} is {kind}, not a regular file")
+            return
         try:
             if path.exists():
                 readline.read_history_file(str(path))
@@ -73,7 +92,7 @@ class History:
             pass
 
     def save(self) -> None:
-        if not self.enabled:
+        if not self.enabled or _not_regular(self.path):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,10 +119,16 @@ class Completer:
         names = (
             [*self.session.names, "_"] if self.session.last is not None else [*self.session.names]
         )
+        if stripped.startswith(":"):
+            word = ALIASES.get(stripped.split()[0], stripped.split()[0])
+            if word == ":help":  # :help NAME describes a built-in
+                return sorted(b for b in self.builtins if b.startswith(text))
+            if word in (":graph", ":grad"):  # they take the session's names
+                return sorted(n for n in names if n.startswith(text))
+            return []
         found = {n for n in names if n.startswith(text)}
         found |= {c for c in self.constants if c.startswith(text)}
-        if not stripped.startswith(":"):
-            found |= {f"{b}(" for b in self.builtins if b.startswith(text)}
+        found |= {f"{b}(" for b in self.builtins if b.startswith(text)}
         return sorted(found)
 
     def complete(self, text: str, state: int) -> str | None:
@@ -138,24 +163,28 @@ def run_repl(
     precision: int = 6,
     show_graph: bool = False,
     no_color: bool = False,
+    data: dict[str, str] | None = None,
 ) -> int:
     """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
-    from rich.table import Table
     from rich.text import Text
 
     from gradcli import __version__
     from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
-    from gradcli.lang.errors import GradcliError
+    from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
+    from gradcli.render.plain import terminal_width
+    from gradcli.render.table import Column, table_text
     from gradcli.render.values import shape_text, short_value
 
     out = human.make_console(sys.stdout, no_color=no_color)
     err = human.make_console(sys.stderr, no_color=no_color)
+    width = terminal_width(sys.stdout)
+    noted = False  # why a non-scalar result has no gradients: said once a session
 
     def say(message: str, style: str = "dim") -> None:
-        err.print(Text(message, style=style))
+        err.print(Text(printable(message, newlines=True), style=style))
 
     def show_error(error: BaseException) -> None:
         if isinstance(error, GradcliError):
@@ -164,7 +193,9 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, seed=seed, dtype=dtype, graph=True)
+        session = Session(variables=variables or None, data=data or None, seed=seed,
+                          dtype=dtype, graph=True,
+                          max_memory="default")  # (half the machine's, as the commands)
     except GradcliError as error:
         show_error(error)
         return 2
@@ -197,21 +228,18 @@ def run_repl(
         if not session.names:
             say("no names yet")
             return
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("name", "kind", "shape", "value"):
-            table.add_column(column)
+        table = []
         for name, value in session.names.items():
             if value.creator is not None:
                 kind = f"computed ({value.creator.name})"
             else:
                 kind = "input" if value.requires_grad else "constant"
-            table.add_row(
-                Text(name),
-                Text(kind),
-                Text(shape_text(value.shape)),
-                Text(short_value(value.data, min(precision, 4), width=48)),
-            )
-        out.print(table)
+            table.append([name, kind, shape_text(value.shape),
+                          short_value(value.data, min(precision, 4), width=48)])
+        # a narrow terminal loses the shapes, then the kinds; the values wrap
+        columns = [Column("name"), Column("kind", drop=2), Column("shape", drop=1),
+                   Column("value", wrap=True)]
+        out.print(table_text(columns, table, width))
 
     def command(line: str) -> bool:
         """Run a :command; False means quit."""
@@ -229,7 +257,7 @@ def run_repl(
             say("all names forgotten")
         elif word == ":graph":
             graph = session.graph_of(args[0] if args else "_")
-            out.print(human.render_tree(graph, precision=min(precision, 4)))
+            out.print(human.render_tree(graph, precision=min(precision, 4), width=width))
         elif word == ":grad":
             if not args:
                 say("usage: :grad NAME [WRT...]", "yellow")
@@ -237,9 +265,8 @@ def run_repl(
             result = session.gradient(args[0], args[1:] or None)
             for warning in result.warnings:  # a WRT that is no name, NaN gradients
                 err.print(human.render_warning(warning))
-            out.print(
-                human.render_result(result, precision=precision, show_graph=False, header=False)
-            )
+            out.print(human.render_result(result, precision=precision, show_graph=False,
+                                          header=False, width=width))
         elif word == ":diff":
             show_diff(rest)
         else:
@@ -282,17 +309,16 @@ def run_repl(
                 out.print(Text(f"  where {name} = {definition}"))
 
     def run(text: str) -> None:
+        nonlocal noted
         for outcome in session.run(text, interactive=True):
             if isinstance(outcome, Failure):
                 err.print(human.render_failure(outcome))
                 continue
             for warning in outcome.warnings:
                 err.print(human.render_warning(warning))
-            out.print(
-                human.render_result(
-                    outcome, precision=precision, show_graph=show_graph, header=False
-                )
-            )
+            out.print(human.render_result(outcome, precision=precision, show_graph=show_graph,
+                                          header=False, note=not noted, width=width))
+            noted |= outcome.gradients is None and bool(outcome.note)
 
     if sys.stdin is not None and sys.stdin.isatty():
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")
@@ -315,6 +341,9 @@ def run_repl(
         if not text.strip():
             continue
         history.save()
+        width = terminal_width(sys.stdout)  # the terminal may have been resized
+        if width is not None:
+            out.width = err.width = width
         try:
             if text.lstrip().startswith(":"):
                 if not command(text):

@@ -20,6 +20,7 @@ from gradcli.autograd.functional import grad as autograd_grad
 from gradcli.autograd.functional import hessian as autograd_hessian
 from gradcli.autograd.functional import jacobian as autograd_jacobian
 from gradcli.autograd.limits import check_shape
+from gradcli.autograd.ops.reductions import normalize_axes
 
 # -- parameter kinds: how an argument value is converted before the call ------------------
 
@@ -32,6 +33,7 @@ SHAPE = "shape"  # a size or a list of sizes
 ARRAYS = "arrays"  # a list of arrays (or an array, split along its first axis)
 SIZES = "*sizes"  # the rest of the positional arguments: sizes, or one list of them
 AXES = "*axes"  # the rest of the positional arguments: axes, or one list of them
+VALUES = "*values"  # the rest of the positional arguments, as written (arrays or lists)
 
 REQUIRED: Any = object()
 MAX_DIMENSIONS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32  # NumPy's limit
@@ -211,8 +213,11 @@ def convert(kind: str, value: Any, name: str) -> Any:
     raise AssertionError(kind)
 
 
-def convert_variadic(kind: str, values: list) -> tuple[int, ...]:
-    """``ones(2, 3)`` and ``ones([2, 3])`` alike: the sizes (or axes) as ints."""
+def convert_variadic(kind: str, values: list) -> tuple:
+    """``ones(2, 3)`` and ``ones([2, 3])`` alike: the sizes (or axes) as ints; for
+    VALUES, the arguments as they are."""
+    if kind == VALUES:
+        return tuple(values)
     what = "a size" if kind == SIZES else "an axis"
     if len(values) == 1 and (isinstance(values[0], Literal) or values[0].data.ndim == 1):
         return tuple(_whole_list(values[0], what))
@@ -349,6 +354,12 @@ for _name, _doc, _aliases in [
     ("floor", "round down (zero gradient)", ()),
     ("ceil", "round up (zero gradient)", ()),
     ("round", "round half to even (zero gradient)", ()),
+    ("exp2", "2 to the power x", ()),
+    ("logit", "log(x / (1 - x)), the inverse of sigmoid", ()),
+    ("erf", "the error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x", ()),
+    ("erfc", "1 - erf(x), accurate where erf(x) is near 1", ()),
+    ("deg2rad", "degrees to radians", ("radians",)),
+    ("rad2deg", "radians to degrees", ("degrees",)),
 ]:
     _row(_name, X, getattr(ops, _name), _doc, ELEMENTWISE, _aliases)
 
@@ -360,6 +371,7 @@ _row("power", AB, ops.power, "a to the power b, the same as a ^ b", ELEMENTWISE)
 _row("arctan2", (Param("y"), Param("x")), ops.arctan2, "the angle of the point (x, y)",
      ELEMENTWISE, ("atan2",))
 _row("hypot", AB, ops.hypot, "sqrt(a^2 + b^2) without overflow", ELEMENTWISE)
+_row("logaddexp", AB, ops.logaddexp, "log(exp(a) + exp(b)) without overflow", ELEMENTWISE)
 _row("mod", AB, ops.mod,
      "the remainder a % b, with the sign of b (NumPy's mod); d/db = -floor(a/b)",
      ELEMENTWISE, ("remainder",))
@@ -371,18 +383,53 @@ _row("where", (Param("cond"), Param("a"), Param("b")), ops.where,
      "a where cond is nonzero, else b (no gradient to cond)", ELEMENTWISE)
 
 REDUCTION = "reductions"
+
+
+def _axis_first(name: str, hint: str) -> Callable[..., Any]:
+    """The reduction ``name`` with NumPy's meaning (its second argument is an axis), and,
+    where that argument cannot be an axis (``max(1, 2)``, ``norm(v, 1)`` of a vector),
+    an error pointing at it that adds ``hint`` (what the user more likely meant), never a
+    bare "axis out of range"."""
+    reduce = getattr(ops, name)
+
+    def call(x: Variable, axis: Any, keepdims: bool, *rest: Any) -> Variable:
+        if axis is not None:
+            try:
+                axis = convert(AXIS, axis, "axis")
+                normalize_axes(axis, x.data.ndim)
+            except ValueError as exc:  # (ArgumentError is one)
+                raise ArgumentError(f"{exc}: {hint}", 1) from None
+        return reduce(x, axis, keepdims, *rest)
+
+    return call
+
+
 for _name, _doc in [
     ("sum", "sum of the elements (along axis)"),
     ("mean", "mean of the elements (along axis)"),
     ("prod", "product of the elements (along axis)"),
-    ("max", "largest element (along axis); ties share the gradient"),
-    ("min", "smallest element (along axis); ties share the gradient"),
-    ("var", "variance, ddof=0 (along axis)"),
-    ("std", "standard deviation, ddof=0 (along axis)"),
-    ("logsumexp", "log(sum(exp(x))) computed stably (along axis)"),
-    ("norm", "Euclidean norm of the flattened array (or along axis)"),
 ]:
     _row(_name, REDUCE, getattr(ops, _name), _doc, REDUCTION)
+for _name, _doc in [
+    ("var", "variance: mean square deviation over n - ddof (along axis)"),
+    ("std", "standard deviation: sqrt(var) with the same ddof (along axis)"),
+]:
+    _row(_name, (*REDUCE, Param("ddof", NUMBER, 0.0)), getattr(ops, _name), _doc, REDUCTION)
+_row("logsumexp", (*REDUCE, Param("b", ARRAY, None)), ops.logsumexp,
+     "log(sum(exp(x))) computed stably (along axis); with b, log(sum(b * exp(x)))",
+     REDUCTION)
+_row("norm", (Param("x"), Param("axis", ARRAY, None), Param("keepdims", BOOL, False),
+             Param("ord", NUMBER, None)),
+     _axis_first("norm", "the second argument of norm is an axis; for NumPy's "
+                 "norm(x, ord), write norm(x, ord=...)"),
+     "Euclidean norm (along axis); ord=p: NumPy's vector or matrix p-norm (1, 2, inf...)",
+     REDUCTION)
+for _name, _pair, _word in [("max", "maximum", "largest"), ("min", "minimum", "smallest")]:
+    _row(_name, (Param("x"), Param("axis", ARRAY, None), Param("keepdims", BOOL, False)),
+         _axis_first(_name, f"{_name}(x, axis) is the {_word} element along an axis; for "
+                     f"the {_word} of two values, elementwise, write {_pair}(a, b)"),
+         f"{_word} element (along axis); ties share the gradient; of two values: {_pair}",
+         REDUCTION)
 _row("softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.softmax,
      "exp(x) / sum(exp(x)) along axis, computed stably", REDUCTION)
 _row("log_softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.log_softmax,
@@ -395,15 +442,74 @@ _row("dot", AB, ops.dot, "dot product of vectors, or matrix product", LINALG)
 _row("outer", AB, ops.outer, "outer product of two vectors", LINALG)
 _row("transpose", (Param("x"), Param("axes", AXES)), lambda x, axes: ops.transpose(x, *axes),
      "reverse the axes, or permute them as given", LINALG, usage="transpose(x[, axes])")
-_row("trace", X, ops.trace, "sum of the diagonal of a matrix", LINALG)
+_row("trace", (Param("x"), Param("offset", INT, 0.0)), ops.trace,
+     "sum of the diagonal of a matrix (or of the diagonal offset above it, below if < 0)",
+     LINALG)
 _row("det", X, ops.det, "determinant of a square matrix", LINALG)
 _row("inv", X, ops.inv, "inverse of a square matrix", LINALG)
 _row("solve", AB, ops.solve, "x such that a @ x = b", LINALG)
 
+def _einsum(values: tuple) -> Variable:
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]): NumPy's sublist form (the language has no
+    strings for "ij,jk->ik"); the lists of axis labels stay lists."""
+    if len(values) < 2:
+        raise ArgumentError("takes operands each followed by a list of its axis labels, "
+                            "as in einsum(a, [0, 1], b, [1, 2], [0, 2])")
+    items: list = []
+    for k, v in enumerate(values):
+        if k % 2 == 1 or k == len(values) - 1 and len(values) % 2:  # a list of labels
+            data = materialize(v).data
+            if data.ndim > 1:
+                raise ArgumentError("a list of axis labels must be flat, as [0, 1]", k)
+            items.append([float(d) for d in data.reshape(-1)])
+        else:
+            items.append(materialize(v))
+    return ops.einsum(*items)
+
+
+def _tensordot(a: Variable, b: Variable, axes: Variable) -> Variable:
+    data = materialize(axes).data
+    if data.ndim == 0:
+        return ops.tensordot(a, b, float(data))
+    if data.ndim == 1 and data.size == 2:
+        return ops.tensordot(a, b, ([data[0]], [data[1]]))
+    if data.ndim == 2 and data.shape[0] == 2:
+        return ops.tensordot(a, b, (list(data[0]), list(data[1])))
+    raise ArgumentError("axes is a number n, or two lists of axes, as [[1, 2], [0, 1]]", 2)
+
+
+_row("einsum", (Param("operands", VALUES),), _einsum,
+     "sums of products over named axes: each operand is followed by its axis labels, then "
+     "the output's (NumPy's sublist form)", LINALG,
+     usage="einsum(a, [0, 1], b, [1, 2][, [0, 2]])")
+_row("tensordot", (Param("a"), Param("b"), Param("axes", ARRAY, 2.0)), _tensordot,
+     "sum of products over the last n axes of a and the first n of b (or the axes named)",
+     LINALG)
+_row("inner", AB, ops.inner, "sum of products over the last axes of a and b", LINALG)
+_row("kron", AB, ops.kron, "the Kronecker product: b scaled by each element of a", LINALG)
+_row("cross", AB, ops.cross, "the cross product of 3-vectors (along the last axis)", LINALG)
+_row("diag", (Param("x"), Param("k", INT, 0.0)), ops.diag,
+     "of a vector: the matrix with it on diagonal k; of a matrix: its diagonal k", LINALG)
+_row("diagonal", (Param("x"), Param("offset", INT, 0.0), Param("axis1", INT, 0.0),
+                  Param("axis2", INT, 1.0)), ops.diagonal,
+     "the diagonal of axes axis1 and axis2, as the last axis", LINALG)
+_row("tril", (Param("x"), Param("k", INT, 0.0)), ops.tril,
+     "the lower triangle (on and below diagonal k); the rest zero", LINALG)
+_row("triu", (Param("x"), Param("k", INT, 0.0)), ops.triu,
+     "the upper triangle (on and above diagonal k); the rest zero", LINALG)
+
+_row("cholesky", X, ops.cholesky,
+     "L, lower triangular, with L @ L' = x (x symmetric positive definite)", LINALG)
+_row("slogdet", X, ops.slogdet,
+     "[sign, log|det|] of a square matrix, stacked: slogdet(x)[1] is log|det x|", LINALG)
+_row("pinv", X, ops.pinv, "the Moore-Penrose pseudo-inverse", LINALG)
+_row("eigvalsh", X, ops.eigvalsh, "eigenvalues of a symmetric matrix, ascending", LINALG)
+_row("svdvals", X, ops.svdvals, "singular values of a matrix, descending", LINALG)
+
 SHAPE_OPS = "shape"
 _row("reshape", (Param("x"), Param("d", SIZES)), lambda x, shape: ops.reshape(x, shape),
      "the same elements in a new shape (one size may be -1)", SHAPE_OPS)
-_row("flatten", X, ops.flatten, "the elements as a 1-d array", SHAPE_OPS)
+_row("flatten", X, ops.flatten, "the elements as a 1-d array", SHAPE_OPS, ("ravel",))
 _row("squeeze", (Param("x"), Param("axis", AXIS, None)),
      lambda x, axis: ops.squeeze(x, tuple(axis) if isinstance(axis, list) else axis),
      "drop axes of size one (all, or the ones named)", SHAPE_OPS)
@@ -414,8 +520,52 @@ _row("concatenate", (Param("arrays", ARRAYS), Param("axis", INT, 0.0)), ops.conc
      "join arrays along an existing axis", SHAPE_OPS)
 _row("stack", (Param("arrays", ARRAYS), Param("axis", INT, 0.0)), ops.stack,
      "join arrays of equal shape along a new axis", SHAPE_OPS)
+_row("swapaxes", (Param("x"), Param("axis1", INT), Param("axis2", INT)), ops.swapaxes,
+     "the array with two axes exchanged", SHAPE_OPS)
+_row("moveaxis", (Param("x"), Param("source", AXIS), Param("destination", AXIS)),
+     ops.moveaxis, "the array with axes moved to new places (the rest keep their order)",
+     SHAPE_OPS)
+_row("repeat", (Param("x"), Param("repeats"), Param("axis", INT, None)), ops.repeat,
+     "each element repeated (repeats: a number, or one per element along axis); without "
+     "axis, of the flattened array", SHAPE_OPS)
+_row("tile", (Param("x"), Param("reps", SHAPE)), ops.tile,
+     "the array repeated reps times along each axis", SHAPE_OPS)
+_row("flip", (Param("x"), Param("axis", AXIS, None)), ops.flip,
+     "the elements in reverse order along axis (every axis without it)", SHAPE_OPS)
+_row("roll", (Param("x"), Param("shift", AXIS), Param("axis", AXIS, None)), ops.roll,
+     "elements shifted along axis, coming round at the end (flattened without axis)",
+     SHAPE_OPS)
+_row("pad", (Param("x"), Param("pad_width"), Param("value", NUMBER, 0.0)), ops.pad,
+     "value added around the array: pad_width n, [before, after], or one pair per axis",
+     SHAPE_OPS)
+_row("hstack", (Param("arrays", ARRAYS),), ops.hstack,
+     "join arrays along their second axis (vectors end to end)", SHAPE_OPS)
+_row("vstack", (Param("arrays", ARRAYS),), ops.vstack,
+     "join arrays along their first axis (vectors as rows)", SHAPE_OPS)
+_row("column_stack", (Param("arrays", ARRAYS),), ops.column_stack,
+     "join vectors as the columns of a matrix", SHAPE_OPS)
+_row("split", (Param("x"), Param("sections", INT), Param("axis", INT, 0.0)), ops.split,
+     "equal pieces along axis, stacked on a new first axis: split(x, 2)[0] is the first",
+     SHAPE_OPS)
+_row("hsplit", (Param("x"), Param("sections", INT)), ops.hsplit,
+     "split along the second axis (the first, for a vector)", SHAPE_OPS)
+_row("vsplit", (Param("x"), Param("sections", INT)), ops.vsplit,
+     "split along the first axis", SHAPE_OPS)
 _row("broadcast_to", (Param("x"), Param("shape", SHAPE)),
      lambda x, shape: ops.broadcast_to(x, shape), "x repeated to the given shape", SHAPE_OPS)
+
+CUMULATIVE = "running totals and order"
+_row("cumsum", (Param("x"), Param("axis", INT, None)), ops.cumsum,
+     "running sums along axis (of the flattened array without axis)", CUMULATIVE)
+_row("cumprod", (Param("x"), Param("axis", INT, None)), ops.cumprod,
+     "running products along axis (of the flattened array without axis)", CUMULATIVE)
+_row("sort", (Param("x"), Param("axis", INT, -1.0)), ops.sort,
+     "the elements in ascending order along axis; the gradient follows the permutation",
+     CUMULATIVE)
+_row("differences", (Param("x"), Param("n", INT, 1.0), Param("axis", INT, -1.0)),
+     ops.differences,
+     "x[i+1] - x[i] along axis, n times over (NumPy's np.diff; diff is the command)",
+     CUMULATIVE)
 
 GRAPH = "graph"
 _row("detach", X, ops.detach, "the same value, cut from the graph (no gradient flows)", GRAPH)
@@ -431,14 +581,14 @@ def _scalar_output(y: Variable, what: str) -> None:
 
 def _grad_value(y: Variable, x: Variable) -> Variable:
     _scalar_output(y, "grad")
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):  # y does not depend on x: zeros
         return Variable(np.zeros(x.shape, dtype=x.dtype))
     return autograd_grad(y, x, retain_graph=True, create_graph=True)[0]
 
 
 def _jacobian_value(y: Variable, x: Variable) -> Variable:
     check_shape("jacobian", (*y.shape, *x.shape))
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):
         return Variable(np.zeros((*y.shape, *x.shape), dtype=x.dtype))
     return autograd_jacobian(y, x, create_graph=True)
 
@@ -446,7 +596,7 @@ def _jacobian_value(y: Variable, x: Variable) -> Variable:
 def _hessian_value(y: Variable, x: Variable) -> Variable:
     _scalar_output(y, "hessian")
     check_shape("hessian", (*x.shape, *x.shape))
-    if not y.requires_grad:
+    if not (y.requires_grad and x.requires_grad):
         return Variable(np.zeros((*x.shape, *x.shape), dtype=x.dtype))
     return autograd_hessian(y, x, create_graph=True)
 
@@ -467,7 +617,7 @@ for _b in _ROWS:
         _BY_ANY_NAME[_alias] = _b
 
 CATEGORIES: tuple[str, ...] = (
-    CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, GRAPH, CALCULUS,
+    CONSTRUCTOR, ELEMENTWISE, REDUCTION, LINALG, SHAPE_OPS, CUMULATIVE, GRAPH, CALCULUS,
 )
 
 CONSTANTS: dict[str, float] = {

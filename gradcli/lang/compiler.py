@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
+from gradcli.autograd.errors import LimitError
 from gradcli.autograd.ops.masks import is_mask
 from gradcli.lang.builtins import (
     ARRAY,
@@ -168,6 +169,8 @@ class Emitter:
     def binary(self, c: list) -> tuple:
         left, op, right = c
         span = (left[0], left[1], right[2], right[3])
+        if op.value == "/" and self.code[-1][0] == CALL:
+            _derivative_habit(self.code, left, span)
         self.code.append((BINARY, span, op.value))
         return span
 
@@ -306,6 +309,35 @@ class Emitter:
         return c
 
 
+def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
+    """``d/dx(y)``, written as in a textbook: a call of an unknown ``dx`` divided into a
+    lone ``d`` (there are no user functions, so this is never a program that runs)."""
+    call = code[-1]
+    name = call[2]
+    if len(name) > 1 and name[0] == "d" and lookup(name) is None and any(
+            ins[0] == LOAD and ins[1] == left and ins[2] == "d" for ins in code):
+        wrt = name[1:]
+        raise UnknownName(
+            f"d/d{wrt}(...) is not part of the language: grad(y, {wrt}) is the derivative "
+            f"as a value, and gradcli diff 'y' --wrt {wrt} prints it as a formula",
+            to_span(span))
+
+
+RENAMED = {  # NumPy's (or SciPy's) names that gradcli spells otherwise, and why
+    "diff": "NumPy's np.diff is differences(x) here (gradcli diff, the command, prints "
+            "derivatives)",
+    "eigh": "eigvalsh(x) gives the eigenvalues (eigenvectors are not offered: their signs "
+            "are arbitrary)",
+    "svd": "svdvals(x) gives the singular values",
+}
+
+
+def _unknown_function(name: str, candidates: Any) -> str:
+    if name in RENAMED:
+        return f'unknown function "{name}": {RENAMED[name]}'
+    return f'unknown function "{name}"{_did_you_mean(suggestions(name, candidates))}'
+
+
 def method_names() -> list[str]:
     """The names ``x.name(...)`` can call: every built-in but the constructors."""
     return sorted(n for n, b in ((n, lookup(n)) for n in callable_names())
@@ -318,6 +350,8 @@ def _method_message(name: str, builtin: Builtin | None) -> str:
                 f"{builtin.signature}")
     if name == "T":
         return '"T" is the transpose, not a method: write x.T (or x\')'
+    if name in RENAMED:
+        return f'unknown method "{name}": {RENAMED[name]}'
     near = suggestions(name, method_names())
     return f'unknown method "{name}"{_did_you_mean(near)}'
 
@@ -443,6 +477,10 @@ def _count_new(out: np.ndarray, inputs: list) -> int:
     return int(np.count_nonzero(bad)) or total
 
 
+_LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
+            np.dtype(np.float32): float(np.finfo(np.float32).max)}
+
+
 class Runner:
     """Runs a statement's instructions against a session's names."""
 
@@ -497,11 +535,14 @@ class Runner:
         errors = self.errors
         dtype = self.session.dtype
         constant = Variable.constant
+        largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
         ins: tuple = ()
         try:
             for ins in code:
                 op = ins[0]
                 if op == PUSH:  # a constant
+                    if ins[2] > largest:  # (literals have no sign: -x is an operation)
+                        self.overflow(ins[1], dtype)
                     push(constant(np.array(ins[2], dtype=dtype)))
                 elif op == LOAD:
                     push(self.load(ins[2], ins[1]))
@@ -571,9 +612,15 @@ class Runner:
         except ElementShapeError as exc:
             raise ShapeProblem(str(exc), to_span(ins[1])) from None
         except (ValueError, TypeError, IndexError) as exc:
-            raise ArgumentProblem(f"{self.opname(ins)}: {exc}", to_span(ins[1])) from None
+            name = self.opname(ins)
+            text = str(exc)  # (an operation's own message may name it already)
+            text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
+            raise ArgumentProblem(f"{name}: {text}", to_span(ins[1])) from None
+        except LimitError as exc:  # the message names the operation and the option
+            raise LimitProblem(str(exc), to_span(ins[1])) from None
         except MemoryError:
-            raise LimitProblem(f"{self.opname(ins)}: out of memory", to_span(ins[1])) from None
+            raise LimitProblem(f"{self.opname(ins)}: out of memory (NumPy could not allocate "
+                               "the result)", to_span(ins[1])) from None
         except (ArithmeticError, RecursionError, AttributeError, KeyError, AssertionError,
                 RuntimeError) as exc:
             raise InternalProblem(
@@ -616,8 +663,7 @@ class Runner:
                     f'"{name}" is not a function (to multiply, write {name}*(...))',
                     to_span(name_span),
                 )
-            near = suggestions(name, self.session.callable_names())
-            raise UnknownName(f'unknown function "{name}"{_did_you_mean(near)}',
+            raise UnknownName(_unknown_function(name, self.session.callable_names()),
                               to_span(name_span))
         tail = None if keywords else _quick_tail(builtin, npos)
         if tail is not None:  # arrays by position, defaults after: bind's result, quickly
@@ -669,14 +715,27 @@ class Runner:
         if target.data.ndim < sum(1 for item in items if not isinstance(item, np.ndarray)) and (
             not any(isinstance(item, np.ndarray) for item in items)
         ):
+            # [[1, 2]\n[3, 4]] reads as [1, 2][3, 4]: a row on a new line lacks its comma
+            row = " (a new line inside brackets does not separate elements: if this [...] is " \
+                  'another row, a "," is missing before it)' if spans and spans[0][0] > span[0] \
+                else ""
             raise ShapeProblem(
-                f"index: too many indices ({len(items)}) for an array of shape {target.shape}",
-                to_span(span),
+                f"index: too many indices ({len(items)}) for an array of shape "
+                f"{target.shape}{row}", to_span(span),
             )
         index = items[0] if len(items) == 1 else tuple(items)
         return ops.getitem(target, index)
 
     # -- NaN and infinity -------------------------------------------------------------------
+
+    def overflow(self, span: tuple, dtype: Any) -> None:
+        """A number written in the program too large for the dtype: it is infinity, said
+        once (an error with --strict), as a NaN or infinity an operation makes is."""
+        message = f"number: too large for {np.dtype(dtype).name}, it is inf"
+        if self.session.strict:
+            raise DomainProblem(message, to_span(span))
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def domain(self, opname: str, span: tuple, out: Variable, inputs: list) -> None:
         kinds = ", ".join(self.errors.kinds)

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from gradcli.lang.results import Span
 
+# What could drive or spoof a terminal if echoed raw: the C0 and C1 control codes (ESC
+# starts an escape sequence), DEL, the line separators and the bidirectional controls
+# (U+202E would show "cod.exe" as "exe.doc"). Each is shown as U+XXXX.
+_UNSAFE_CODES = (*range(0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
+                 *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)
+_ESCAPES = {code: f"U+{code:04X}" for code in _UNSAFE_CODES if code != 0x09}  # a tab is safe
+_KEEP_NEWLINE = {code: shown for code, shown in _ESCAPES.items() if code != 0x0A}
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """``text`` from the user, safe to show on a terminal: each control character,
+    escape sequence introducer and bidirectional override as ``U+XXXX`` (tabs are kept,
+    and newlines where ``newlines``). The one way user text reaches a message."""
+    return text.translate(_KEEP_NEWLINE if newlines else _ESCAPES)
+
 
 class GradcliError(Exception):
     """An error a user caused, located in their source.
@@ -48,14 +63,15 @@ class GradcliError(Exception):
         """The error as a user reads it: position, message, the source line with a caret."""
         text = source if source is not None else self.source
         first_line = 1 if source is not None else self.first_line
-        head = f"error: {self.message}"
+        message = printable(self.message, newlines=True)
+        head = f"error: {message}"
         if self.span is not None:
-            head = f"line {self.span.line}, column {self.span.column}: {self.message}"
+            head = f"line {self.span.line}, column {self.span.column}: {message}"
         lines = [head]
         if self.span is not None and text is not None:
             lines.extend(caret_lines(text, self.span, first_line))
         if self.hint:
-            lines.append(self.hint)
+            lines.append(printable(self.hint, newlines=True))
         return "\n".join(lines)
 
 
@@ -75,8 +91,11 @@ def caret_lines(text: str, span: Span, first_line: int = 1) -> list[str]:
         end = max(span.end_column - 1, start + 1)
     else:
         end = max(len(line), start + 1)
-    # control characters shown raw could drive the terminal: one visible mark each
-    shown = "".join(c if c.isprintable() else "\ufffd" for c in line.expandtabs(1))
+    # control characters shown raw could drive the terminal: U+XXXX each, the caret
+    # moved along with them
+    line = line.expandtabs(1)
+    shown = printable(line)
+    start, end = len(printable(line[:start])), len(printable(line[:end]))
     return [f"  {shown}", "  " + " " * start + "^" * (min(end, max(len(shown), start + 1)) - start)]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.autograd import Variable
+from gradcli.autograd.function import valid_everywhere
 from gradcli.autograd.functional import grad as take_grad
 
 
@@ -67,8 +68,21 @@ def _list_text(values: Any) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 
 
-def _index_text(index: Any) -> str:
+def _index_text(index: Any, ndim: int) -> str:
+    """The index as gradcli writes it, for an array of ``ndim`` dimensions (the language
+    has no ``...``: it is written as the ``:`` it stands for)."""
     items = index if isinstance(index, tuple) else (index,)
+    if any(item is Ellipsis for item in items):
+        at = next(i for i, item in enumerate(items) if item is Ellipsis)
+        rest = items[:at] + items[at + 1:]
+        if any(item is Ellipsis or item is None for item in rest):
+            raise FormulaError("this indexing has no form in gradcli's language")
+        items = items[:at] + (slice(None),) * (ndim - len(rest)) + items[at + 1:]
+        # (trailing ":"s dropped: x[0, :] is x[0])
+        while items and isinstance(items[-1], slice) and items[-1] == slice(None):
+            items = items[:-1]
+        if not items:
+            return ":"
     parts = []
     for item in items:
         if isinstance(item, slice):
@@ -88,13 +102,21 @@ def _constant(v: Variable) -> Expr:
     data = v.data
     if data.size == 1:  # a size-one array broadcasts like the number it holds
         return num(float(data.reshape(())))
+    if data.ndim == 2 and data.shape[0] == data.shape[1]:
+        eye = np.eye(data.shape[0])
+        if np.array_equal(data, eye):
+            return Expr("call", "eye", (num(data.shape[0]),), shape=data.shape)
+        if np.array_equal(data, 1.0 - eye):
+            identity = Expr("call", "eye", (num(data.shape[0]),), shape=data.shape)
+            return Expr("bin", "-", (num(1.0), identity), shape=data.shape)
     flat = data.reshape(-1)
     if flat.size and np.all(flat == flat[0]):
         return Expr("call", "full", (Expr("array", _list_text(data.shape)),
                                      num(float(flat[0]))), shape=data.shape)
     if data.size > 256:
         raise FormulaError(f"a constant of shape {data.shape} is too large to print")
-    text = np.array2string(data, separator=", ", threshold=10**6, floatmode="unique")
+    text = np.array2string(data + 0.0, separator=", ", threshold=10**6,  # no "-0."
+                           floatmode="unique")
     return Expr("array", " ".join(text.split()), shape=data.shape)
 
 
@@ -102,6 +124,8 @@ def _node(fn: Any, args: list[Expr], shape: tuple[int, ...]) -> Expr:
     name = fn.name
     if type(fn).__name__ == "PowConst":
         return Expr("bin", "^", (args[0], num(fn.exponent)), shape=shape)
+    if name == "MatMul":  # a size-one constant is a number elsewhere, not beside "@"
+        args = [_shaped(arg, u.shape) for arg, u in zip(args, fn.inputs, strict=True)]
     if name in _OPERATORS:
         return Expr("bin", _OPERATORS[name], tuple(args), shape=shape)
     if name == "Neg":
@@ -133,7 +157,8 @@ def _node(fn: Any, args: list[Expr], shape: tuple[int, ...]) -> Expr:
         listed = Expr("list", None, tuple(args))
         return Expr("call", name.lower(), (listed,), (("axis", str(fn.axis)),), shape=shape)
     if name == "GetItem":
-        return Expr("index", _index_text(fn.index), (args[0],), shape=shape)
+        return Expr("index", _index_text(fn.index, fn.inputs[0].ndim), (args[0],),
+                    shape=shape)
     if name == "ScatterAdd":
         raise FormulaError(
             "this derivative scatters values back through indexing, which has no formula "
@@ -146,6 +171,17 @@ def _node(fn: Any, args: list[Expr], shape: tuple[int, ...]) -> Expr:
     if isinstance(fn, _Unary):
         return Expr("call", call, tuple(args), shape=shape)
     raise FormulaError(f"the operation {name} has no formula in gradcli's language")
+
+
+def _shaped(e: Expr, shape: tuple[int, ...] | None) -> Expr:
+    """``e`` as an array of ``shape`` where it has become a scalar (a size-one constant,
+    a dropped broadcast): "@" does not broadcast a scalar as the other operators do."""
+    if e.shape != () or shape in ((), None):
+        return e
+    dims = Expr("array", _list_text(shape))
+    if is_num(e):
+        return Expr("call", "full", (dims, e), shape=shape)
+    return Expr("call", "broadcast_to", (e, dims), shape=shape)
 
 
 def to_expr(root: Variable, names: dict[int, str]) -> Expr:
@@ -192,7 +228,7 @@ def _rebuild(e: Expr, args: tuple[Expr, ...]) -> Expr:
     return Expr(e.kind, e.value, args, e.kwargs, e.shape)
 
 
-def _fold(op: str, a: float, b: float) -> float | None:
+def _fold_numbers(op: str, a: float, b: float) -> float | None:
     try:
         if op == "+":
             return a + b
@@ -356,7 +392,7 @@ def _simplify_one(e: Expr) -> Expr:
     if (left, right) != a:
         e = Expr("bin", op, (left, right), shape=e.shape)
     if is_num(left) and is_num(right):
-        folded = _fold(op, left.value, right.value)
+        folded = _fold_numbers(op, left.value, right.value)
         if folded is not None:
             return num(folded)
     if op == "^":
@@ -403,7 +439,18 @@ def _fold(root: Expr, visit: Callable[[Expr, list], Any]) -> Any:
 
 def simplify(root: Expr) -> Expr:
     """Bottom-up simplification, iterative over the tree."""
-    return _fold(root, lambda e, parts: _simplify_one(_rebuild(e, tuple(parts)) if parts else e))
+    return _fold(root, _simplify_node)
+
+
+def _simplify_node(e: Expr, parts: list[Expr]) -> Expr:
+    if not parts:
+        return _simplify_one(e)
+    # an operand simplified to a scalar keeps its shape where a scalar would not do: beside
+    # "@", and under an operation along an axis (prod(full([1, 1], 1), axis=[1]))
+    if (e.kind == "bin" and e.value == "@") or (
+            e.kind == "call" and any(k == "axis" for k, _ in e.kwargs)):
+        parts = [_shaped(part, child.shape) for part, child in zip(parts, e.args, strict=True)]
+    return _simplify_one(_rebuild(e, tuple(parts)))
 
 
 # -- printing -----------------------------------------------------------------------------
@@ -529,7 +576,8 @@ def derivative(output: Variable, wrt: Variable, names: dict[str, Variable],
     if output.data.size != 1:
         raise FormulaError(
             f"a derivative formula needs a scalar output; this one has shape {output.shape}")
-    (gradient,) = take_grad(output, wrt, retain_graph=True, create_graph=True)
+    with valid_everywhere():  # the formula must hold at every point, not only this one
+        (gradient,) = take_grad(output, wrt, retain_graph=True, create_graph=True)
     leaf_names = {id(v): name for name, v in names.items() if v.creator is None}
     tree = simplify(to_expr(gradient, leaf_names))
     if _is_full(tree):  # a constant gradient: the same number for every element

@@ -31,6 +31,7 @@ import importlib.util
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -50,7 +51,7 @@ except ImportError:
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment]
 
-CACHE_FORMAT = 2  # 2: adds the runtime file; bump when lalr.extract()'s layout changes
+CACHE_FORMAT = 3  # 2: adds the runtime file; 3: its seal. Bump when a layout changes
 _CACHE_MAX_BYTES = 4_000_000  # the files take ~60 and ~21 kB; far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
@@ -148,23 +149,61 @@ def _cache_path(kind: str, key: str) -> Path:
     return cache_dir() / f"{kind}-{key[:24]}.json"
 
 
-def _read_cache(path: Path, **json_options: Any) -> Any:
-    """The JSON in ``path``, or None if it is missing, too large or not JSON."""
+def _read_bytes(path: Path) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of this user's, not a symlink and
+    not too large; else None. Opened without following a link and without blocking (a
+    FIFO at the path would wait for a writer forever), and checked on the descriptor."""
+    flags = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+             | getattr(os, "O_NOCTTY", 0))
     try:
-        with open(path, encoding="utf-8") as f:
-            text_read = f.read(_CACHE_MAX_BYTES + 1)
-        if len(text_read) <= _CACHE_MAX_BYTES:
-            return json.loads(text_read, **json_options)
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _CACHE_MAX_BYTES:
+            return None
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            return None  # another user's file: not ours to trust
+        with os.fdopen(fd, "rb") as f:
+            fd = -1
+            data = f.read(_CACHE_MAX_BYTES + 1)
+        return data if len(data) <= _CACHE_MAX_BYTES else None
+    except OSError:
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _read_cache(path: Path, **json_options: Any) -> Any:
+    """The JSON in ``path``, or None if it is missing, not a regular file of this user's,
+    too large or not JSON."""
+    data = _read_bytes(path)
+    if data is None:
+        return None
+    try:
+        return json.loads(data.decode("utf-8"), **json_options)
     except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
     return None
+
+
+def _seal(key: str, grammar_sha256: str | None, tables: Any) -> str:
+    """What gradcli writes beside the runtime tables: a hash of them with the key and
+    gradcli's version, so tables it did not write (edited, damaged, another version's)
+    are rebuilt instead of trusted."""
+    from gradcli import __version__
+
+    body = json.dumps(tables, sort_keys=True, separators=(",", ":"))
+    return sha256("\0".join((key, __version__, str(grammar_sha256), body)).encode()).hexdigest()
 
 
 def _tables(text: str) -> dict:
     """Lark's serialised LALR parser: from the cache, or built (and cached) now."""
     key = cache_key(text)
     cached = _read_cache(_cache_path("grammar", key), object_hook=_decode_object)
-    if (isinstance(cached, dict) and cached.get("key") == key
+    if (isinstance(cached, dict) and cached.get("key") == key and _sealed_runtime(key)
             and isinstance(cached.get("data"), dict)
             and isinstance(cached.get("memo"), dict)):
         return cached  # loading is the check: build_lark() rebuilds junk
@@ -188,8 +227,10 @@ def _build_tables(text: str, key: str) -> dict:
     tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
     _write_atomically(_cache_path("grammar", key), content)
+    grammar_sha256 = sha256(content.encode("ascii")).hexdigest()
     runtime_file = {"key": key, "lark": lark.__version__, "tables": runtime_tables,
-                    "grammar_sha256": sha256(content.encode("ascii")).hexdigest()}
+                    "grammar_sha256": grammar_sha256,
+                    "seal": _seal(key, grammar_sha256, runtime_tables)}
     _write_atomically(_cache_path("runtime", key), json.dumps(runtime_file, separators=(",", ":")))
     global _RUNTIME
     _RUNTIME = runtime_file
@@ -245,10 +286,8 @@ def _runtime_file() -> dict:
     if _RUNTIME is None:
         with _TABLES_LOCK:
             if _RUNTIME is None:
-                key = cache_key(grammar_text())
-                cached = _read_cache(_cache_path("runtime", key))
-                if (isinstance(cached, dict) and cached.get("key") == key and "tables" in cached
-                        and cached.get("grammar_sha256") == _file_sha256(key)):
+                cached = _sealed_runtime(cache_key(grammar_text()))
+                if cached is not None:
                     _RUNTIME = cached
                 else:
                     _rebuild()  # sets _RUNTIME
@@ -256,14 +295,23 @@ def _runtime_file() -> dict:
     return _RUNTIME
 
 
+def _sealed_runtime(key: str) -> dict | None:
+    """The runtime file for ``key`` if gradcli wrote it as it is, with the grammar file
+    beside it (its hash and the seal both hold); else None (rebuild)."""
+    cached = _read_cache(_cache_path("runtime", key))
+    if (isinstance(cached, dict) and cached.get("key") == key and "tables" in cached
+            and cached.get("grammar_sha256") == _file_sha256(key)
+            and cached.get("seal") == _seal(key, cached.get("grammar_sha256"),
+                                            cached.get("tables"))):
+        return cached
+    return None
+
+
 def _file_sha256(key: str) -> str | None:
     """The hash of the grammar file that was written with the runtime file: a damaged or
     missing one is rebuilt at once, with both files (~0.2 ms a start, for that)."""
-    try:
-        with open(_cache_path("grammar", key), "rb") as f:
-            return sha256(f.read(_CACHE_MAX_BYTES + 1)).hexdigest()
-    except OSError:
-        return None
+    data = _read_bytes(_cache_path("grammar", key))
+    return None if data is None else sha256(data).hexdigest()
 
 
 def runtime(transformer: Any, start: str = "statement") -> tuple[lalr.Lexer, lalr.ParseConf] | None:

@@ -5,14 +5,19 @@ line's answer first. Each line is lexed on its own; its tokens are fed to an LAL
 state for the statement being read. A newline outside brackets or a ``;`` ends the
 statement. Where a statement fails to parse, the error is reported and reading resumes
 at the line where it failed (or, if it failed on its first, after the next ``;`` on that
-line, else at the next line; or just after the ``;`` that ended it), so an unclosed
-bracket never swallows the lines after it and no statement after a ``;`` is lost. A
-bracket still open at the end of the input is reported, and reading resumes at the line
-after the statement's first.
+line, else at the next line; or just after the ``;`` that ended it), so no statement
+after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a
+later line opens with what cannot follow the whole expression the bracket holds so far),
+the error is reported and reading resumes at the line after the statement's first,
+wherever the statement started on it: an unclosed bracket never swallows the lines after
+it. (A line read again that cannot end before that failure is dropped at once, error
+said: a run of unclosed brackets costs its length, not its square.)
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -21,10 +26,15 @@ from typing import Any
 
 from gradcli.lang.builtins import lookup
 from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
-from gradcli.lang.errors import GradcliError, SyntaxProblem
+from gradcli.lang.errors import GradcliError, LimitProblem, SyntaxProblem
 from gradcli.lang.grammar import build_lark, runtime
 from gradcli.lang.lalr import ParserState, Token, UnexpectedCharacters, UnexpectedToken
+from gradcli.lang.results import Span
 from gradcli.lang.templates import Templates
+
+# the longest statement read (its lines together): a longer one is refused as it is read,
+# before lexing, so a runaway line (a 100 MB paste, /dev/zero) costs no parse memory
+MAX_STATEMENT_CHARS = 1_000_000
 
 
 class Parser:
@@ -67,8 +77,14 @@ class Parser:
         return None
 
     def lex(self, text: str, line: int) -> Iterator[Token]:
-        """The tokens of one line (``text``), numbered as line ``line``."""
-        return self.lexer.lex(text, line)
+        """The tokens of one line (``text``), numbered as line ``line``; the Unicode forms
+        of :func:`ascii_forms` are read as their ASCII meaning, at their own columns."""
+        if text.isascii():
+            return self.lexer.lex(text, line)
+        found = ascii_forms(text)
+        if found is None:
+            return self.lexer.lex(text, line)
+        return _lex_at(self.lexer.lex(found[0], line), found[1])
 
 
 class _LarkLexer:
@@ -114,6 +130,144 @@ class _LarkState:
             return self.state.feed_token(token, is_end)
         except self.error as exc:
             raise UnexpectedToken(exc.token, exc.expected, self) from None  # type: ignore[attr-defined]
+
+
+# -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
+
+UNICODE_FORMS = {
+    "\u2212": "-",  # − minus sign
+    "\u2013": "-",  # – en dash (what word processors make of a minus)
+    "\u00d7": " * ",  # × multiplication sign (spaced: ×× is not **, nor ÷÷ //)
+    "\u00b7": " * ",  # · middle dot
+    "\u22c5": " * ",  # ⋅ dot operator
+    "\u00f7": " / ",  # ÷ division sign
+    "\u2215": " / ",  # ∕ division slash
+    "\u03c0": "pi",  # π
+    "\u2264": "<=",  # ≤
+    "\u2265": ">=",  # ≥
+    "\u2260": "!=",  # ≠
+    "\u1d40": "'",  # ᵀ superscript T: the transpose
+}
+SQRT = "\u221a"  # √
+# superscript digits and minus: a run of them is one exponent, x²³ is x^23, x⁻¹ is x^-1
+SUPERSCRIPTS = dict(zip("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
+                        "0123456789-"))
+_OPERAND = re.compile(  # a name or a number
+    r"[A-Za-z_][A-Za-z_0-9]*|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?")
+
+
+def ascii_forms(text: str) -> tuple[str, list[int]] | None:
+    """``text`` (one line) with the Unicode forms written in ASCII (:data:`UNICODE_FORMS`,
+    superscript exponents, ``√``), and for each of its characters the offset in ``text``
+    of the character it came from; None if there is nothing to translate. ``√`` applies
+    to what follows it: ``√x`` is ``sqrt(x)``, and so are ``√2``, ``√π``, ``√x[0]``,
+    ``√f(x)`` (a name or number with the brackets right after it) and ``√(x + 1)``.
+    A comment is left as it is."""
+    out: list[str] = []
+    where: list[int] = []
+    changed = False
+    i = 0
+    n = len(text)
+    while i < n:  # the forms of one character (√ stays, for the second pass)
+        ch = text[i]
+        if ch == "#":
+            out.append(text[i:])
+            where.extend(range(i, n))
+            break
+        if ch in SUPERSCRIPTS:
+            changed = True
+            out.append("^")
+            where.append(i)
+            while i < n and text[i] in SUPERSCRIPTS:
+                out.append(SUPERSCRIPTS[text[i]])
+                where.append(i)
+                i += 1
+            continue
+        form = UNICODE_FORMS.get(ch)
+        if form is None:
+            out.append(ch)
+            where.append(i)
+        else:
+            changed = True
+            out.append(form)
+            where.extend([i] * len(form))
+        i += 1
+    line = "".join(out)
+    if SQRT in line.split("#", 1)[0]:
+        return _square_roots(line, where)
+    return (line, where) if changed else None
+
+
+def _square_roots(text: str, where: list[int]) -> tuple[str, list[int]]:
+    """``√`` in ``text`` (ASCII otherwise) as ``sqrt``, with ``where`` carried along."""
+    out: list[str] = []
+    at: list[int] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            out.append(text[i:])
+            at.extend(where[i:])
+            break
+        if ch != SQRT:
+            out.append(ch)
+            at.append(where[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < n and text[j] in " \t":
+            j += 1
+        m = _OPERAND.match(text, j)
+        if m is None:  # √(x + 1) is sqrt(x + 1); √ before anything else: the parser says
+            out.append("sqrt")
+            at.extend([where[i]] * 4)
+            i += 1
+            continue
+        stop = _brackets_after(text, m.end())
+        inner = _square_roots(text[j:stop], where[j:stop])  # √f(√x)
+        out.append("sqrt(" + inner[0] + ")")
+        at.extend([where[i]] * 5 + inner[1] + [where[stop - 1]])
+        i = stop
+    return "".join(out), at
+
+
+def _brackets_after(text: str, at: int) -> int:
+    """The end of the balanced ( ) and [ ] groups (and ' transposes) right after ``at``."""
+    while at < len(text) and text[at] in "([\'":
+        if text[at] == "'":
+            at += 1
+            continue
+        depth = 0
+        for k in range(at, len(text)):
+            if text[k] in "([":
+                depth += 1
+            elif text[k] in ")]":
+                depth -= 1
+                if depth == 0:
+                    at = k + 1
+                    break
+            elif text[k] == "#":
+                return at
+        else:
+            return at  # never closed: the parser says so
+    return at
+
+
+def _lex_at(tokens: Iterator[Token], where: list[int]) -> Iterator[Token]:
+    """``tokens`` of the translated text, moved to the columns of the original one."""
+    try:
+        for tok in tokens:
+            start, stop = where[tok.start_pos], where[tok.end_pos - 1] + 1
+            tok.column += start - tok.start_pos
+            tok.end_column += stop - tok.end_pos
+            tok.start_pos, tok.end_pos = start, stop
+            yield tok
+    except UnexpectedCharacters as exc:
+        at = where[exc.pos_in_stream]
+        exc.column += at - exc.pos_in_stream
+        exc.pos_in_stream = at
+        raise
 
 
 _LOCAL = threading.local()
@@ -169,7 +323,8 @@ CHARACTER_HINTS = {
 
 
 class _Statement:
-    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets")
+    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets",
+                 "separated", "size")
 
     def __init__(self, parser: Parser, line: int, text: str) -> None:
         self.state = parser.new_state()
@@ -178,7 +333,9 @@ class _Statement:
         self.first: Token | None = None
         self.last: Token | None = None
         self.lines = [text]
+        self.size = len(text)
         self.brackets: list[Token] = []
+        self.separated: list[bool] = []  # per open bracket: do commas separate inside it?
 
     def text(self, upto: Token | None = None) -> str:
         """The statement's source, from its first token to ``upto`` (else its last)."""
@@ -211,6 +368,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
     st: _Statement | None = None
     redo: tuple[str, int] | None = None
     reported: tuple | None = None  # where the last syntax error was, and what it said
+    again: _ReadAgain | None = None  # the lines a bracket never closed took, read again
     while True:
         if redo is not None:
             text, current = redo
@@ -226,7 +384,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     break
                 # An unclosed bracket at the end of the input: report it, then read again
                 # from the line after the statement's first, so it swallows none of them.
-                yield failure
+                spot = (failure.error.line, failure.error.column, failure.error.message)
+                if spot != reported:
+                    yield failure
+                reported = spot
+                again = _ReadAgain(parser, st.lines[1:], st.start_line + 1,
+                                   ends_at_input_end=True)
                 source = iter(st.lines[1:])
                 number = st.start_line
                 st = None
@@ -237,10 +400,20 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 text = text[1:]  # a byte-order mark (as some editors write) is not code
             if not text.endswith("\n"):
                 text += "\n"
+            if len(text) > MAX_STATEMENT_CHARS or (
+                    st is not None and st.size + len(text) > MAX_STATEMENT_CHARS):
+                # refused before it is lexed or parsed: parse memory stays small
+                start = st.start_line if st is not None else current
+                yield Broken(start, text[:40].rstrip() + "...", LimitProblem(
+                    f"the statement is longer than {MAX_STATEMENT_CHARS:,} characters, the "
+                    "limit of one statement", Span(current, 1, current, 2)))
+                st = None
+                continue
             if st is not None:
                 st.lines.append(text)
+                st.size += len(text)
         learning = None
-        if quick and st is None:  # a line that is one whole statement may have a template
+        if quick and st is None and text.isascii():  # one whole statement: a template?
             found = templates.tokens(text)
             if found is not None:
                 kinds, values, starts, ends = found
@@ -262,7 +435,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 for tok in tokens:
                     kind = tok.type
                     if kind == "_NEWLINE" or kind == "_SEMICOLON":
-                        if st is None or (kind == "_NEWLINE" and st.brackets):
+                        if st is None:
+                            continue
+                        if kind == "_NEWLINE" and st.brackets:
+                            if (again is not None and st.start_line == current
+                                    and again.hopeless(current, len(st.brackets))):
+                                st = None  # it would fail again where its taker did: said
                             continue
                         at = tok
                         emitter.code = st.code
@@ -284,8 +462,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     st.state.feed_token(tok)
                     if kind in OPENERS:
                         st.brackets.append(tok)
+                        # a list, or a call's arguments; not a group's parentheses
+                        st.separated.append(kind == "LSQB" or (
+                            st.last is not None and st.last.type == "NAME"))
                     elif kind in CLOSERS and st.brackets:
                         st.brackets.pop()
+                        st.separated.pop()
                     st.last = tok
                     at = None
                 break
@@ -299,10 +481,17 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 if st is None:
                     st = _Statement(parser, current, text)
                 ch = exc.char
-                failed = SyntaxProblem(
-                    f"unexpected character {shown_character(ch)}{CHARACTER_HINTS.get(ch, '')}",
-                    to_span((exc.line, exc.column, exc.line, exc.column + 1)),
-                )
+                if _starts_after_an_operand(st, text, exc.column, current):
+                    # a line opening with junk after a bracket held a whole expression:
+                    # most likely the bracket was never closed (the junk is said when its
+                    # line is read again on its own)
+                    failed = _never_closed(st.brackets[-1])
+                else:
+                    failed = SyntaxProblem(
+                        f"unexpected character {shown_character(ch)}"
+                        f"{CHARACTER_HINTS.get(ch, '')}",
+                        to_span((exc.line, exc.column, exc.line, exc.column + 1)),
+                    )
                 at = None
                 where = exc.column
             except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
@@ -320,8 +509,17 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     "_NEWLINE", "_SEMICOLON") else None), failed)
             reported = spot
             started = st.start_line
+            swallowed = st.lines[1:]  # the lines after its first that the statement took
             st = None
             learning = None  # a line with an error is never a template
+            if current != started and isinstance(failed, _NeverClosed):
+                # The bracket was never closed: the lines it took are read again, from
+                # the line after the statement's first (as at the end of the input), so
+                # a good statement among them is not lost.
+                again = _ReadAgain(parser, swallowed, started + 1, ends_at_input_end=False)
+                source = itertools.chain(swallowed, source)
+                number = started
+                break
             if at is not None and at.type == "_SEMICOLON":
                 continue  # resume just after the ";"
             if current != started:
@@ -331,6 +529,73 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if rest is None:
                 break  # resume at the next line
             tokens = parser.lex(rest, current)  # or after the next ";" on this line
+
+
+class _ReadAgain:
+    """The lines (numbered from ``first``) that a statement whose bracket was never closed
+    took, up to the line where it failed (or the end of the input), now read again: a
+    statement starting on one of them before that line, still inside a bracket at its
+    line's end, that no later line of them can bring back to depth 0 or meet a ";" on,
+    must run on to where its taker failed and fail there the same way, at the same
+    bracket. It is dropped at once: that error was said, and reading it on would make a
+    run of such lines cost their number squared."""
+
+    __slots__ = ("first", "lowest", "stop", "_ends", "_last")
+
+    def __init__(self, parser: Parser, lines: list[str], first: int, *,
+                 ends_at_input_end: bool) -> None:
+        self.first = first
+        # the line where the taker failed is read as any line (only the ones before it
+        # can be dropped); at the end of the input every line is before the failure
+        self._last = len(lines) if ends_at_input_end else len(lines) - 1
+        depth = 0
+        ends: list[int] = []  # the depth at each line's end, counted from the first line
+        stops: list[bool] = []  # a ";" (or a character that ends the lexing) on the line
+        for number, text in enumerate(lines, first):
+            stop = False
+            try:
+                for tok in parser.lex(text, number):
+                    if tok.type in OPENERS:
+                        depth += 1
+                    elif tok.type in CLOSERS:
+                        depth -= 1
+                    elif tok.type == "_SEMICOLON":
+                        stop = True
+            except UnexpectedCharacters:
+                stop = True
+            ends.append(depth)
+            stops.append(stop)
+        # from each line on: the lowest depth at a line's end, and whether a ";" comes
+        self.lowest = ends[:]
+        self.stop = stops[:]
+        for i in range(len(ends) - 2, -1, -1):
+            self.lowest[i] = min(ends[i], self.lowest[i + 1])
+            self.stop[i] = stops[i] or self.stop[i + 1]
+        self.lowest = self.lowest[1:] + [None]  # (lines after each one)
+        self.stop = self.stop[1:] + [False]
+        self._ends = ends
+
+    def hopeless(self, line: int, depth: int) -> bool:
+        """True for a statement that started on ``line`` and is ``depth`` brackets deep at
+        its end, when it cannot end before the line where its taker failed."""
+        i = line - self.first
+        if not 0 <= i < self._last:
+            return False
+        lowest = self.lowest[i]
+        return not self.stop[i] and (lowest is None or lowest - self._ends[i] + depth > 0)
+
+
+def _starts_after_an_operand(st: _Statement, text: str, column: int, line: int) -> bool:
+    """True when column ``column`` of ``text`` (line ``line``) is the first thing on a
+    later line of a statement whose open bracket holds, so far, a complete operand."""
+    return (
+        st.start_line < line
+        and bool(st.brackets)
+        and st.last is not None
+        and st.last.type in OPERAND_END
+        and st.last.end_line < line
+        and not text[: column - 1].strip()
+    )
 
 
 def after_next_semicolon(text: str, offset: int) -> str | None:
@@ -416,25 +681,48 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         (tok.line > prev.end_line and (tok.type in OPERAND_START or tok.type == "ADDITIVE"))
         or (tok.type in ("EQUAL", "AUGMENTED") and tok.line > st.brackets[-1].line)
     ):
-        return _never_closed(st.brackets[-1])
+        opener = st.brackets[-1]
+        if st.separated[-1] and tok.type in ("NUMBER", "LSQB") and prev.type in OPERAND_END:
+            # [1, 2 / 3]: a number (or a row) starts the next line, so most likely the
+            # line above only lacks its comma; the other reading is a bracket never
+            # closed, so the lines it took are read again all the same
+            return _NeverClosed(
+                f'missing "," after "{prev.value}" at the end of line {prev.end_line}: a new '
+                f'line inside brackets does not separate elements (else the "{opener.value}" '
+                f"at line {opener.line}, column {opener.column} is never closed)",
+                to_span(token_span(prev)))
+        return _never_closed(opener)
     if "NUMBER" in expected:
         hint = " (' is the transpose, as in x'; the language has no strings)" if (
             tok.type == "QUOTE") else ""
         return SyntaxProblem(f'expected an expression, found "{tok.value}"{hint}', here)
     if tok.type in OPERAND_START and prev is not None and prev.type in OPERAND_END:
         span = to_span((prev.line, prev.column, tok.end_line, tok.end_column))
+        habit = _habit(tok, prev, st)
+        if habit is not None:
+            if habit.startswith("d/d") and st.first is not None:  # the whole d/dx
+                span = to_span((st.first.line, st.first.column, tok.end_line, tok.end_column))
+            return SyntaxProblem(habit, span)
         if prev.type == "NAME" and lookup(prev.value) is not None:
             return SyntaxProblem(
                 f'"{prev.value}" is a function: call it as {prev.value}({_shown(tok)})', span
             )
         left, right = prev.value, _shown(tok)
-        if prev.type == "QUOTE":  # x' y: the operand is everything up to the quote
-            left = st.text(prev)
+        if prev.type == "QUOTE":  # x' y: the operand that ends with the quote
+            left = _operand_before(st.text(prev))
+            if not left.isprintable() or len(left) > 60:
+                left = "x'"
         adjacent = prev.end_line == tok.line and prev.end_column == tok.column
         if adjacent and prev.type == "NUMBER":
             return SyntaxProblem(
                 f'missing operator in "{left}{tok.value}": there is no implicit '
                 f"multiplication, write {left}*{right}", span,
+            )
+        if prev.type == "QUOTE":  # X' A: a transpose, so most likely a matrix product
+            return SyntaxProblem(
+                f'missing operator between "{left}" and "{tok.value}" (there is no implicit '
+                f"multiplication: write {left} @ {right} for the matrix product, "
+                f"{left}*{right} elementwise)", span,
             )
         return SyntaxProblem(
             f'missing operator between "{left}" and "{tok.value}" (there is no implicit '
@@ -444,6 +732,16 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
         return SyntaxProblem(
             "comparisons cannot be chained: write (a < b) * (b < c) for both", here
         )
+    if tok.type == "EQUAL" and prev is not None and prev.type == "RPAR" and st.first is not None \
+            and st.first.type == "NAME" and _DEFINITION.fullmatch(st.text(prev)):
+        body = _rest_of_line(st, tok, after=True) or "..."
+        name = st.first.value
+        inputs = re.findall(r"[A-Za-z_]\w*", st.text(prev))[1:]
+        values = "; ".join(f"{x} = {k + 2}" for k, x in enumerate(inputs))
+        return SyntaxProblem(
+            f"there are no function definitions: give {' and '.join(inputs)} a value and "
+            f"name the expression, as in {values}; {name} = {body} "
+            f"(then grad({name}, {inputs[0]}) is its derivative)", here)
     if tok.type in ("EQUAL", "AUGMENTED"):
         return SyntaxProblem(
             f'unexpected "{tok.value}": only a name can be assigned to (to compare, write ==)',
@@ -468,6 +766,84 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
     return SyntaxProblem(f'unexpected "{tok.value}": expected {_words(expected)}', here)
 
 
+# words other languages write as operators, and what gradcli writes
+INFIX_WORDS = {"mod": "%", "div": "//", "rem": "%"}
+LOGICAL_WORDS = {"and", "or", "not", "xor"}
+_DEFINITION = re.compile(r"[A-Za-z_]\w*\s*\(\s*[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*\)")
+_DERIVATIVE = re.compile(r"d\s*/\s*d([A-Za-z_]\w*)")
+_WORD = re.compile(r"\s*([A-Za-z_]\w*|[\d.]+(?:[eE][+-]?\d+)?)")
+
+
+DECLARATIONS = {"let", "var", "const", "local", "my", "auto", "int", "float", "double",
+                "real", "set", "define", "def", "dim", "global", "val", "declare", "new"}
+
+
+def _rest_of_line(st: _Statement, tok: Token, after: bool = False) -> str:
+    """The statement's text on ``tok``'s line from ``tok`` (or just after it) up to a
+    ";" or a comment, stripped; "" if it is long or holds a character a message must not
+    echo (a control character could drive the user's terminal)."""
+    line = st.lines[min(tok.line - st.start_line, len(st.lines) - 1)]
+    rest = line[(tok.end_column if after else tok.column) - 1:]
+    rest = rest.split("#", 1)[0].split(";", 1)[0].strip()
+    return rest if rest.isprintable() and len(rest) <= 60 else ""
+
+
+def _operand_before(text: str) -> str:
+    """The operand at the end of ``text`` (which ends in a transpose): ``x'``, ``x[0]'``,
+    ``f(x)'``, ``(a + b)''``, ``x.T'``."""
+    i = len(text)
+    while i and text[i - 1] == "'":
+        i -= 1
+    while i:
+        if text[i - 1] in ")]":
+            depth = 0
+            for k in range(i - 1, -1, -1):
+                depth += text[k] in ")]"
+                depth -= text[k] in "(["
+                if depth == 0:
+                    i = k
+                    break
+            else:
+                return text
+            continue
+        m = re.search(r"(\.?[A-Za-z_][A-Za-z_0-9]*|[0-9.]+)$", text[:i])
+        if m is None:
+            break
+        i = m.start()
+        if not text[i:].startswith(".") and (not i or text[i - 1] != "."):
+            break
+    return text[i:].strip()
+
+
+def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
+    """The message for two operands in a row that are a habit from another language
+    (``5 mod 3``, ``let x = 2``, ``d/dx x^2``, ``a and b``), or None."""
+    word = tok.value if tok.type == "NAME" else None
+    if word in INFIX_WORDS:
+        after = _WORD.match(_rest_of_line(st, tok, after=True))
+        left = prev.value if prev.type in ("NAME", "NUMBER") else "a"
+        right = after.group(1) if after else "b"
+        symbol = INFIX_WORDS[word]
+        function = "mod" if symbol == "%" else "floor_divide"
+        return (f'there is no "{word}" operator: write {left} {symbol} {right} '
+                f"(or {function}({left}, {right}))")
+    if word in LOGICAL_WORDS:
+        return (f'there is no "{word}": comparisons give 1 or 0, so write (a > 0) * (b > 0) '
+                "for and, maximum(a > 0, b > 0) for or, 1 - (a > 0) for not")
+    if prev is st.first and prev.value in DECLARATIONS and tok.type == "NAME":
+        rest = _rest_of_line(st, tok)
+        if re.match(r"[A-Za-z_]\w*\s*=[^=]", rest):  # let x = 2, var x = 2, const x = 2
+            return (f'write {rest}: a name needs no declaration (there is no "{prev.value}" '
+                    "in gradcli)")
+    found = _DERIVATIVE.fullmatch(st.text(prev)) if prev.type == "NAME" else None
+    if found is not None:
+        wrt = found.group(1)
+        body = _rest_of_line(st, tok) or "y"
+        return (f"d/d{wrt} is not part of the language: grad({body}, {wrt}) is the derivative "
+                f"as a value, and gradcli diff '{body}' --wrt {wrt} prints it as a formula")
+    return None
+
+
 def shown_character(ch: str) -> str:
     """A character for a message: quoted if printable, else its code point and name (a raw
     control character in a message could drive the user's terminal)."""
@@ -477,9 +853,13 @@ def shown_character(ch: str) -> str:
     return f"U+{ord(ch):04X}" + (f" ({name.lower()})" if name else "")
 
 
+class _NeverClosed(SyntaxProblem):
+    """A bracket the statement opened and never closed (the lines after it are read again)."""
+
+
 def _never_closed(opener: Token) -> SyntaxProblem:
     closer = ")" if opener.type == "LPAR" else "]"
-    return SyntaxProblem(f'"{opener.value}" is never closed (expected "{closer}")',
+    return _NeverClosed(f'"{opener.value}" is never closed (expected "{closer}")',
                          to_span(token_span(opener)))
 
 

@@ -9,21 +9,31 @@ statement's :class:`Result` or :class:`Failure` as soon as the statement is comp
 from __future__ import annotations
 
 import math
-import os
+import time
 import warnings
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from gradcli.autograd import Variable, grad
-from gradcli.autograd.limits import LIMITS
+from gradcli.autograd.errors import LimitError
+from gradcli.autograd.limits import (
+    DEFAULT_MAX_NODES,
+    LIMITS,
+    Stopped,
+    default_max_memory,
+    parse_size,
+    watch,
+)
 from gradcli.lang.builtins import CONSTANTS, callable_names, lookup
 from gradcli.lang.compiler import Runner
 from gradcli.lang.errors import (
     GradcliError,
     InputProblem,
     InternalProblem,
+    LimitProblem,
     UnknownName,
 )
 from gradcli.lang.reader import Broken, Parsed, read_statements
@@ -55,6 +65,23 @@ def _elements(count: int) -> str:
     return f"{count} element{'s' if count != 1 else ''}"
 
 
+def _bytes(value: Any) -> int:
+    return parse_size(value) if isinstance(value, str) else int(value)
+
+
+def _positive(label: str, value: Any, kind: Any) -> Any:
+    """``value`` as ``kind`` (None stays None), which must be above zero."""
+    if value is None:
+        return None
+    try:
+        converted = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise InputProblem(f"{label} must be a positive number, not {value!r}") from None
+    if not converted > 0 or converted != converted:
+        raise InputProblem(f"{label} must be above zero, not {value!r}")
+    return converted
+
+
 def split_lines(text: str) -> Iterator[str]:
     """``text`` as lines, each keeping its ``\\n`` (only ``\\n`` ends a line)."""
     start = 0
@@ -66,6 +93,35 @@ def split_lines(text: str) -> Iterator[str]:
             return
         yield text[start:end + 1]
         start = end + 1
+
+
+class LeafNames:
+    """id(leaf) -> (the name it was made with, the leaf), for the leaves still alive: a
+    leaf whose name was rebound and that no value still depends on is forgotten with it,
+    so a stream of ``w = 1`` keeps one entry, not one per statement."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[str, Any]] = {}
+
+    def add(self, name: str, leaf: Variable) -> None:
+        key = id(leaf)
+        entries = self._entries
+
+        def forget(_: object) -> None:
+            entries.pop(key, None)
+
+        entries[key] = (name, weakref.ref(leaf, forget))
+
+    def items(self) -> Iterator[tuple[int, tuple[str, Variable]]]:
+        for key, (name, ref) in list(self._entries.items()):
+            leaf = ref()
+            if leaf is not None:
+                yield key, (name, leaf)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class _ConstantScope:
@@ -101,6 +157,12 @@ class Session:
     file of numbers, or an array or number. ``wrt`` limits the gradients reported to
     those names. ``grad_output`` (the same kinds of value) seeds the backward pass of
     non-scalar results of exactly its shape. Bad values raise :class:`InputProblem`.
+
+    ``data`` maps names to values that get no gradient (``-c``). The limits (SPEC §10):
+    ``timeout`` seconds per statement, ``max_memory`` bytes (or ``"2G"``; ``"default"``
+    is half the machine's memory, as the command line has it; None, no limit),
+    ``max_nodes`` operations recorded per statement. A time or memory limit is watched
+    with a SIGALRM timer while a statement runs (on the main thread only).
     """
 
     def __init__(
@@ -114,6 +176,10 @@ class Session:
         max_elements: int = 10**8,
         graph: bool = True,
         strict: bool = False,
+        data: Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+        max_memory: int | str | None = None,
+        max_nodes: int = DEFAULT_MAX_NODES,
     ) -> None:
         if str(np.dtype(dtype) if dtype in DTYPES else dtype) not in DTYPES:
             raise InputProblem(f"dtype must be float64 or float32, not {dtype!r}")
@@ -127,6 +193,10 @@ class Session:
                 from None
         if self.max_elements < 1:
             raise InputProblem("max_elements must be at least 1")
+        self.timeout = _positive("timeout", timeout, float)
+        self.max_memory = (default_max_memory() if max_memory == "default"
+                           else _positive("max_memory", max_memory, _bytes))
+        self.max_nodes = _positive("max_nodes", max_nodes, int)
         self.graph = bool(graph)
         self.strict = bool(strict)
         self.wrt: list[str] | None = list(wrt) if wrt else None
@@ -135,8 +205,10 @@ class Session:
         self.last: Variable | None = None
         # every leaf input made by an assignment, by id: the name it was made with, so a
         # gradient can still be reported for it after its name is rebound
-        self._leaf_names: dict[int, tuple[str, Variable]] = {}
+        self._leaf_names = LeafNames()
         self._variables = dict(variables or {})
+        self._data = dict(data or {})  # -c: named values that get no gradient
+        self.last_seconds = 0.0  # how long the last statement took to run
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
@@ -157,15 +229,28 @@ class Session:
     # -- inputs -----------------------------------------------------------------------------
 
     def _load_variables(self) -> None:
-        for name, value in self._variables.items():
+        both = sorted(set(self._variables) & set(self._data))
+        if both:
+            raise InputProblem(f'"{both[0]}" is given both as an input (-v) and as data (-c)')
+        for name, value in [*self._variables.items(), *self._data.items()]:
             if not isinstance(name, str) or not name.isidentifier() or not name.isascii():
                 raise InputProblem(f"{name!r} is not a valid name")
             if name in ("true", "false"):
                 raise InputProblem(f'"{name}" is a keyword and cannot be a name')
             if lookup(name) is not None:
                 raise InputProblem(f'"{name}" is a built-in function and cannot be a name')
-            self.names[name] = leaf = Variable(self._value(name, value), requires_grad=True)
-            self._leaf_names[id(leaf)] = (name, leaf)
+            data = self._value(name, value)
+            if name in self._data:  # data: no gradient, as requires_grad=False in PyTorch
+                self.names[name] = Variable(data, requires_grad=False)
+                self._data[name] = data  # (read once: a replay reuses the array)
+                continue
+            self.names[name] = leaf = Variable(data, requires_grad=True)
+            self._leaf_names.add(name, leaf)
+
+    @property
+    def data_values(self) -> dict[str, Any]:
+        """The -c values (data with no gradient), by name."""
+        return dict(self._data)
 
     def _value(self, label: str, value: Any) -> np.ndarray:
         """A value given from outside, as an array of the session's dtype."""
@@ -199,31 +284,14 @@ class Session:
         return data
 
     def _read_file(self, label: str, path: str) -> np.ndarray:
-        suffix = os.path.splitext(path)[1].lower()
-        try:
-            if suffix == ".npy":
-                # mapped, not read: the size is checked against the limit before a copy
-                return np.load(path, allow_pickle=False, mmap_mode="r")
-            if suffix in (".csv", ".txt") and os.path.getsize(path) > 32 * self.max_elements:
-                # a text file is parsed whole before its size is known: refuse one that
-                # could not hold a number in under 32 characters each within the limit
-                raise InputProblem(
-                    f"cannot read {path} for {label}: {os.path.getsize(path):,} bytes of text "
-                    f"is too large for the limit of {self.max_elements:,} elements"
-                )
-            if suffix == ".csv":
-                return np.loadtxt(path, delimiter=",", dtype=float)
-            if suffix == ".txt":
-                try:
-                    return np.loadtxt(path, dtype=float)
-                except ValueError:
-                    return np.loadtxt(path, delimiter=",", dtype=float)
-        except (OSError, ValueError, EOFError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InputProblem(f"cannot read {path} for {label}: {reason}") from None
-        raise InputProblem(
-            f"cannot read {path} for {label}: use a .npy, .csv or .txt file"
-        )
+        """``@path``: a regular file (or ``-``, stdin), read within the limits."""
+        from gradcli.lang.inputs import read_value
+
+        room = self.max_memory if self.max_memory is not None else 2**62
+        data, warnings = read_value(label, path, max_elements=self.max_elements,
+                                    max_bytes=room)
+        self.input_warnings.extend(warnings)
+        return data
 
     def _constant_expression(self, label: str, text: str) -> np.ndarray:
         outcomes = []
@@ -253,7 +321,24 @@ class Session:
 
     # -- running ------------------------------------------------------------------------------
 
+    def limits(self, line: int | None = None, *, timed: bool = True) -> Any:
+        """The statement's budgets (time, memory, graph nodes), as a context manager."""
+        where = f"the statement on line {line}" if line else "the statement"
+        return watch(where, timeout=self.timeout if timed else None,
+                     max_memory=self.max_memory, max_nodes=self.max_nodes)
+
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
+        started = time.monotonic()
+        try:
+            # (a value given with -v is not a statement: it is not timed)
+            with self.limits(parsed.line, timed=scope is None):
+                return self._run_code(parsed, scope)
+        except Stopped as stop:
+            raise LimitProblem(stop.message) from None
+        finally:  # what one run of a statement costs (jacobians estimate their passes by it)
+            self.last_seconds = time.monotonic() - started
+
+    def _run_code(self, parsed: Parsed, scope: Any) -> tuple[Variable, list[str]]:
         runner = Runner(scope or self)
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
@@ -312,6 +397,8 @@ class Session:
         try:
             result = self.result_of(value, item.target, line=item.line, source=item.source,
                                     warnings=warnings)
+        except InputProblem:
+            raise  # a bad option (--grad-output of another shape): a usage error, exit 2
         except GradcliError as exc:
             exc.source = item.context
             exc.first_line = item.first_line
@@ -336,14 +423,22 @@ class Session:
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
-            # without a graph to draw, only the leaves matter: no topological order
-            order = walk(value) if self.graph else None
-            gradients, note = self._gradients(value, order if order is not None else
-                                              leaves(value), warnings,
-                                              list(wrt) if wrt else self.wrt)
-            graph = self._graph(value, name, order) if order is not None else None
+            with self.limits(line):
+                # without a graph to draw, only the leaves matter: no topological order
+                order = walk(value) if self.graph else None
+                gradients, note = self._gradients(value, order if order is not None else
+                                                  leaves(value), warnings,
+                                                  list(wrt) if wrt else self.wrt)
+                graph = self._graph(value, name, order) if order is not None else None
         except GradcliError:
             raise
+        except Stopped as stop:
+            raise LimitProblem(f"{stop.message} (computing its gradients)") from None
+        except LimitError as exc:
+            raise LimitProblem(f"computing the gradients: {exc}") from None
+        except MemoryError:
+            raise LimitProblem("computing the gradients: out of memory (NumPy could not "
+                               "allocate an array)") from None
         except Exception as exc:  # a bug in the engine: say so, without a traceback
             raise InternalProblem(f"computing the gradients failed: {type(exc).__name__}: "
                                   f"{exc}") from None
@@ -359,6 +454,8 @@ class Session:
                 v = self.names.get(n)
                 if v is None:
                     warnings.append(f'no gradient for "{n}": there is no such name')
+                elif n in self._data and v is self.names.get(n):
+                    warnings.append(f'no gradient for "{n}": it is data (-c), not an input')
                 else:
                     targets.append((n, v))
         else:
@@ -372,10 +469,12 @@ class Session:
         if self.grad_output is not None and self.grad_output.shape == data.shape:
             seed = self.grad_output
         elif data.size != 1:
-            given = ("" if self.grad_output is None
-                     else f"; the one given has shape {self.grad_output.shape}")
+            if self.grad_output is not None:  # given, but for another shape: a bad option
+                raise InputProblem(
+                    f"--grad-output has shape {self.grad_output.shape}, but the result has "
+                    f"shape {data.shape}: give one of exactly shape {data.shape}")
             return None, (f"gradients need a scalar output or --grad-output of shape "
-                          f"{data.shape}{given}")
+                          f"{data.shape}")
         elif data.ndim:
             seed = np.ones(data.shape, dtype=data.dtype)
         with np.errstate(all="ignore"):
@@ -482,7 +581,7 @@ class Session:
         """Forget every name and the last result; reseed; remake the given variables."""
         self.names = {}
         self.last = None
-        self._leaf_names = {}
+        self._leaf_names = LeafNames()
         self._rng = None
         self._load_variables()
 
@@ -493,7 +592,7 @@ class Session:
 
     def new_leaf(self, name: str, leaf: Variable) -> None:
         """Called when an assignment makes ``leaf`` (a leaf input) under ``name``."""
-        self._leaf_names[id(leaf)] = (name, leaf)
+        self._leaf_names.add(name, leaf)
 
     def callable_names(self) -> list[str]:
         return callable_names()

@@ -25,6 +25,7 @@ from gradcli.render.plain import (
     Spans,
     failure_text,
     result_layout,
+    terminal_width,
     tree_layout,
     warning_text,
 )
@@ -51,9 +52,11 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False) -> Cons
     if not console.is_terminal:
         # Piped output is read by programs and pagers: never wrap it at 80 columns.
         return Console(file=file, highlight=False, width=PIPE_WIDTH, color_system=None)
+    # the width every layout is cut to (plain.terminal_width): rich and plain text agree
+    width = terminal_width(console.file)
     if plain:
-        return Console(file=file, highlight=False, color_system=None)
-    return console
+        return Console(file=file, highlight=False, color_system=None, width=width)
+    return Console(file=file, highlight=False, width=width)
 
 
 def _text(spans: Spans) -> Text:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from gradcli.lang.results import Failure, Graph, Result
+from gradcli.render.values import shown
 
 _SMALL = 256  # up to this many elements, checking the Python floats beats np.isfinite
 _DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; there are two dtypes
@@ -29,7 +30,7 @@ def dtype_name(dtype: np.dtype) -> str:
 
 def json_value(value: Any) -> Any:
     """An array as nested lists (a plain number for 0-d), non-finite numbers as strings."""
-    array = np.asarray(value)
+    array = shown(value)  # no -0.0 in the output
     kind = array.dtype.kind
     if kind == "b":
         array = array.astype(np.float64)
@@ -52,7 +53,7 @@ def json_value(value: Any) -> Any:
     return out.tolist()
 
 
-def graph_record(graph: Graph) -> dict[str, Any]:
+def graph_record(graph: Graph, value: Any = json_value) -> dict[str, Any]:
     """``{"nodes": [{"id", "name", "function", "inputs", "shape", "value"?}], "output"}``."""
     nodes = []
     for node in graph.nodes:
@@ -66,19 +67,21 @@ def graph_record(graph: Graph) -> dict[str, Any]:
         if node.detail:
             record["detail"] = node.detail
         if node.value is not None:
-            record["value"] = json_value(node.value)
+            record["value"] = value(node.value)
         nodes.append(record)
     return {"nodes": nodes, "output": graph.output}
 
 
-def result_record(result: Result, *, graph: bool = False) -> dict[str, Any]:
-    """The SPEC §6 object for a reported statement."""
+def result_record(result: Result, *, graph: bool = False, value_of: Any = json_value) -> dict[
+    str, Any
+]:
+    """The SPEC §6 object for a reported statement (``value_of`` turns arrays into JSON)."""
     value = np.asarray(result.value)
     record: dict[str, Any] = {
         "line": result.line,
         "source": result.source,
         "name": result.name,
-        "value": json_value(value),
+        "value": value_of(value),
         "shape": [int(n) for n in value.shape],
         "dtype": dtype_name(value.dtype),
         "gradients": None,
@@ -86,13 +89,13 @@ def result_record(result: Result, *, graph: bool = False) -> dict[str, Any]:
     if result.gradients is None:
         record["note"] = result.note or "gradients could not be formed"
     else:
-        record["gradients"] = {name: json_value(g) for name, g in result.gradients.items()}
+        record["gradients"] = {name: value_of(g) for name, g in result.gradients.items()}
         if result.note:
             record["note"] = result.note
     if result.warnings:  # NaN or infinity from a valid operation (also on stderr)
         record["warnings"] = list(result.warnings)
     if graph and result.graph is not None:
-        record["graph"] = graph_record(result.graph)
+        record["graph"] = graph_record(result.graph, value_of)
     return record
 
 
@@ -127,3 +130,71 @@ def render_failure(failure: Failure) -> str:
 def render_graph(graph: Graph) -> str:
     """The graph alone, for ``gradcli graph --format json``."""
     return dumps(graph_record(graph))
+
+
+# -- large results, written as they are encoded --------------------------------------------
+
+STREAMED_ELEMENTS = 1 << 16  # an array larger than this is written in pieces
+_PIECE = 1 << 14  # elements encoded at a time
+
+
+class _Deferred:
+    """Arrays left out of a record (a marker string in their place), to be written in
+    pieces where the marker lands in the encoded line."""
+
+    def __init__(self) -> None:
+        self.arrays: list[np.ndarray] = []
+        self.nonce = ""
+
+    def value(self, value: Any) -> Any:
+        array = np.asarray(value)
+        if array.size <= STREAMED_ELEMENTS:
+            return json_value(array)
+        if not self.nonce:
+            import secrets
+
+            self.nonce = secrets.token_hex(8)  # (user text cannot forge the marker)
+        self.arrays.append(array)
+        return f"\x00{self.nonce}:{len(self.arrays) - 1}\x00"
+
+
+def write_result(stream: Any, result: Result, *, graph: bool = False) -> None:
+    """The result's line written to ``stream`` (with its newline), exactly as
+    :func:`render_result` makes it, but with large arrays encoded a piece at a time:
+    the memory it takes is proportional to a piece, not to the result."""
+    deferred = _Deferred()
+    text = dumps(result_record(result, graph=graph, value_of=deferred.value))
+    if not deferred.arrays:
+        stream.write(text + "\n")
+        return
+    import re
+
+    marker = re.compile(r'"\\u0000' + deferred.nonce + r':(\d+)\\u0000"')
+    parts = marker.split(text)
+    for i, part in enumerate(parts):
+        if i % 2:
+            _write_array(stream, deferred.arrays[int(part)])
+        else:
+            stream.write(part)
+    stream.write("\n")
+
+
+def _write_array(stream: Any, array: np.ndarray) -> None:
+    """``array`` as json_value would encode it, written a piece at a time."""
+    if array.ndim > 1:
+        stream.write("[")
+        for i, sub in enumerate(array):
+            if i:
+                stream.write(", ")
+            _write_array(stream, sub)
+        stream.write("]")
+        return
+    if array.ndim == 0 or array.size <= _PIECE:
+        stream.write(dumps(json_value(array)))
+        return
+    stream.write("[")
+    for start in range(0, array.size, _PIECE):
+        if start:
+            stream.write(", ")
+        stream.write(dumps(json_value(array[start:start + _PIECE]))[1:-1])
+    stream.write("]")

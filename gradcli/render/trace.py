@@ -65,34 +65,55 @@ def _target(p: Passed) -> str:
     return p.label
 
 
-def render_trace(steps: list[TraceStep], seed: Any, *, precision: int = 4) -> Text:
-    """The steps as numbered lines; each input the gradient went to, indented below."""
-    text = Text()
-    text.append("backward pass", style="bold")
-    text.append(f" (seeded with {_value_text(seed, precision)}; steps in the order they ran)\n",
-                style="dim")
+def render_trace(steps: list[TraceStep], seed: Any, *, precision: int = 4,
+                 width: int | None = None) -> Text:
+    """The steps as numbered lines; each input the gradient went to, indented below.
+
+    With ``width`` (a terminal's), a value that does not fit beside its label goes on
+    the next line, indented, cut to fit; and every line is wrapped between words.
+    """
+    from gradcli.render.plain import wrap_spans
+
+    lines: list[list[tuple[str, str]]] = [[
+        ("backward pass", "bold"),
+        (f" (seeded with {_value_text(seed, precision)}; steps in the order they ran)", "dim")]]
     if not steps:
-        text.append("  no Function to run: the result is an input or a constant\n", style="dim")
-    width = max((len(_target(p)) for s in steps for p in s.passed), default=1)
+        lines.append([("  no Function to run: the result is an input or a constant", "dim")])
+    column = max((len(_target(p)) for s in steps for p in s.passed), default=1)
+    if width is not None:
+        column = min(column, max(width - 20, 8))
+
+    def beside(head: list[tuple[str, str]], gap: str, value: str, style: str = "",
+               indent: int = 9) -> None:
+        """``head`` and ``value`` on one line where they fit, else ``value`` below."""
+        used = sum(len(part) for part, _ in head) + len(gap)
+        if width is None or used + len(value) <= width:
+            lines.append([*head, (gap, "dim"), (value, style)])
+            return
+        lines.append(head)
+        lines.append([(" " * indent + gap.strip() + (" " if gap.strip() else ""), "dim"),
+                      (value, style)])
+
     for s in steps:
-        text.append(f"{s.step:>3}. ", style="dim")
-        text.append(s.function, style="bold cyan")
+        head = [(f"{s.step:>3}. ", "dim"), (s.function, "bold cyan")]
         if s.name:
-            text.append(f" → {s.name}", style="bold")
+            head.append((f" → {s.name}", "bold"))
         elif s.expression:
-            text.append(f" → {s.expression}")
-        text.append("  received ", style="dim")
-        text.append(_value_text(s.received, precision, s.out_shape))
-        text.append("\n")
+            head.append((f" → {s.expression}", ""))
+        beside(head, "  received ", _value_text(s.received, precision, s.out_shape), indent=5)
         for p in s.passed:
-            text.append("       passes to ", style="dim")
-            text.append(_target(p).ljust(width), style="magenta" if p.kind == "input" else "")
-            text.append("  ")
+            target = [("       passes to ", "dim"),
+                      (_target(p).ljust(column), "magenta" if p.kind == "input" else "")]
             if p.value is None:
-                text.append("nothing (no gradient needed)", style="dim")
+                beside(target, "  ", "nothing (no gradient needed)", "dim")
             else:
-                text.append(_value_text(p.value, precision, p.shape))
+                beside(target, "  ", _value_text(p.value, precision, p.shape))
+    text = Text()
+    for n, line in enumerate(lines):
+        if n:
             text.append("\n")
+        for part, style in wrap_spans(line, width):
+            text.append(part, style=style or None)
     text.rstrip()
     return text
 

@@ -13,7 +13,7 @@ def cli():
     """cli("diff", "x^2", "-v", "x=3") -> click Result (stdout and stderr apart)."""
     runner = CliRunner()
 
-    def run(*args: str, input: str | None = None):
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    def run(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 
     return run

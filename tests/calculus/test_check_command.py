@@ -92,10 +92,71 @@ def test_a_failing_program(cli, program):
     assert "error" in result.stderr
 
 
-def test_too_many_elements_is_a_usage_error(cli):
-    result = cli("check", "sum(x)", "-v", "x=ones(100, 100)")
-    assert result.exit_code == 2
-    assert "--wrt" in result.stderr
+def test_a_large_input_is_checked_at_a_seeded_random_sample(cli):
+    args = ("check", "sum(x^2)", "-v", "x=ones(100, 100)", "--sample", "40")
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert ("checked at a random sample of 40 of the 10,000 input elements (seed 0; "
+            "--sample N checks N, up to 5,000)") in result.stdout
+    assert cli(*args).stdout == result.stdout  # seeded: the same elements every run
+    record = json.loads(cli(*args, "--json").stdout)
+    assert record["sample"] == {"checked": 40, "of": 10_000, "seed": 0}
+    assert record["inputs"][0]["checked"] == 40 and record["inputs"][0]["shape"] == [100, 100]
+    # the default sample is a few hundred; a broken rule is still found in it, and the
+    # worst position is the input's, not the sample's
+    broken = cli("check", "sum(relu(x))", "-v", "x=zeros(100, 100)", "--json")
+    record = json.loads(broken.stdout)
+    assert broken.exit_code == 1 and record["inputs"][0]["checked"] == 500
+    assert record["inputs"][0]["beyond_tolerance"] == 500
+    assert len(record["inputs"][0]["worst_at"]) == 2
+    # across several inputs the sample is shared out; small inputs are checked whole
+    both = json.loads(cli("check", "sum(a) + sum(b^2)", "-v", "a=ones(30)", "-v", "b=ones(30)",
+                          "--sample", "20", "--json").stdout)
+    assert sum(i["checked"] for i in both["inputs"]) == 20
+    # an input the sample missed says so, and is not called ok
+    tiny = json.loads(cli("check", "sum(a) + s^2", "-v", "a=ones(5000)", "-v", "s=1",
+                          "--sample", "3", "--json").stdout)
+    s = tiny["inputs"][1]
+    assert s == {"name": "s", "shape": [], "note": "none of its elements is in the sample: "
+                 "not checked"}
+    assert "sample" not in json.loads(cli("check", "sum(x)", "-v", "x=ones(3)",
+                                          "--json").stdout)
+
+
+def test_the_sample_has_a_stated_limit(cli):
+    result = cli("check", "sum(x)", "-v", "x=ones(3)", "--sample", "6000")
+    assert result.exit_code == 2 and "1 to 5,000" in result.stderr
+    from gradcli.cli.calculus import DEFAULT_CHECK_SAMPLE, MAX_CHECK_ELEMENTS
+
+    text = " ".join(cli("check", "--help").stdout.split())
+    assert f"at most {MAX_CHECK_ELEMENTS:,}" in text  # the help says the limit the code has
+    assert f"[default: {DEFAULT_CHECK_SAMPLE}]" in text
+
+
+def test_a_relative_error_is_not_made_up_where_the_gradient_is_zero(cli):
+    # the gradient of x^3 at 0 is 0: the absolute error is all there is to say
+    result = cli("check", "x^3", "-v", "x=0")
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines() if line.startswith("x "))
+    assert row.split()[3] == "-"
+    assert "max rel error -: every gradient is within atol=1e-06 of 0" in result.stdout
+    record = json.loads(cli("check", "x^3", "-v", "x=0", "--json").stdout)
+    assert record["inputs"][0]["max_rel_error"] is None
+
+
+@pytest.mark.parametrize("columns", [30, 40, 60, 120])
+def test_the_table_fits_the_terminal_and_keeps_its_verdict(cli, columns):
+    env = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": str(columns)}
+    runner_result = cli("check", "sum(relu(x))", "-v", "x=[0, 1, -1]", env=env)
+    lines = runner_result.stdout.splitlines()
+    assert all(len(line) <= columns and line == line.rstrip() for line in lines), lines
+    text = runner_result.stdout.replace("\n", " ")
+    assert "FAIL (1 of 3" in text and "beyond" in text
+    row = next(line for line in lines if line.startswith("x "))
+    assert row.split()[1:2] != [""]
+    ok = cli("check", "sum(x^3)", "-v", "x=[1, 2]", env=env).stdout.splitlines()
+    assert any(line.startswith("x ") and line.endswith("  ok") for line in ok)
+    assert all(len(line) <= columns for line in ok)
 
 
 def test_random_inputs_stay_the_same_in_every_run(cli):

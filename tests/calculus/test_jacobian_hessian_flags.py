@@ -77,7 +77,7 @@ def test_large_tables_show_their_corners(cli):
     result = cli("eval", "x * 2", "-v", "x=ones(30)", "--jacobian", "--no-graph")
     lines = result.stdout.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("jacobian"))
-    assert "…" in lines[head + 1]
+    assert "..." in lines[head + 1]
     assert len(lines) - head <= 2 + 25 + 1
 
 

@@ -24,12 +24,13 @@ def test_terminal_plot_has_both_curves_and_labelled_axes(cli):
     lines = result.stdout.splitlines()
     rows = chart_rows(result.stdout)
     assert len(rows) == 18
-    # y axis: top is max(f, df) = 4, bottom is min = -4, zero is labelled
-    assert lines[0].split("│")[0].strip() == "4.0"
-    assert lines[17].split("│")[0].strip() == "-4.0"
+    # y axis: top is max(f, df) = 4, bottom is min = -4, zero is labelled, all round
+    assert lines[0].split("│")[0].strip() == "4"
+    assert lines[17].split("│")[0].strip() == "-4"
     assert any(line.split("│")[0].strip() == "0" for line in lines[:18])
-    # x axis: both ends labelled, and the input's name
-    assert lines[19].split() == ["-2.0", "0", "2.0", "x"]
+    # x axis: round ticks, the ends among them, and the input's name
+    assert lines[18].endswith(" x") and lines[18].lstrip().startswith("└")
+    assert lines[19].split() == ["-2", "-1", "0", "1", "2"]
     assert "* x^2" in lines[20] and "+ d/dx" in lines[20]
     assert sum(row.count("*") for row in rows) >= 20
     assert sum(row.count("+") for row in rows) >= 20
@@ -38,7 +39,7 @@ def test_terminal_plot_has_both_curves_and_labelled_axes(cli):
 def test_the_derivative_is_drawn_where_it_is():
     # f = x, df = 1: a line through the grid's corners and a flat row at y = 1
     xs = np.linspace(-1, 1, 64)
-    text = render_chart(xs, xs, np.ones_like(xs), width=64, height=9).plain
+    text = render_chart(xs, xs, np.ones_like(xs), width=64 + 8, height=9).plain
     rows = [line.split("│", 1)[1] for line in text.splitlines() if "│" in line]
     assert rows[0][-1] == "#"  # f(1) = 1 = df: both marks in the top right corner
     assert rows[0].count("+") + rows[0].count("#") == 64
@@ -57,7 +58,8 @@ def test_other_inputs_come_from_v(cli):
 def test_an_input_made_by_the_program_is_swept(cli):
     result = cli("plot", "x = 1\nsin(x)", "--wrt", "x", "--range", "-pi:pi")
     assert result.exit_code == 0
-    assert "-3.142" in result.stdout and "3.142" in result.stdout
+    assert result.stdout.splitlines()[19].split() == ["-2", "0", "2"]  # round ticks
+    assert "1.0" in result.stdout and "-1.0" in result.stdout  # sin, not the constant 1
 
 
 def test_points_outside_the_domain_are_left_out(cli):
@@ -83,7 +85,8 @@ def test_ranges(text, expected):
     assert parse_range(text) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["3:-3", "1", "a:b", "0:inf"])
+@pytest.mark.parametrize("text", ["3:-3", "1", "a:b", "0:inf", "-1e308:1e308",
+                                  "1:1.0000000000000002"])
 def test_bad_ranges_are_usage_errors(cli, text):
     result = cli("plot", "x", "--wrt", "x", "--range", text)
     assert result.exit_code == 2
@@ -129,3 +132,75 @@ def test_matplotlib_is_imported_only_for_images():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.stderr.strip() == "False"
+
+
+def test_what_is_not_drawn_is_said(cli):
+    # log of a negative number is NaN everywhere: said, and the legend lists only d/dx
+    result = cli("plot", "log(x)", "--wrt", "x", "--range", "-2:-1")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "log(x): NaN on the whole range" in lines[-1]
+    legend = lines[-2]
+    assert "+ d/dx" in legend and "* log(x)" not in legend and "both" not in legend
+    part = cli("plot", "log(x)", "--wrt", "x", "--range", "-1:3", "--points", "9")
+    assert "log(x): NaN or infinite at 3 of 9 points, left out" in part.stdout
+
+
+def test_a_pole_does_not_flatten_the_plot(cli):
+    result = cli("plot", "1/x", "--wrt", "x", "--range", "-1:1")
+    assert result.exit_code == 0
+    labels = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
+    top, bottom = float(labels[0]), float(labels[-1])
+    assert -200 < bottom < -1 and 1 < top < 100  # not 63 to -3969, the values by the pole
+    assert "points beyond the y-range" in result.stdout and "--ylim" in result.stdout
+    fixed = cli("plot", "1/x", "--wrt", "x", "--range", "-1:1", "--ylim", "-10:10")
+    labels = [line.split("│")[0].strip() for line in fixed.stdout.splitlines() if "│" in line]
+    assert (labels[0], labels[-1]) == ("10", "-10")
+    bad = cli("plot", "1/x", "--wrt", "x", "--ylim", "3:1")
+    assert bad.exit_code == 2 and "--ylim" in bad.stderr
+
+
+def test_axis_labels_are_round_numbers(cli):
+    result = cli("plot", "sigmoid(x)", "--wrt", "x", "--range", "-6:6")
+    labels = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
+    assert [label for label in labels if label] == ["1.0", "0.5", "0"]
+    axis = result.stdout.splitlines()[19].split()
+    assert axis == ["-6", "-4", "-2", "0", "2", "4", "6"]
+
+
+@pytest.mark.parametrize("columns", [40, 80, 120])
+def test_the_plot_fits_the_terminal_or_width(cli, columns):
+    env = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": str(columns)}
+    lines = cli("plot", "sin(x)", "--wrt", "x", env=env).stdout.splitlines()
+    assert max(map(len, lines)) <= columns and max(map(len, lines[:18])) >= columns - 8
+    assert all(line == line.rstrip() for line in lines)
+    sized = cli("plot", "sin(x)", "--wrt", "x", "--width", "50", "--height", "7", env=env)
+    rows = chart_rows(sized.stdout)
+    assert len(rows) == 7 and max(len(line) for line in sized.stdout.splitlines()[:7]) <= 50
+
+
+def test_the_image_breaks_at_a_pole_and_says_what_is_missing(cli, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    from gradcli.render.plot import _broken
+
+    xs = np.linspace(-1, 1, 8)
+    gx, gy = _broken(xs, 1 / xs, -10, 10)
+    assert np.isnan(gy).sum() == 1 and gx.size == 9  # one gap, between -1/7 and 1/7
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        path = tmp_path / "log.svg"
+        result = cli("plot", "log(x)", "--wrt", "x", "--range", "-2:-1", "-o", str(path))
+        assert result.exit_code == 0
+        assert "log(x): NaN on the whole range" in result.stderr
+        svg = path.read_text()
+    assert "NaN on the whole range" in svg and "d/dx" in svg
+    assert svg.count("log(x)") == 1  # in the note only: the legend has no empty curve
+
+
+def test_nothing_to_draw_and_values_far_from_zero(cli):
+    empty = cli("plot", "sqrt(x)", "--wrt", "x", "--range", "-2:-1").stdout.splitlines()
+    assert empty[-2:] == ["      sqrt(x): NaN on the whole range",
+                          "      d/dx: NaN on the whole range"]
+    assert not any("*" in line or "d/dx    " in line for line in empty)
+    far = cli("plot", "x", "--wrt", "x", "--range", "1e15:1e15+1000", "--points", "5").stdout
+    assert "beyond the y-range" not in far  # the rounded range holds every value
+    assert "1.2e+15" in far and sum(row.count("*") for row in chart_rows(far)) == 5

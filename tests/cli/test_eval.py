@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from cli_support import json_lines
@@ -299,3 +301,30 @@ def test_a_var_holding_infinity_is_warned_of(cli):
 def test_a_negative_seed_is_a_usage_error(cli):
     result = cli("eval", "rand(2)", "--seed", "-1")
     assert result.exit_code == 2 and "--seed" in result.stderr
+
+
+def test_a_result_of_constants_shows_no_graph(cli):
+    result = cli("eval", "2+2")
+    assert result.exit_code == 0
+    assert result.stdout == "line 1: 2+2\n= 4.0\n"  # no "graph:" over a lone constant
+    assert "graph:" in cli("eval", "x = 2\nx * 3").stdout  # x is an input
+
+
+def test_why_a_vector_has_no_gradients_is_said_once_a_run(cli):
+    result = cli("eval", "x^2\nx^3\nsum(x)\nx * 2", "-v", "x=[1,2]")
+    assert result.exit_code == 0
+    assert result.stdout.count("gradients: none") == 1
+    assert result.stdout.index("gradients: none") < result.stdout.index("line 2:")
+    records = [json.loads(line) for line in cli("eval", "x^2\nx^3", "-v", "x=[1,2]",
+                                               "--json").stdout.splitlines()]
+    assert all("note" in record for record in records)  # a program reads every record
+
+
+def test_precision_reaches_the_graph_and_zero_means_no_decimals(cli):
+    zero = cli("eval", "3 * x", "-v", "x=1", "--precision", "0").stdout
+    assert "= 3\n" in zero and "x.grad () = 3\n" in zero and "Mul  ()  3\n" in zero
+    assert "3.0" not in zero
+    two = cli("eval", "x / 3", "-v", "x=1", "--precision", "2").stdout
+    assert "Div  ()  0.33\n" in two and "0.3333" not in two
+    arrays = cli("eval", "x * 3", "-v", "x=[1,2]", "--precision", "0", "--no-graph").stdout
+    assert "(2,) = [3 6]" in arrays

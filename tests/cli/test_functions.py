@@ -59,3 +59,21 @@ def test_docs_table_is_current(cli):
     end = docs.index("<!-- functions:end -->")
     expected = cli("functions", "--markdown").stdout
     assert docs[start:end].strip() == expected.strip(), "regenerate: python docs/generate.py"
+
+
+def test_the_list_fits_the_terminal_without_trailing_spaces(cli):
+    piped = cli("functions").stdout.splitlines()
+    assert all(line == line.rstrip() for line in piped)
+    assert max(map(len, piped)) > 100  # a pipe is never wrapped
+    for columns in (40, 80, 120):
+        env = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": str(columns)}
+        lines = cli("functions", env=env).stdout.splitlines()
+        assert all(len(line) <= columns and line == line.rstrip() for line in lines), columns
+        start = lines[0].index("what it gives")
+        text = " ".join(" ".join(line[start:] for line in lines).split())
+        # every doc is there, wrapped between its words
+        for name, entry in BUILTINS.items():
+            assert " ".join(entry.doc.split()) in text, (columns, name)
+    narrow = cli("functions", env={"TTY_COMPATIBLE": "1", "COLUMNS": "40"}).stdout
+    assert "aliases" not in narrow  # the first column a narrow terminal does without
+    assert "aliases" in cli("functions", env={"TTY_COMPATIBLE": "1", "COLUMNS": "120"}).stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pexpect
@@ -68,7 +70,7 @@ def test_names_persist_underscore_grad_graph_vars(state):
     child.expect_exact("x  input  (3,)")
     child.expect_exact(PROMPT)
     child.sendline(":vars")
-    child.expect(r"x\s+input\s+\(3,\)")
+    child.expect(r"x\s+input\s+\(3,\)\s+\[1\.0, 2\.0, 3\.0\]\r\n")  # no trailing spaces
     child.expect_exact(PROMPT)
     child.sendline(":help")
     child.expect_exact(":grad NAME")
@@ -148,10 +150,35 @@ def test_tab_completion(state):
     child.send(":gra\t\t")
     child.expect_exact(":grad")
     child.sendcontrol("u")
+    child.sendcontrol("u")
+    child.send(":help sigm\t")  # :help completes the built-ins, without a "("
+    child.expect_exact(":help sigmoid")
+    child.sendline("")
+    child.expect_exact("sigmoid(x)")
+    child.expect_exact(PROMPT)
+    child.send(":graph w\t")
+    child.expect_exact(":graph weights")
+    child.sendcontrol("u")
     child.send(":qu\t")
     child.expect_exact(":quit")
     child.sendline("")
     child.expect(pexpect.EOF)
+
+
+def test_completion_offers_what_each_command_takes():
+    from gradcli.cli.commands import all_builtin_names, constant_names
+    from gradcli.cli.repl import Completer
+    from gradcli.lang.session import Session
+
+    session = Session()
+    session.run("pick = 2\nsum([1, 2])", interactive=True)
+    completer = Completer(session, all_builtin_names(), constant_names())
+    assert "sigmoid" in completer.candidates("sig", ":help sig")
+    assert "sigmoid(" not in completer.candidates("sig", ":help sig")
+    assert completer.candidates("", ":graph ") == ["_", "pick"]  # names, not pi or true
+    assert completer.candidates("p", ":grad p") == ["pick"]
+    assert completer.candidates("", ":vars ") == []
+    assert {"pi", "pick", "prod("} <= set(completer.candidates("p", "1 + p"))
 
 
 def test_history_across_two_sessions(state, tmp_path):
@@ -191,6 +218,22 @@ def test_unwritable_history_is_said_once(state, tmp_path):
     child.expect(pexpect.EOF)
 
 
+def test_a_fifo_as_the_history_file_is_never_opened(tmp_path):
+    # opening it would wait for a writer forever, at start and again at exit: run in a
+    # child with a memory cap and a time bound, with the readline module itself
+    history = tmp_path / "history"
+    os.mkfifo(history)
+    code = ("import readline, sys; from pathlib import Path; "
+            "from gradcli.cli.repl import History; said = []; "
+            "h = History(readline, Path(sys.argv[1]), said.append); h.save(); "
+            "print(said, h.enabled)")
+    done = subprocess.run(["prlimit", f"--as={1536 * 2**20}", sys.executable, "-c", code,
+                           str(history)], capture_output=True, text=True, timeout=60,
+                          env=subprocess_env())
+    assert done.returncode == 0, done.stderr
+    assert "is a FIFO, not a regular file" in done.stdout and "False" in done.stdout
+
+
 def test_piped_input_ending_inside_a_bracket_is_reported(cli):
     result = cli("repl", input="x = 1\n(x +\n")
     assert result.exit_code == 0
@@ -206,3 +249,37 @@ def test_grad_names_a_wrt_that_is_no_name(cli):
 def test_repl_refuses_a_negative_seed(cli):
     result = cli("repl", "--seed", "-1", input="")
     assert result.exit_code == 2 and "--seed" in result.stderr
+
+
+def test_why_a_vector_has_no_gradients_is_said_once_a_session(state):
+    child = spawn(state, "repl")
+    send(child, "x = [1, 2]")
+    child.sendline("x * 2")
+    child.expect_exact("gradients: none (gradients need a scalar output")
+    child.expect_exact(PROMPT)
+    child.sendline("x * 3")
+    child.expect_exact("(2,) = [3. 6.]")
+    child.expect_exact(PROMPT)
+    assert "gradients: none" not in child.before
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+
+
+def test_output_follows_the_terminal_width_when_it_is_resized(state):
+    env = {k: v for k, v in state.items()}
+    child = spawn(env, "repl")
+    send(child, "w = ones(2, 2)")
+    send(child, "y = mean(3*(w+2)^2)")
+    child.sendline(":graph y")
+    child.expect_exact("[[27.0, 27.0], [27.0, 27.0]]")  # 200 columns: the whole value
+    child.expect_exact(PROMPT)
+    child.setwinsize(40, 40)
+    child.sendline(":graph y")
+    child.expect_exact("y = Mean")
+    child.expect_exact(PROMPT)
+    lines = [line for line in ("y = Mean" + child.before).replace("\r", "").split("\n")
+             if line]
+    assert lines and all(len(line) <= 40 for line in lines), lines
+    assert any(line.endswith("...") for line in lines)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)

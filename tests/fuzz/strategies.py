@@ -90,7 +90,9 @@ def _calls(e: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     unary = st.tuples(st.sampled_from(UNARY + ALIASES), e).map(lambda t: f"{t[0]}({t[1]})")
     pair = st.tuples(
         st.sampled_from(["maximum", "minimum", "power", "arctan2", "atan2", "hypot",
-                         "matmul", "dot", "outer", "solve", "grad", "jacobian", "hessian"]),
+                         "matmul", "dot", "outer", "solve", "grad", "jacobian", "hessian",
+                         "mod", "floor_divide", "logaddexp", "inner", "kron", "cross",
+                         "tensordot"]),
         e, e,
     ).map(lambda t: f"{t[0]}({t[1]}, {t[2]})")
     three = st.tuples(st.sampled_from(["clip", "where"]), e, e, e).map(
@@ -101,7 +103,10 @@ def _calls(e: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
                      st.sampled_from(["", ", 0", ", axis=-1"])).map(
         lambda t: f"{t[0]}({t[1]}{t[2]})")
     single = st.tuples(st.sampled_from(["transpose", "trace", "det", "inv", "flatten",
-                                        "squeeze", "detach"]), e).map(
+                                        "squeeze", "detach", "ravel", "cumsum", "cumprod",
+                                        "sort", "flip", "differences", "diag", "tril",
+                                        "cholesky", "slogdet", "pinv", "eigvalsh",
+                                        "svdvals", "hstack", "vstack"]), e).map(
         lambda t: f"{t[0]}({t[1]})")
     shaped = st.one_of(
         st.tuples(e, SMALL_SHAPES).map(lambda t: f"reshape({t[0]}, [{_shape_text(t[1])}])"),
@@ -130,7 +135,7 @@ def _subscripts() -> st.SearchStrategy[str]:
     return st.lists(item, min_size=1, max_size=3).map(", ".join)
 
 
-BINARY_OPS = ["+", "-", "*", "/", "@", "^", "**"]
+BINARY_OPS = ["+", "-", "*", "/", "@", "^", "**", "%", "//"]
 COMPARE_OPS = ["<", "<=", ">", ">=", "==", "!="]
 
 

@@ -35,6 +35,33 @@ def rendered(program: str, **options) -> str:
             'line 1, column 3: expected an expression after "+"\n  1 +\n    ^',
         ),
         (
+            "x = [1, 2\n3]",
+            "syntax",
+            'line 1, column 9: missing "," after "2" at the end of line 1: a new line inside '
+            'brackets does not separate elements (else the "[" at line 1, column 5 is never '
+            'closed)\n  x = [1, 2\n          ^',
+        ),
+        (
+            "y = [[1, 2],\n     [3, 4]]\nmax(y\n2)",
+            "syntax",
+            'line 3, column 5: missing "," after "y" at the end of line 3: a new line inside '
+            'brackets does not separate elements (else the "(" at line 3, column 4 is never '
+            'closed)\n  max(y\n      ^',
+        ),
+        (
+            "m = [[1, 2]\n[3, 4]]",
+            "shape",
+            "line 1, column 6: index: too many indices (2) for an array of shape (2,) (a new "
+            "line inside brackets does not separate elements: if this [...] is another row, "
+            'a "," is missing before it)\n  m = [[1, 2]\n       ^^^^^^',
+        ),
+        (
+            "x = [1, 2]\nx[0, 1]",
+            "shape",
+            "line 2, column 1: index: too many indices (2) for an array of shape (2,)\n"
+            "  x[0, 1]\n  ^^^^^^^",
+        ),
+        (
             "sum(x, )) ",
             "syntax",
             'line 1, column 9: unmatched ")"\n  sum(x, )) \n          ^',
@@ -200,7 +227,8 @@ def test_render_with_the_whole_program_as_source() -> None:
                          "constants and functions, not names)"),
         ({"x": "@/no/such/file.npy"}, "cannot read /no/such/file.npy for x: "
                                       "No such file or directory"),
-        ({"x": "@data.json"}, "cannot read data.json for x: use a .npy, .csv or .txt file"),
+        ({"x": "@data.json"}, "cannot read data.json for x: use a .npy, .npz, .csv or .txt "
+                              "file (or @- for stdin)"),
         ({"sin": "1"}, '"sin" is a built-in function and cannot be a name'),
         ({"2x": "1"}, "'2x' is not a valid name"),
         ({"x": "1; 2"}, "the value of x must be one expression, got '1; 2'"),

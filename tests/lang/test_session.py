@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -106,14 +108,14 @@ def test_non_scalar_results_need_a_grad_output() -> None:
     r = last("x = ones(2, 2)\nx * 3")
     assert r.gradients is None
     assert r.note == "gradients need a scalar output or --grad-output of shape (2, 2)"
-    r = last("x = ones(2, 2)\nx * 3", grad_output="[1, 1]")  # it fits no result
-    assert r.gradients is None and r.note == (
-        "gradients need a scalar output or --grad-output of shape (2, 2); "
-        "the one given has shape (2,)")
+    with pytest.raises(InputProblem, match=re.escape(
+            "--grad-output has shape (2,), but the result has shape (2, 2): give one of "
+            "exactly shape (2, 2)")):  # given, but it fits no result: a bad option
+        last("x = ones(2, 2)\nx * 3", grad_output="[1, 1]")
     r = last("x = ones(2, 2)\nx * 3", grad_output="[[1, 2], [3, 4]]")
     np.testing.assert_array_equal(r.gradients["x"], [[3, 6], [9, 12]])
-    r = last("x = ones(2, 2)\nx[0] * 3", grad_output="[[1, 2], [3, 4]]")  # shape (2,)
-    assert r.gradients is None and "shape (2,)" in r.note
+    with pytest.raises(InputProblem, match=r"has shape \(2,\): give one of exactly shape \(2,\)"):
+        last("x = ones(2, 2)\nx[0] * 3", grad_output="[[1, 2], [3, 4]]")
     r = last("x = ones(2, 2)\nsum(x * 3)", grad_output="[[1, 2], [3, 4]]")  # scalar: no seed
     np.testing.assert_array_equal(r.gradients["x"], np.full((2, 2), 3.0))
     r = last("x = ones(2, 2)\nsum(x, keepdims=true)")  # one element: seeded with 1

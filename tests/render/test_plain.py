@@ -54,9 +54,29 @@ def test_results_of_many_programs(program_results):
 
 def test_the_cases_cover_what_the_output_can_hold(program_results):
     texts = "".join(plain.result_text(result) for result in program_results)
-    for piece in ("↑ ", "(shown above)", "graph cut", "…", "gradients: none", "...", "\n  [[",
+    for piece in ("↑ ", "(shown above)", "graph cut", "gradients: none", "...", "\n  [[",
                   "x.grad (2, 2) =\n", "nan", "-inf", "e+20", "├── ", "│   "):
         assert piece in texts, piece
+    assert "…" not in texts  # one ellipsis style: "...", as NumPy's summaries write it
+
+
+@pytest.mark.parametrize("width", [20, 40, 80])
+def test_a_terminal_width_cuts_labels_the_same_way(program_results, width):
+    """Laid out for a terminal ``width`` wide, the text is rich's where plain gives any,
+    and every tree line fits the width."""
+    written = 0
+    for result in program_results:
+        for options in ({"width": width}, {"width": width, "precision": 2, "note": False}):
+            blocks = plain.result_layout(result, **options)
+            for block in blocks:
+                if isinstance(block, plain.Branch):
+                    assert all(len(line) <= width for line in plain._tree_lines(block))
+            text = plain.result_text(result, **options)
+            if text is not None:
+                written += 1
+                assert all(len(line) <= width for line in text.splitlines())
+                assert text == piped(render_result(result, **options)), (result.source, options)
+    assert written > 10
 
 
 @pytest.mark.parametrize("max_depth", [0, 1, 2, 5, 12])
@@ -164,5 +184,14 @@ def test_control_characters_in_a_statement_never_reach_the_output(source):
     text = plain.result_text(result)
     rich_text = piped(render_result(result))
     assert "\x1b" not in rich_text and "\x00" not in rich_text and "\x7f" not in rich_text
-    assert ("\ufffd" in rich_text) == ("\n" in source)  # (the comment is in the statement)
+    assert ("U+001B" in rich_text) == ("\n" in source)  # (the comment is in the statement)
     assert text is None or text == rich_text  # plain text, exactly, or rich draws it
+
+
+def test_wrapped_spans_break_between_words_and_keep_their_styles():
+    spans = [("line 1: ", "dim"), ("a  +  b +   c\nd + eeeeeeeeeee", "bold")]
+    wrapped = plain.wrap_spans(spans, 8)
+    text = "".join(part for part, _ in wrapped)
+    assert text.split("\n") == ["line 1:", "a  +  b", "+   c", "d +", "eeeeeeee", "eee"]
+    assert [style for part, style in wrapped if part.strip()] == ["dim", *["bold"] * 5]
+    assert plain.wrap_spans(spans, None) == spans

@@ -5,6 +5,19 @@ Each family lives in its own module; this module gathers the functions users cal
 
 import numpy as np
 
+from gradcli.autograd.ops.cumulative import (
+    cumprod,
+    cumsum,
+    differences,
+    sort,
+)
+from gradcli.autograd.ops.decompositions import (
+    cholesky,
+    eigvalsh,
+    pinv,
+    slogdet,
+    svdvals,
+)
 from gradcli.autograd.ops.elementwise import (
     abs,
     add,
@@ -20,9 +33,13 @@ from gradcli.autograd.ops.elementwise import (
     clip,
     cos,
     cosh,
+    deg2rad,
     divide,
     equal,
+    erf,
+    erfc,
     exp,
+    exp2,
     expm1,
     floor,
     floor_divide,
@@ -35,6 +52,8 @@ from gradcli.autograd.ops.elementwise import (
     log1p,
     log2,
     log10,
+    logaddexp,
+    logit,
     maximum,
     minimum,
     mod,
@@ -43,6 +62,7 @@ from gradcli.autograd.ops.elementwise import (
     not_equal,
     positive,
     power,
+    rad2deg,
     reciprocal,
     relu,
     round,
@@ -59,7 +79,24 @@ from gradcli.autograd.ops.elementwise import (
     where,
 )
 from gradcli.autograd.ops.indexing import getitem
-from gradcli.autograd.ops.linalg import det, dot, inv, matmul, outer, solve, trace
+from gradcli.autograd.ops.linalg import (
+    cross,
+    det,
+    diag,
+    diagonal,
+    dot,
+    einsum,
+    inner,
+    inv,
+    kron,
+    matmul,
+    outer,
+    solve,
+    tensordot,
+    trace,
+    tril,
+    triu,
+)
 from gradcli.autograd.ops.reductions import (
     log_softmax,
     logsumexp,
@@ -75,13 +112,26 @@ from gradcli.autograd.ops.reductions import (
 )
 from gradcli.autograd.ops.shape import (
     broadcast_to,
+    column_stack,
     concatenate,
     expand_dims,
     flatten,
+    flip,
+    hsplit,
+    hstack,
+    moveaxis,
+    pad,
+    repeat,
     reshape,
+    roll,
+    split,
     squeeze,
     stack,
+    swapaxes,
+    tile,
     transpose,
+    vsplit,
+    vstack,
 )
 
 
@@ -94,13 +144,17 @@ def detach(x):
 
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-    "broadcast_to", "cbrt", "ceil", "clip", "concatenate", "cos", "cosh", "det", "detach",
-    "divide", "dot", "equal", "exp", "expand_dims", "expm1", "flatten", "floor", "floor_divide",
-    "getitem",
-    "greater", "greater_equal", "hypot", "inv", "less", "less_equal", "log", "log1p", "log2",
-    "log10", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mod", "multiply", "negative", "norm", "not_equal", "outer", "positive", "power",
-    "prod", "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin", "sinh",
-    "softmax", "softplus", "solve", "sqrt", "square", "squeeze", "stack", "std", "subtract",
-    "sum", "tan", "tanh", "trace", "transpose", "var", "where",
+    "broadcast_to", "cbrt", "ceil", "cholesky", "clip", "column_stack", "concatenate", "cos",
+    "cosh", "cross", "cumprod", "cumsum", "deg2rad", "det", "detach", "diag", "diagonal",
+    "differences", "divide", "dot", "eigvalsh", "einsum", "equal", "erf", "erfc", "exp",
+    "exp2", "expand_dims", "expm1", "flatten", "flip", "floor", "floor_divide", "getitem",
+    "greater", "greater_equal", "hsplit", "hstack", "hypot", "inner", "inv", "kron", "less",
+    "less_equal", "log", "log10", "log1p", "log2", "log_softmax", "logaddexp", "logit",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mod", "moveaxis",
+    "multiply", "negative", "norm", "not_equal", "outer", "pad", "pinv", "positive", "power",
+    "prod", "rad2deg", "reciprocal", "relu", "repeat", "reshape", "roll", "round", "sigmoid",
+    "sign", "sin", "sinh", "slogdet", "softmax", "softplus", "solve", "sort", "split", "sqrt",
+    "square", "squeeze", "stack", "std", "subtract", "sum", "svdvals", "swapaxes", "tan",
+    "tanh", "tensordot", "tile", "trace", "transpose", "tril", "triu", "var", "vsplit",
+    "vstack", "where",
 ]

@@ -14,8 +14,10 @@ import numpy as np
 
 from gradcli.autograd.function import GRAD_MODE, Function
 from gradcli.autograd.limits import check_shape
-from gradcli.autograd.ops.elementwise import equal, exp, where
-from gradcli.autograd.ops.shape import expand_dims, transpose
+from gradcli.autograd.ops.decompositions import svdvals
+from gradcli.autograd.ops.elementwise import abs as abs_
+from gradcli.autograd.ops.elementwise import equal, exp, log, not_equal, where
+from gradcli.autograd.ops.shape import expand_dims, moveaxis, transpose
 from gradcli.autograd.variable import Variable
 
 
@@ -127,7 +129,7 @@ class Prod(_Reduction):
         x = self.operands()[0]
         g = self.kept_grad(g)
         values = np.asarray(x)
-        if np.any(values == 0):
+        if np.any(values == 0) or (GRAD_MODE.enabled and GRAD_MODE.everywhere):
             # prod / x_i is undefined at a zero; multiply the other elements instead
             # (differentiably when recording, so higher derivatives stay exact there too).
             if GRAD_MODE.enabled:
@@ -202,37 +204,52 @@ class Min(Max):
 
 
 class Var(_Reduction):
-    """Variance with NumPy's ddof=0."""
+    """Variance: the mean square deviation, over n - ddof (NumPy's ddof, 0 by default)."""
 
-    __slots__ = ()
+    __slots__ = ("ddof",)
+
+    def __init__(self, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> None:
+        super().__init__(axis, keepdims)
+        self.ddof = ddof
+
+    @property
+    def detail(self) -> str:
+        ddof = f"ddof={self.ddof:g}" if self.ddof else ""
+        return ", ".join(part for part in (super().detail, ddof) if part)
 
     def reduce(self, x, axes):
-        return np.var(x, axis=axes, keepdims=self.keepdims)
+        return np.var(x, axis=axes, keepdims=self.keepdims, ddof=self.ddof)
+
+    def divisor(self, x) -> float:
+        count = math.prod(x.shape[k] for k in self.axes) - self.ddof
+        return float(count) if count > 0 else math.nan
 
     def backward(self, g):
         x = self.operands()[0]
-        count = math.prod(x.shape[k] for k in self.axes)
         centred = x - mean(x, axis=self.axes, keepdims=True)
-        return self.kept_grad(g) * centred * (2.0 / count if count else math.nan)
+        return self.kept_grad(g) * centred * (2.0 / self.divisor(x))
 
 
-class Std(_Reduction):
-    """Standard deviation with NumPy's ddof=0."""
+class Std(Var):
+    """Standard deviation: the square root of var (the same ddof)."""
 
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = np.std(x, axis=axes, keepdims=True)
+        out = np.std(x, axis=axes, keepdims=True, ddof=self.ddof)
         self.saved = out
         return out if self.keepdims else out.reshape(
             [n for k, n in enumerate(x.shape) if k not in axes])
 
     def backward(self, g):
         x = self.operands()[0]
-        count = math.prod(x.shape[k] for k in self.axes)
         centred = x - mean(x, axis=self.axes, keepdims=True)
-        out = std(x, axis=self.axes, keepdims=True) if GRAD_MODE.enabled else self.saved
-        return self.kept_grad(g) * centred / (out * float(count))
+        out = (std(x, axis=self.axes, keepdims=True, ddof=self.ddof) if GRAD_MODE.enabled
+               else self.saved)
+        # Where the std is 0 (one element, or all equal) centred is 0 too: take the zero
+        # subgradient there, as Norm does, rather than 0 / 0.
+        safe = where(equal(out, 0.0), 1.0, out)
+        return self.kept_grad(g) * centred / (safe * self.divisor(x))
 
 
 class LogSumExp(_Reduction):
@@ -344,20 +361,81 @@ def min(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:  # noqa: 
     return Min(axis, keepdims)(x)
 
 
-def var(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    return Var(axis, keepdims)(x)
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> Variable:
+    return Var(axis, keepdims, ddof)(x)
 
 
-def std(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    return Std(axis, keepdims)(x)
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: float = 0) -> Variable:
+    return Std(axis, keepdims, ddof)(x)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    return LogSumExp(axis, keepdims)(x)
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False, b: Any = None) -> Variable:
+    """log(sum(exp(x))) along axis, computed stably; with ``b``, log(sum(b * exp(x)))
+    (SciPy's weights; a negative sum gives NaN, as the log of a negative number)."""
+    if b is None:
+        return LogSumExp(axis, keepdims)(x)
+    shift = max(x, axis=axis, keepdims=True).detach()
+    shift = where(equal(abs_(shift), math.inf), 0.0, shift)  # all -inf (or inf): no shift
+    out = log(sum(b * exp(x - shift), axis=axis, keepdims=True)) + shift
+    return out if keepdims else _drop_axes(out, axis)
 
 
-def norm(x: Any, axis: Any = None, keepdims: bool = False) -> Variable:
-    return Norm(axis, keepdims)(x)
+def _drop_axes(out: Variable, axis: Any) -> Variable:
+    axes = normalize_axes(axis, out.ndim)
+    return out.reshape(tuple(n for k, n in enumerate(out.shape) if k not in axes))
+
+
+def norm(x: Any, axis: Any = None, keepdims: bool = False, ord: Any = None) -> Variable:  # noqa: A002
+    """NumPy's norm. Without ``ord``: the Euclidean norm of the flattened array (or along
+    axis; of a matrix, the Frobenius norm). With a number ``ord``, of a vector (or along
+    one axis): sum(|x|^ord)^(1/ord), max |x| for inf, min |x| for -inf, the count of
+    nonzeros for 0; of a matrix (or along two axes): the largest column sum of |x| for 1,
+    the largest singular value for 2, the largest row sum for inf (the smallest for -1,
+    -2, -inf)."""
+    if ord is None:
+        return Norm(axis, keepdims)(x)
+    nd = x.ndim if isinstance(x, Variable) else np.ndim(x)
+    axes = normalize_axes(axis, nd) if axis is not None else tuple(range(nd))
+    if axis is not None and len(axes) > 2 or axis is None and nd > 2 or not axes:
+        raise ValueError("norm with ord= takes a vector or a matrix (or axis= naming one or "
+                         "two axes)")
+    p = float(ord)
+    if len(axes) == 1:
+        out = _vector_norm(x, axes[0], p)
+    else:  # rows, then columns, in the order given (axis=[1, 0] is the transpose's)
+        order = axes if axis is None else tuple(int(k) % nd for k in axis)
+        out = _matrix_norm(x, order, p)
+    if keepdims:
+        out = out.reshape(kept_shape(np.shape(x), axes))
+    return out
+
+
+def _vector_norm(x: Any, axis: int, p: float) -> Variable:
+    if p == math.inf:
+        return max(abs_(x), axis=axis)
+    if p == -math.inf:
+        return min(abs_(x), axis=axis)
+    if p == 0:
+        return sum(not_equal(x, 0.0), axis=axis)
+    if p == 1:
+        return sum(abs_(x), axis=axis)
+    if p == 2:
+        return Norm(axis)(x)
+    return sum(abs_(x) ** p, axis=axis) ** (1.0 / p)
+
+
+def _matrix_norm(x: Any, axes: tuple[int, ...], p: float) -> Variable:
+    rows, cols = axes
+    if p in (1.0, -1.0, math.inf, -math.inf):
+        along, then = (rows, cols) if abs(p) == 1 else (cols, rows)
+        sums = sum(abs_(x), axis=along, keepdims=True)
+        pick = max if p > 0 else min
+        return pick(sums, axis=[along, then])
+    if p in (2.0, -2.0):
+        s = svdvals(moveaxis(x, [rows, cols], [-2, -1]))
+        return max(s, axis=-1) if p > 0 else min(s, axis=-1)
+    raise ValueError(f"norm of a matrix takes ord 1, -1, 2, -2, inf or -inf, not {p:g} "
+                     "(the Frobenius norm is norm(x), the nuclear norm sum(svdvals(x)))")
 
 
 def softmax(x: Any, axis: Any = -1) -> Variable:

@@ -1,5 +1,7 @@
 """Shape operations: reshape, flatten, squeeze, expand_dims, transpose, broadcast_to,
-concatenate, stack. Their backward rules move the gradient back into the input's shape."""
+concatenate, stack, and the ones built on them and on indexing (swapaxes, moveaxis,
+repeat, tile, flip, roll, pad, hstack, vstack, column_stack, split). Their backward rules
+move the gradient back into the input's shape."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 from gradcli.autograd.function import Function
 from gradcli.autograd.limits import check_elements, check_shape
 from gradcli.autograd.ops.broadcasting import sum_to
+from gradcli.autograd.ops.indexing import getitem
 from gradcli.autograd.variable import Variable
 
 
@@ -212,3 +215,209 @@ def concatenate(arrays: Any, axis: int = 0) -> Variable:
 
 def stack(arrays: Any, axis: int = 0) -> Variable:
     return Stack(int(axis))(*arrays)
+
+
+def _axis(axis: Any, ndim: int, what: str = "axis") -> int:
+    k = int(axis)
+    if k != axis or not -ndim <= k < ndim:
+        raise ValueError(f"{what} {axis} is out of range for an array with {ndim} dimensions")
+    return k % ndim
+
+
+def swapaxes(x: Any, axis1: int, axis2: int) -> Variable:
+    """The array with two axes exchanged."""
+    nd = np.ndim(x) if not isinstance(x, Variable) else x.ndim
+    order = list(range(nd))
+    i, j = _axis(axis1, nd), _axis(axis2, nd)
+    order[i], order[j] = order[j], order[i]
+    return Transpose(tuple(order))(x)
+
+
+def moveaxis(x: Any, source: Any, destination: Any) -> Variable:
+    """The array with axes ``source`` moved to ``destination`` (ints or lists of them);
+    the other axes keep their order."""
+    nd = np.ndim(x) if not isinstance(x, Variable) else x.ndim
+    src = [source] if np.ndim(source) == 0 else list(source)
+    dst = [destination] if np.ndim(destination) == 0 else list(destination)
+    if len(src) != len(dst):
+        raise ValueError("moveaxis: source and destination must have the same number of axes")
+    src = [_axis(a, nd, "source axis") for a in src]
+    dst = [_axis(a, nd, "destination axis") for a in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise ValueError("moveaxis: repeated axes")
+    order = [k for k in range(nd) if k not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Transpose(tuple(order))(x)
+
+
+# -- repeating, reversing, rolling, padding (indexing and broadcasting underneath) ---------
+
+
+def _ndim_of(x: Any) -> int:
+    return x.ndim if isinstance(x, Variable) else np.ndim(x)
+
+
+def _take(x: Any, index: np.ndarray, axis: int) -> Variable:
+    """``x`` indexed by ``index`` along ``axis``: a gather, whose gradient accumulates."""
+    return getitem(x, (slice(None),) * axis + (index,))
+
+
+def _whole_numbers(values: Any, what: str) -> list[int]:
+    flat = np.asarray(values.data if isinstance(values, Variable) else values, dtype=float)
+    if not np.all(np.mod(flat, 1) == 0):
+        raise ValueError(f"{what} must be whole numbers")
+    return [int(v) for v in flat.reshape(-1)]
+
+
+def repeat(x: Any, repeats: Any, axis: Any = None) -> Variable:
+    """Each element repeated ``repeats`` times (a number, or one per element along axis);
+    without axis, of the flattened array (NumPy's repeat)."""
+    if axis is None:
+        x, axis = flatten(x), 0
+    nd = _ndim_of(x)
+    axis = _axis(axis, nd)
+    n = np.shape(x)[axis]
+    counts = _whole_numbers(repeats, "repeats")
+    if len(counts) not in (1, n) or any(c < 0 for c in counts):
+        raise ValueError(f"repeats must be one number, or {n} of them, none negative")
+    check_elements("repeat", np.prod(np.shape(x)) // max(n, 1) * (
+        counts[0] * n if len(counts) == 1 else sum(counts)))
+    return _take(x, np.repeat(np.arange(n), counts if len(counts) > 1 else counts[0]), axis)
+
+
+def tile(x: Any, reps: Any) -> Variable:
+    """The array repeated ``reps`` times along each axis (NumPy's tile)."""
+    reps = _whole_numbers(reps, "reps")
+    if any(r < 0 for r in reps):
+        raise ValueError("reps must not be negative")
+    shape = np.shape(x)
+    d = max(len(shape), len(reps))
+    shape = (1,) * (d - len(shape)) + shape
+    reps = [1] * (d - len(reps)) + reps
+    check_shape("tile", tuple(s * r for s, r in zip(shape, reps)))
+    spread = reshape(x, tuple(v for s in shape for v in (1, s)))
+    wide = broadcast_to(spread, tuple(v for s, r in zip(shape, reps) for v in (r, s)))
+    return reshape(wide, tuple(s * r for s, r in zip(shape, reps)))
+
+
+def flip(x: Any, axis: Any = None) -> Variable:
+    """The array with the order of its elements reversed along axis (all axes if None)."""
+    nd = _ndim_of(x)
+    axes = range(nd) if axis is None else [_axis(a, nd) for a in np.atleast_1d(axis)]
+    index = [slice(None)] * nd
+    for a in axes:
+        index[a] = slice(None, None, -1)
+    return getitem(x, tuple(index))
+
+
+def roll(x: Any, shift: Any, axis: Any = None) -> Variable:
+    """Elements shifted ``shift`` places along axis, those past the end coming round to
+    the start (of the flattened array if axis is None); shift and axis may be lists."""
+    if axis is None:
+        return reshape(roll(flatten(x), shift, 0), np.shape(x))
+    nd = _ndim_of(x)
+    shifts = _whole_numbers(shift, "shift")
+    axes = [_axis(a, nd) for a in _whole_numbers(axis, "axis")]
+    if len(shifts) == 1:
+        shifts = shifts * len(axes)
+    if len(shifts) != len(axes):
+        raise ValueError("roll: give one shift, or one per axis")
+    for s, a in zip(shifts, axes):
+        n = np.shape(x)[a]
+        if n:
+            x = _take(x, (np.arange(n) - s) % n, a)
+    return x
+
+
+class Pad(Function):
+    """The array with ``value`` added before and after each axis (NumPy's constant pad);
+    backward cuts the gradient of the original block out."""
+
+    __slots__ = ("widths", "value")
+
+    def __init__(self, widths: tuple[tuple[int, int], ...], value: float = 0.0) -> None:
+        self.widths = widths
+        self.value = value
+
+    def forward(self, x):
+        check_shape("pad", tuple(n + a + b for n, (a, b) in zip(x.shape, self.widths)))
+        return np.pad(x, self.widths, mode="constant", constant_values=self.value)
+
+    def backward(self, g):
+        shape = self.inputs[0].data.shape
+        return getitem(g, tuple(slice(a, a + n) for n, (a, _) in zip(shape, self.widths)))
+
+
+def pad(x: Any, pad_width: Any, value: float = 0.0) -> Variable:
+    """``pad_width`` is n (every side of every axis), [before, after] (every axis), or
+    one [before, after] per axis."""
+    nd = _ndim_of(x)
+    widths = np.asarray(_whole_numbers(pad_width, "pad widths"))
+    given = np.shape(pad_width.data if isinstance(pad_width, Variable) else pad_width)
+    try:
+        widths = np.broadcast_to(widths.reshape(given), (nd, 2))
+    except ValueError:
+        raise ValueError(f"pad widths of shape {given} do not fit an array of {nd} "
+                         "dimensions: give n, [before, after], or one pair per axis") from None
+    if (widths < 0).any():
+        raise ValueError("pad widths must not be negative")
+    return Pad(tuple((int(a), int(b)) for a, b in widths), float(value))(x)
+
+
+# -- stacking and splitting ----------------------------------------------------------------
+
+
+def _at_least(x: Any, ndim: int, column: bool = False) -> Any:
+    shape = np.shape(x)
+    if len(shape) >= ndim:
+        return x
+    if ndim == 1 or not shape:
+        return reshape(x, (1,) * ndim)
+    return reshape(x, shape + (1,)) if column else reshape(x, (1,) + shape)
+
+
+def hstack(arrays: Any) -> Variable:
+    """Join arrays along their second axis (their first, if they are vectors)."""
+    arrays = [_at_least(a, 1) for a in arrays]
+    return concatenate(arrays, axis=0 if arrays and _ndim_of(arrays[0]) == 1 else 1)
+
+
+def vstack(arrays: Any) -> Variable:
+    """Join arrays along their first axis, vectors as rows."""
+    return concatenate([_at_least(a, 2) for a in arrays], axis=0)
+
+
+def column_stack(arrays: Any) -> Variable:
+    """Join vectors as the columns of a matrix (matrices as they are)."""
+    return concatenate([_at_least(a, 2, column=True) for a in arrays], axis=1)
+
+
+def split(x: Any, sections: int, axis: int = 0) -> Variable:
+    """``x`` cut into ``sections`` equal pieces along axis, stacked along a new first
+    axis: ``split(x, 2)[0]`` is the first piece (and ``a, b = split(x, 2)`` unpacks)."""
+    nd = _ndim_of(x)
+    if nd == 0:
+        raise ValueError("split needs an array of at least one dimension")
+    axis = _axis(axis, nd)
+    k = int(sections)
+    n = np.shape(x)[axis]
+    if k != sections or k < 1 or n % k:
+        raise ValueError(f"split: {n} elements along axis {axis} do not divide into "
+                         f"{sections:g} equal pieces (unequal pieces: index them, as "
+                         f"x[0:2] and x[2:])")
+    shape = np.shape(x)
+    pieces = reshape(x, shape[:axis] + (k, n // k) + shape[axis + 1:])
+    return moveaxis(pieces, axis, 0)
+
+
+def hsplit(x: Any, sections: int) -> Variable:
+    """split along the second axis (the first, for a vector)."""
+    return split(x, sections, 1 if _ndim_of(x) > 1 else 0)
+
+
+def vsplit(x: Any, sections: int) -> Variable:
+    """split along the first axis (of an array of at least 2 dimensions)."""
+    if _ndim_of(x) < 2:
+        raise ValueError("vsplit needs an array of at least 2 dimensions")
+    return split(x, sections, 0)

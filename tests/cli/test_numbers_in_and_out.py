@@ -1,0 +1,140 @@
+"""Numbers on the way in and out (issue 11): a literal that overflows is warned of (an
+error with --strict), a --grad-output of another shape is a usage error, and a negative
+zero is printed as 0 wherever values become text."""
+
+from __future__ import annotations
+
+import pytest
+from cli_support import json_lines
+
+from gradcli.lang.session import Session
+
+OVERFLOWING = [
+    ("1e400", "float64"),
+    ("2 * 1e400 - 1", "float64"),  # inside an expression
+    ("0x" + "f" * 300, "float64"),  # an integer literal too
+    ("1e39", "float32"),  # finite in float64, not in float32
+]
+
+
+@pytest.mark.parametrize(("program", "dtype"), OVERFLOWING)
+def test_a_literal_that_overflows_is_warned_of(cli, program, dtype):
+    result = cli("eval", program, "--dtype", dtype, "--no-graph")
+    assert result.exit_code == 0, result.output
+    assert f"number: too large for {dtype}, it is inf" in result.stderr
+
+
+@pytest.mark.parametrize(("program", "dtype"), OVERFLOWING)
+def test_a_literal_that_overflows_is_an_error_with_strict(cli, program, dtype):
+    result = cli("eval", program, "--dtype", dtype, "--strict", "--json")
+    assert result.exit_code == 1
+    [record] = json_lines(result.stdout)
+    assert record["error"]["type"] == "domain"
+    assert record["error"]["message"] == f"number: too large for {dtype}, it is inf"
+
+
+def test_the_overflowing_literal_is_underlined(cli):
+    result = cli("eval", "2 * 1e400", "--strict")
+    assert result.exit_code == 1
+    assert "line 1, column 5: number: too large for float64, it is inf" in result.stderr
+    assert "      ^^^^^" in result.stderr
+
+
+def test_the_largest_finite_literal_is_no_overflow(cli):
+    result = cli("eval", "1.7976931348623157e308", "--strict", "--no-graph")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_a_stream_of_one_line_statements_warns_each_time():
+    # one-line statements are run from cached templates after the first: the same check
+    session = Session()
+    results = session.run("1e400\n1e400\n1e400")
+    assert [r.warnings for r in results] == [["number: too large for float64, it is inf"]] * 3
+
+
+@pytest.mark.parametrize("option", [["-v", "x=1e400"], ["--grad-output", "[1e400, 1]"]])
+def test_values_given_by_option_that_overflow_are_warned_of_or_refused(cli, option):
+    program = "x * 2" if option[0] == "-v" else "y * 2"
+    base = [] if option[0] == "-v" else ["-v", "y=[1, 2]"]
+    result = cli("eval", program, *base, *option, "--no-graph")
+    assert result.exit_code == 0 and "NaN or infinity" in result.stderr
+    result = cli("eval", program, *base, *option, "--no-graph", "--strict")
+    assert result.exit_code == 2 and "(--strict)" in result.stderr
+
+
+@pytest.mark.parametrize(("program", "given", "shape"), [
+    ("x * 2", "[1, 2, 3]", "(2,)"),
+    ("outer(x, x)", "[1, 2]", "(2, 2)"),
+])
+def test_a_grad_output_of_another_shape_is_a_usage_error(cli, program, given, shape):
+    for fmt in ([], ["--json"]):
+        result = cli("eval", program, "-v", "x=[1, 2]", "--grad-output", given, *fmt)
+        assert result.exit_code == 2, result.output
+        given_shape = "(3,)" if given == "[1, 2, 3]" else "(2,)"
+        assert (f"--grad-output has shape {given_shape}, but the result has shape {shape}: "
+                f"give one of exactly shape {shape}") in result.stderr
+
+
+def test_a_grad_output_of_the_right_shape_still_seeds_the_gradients(cli):
+    result = cli("eval", "x * 2", "-v", "x=[1, 2]", "--grad-output", "[1, 10]", "--json")
+    assert result.exit_code == 0
+    assert json_lines(result.stdout)[0]["gradients"] == {"x": [2.0, 20.0]}
+
+
+NEGATIVE_ZEROS = [
+    ("-a", ["-v", "a=0"]),
+    ("a * -0", ["-v", "a=2"]),
+    ("x * 0 * -1", ["-v", "x=[1, 2]", "--grad-output", "[1, 1]"]),
+    ("sum(x * -0)", ["-v", "x=[[1, 2], [3, 4]]"]),
+]
+
+
+@pytest.mark.parametrize(("program", "args"), NEGATIVE_ZEROS)
+def test_no_negative_zero_in_human_output(cli, program, args):
+    result = cli("eval", program, *args)
+    assert result.exit_code == 0, result.output
+    assert "-0." not in result.stdout and "-0 " not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("program", "args"), NEGATIVE_ZEROS)
+def test_no_negative_zero_in_json(cli, program, args):
+    result = cli("eval", program, *args, "--json", "--graph")
+    assert result.exit_code == 0, result.output
+    assert "-0.0" not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["tree", "dot", "mermaid", "json"])
+def test_no_negative_zero_in_graphs(cli, fmt):
+    result = cli("graph", "a * -0 + b * -0", "-v", "a=0", "-v", "b=[0, 1]", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert "-0." not in result.stdout and "-0<" not in result.stdout, result.stdout
+
+
+def test_no_negative_zero_in_a_trace(cli):
+    result = cli("eval", "a * -0", "-v", "a=2", "--trace")
+    assert result.exit_code == 0, result.output
+    assert "-0." not in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--eps", "0"), ("--eps", "1e400"), ("--eps", "nan"), ("--eps", "-1e-6"),
+    ("--rtol", "nan"), ("--rtol", "inf"), ("--atol", "-1"), ("--atol", "x"),
+])
+def test_check_refuses_a_tolerance_or_step_that_is_no_finite_number(cli, option, value):
+    # --eps 0 was an internal ZeroDivisionError; inf, nan and negatives were nonsense
+    result = cli("check", "sum(x^2)", "-v", "x=[1, 2]", option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_check_takes_a_finite_step(cli):
+    result = cli("check", "sum(x^2)", "-v", "x=[1, 2]", "--eps", "1e-5", "--atol", "0")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("program", "shown"), [("-0.0004", "= -4.0e-04"), ("0.0004", "= 4.0e-04"),
+                                                ("-0.004", "= -4.0e-03")])
+def test_a_small_number_never_rounds_to_a_signed_zero(cli, program, shown):
+    result = cli("eval", program, "--precision", "2", "--no-graph")
+    assert result.exit_code == 0 and shown in result.stdout.splitlines(), result.stdout
