@@ -167,6 +167,14 @@ def figure_deep(quick: bool) -> list[Row]:
     ]
 
 
+def figure_symbolic(quick: bool) -> Row:
+    from gradcli.bench import symbolic
+
+    ours, reference, peers, target, met = symbolic.summary(symbolic.measure(quick))
+    return Row("symbolic", "gradcli diff (differentiate + simplify): textbook scalars, "
+               "Matrix Cookbook", ours, reference, peers, target, met)
+
+
 def figure_mlp(quick: bool) -> Row:
     times = workloads.mlp_step_times(repeat=3 if quick else 9, number=5 if quick else 50)
     ours, torch = times["gradcli"], times["torch"]
@@ -190,6 +198,7 @@ FIGURES = {
     "cold": figure_cold,
     "startup": figure_startup,
     "deep": figure_deep,
+    "symbolic": figure_symbolic,
     "mlp": figure_mlp,
 }
 

@@ -190,9 +190,9 @@ def add(*terms: E) -> E:
         coeffs[rest] = _plus(coeffs.get(rest, Fraction(0)), c)
     coeffs = _pythagoras(coeffs)
     coeffs = _factor_matmuls(coeffs)
-    parts = [scale(c, rest) for rest, c in coeffs.items() if c != 0]
+    parts = [scale(c, rest) for rest, c in coeffs.items() if c != 0 and not is_zero(rest)]
     if not parts:
-        return ZERO
+        return zeros(shape)  # x - x keeps x's shape: A @ (x - x) is still a vector
     if len(parts) == 1:
         return parts[0]
     parts.sort(key=_term_key)
@@ -307,7 +307,7 @@ def mul(*factors: E) -> E:
         base, ex = (f.args[0], f.args[1]) if f.op == "pow" else (f, ONE)
         exps.setdefault(base, []).append(ex)
     if coeff == 0:
-        return ZERO
+        return zeros(shape)
     merged: list[E] = []
     for base, es in exps.items():
         p = power(base, add(*es)) if len(es) > 1 else power(base, es[0])
@@ -321,6 +321,14 @@ def mul(*factors: E) -> E:
                     merged.append(q)
         else:
             merged.append(p)
+    exps_ = [m for m in merged if m.op == "fn" and m.data == "exp"]
+    if len(exps_) > 1:  # exp(a)*exp(b) = exp(a + b)
+        merged = [m for m in merged if not (m.op == "fn" and m.data == "exp")]
+        joined = fn("exp", add(*[m.args[0] for m in exps_]))
+        if joined.op == "num":
+            coeff = _times(coeff, joined.data)
+        else:
+            merged.append(joined)
     merged = _cofactor_rule(merged)
     # a fill keeps the shape only when nothing else gives it
     rest_shape = broadcast(*[m.shape for m in merged]) if merged else ()
@@ -382,6 +390,14 @@ def power(b: E, e: E) -> E:
     return make("pow", (b, e), None, broadcast(b.shape, e.shape, what="power"))
 
 
+def zeros(shape: Shape) -> E:
+    return fill(0, shape)
+
+
+def is_zero(e: E) -> bool:
+    return (e.op == "num" or e.op == "fill") and e.data == 0
+
+
 def fill(value: Any, shape: Shape) -> E:
     if not shape:
         return num(value)
@@ -405,10 +421,10 @@ def fn(name: str, x: E) -> E:
         return power(x, num(-1))
     if name == "ln":
         name = "log"
-    if x.op == "num" and name in _NUMERIC_FN:
+    if x.op in ("num", "fill") and name in _NUMERIC_FN:
         v = _NUMERIC_FN[name](x.data)
         if v is not None:
-            return num(v)
+            return fill(v, x.shape)
     if name == "log" and x.op == "fn" and x.data == "exp":
         return x.args[0]
     if name == "log" and x.op == "const" and x.data == "e":
@@ -473,9 +489,11 @@ def _matmul_shape(a: Shape, b: Shape) -> Shape:
 
 
 def matmul(a: E, b: E) -> E:
-    if a is ZERO or b is ZERO:
-        return ZERO
     shape = _matmul_shape(a.shape, b.shape)
+    if is_zero(a) or is_zero(b):
+        return zeros(shape)
+    if a.op == "fill" and b.op == "fill":  # ones(1, 1) @ ones(1, 3) is ones(1, 3)
+        return mul(size_term(a.shape[-1]), fill(_times(a.data, b.data), shape))
     if a.op == "eye":
         return b
     if b.op == "eye":
@@ -521,8 +539,10 @@ def call(func: str, *args: E, **keywords: Any) -> E:
     kw = tuple(sorted((k, v) for k, v in keywords.items() if v is not None))
     if func == "outer":
         a, b = args
-        if a is ZERO or b is ZERO:
-            return ZERO
+        if is_zero(a) or is_zero(b):
+            return zeros((*a.shape, *b.shape))
+        if a.op == "fill" and b.op == "fill":
+            return fill(_times(a.data, b.data), (*a.shape, *b.shape))
         if b.op == "fill" and b.shape == (1,):
             return mul(reshape(a, (a.shape[0], 1)), num(b.data))
     if func == "trace" and args[0].op == "eye":
@@ -873,16 +893,28 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
     raise SymbolicError(f"{func}: no derivative rule")
 
 
+MAX_PROD_ELEMENTS = 64
+
+
 def _others(node: E, x: E) -> E:
-    """For prod(x): each element's product of the others, zeros allowed."""
-    if dict(node.data[1]).get("axis") is not None or x.ndim != 1 or not isinstance(
-            x.shape[0], int) or x.shape[0] > 16:
-        raise SymbolicError("prod: the derivative (each element's product of the others, "
-                            "true at zeros too) has a formula here only for a vector of a "
-                            "known size up to 16, without axis")
-    n = x.shape[0]
-    parts = [mul(*[index(x, (j,)) for j in range(n) if j != i]) for i in range(n)]
-    return make("others", tuple(parts), None, (n,))
+    """For prod(x): each element's product of the others along the reduced axes, written
+    out element by element (true at zeros too, where prod(x)/x is not)."""
+    import itertools
+
+    axes = _axes(dict(node.data[1]).get("axis"), x.ndim)
+    if not all(isinstance(d, int) for d in x.shape) or math.prod(x.shape) > MAX_PROD_ELEMENTS:
+        raise SymbolicError("prod: its derivative (each element's product of the others, "
+                            "true at zeros too) is written out element by element, so here "
+                            f"only for a known shape of up to {MAX_PROD_ELEMENTS} elements")
+    if x.ndim == 0:
+        return ONE
+    positions = list(itertools.product(*[range(d) for d in x.shape]))  # type: ignore[arg-type]
+    parts = []
+    for pos in positions:
+        group = [q for q in positions if q != pos and all(
+            q[k] == pos[k] for k in range(x.ndim) if k not in axes)]
+        parts.append(mul(*[index(x, q) for q in group]))
+    return make("others", tuple(parts), None, x.shape)
 
 
 ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
@@ -954,7 +986,7 @@ def gradient(y: E, x: E) -> E:
         if not parts or not node.args:
             continue
         g = add(*parts)
-        if g is ZERO:
+        if is_zero(g):
             continue
         needed = [id(a) in live for a in node.args]
         for a, ga in zip(node.args, _vjp(node, g, needed)):
@@ -1035,6 +1067,8 @@ class _ToSyntax:
             func, kw = e.data
             keywords = tuple((k, self.static(v)) for k, v in kw)
             return S.Call(func, tuple(self.of(a) for a in e.args), keywords)
+        if op == "fill" and e.data == 0:
+            return S.Call("zeros", _dims(e.shape))
         if op == "fill":
             ones = S.Call("ones", _dims(e.shape))
             return ones if e.data == 1 else S.Binary("*", _number_node(e.data), ones)
@@ -1055,7 +1089,11 @@ class _ToSyntax:
             values = np.array([float(v) for v in flat]).reshape(shp)
             return _array_node(values)
         if op == "others":
-            return S.Array(tuple(self.of(a) for a in e.args))
+            import numpy as np
+
+            cells = np.empty(len(e.args), dtype=object)
+            cells[:] = [self.of(a) for a in e.args]
+            return _nested(cells.reshape(e.shape))
         if op == "cof":
             return self.cofactor(e.args[0])
         raise SymbolicError(f"cannot print a {op} term")
@@ -1083,9 +1121,9 @@ class _ToSyntax:
                     for j in range(3):
                         r = [k for k in range(3) if k != i]
                         c = [k for k in range(3) if k != j]
-                        minor = sub(mul(at(r[0], c[0]), at(r[1], c[1])),
-                                    mul(at(r[0], c[1]), at(r[1], c[0])))
-                        row.append(minor if (i + j) % 2 == 0 else neg(minor))
+                        plus = mul(at(r[0], c[0]), at(r[1], c[1]))
+                        minus = mul(at(r[0], c[1]), at(r[1], c[0]))
+                        row.append(sub(plus, minus) if (i + j) % 2 == 0 else sub(minus, plus))
                     rows.append(row)
             return S.Array(tuple(S.Array(tuple(self.of(t) for t in row)) for row in rows))
         return self.of(mul(call("det", x), transpose(call("inv", x))))
@@ -1136,6 +1174,11 @@ class _ToSyntax:
             first = top[0]
             top[0] = S.Number(-first.value, "-" + first.text) if isinstance(first, S.Number) \
                 else S.Unary("-", first)
+        if len(top) == 2 and isinstance(top[0], S.Number) and isinstance(top[1], S.Binary) \
+                and top[1].op == "@" and not bottom:
+            # 2*A.T @ r: the number joins the left operand ((2*A.T) @ r is the same)
+            m = top[1]
+            return S.Binary("@", S.Binary("*", top[0], m.left), m.right)
         node = _chain("*", top)
         if bottom:
             node = S.Binary("/", node, _chain("*", bottom))
@@ -1148,6 +1191,12 @@ class _ToSyntax:
         if x.op == "num" and _negative(x.data):
             return S.Binary("/", S.Number(1.0, "1"), self.of(power(b, num(-x.data))))
         return S.Binary("^", self.of(b), self.of(x))
+
+
+def _nested(cells: Any) -> S.Node:
+    if cells.ndim == 1:
+        return S.Array(tuple(cells))
+    return S.Array(tuple(_nested(c) for c in cells))
 
 
 def _array_node(values: Any) -> S.Node:
@@ -1387,9 +1436,20 @@ class Reader:
             if len(dims) == 1 and isinstance(dims[0], list):
                 dims = dims[0]
             return reshape(args[0], _reshaped(args[0].shape, [int(d) for d in dims]))
-        if func in ("ones", "zeros", "full", "eye", "arange"):
-            raise SymbolicError(f"{func}: a constructor inside an expression; assign it to a "
-                                "name first (w = ones(3))", node.span)
+        if builtin.constructor:  # a constant: its value, or its structure where it has one
+            sizes = [_static(a, f"{func}'s size") for a in node.args]
+            if len(sizes) == 1 and isinstance(sizes[0], list):
+                sizes = sizes[0]
+            if func in ("ones", "zeros") and not kw:
+                return fill(1 if func == "ones" else 0, tuple(int(d) for d in sizes))
+            if func == "eye" and len(sizes) == 1 and not kw:
+                return eye(int(sizes[0]))
+            from gradcli.lang.session import evaluate
+
+            [*_, result] = evaluate(S.to_text(node))
+            if getattr(result, "error", None) is not None:
+                raise SymbolicError(result.error.message, node.span)
+            return literal(result.value)
         raise SymbolicError(f"{func}: no symbolic derivative rule", node.span)
 
 
@@ -1815,6 +1875,40 @@ def together(e: E) -> E | None:
     return div(top, common)
 
 
+def open_terms(e: E) -> E | None:
+    """A sum with each product in it multiplied right out: like terms then merge, so
+    2*x - 400*x*(2 - x^2) - 2 is 400*x^3 - 798*x - 2."""
+    if e.op != "add":
+        return None
+    return add(*[multiply_out(t) or t for t in e.args])
+
+
+def factor(e: E) -> E | None:
+    """The factors every term of a sum shares, pulled out: exp(x) + x*exp(x) is
+    exp(x)*(x + 1)."""
+    if e.op != "add":
+        return None
+    common: dict[E, Any] | None = None
+    for t in e.args:
+        _, rest = _split_coeff(t)
+        here: dict[E, Any] = {}
+        for f in (rest.args if rest.op == "mul" else (rest,)):
+            if f is ONE:
+                continue
+            base, ex = (f.args[0], f.args[1]) if f.op == "pow" else (f, ONE)
+            if ex.op == "num" and isinstance(ex.data, Fraction) and ex.data > 0:
+                here[base] = ex.data
+        common = here if common is None else {
+            b: min(k, here[b]) for b, k in common.items() if b in here}
+        if not common:
+            return None
+    assert common is not None
+    shared = mul(*[power(b, num(k)) for b, k in common.items()])
+    if shared.ndim > e.ndim:
+        return None
+    return mul(shared, add(*[div(t, shared) for t in e.args]))
+
+
 def tidy(root: E) -> E:
     """Bottom-up, each node replaced by a rewrite of it (multiplied out, or over a common
     denominator) when that is smaller; the rebuilt parents re-simplify themselves."""
@@ -1824,9 +1918,11 @@ def tidy(root: E) -> E:
         args = tuple(done[id(a)] for a in node.args)
         new = node if all(a is b for a, b in zip(args, node.args)) else rebuild(node, args)
         if weight(new, memo) <= MAX_REWRITE_WEIGHT:  # bounded work per node: no blow-up
-            for rewrite in (expand, together):
+            for rewrite, gain in ((expand, 1), (open_terms, 1), (together, 1), (factor, 2)):
+                # a factor pulled out must save more than one token: 2*x*sin(x) +
+                # x^2*cos(x) stays as textbooks write it
                 candidate = rewrite(new)
-                if candidate is not None and weight(candidate, memo) < weight(new, memo):
+                if candidate is not None and weight(candidate, memo) <= weight(new, memo) - gain:
                     new = candidate
         done[id(node)] = new
     return done[id(root)]

@@ -159,7 +159,9 @@ TEXTBOOK = [
     ("2^x", {}, {"x": "2^x*log(2)"}),
     ("log2(x)", {}, {"x": "1/(x*log(2))"}),
     ("(x+1)/(x-1)", {}, {"x": "-2/(x - 1)^2"}),
-    ("exp(x)*sin(x)", {}, {"x": "exp(x)*cos(x) + exp(x)*sin(x)"}),
+    ("exp(x)*sin(x)", {}, {"x": "exp(x)*(cos(x) + sin(x))"}),  # common factor out
+    ("x*exp(x)", {}, {"x": "exp(x) + x*exp(x)"}),  # ... only where it saves tokens
+    ("(1-x)^2 + 100*(2-x^2)^2", {}, {"x": "400*x^3 - 798*x - 2"}),
     ("sqrt(x)", {}, {"x": "1/(2*sqrt(x))"}),
     ("1/x", {}, {"x": "-1/x^2"}),
     ("-(-x)", {}, {"x": "1"}),
