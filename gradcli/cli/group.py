@@ -19,7 +19,7 @@ import click
 
 from gradcli import __version__
 from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
-from gradcli.cli.main import silence_stdout
+from gradcli.cli.stdout import silence_stdout
 
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
@@ -419,6 +419,10 @@ def eval_command(program: str | None, **options: Any) -> None:
     """
     from gradcli.cli.commands import run_eval
 
+    if options.get("trace") or options.get("jacobian") or options.get("hessian"):
+        from gradcli.cli.calculus import show_result_with_calculus
+
+        options["show_calculus"] = show_result_with_calculus
     raise SystemExit(run_eval(program, **options))
 
 

@@ -294,10 +294,3 @@ def lark_parser() -> Lark:
     if parser is None:
         parser = _LOCAL.lark = build_lark()
     return parser
-
-
-def needs_continuation(text: str) -> bool:
-    """True when ``text`` ends inside an open bracket or after a ``\\``: a REPL reads on."""
-    from gradcli.lang.reader import open_brackets
-
-    return open_brackets(text)
