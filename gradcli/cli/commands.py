@@ -642,11 +642,10 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
                 out.print(Text(doc))
                 out.print(Text("category: constants", style="dim"))
                 return 0
-        import difflib
-
         from gradcli.lang.builtins import all_names
+        from gradcli.lang.errors import suggestions
 
-        close = difflib.get_close_matches(name, all_names(), n=3)
+        close = suggestions(name, all_names())
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)

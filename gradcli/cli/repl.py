@@ -37,24 +37,6 @@ def history_path() -> Path:
     return base / "gradcli" / "history"
 
 
-def bracket_depth(text: str) -> int:
-    """How many ( and [ are still open in ``text`` (comments ignored)."""
-    depth = 0
-    for line in text.split("\n"):
-        for char in line.split("#", 1)[0]:
-            if char in "([":
-                depth += 1
-            elif char in ")]":
-                depth -= 1
-    return depth
-
-
-def needs_more(text: str) -> bool:
-    """Whether the statement typed so far continues on the next line."""
-    last = text.split("\n")[-1].split("#", 1)[0].rstrip()
-    return bracket_depth(text) > 0 or last.endswith("\\")
-
-
 def _not_regular(path: Path) -> str:
     """What ``path`` is if it exists and is not a regular file ("a FIFO"...), else ""."""
     import stat
@@ -171,6 +153,7 @@ def run_repl(
     from gradcli import __version__
     from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
     from gradcli.lang.errors import GradcliError, printable
+    from gradcli.lang.reader import open_brackets
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
@@ -326,7 +309,7 @@ def run_repl(
         ended = False  # the input ended inside an open bracket: report it, then leave
         try:
             text = input(PROMPT)
-            while needs_more(text):
+            while open_brackets(text):
                 try:
                     text += "\n" + input(CONTINUATION)
                 except EOFError:

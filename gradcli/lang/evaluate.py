@@ -48,6 +48,8 @@ from gradcli.lang.errors import (
     LimitProblem,
     ShapeProblem,
     UnknownName,
+    did_you_mean,
+    suggestions,
 )
 from gradcli.lang.results import Span
 from gradcli.lang.syntax import (
@@ -294,21 +296,6 @@ class FloatingErrors:
     def __call__(self, kind: str, flag: int) -> None:
         if kind not in self.kinds:
             self.kinds.append(kind)
-
-
-def suggestions(name: str, candidates: Any, limit: int = 3) -> list[str]:
-    import difflib  # only on an error: not on every start
-
-    return difflib.get_close_matches(name, list(candidates), n=limit, cutoff=0.6)
-
-
-def did_you_mean(names: list[str]) -> str:
-    if not names:
-        return ""
-    quoted = [f'"{n}"' for n in names]
-    if len(quoted) == 1:
-        return f" (did you mean {quoted[0]}?)"
-    return f" (did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?)"
 
 
 def _shapes(shapes: list) -> str:

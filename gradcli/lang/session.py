@@ -543,7 +543,7 @@ class Session:
         if value is None and name == "_":
             value = self.last
         if value is None:
-            from gradcli.lang.evaluate import did_you_mean, suggestions
+            from gradcli.lang.errors import did_you_mean, suggestions
 
             near = suggestions(name, list(self.names))
             raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}')
