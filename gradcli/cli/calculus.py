@@ -206,11 +206,14 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
         statements = _diff_statements(text, no_color, as_json)
         declared = _shape_options(shapes)
         session = Session(**_session_options(variables, seed, dtype, max_elements, strict))
-        values = {n: session.names[n].data for n in variables}
+        data = session.data_values  # -c: values (their shapes matter), never a gradient
+        values = {n: session.names[n].data for n in (*variables, *data)}
         names = list(dict.fromkeys(wrt))
         try:
             formulas = differentiate(statements, wrt=names, shapes=declared, values=values,
                                      order=order)
+            if not names:
+                formulas = [f for f in formulas if f.wrt not in data]
         except KeyError as error:
             name = error.args[0]
             raise _fail(f'--wrt {name}: there is no name "{name}" in the program', 2) \
