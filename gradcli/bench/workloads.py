@@ -107,11 +107,16 @@ def seed_times(shape: tuple[int, ...], repeat: int, number: int) -> dict[str, fl
     values = np.random.default_rng(0).standard_normal(shape)
     if values.ndim == 2 and values.shape == (2, 2):
         values = np.ones(shape)
-    runs = {name: make(values) for name, make in SEED_RUNNERS.items()}
+    return interleaved_medians({name: make(values) for name, make in SEED_RUNNERS.items()},
+                               repeat, number)
+
+
+def interleaved_medians(runs: dict, repeat: int, number: int) -> dict[str, float | None]:
+    """Median seconds per call of each runner (None where it is absent), sampled in turns:
+    a busy moment on a shared machine slows every library's sample alike."""
     samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
     for name in samples:
         runs[name]()  # warm up
-    # interleaved: a busy moment on a shared machine slows every library's sample alike
     for _ in range(repeat):
         for name in samples:
             run = runs[name]
@@ -491,16 +496,4 @@ def mlp_runners() -> dict[str, Callable[[], object] | None]:
 
 def mlp_step_times(repeat: int, number: int) -> dict[str, float | None]:
     """Seconds per training step of each library, sampled in turns."""
-    runs = mlp_runners()
-    samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
-    for name in samples:
-        runs[name]()  # warm up
-    for _ in range(repeat):
-        for name in samples:
-            run = runs[name]
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(samples[name]) if name in samples else None
-            for name in runs}
+    return interleaved_medians(mlp_runners(), repeat, number)
