@@ -21,6 +21,7 @@ _PUBLIC = {
     "gradcheck": "gradcli.autograd.functional",
     "ops": "gradcli.autograd",
     "evaluate": "gradcli.lang.session",
+    "diff": "gradcli.lang.symbolic",
     "Session": "gradcli.lang.session",
 }
 
@@ -29,6 +30,7 @@ __all__ = [
     "Session",
     "Variable",
     "__version__",
+    "diff",
     "enable_grad",
     "evaluate",
     "grad",
@@ -46,6 +48,7 @@ if _TYPE_CHECKING:
     from gradcli.autograd.functional import grad, gradcheck, hessian, jacobian
     from gradcli.autograd.variable import Variable
     from gradcli.lang.session import Session, evaluate
+    from gradcli.lang.symbolic import diff
 
 
 def __getattr__(name: str) -> _Any:

@@ -199,3 +199,63 @@ def test_layers_at_run_time():
     assert {m for m in loaded if not in_layer(m, "gradcli.autograd")} <= {"gradcli"}
     loaded = _loaded_after(layer_modules("gradcli.render"))
     assert not _render_breaks(loaded), sorted(_render_breaks(loaded))
+
+
+def import_cycles() -> list[list[str]]:
+    """The groups of gradcli modules that import one another round a loop (lazy imports
+    inside functions count: they run sooner or later), found as strongly connected
+    components of the import graph (Tarjan's algorithm, with an explicit stack)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles = []
+    for root in MODULES:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(direct_imports(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for other in edges:
+                if other not in index:
+                    index[other] = low[other] = len(index)
+                    stack.append(other)
+                    on_stack.add(other)
+                    work.append((other, iter(sorted(direct_imports(other)))))
+                    break
+                if other in on_stack:
+                    low[node] = min(low[node], index[other])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        cycles.append(sorted(group))
+    return cycles
+
+
+def test_no_import_cycles_but_the_engine_s_own():
+    # Variable <-> its operations is the engine's own knot, and stays inside autograd/
+    cycles = [c for c in import_cycles() if not all(in_layer(m, "gradcli.autograd") for m in c)]
+    assert cycles == []
+
+
+def test_the_cycle_check_finds_a_lazy_import_cycle(monkeypatch):
+    lazy = "def later():\n    from gradcli.lang.reader import open_brackets\n"
+    assert "gradcli.lang.reader" in imports_in(lazy, "gradcli.lang.grammar")
+    fake = {"gradcli.lang.reader": frozenset({"gradcli.lang.grammar"}),
+            "gradcli.lang.grammar": frozenset({"gradcli.lang.reader"})}
+    monkeypatch.setattr(sys.modules[__name__], "direct_imports",
+                        lambda name: fake.get(name, frozenset()))
+    assert import_cycles() == [["gradcli.lang.grammar", "gradcli.lang.reader"]]

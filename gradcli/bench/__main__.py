@@ -135,7 +135,7 @@ def figure_pipeline(quick: bool) -> list[Row]:
     rest = t["run"] + t["result"]
     return [
         Row("pipeline", f"per line, in process, {count:,} stream lines: Lark's LALR parse "
-            "vs gradcli's reader (parse templates)", f"read {_us(t['parse'])}",
+            "vs gradcli's reader (trees cached by line shape)", f"read {_us(t['parse'])}",
             f"Lark parse {_us(t['lark parse'])} (gradcli {_ratio(t['parse'], t['lark parse'])})",
             "-", "-", None, t["parse"] / t["lark parse"]),
         Row("pipeline", "per line: run + backward + result (+ JSON line) vs the Lark parse",
@@ -187,6 +187,14 @@ def figure_deep(quick: bool) -> list[Row]:
     ]
 
 
+def figure_symbolic(quick: bool) -> Row:
+    from gradcli.bench import symbolic
+
+    ours, reference, peers, target, met = symbolic.summary(symbolic.measure(quick))
+    return Row("symbolic", "gradcli diff (differentiate + simplify): textbook scalars, "
+               "Matrix Cookbook", ours, reference, peers, target, met)
+
+
 def figure_mlp(quick: bool) -> Row:
     times = workloads.mlp_step_times(repeat=3 if quick else 9, number=5 if quick else 50)
     ours, torch = times["gradcli"], times["torch"]
@@ -211,6 +219,7 @@ FIGURES = {
     "cold": figure_cold,
     "startup": figure_startup,
     "deep": figure_deep,
+    "symbolic": figure_symbolic,
     "mlp": figure_mlp,
 }
 

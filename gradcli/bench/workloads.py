@@ -120,11 +120,16 @@ def seed_times(shape: tuple[int, ...], repeat: int, number: int) -> dict[str, fl
     values = np.random.default_rng(0).standard_normal(shape)
     if values.ndim == 2 and values.shape == (2, 2):
         values = np.ones(shape)
-    runs = {name: make(values) for name, make in SEED_RUNNERS.items()}
+    return interleaved_medians({name: make(values) for name, make in SEED_RUNNERS.items()},
+                               repeat, number)
+
+
+def interleaved_medians(runs: dict, repeat: int, number: int) -> dict[str, float | None]:
+    """Median seconds per call of each runner (None where it is absent), sampled in turns:
+    a busy moment on a shared machine slows every library's sample alike."""
     samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
     for name in samples:
         runs[name]()  # warm up
-    # interleaved: a busy moment on a shared machine slows every library's sample alike
     for _ in range(repeat):
         for name in samples:
             run = runs[name]
@@ -270,8 +275,8 @@ def stream_rates(count: int, rounds: int = 1) -> dict[str, float | None]:
 def pipeline_times(count: int, repeat: int) -> dict[str, float]:
     """Seconds per line, in this process, for the stream's lines, as a stream runs them
     (each line read, run, reported and written before the next): Lark's LALR parse of
-    each statement (the reader with its templates off), gradcli's reader (templates on,
-    learning included), running the instructions, the result with its backward pass, and
+    each statement (the reader with its cache of trees by line shape off), gradcli's reader
+    (the cache on, learning included), evaluating the trees, the result with its backward pass, and
     its JSON line. Minimum over ``repeat`` passes."""
     from gradcli.lang.reader import Parser, read_statements
     from gradcli.lang.session import Session
@@ -281,8 +286,8 @@ def pipeline_times(count: int, repeat: int) -> dict[str, float]:
     clock = time.perf_counter
 
     def lark_parse() -> dict[str, float]:
-        parser = Parser(use_lark=True)  # Lark's own lexer and LALR parser state
-        parser.templates.enabled = False
+        parser = Parser()  # Lark's lexer and LALR parse of every line
+        parser.shapes.enabled = False
         start = clock()
         for _ in read_statements(lines, parser):
             pass
@@ -516,16 +521,4 @@ def mlp_runners() -> dict[str, Callable[[], object] | None]:
 
 def mlp_step_times(repeat: int, number: int) -> dict[str, float | None]:
     """Seconds per training step of each library, sampled in turns."""
-    runs = mlp_runners()
-    samples: dict[str, list[float]] = {name: [] for name, run in runs.items() if run}
-    for name in samples:
-        runs[name]()  # warm up
-    for _ in range(repeat):
-        for name in samples:
-            run = runs[name]
-            start = time.perf_counter()
-            for _ in range(number):
-                run()
-            samples[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(samples[name]) if name in samples else None
-            for name in runs}
+    return interleaved_medians(mlp_runners(), repeat, number)

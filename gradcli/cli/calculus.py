@@ -30,7 +30,7 @@ from gradcli.cli.commands import (
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import GradcliError, InputProblem, printable
+from gradcli.lang.errors import InputProblem, printable
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -96,11 +96,13 @@ class ReplaySession(Session):
 class Stop(Exception):
     """End a command with an exit status (the message was already written)."""
 
-    def __init__(self, status: int, message: str = "", kind: str = "error"):
+    def __init__(self, status: int, message: str = "", kind: str = "error",
+                 record: dict | None = None):
         super().__init__(status)
         self.status = status
         self.message = message  # what stderr said, for the JSON error object
         self.kind = kind
+        self.record = record  # the error as JSON shows it, where it has a place
 
 
 def _program_text(program: str | None, file: str | None) -> str:
@@ -144,24 +146,42 @@ def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
                            max_elements=max_elements, strict=strict, graph=False)
 
 
-def _guarded(body: Any, as_json: bool = False) -> int:
+def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
     """Run a command's body: its exit status, with failures said on stderr (and, with
-    ``as_json``, as ``{"ok": false, "error": {"type", "message"}}`` on stdout)."""
+    ``as_json``, as ``{"ok": false, "error": {"type", "message"}}`` on stdout; with
+    ``spec_error``, SPEC §9's ``{"error": {"type", "message", "line", "column"}}``).
+    An unexpected exception is an internal error, reported the same way."""
     import warnings
 
     # NumPy's own warning lines never reach the user: the sessions report NaN and
     # infinity by operation, and the tables show them
     warnings.simplefilter("ignore", RuntimeWarning)
+    record: dict | None = None
     try:
         return body()
     except Stop as stop:
-        status, kind, message = stop.status, stop.kind, stop.message
+        status, kind, message, record = stop.status, stop.kind, stop.message, stop.record
     except InputProblem as error:
         status, kind, message = usage_failure(error), "usage", error.message
+    except Exception as error:  # noqa: BLE001 - said once, as an internal error
+        if not as_json:
+            raise
+        import os
+
+        if os.environ.get("GRADCLI_DEBUG"):
+            raise
+        status, kind = 1, "internal"
+        message = f"internal error: {type(error).__name__}: {error} (please report it)"
+        click.echo(f"gradcli: {message}", err=True)
     if as_json:
         from gradcli.render.jsonl import dumps
 
-        click.echo(dumps({"ok": False, "error": {"type": kind, "message": message}}))
+        error_record = record or {"type": kind, "message": message}
+        if spec_error:
+            error_record = {"line": None, "column": None, **error_record}
+            click.echo(dumps({"error": error_record}))
+        else:
+            click.echo(dumps({"ok": False, "error": error_record}))
     return status
 
 
@@ -171,50 +191,170 @@ def _guarded(body: Any, as_json: bool = False) -> int:
 def run_diff(program: str | None, *, file: str | None, variables: dict[str, str],
              wrt: tuple[str, ...], latex: bool, seed: int | None, precision: int,
              no_color: bool, max_elements: int, dtype: str, strict: bool,
-             as_json: bool = False) -> int:
-    """Print d(result)/d(input) as a formula in gradcli's syntax (or LaTeX); with
-    ``as_json`` one object ``{"derivatives": {NAME: formula}, "syntax": ...}``."""
-    del precision
+             as_json: bool = False, shapes: tuple[str, ...] = (), order: int = 1,
+             fmt: str | None = None) -> int:
+    """Print the derivative of the program's last result as formulas (SPEC §9): one line
+    per name, ``d/dNAME = FORMULA``; with -v values, each followed by its value there,
+    checked against the engine's gradient."""
+    style = fmt or ("json" if as_json else "latex" if latex else "text")
+    as_json = style == "json"
 
     def body() -> int:
-        from gradcli.lang.formula import FormulaError, derivative
+        from gradcli.lang.symbolic import SymbolicError, differentiate
 
         text = _program_text(program, file)
+        statements = _diff_statements(text, no_color, as_json)
+        declared = _shape_options(shapes)
         session = Session(**_session_options(variables, seed, dtype, max_elements, strict))
-        value, result = _run_last(session, text, no_color)
-        targets = _named_targets(session, value, wrt)
-        if value.data.size != 1:
-            raise _fail(
-                f"diff needs a scalar result; this one has shape {tuple(value.shape)} "
-                "(reduce it with sum(...) or mean(...), or pick one element)")
-        lines = []
-        formulas = {}
-        for name, variable in targets:
-            try:
-                formula = derivative(value, variable, session.names, latex=latex)
-            except FormulaError as error:
-                raise _fail(f"no formula for the derivative with respect to {name}: "
-                            f"{error}") from None
-            except GradcliError as error:
-                raise _fail(f"cannot differentiate with respect to {name}: "
-                            f"{error.message}") from None
-            formulas[name] = formula
-            if len(targets) == 1:
-                lines.append(formula)
-            elif latex:
-                lines.append(rf"\frac{{\partial}}{{\partial {name}}} = {formula}")
-            else:
-                lines.append(f"d/d{name} = {formula}")
-        if as_json:
-            from gradcli.render.jsonl import dumps
-
-            click.echo(dumps({"ok": True, "derivatives": formulas,
-                              "syntax": "latex" if latex else "gradcli"}))
-        else:
-            click.echo("\n".join(lines))
+        data = session.data_values  # -c: values (their shapes matter), never a gradient
+        values = {n: session.names[n].data for n in (*variables, *data)}
+        names = list(dict.fromkeys(wrt))
+        try:
+            formulas = differentiate(statements, wrt=names, shapes=declared, values=values,
+                                     order=order)
+            if not names:
+                formulas = [f for f in formulas if f.wrt not in data]
+        except KeyError as error:
+            name = error.args[0]
+            raise _fail(f'--wrt {name}: there is no name "{name}" in the program', 2) \
+                from None
+        except SymbolicError as error:
+            where = f"line {error.span[0]}, column {error.span[1]}: " if error.span else ""
+            message = f"cannot differentiate: {error.message}"
+            click.echo(f"gradcli: {where}{message}", err=True)
+            raise Stop(1, message, "diff", {
+                "type": "diff", "message": message,
+                "line": error.span[0] if error.span else None,
+                "column": error.span[1] if error.span else None}) from None
+        reader = differentiate.reader  # type: ignore[attr-defined]
+        point = {**reader.made, **values}
+        checked = all(n in point for n in reader.symbols)
+        engine = _engine_derivatives(statements, formulas, order, options=_session_options(
+            variables, seed, "float64", max_elements, False)) if checked else {}
+        out = []
+        for f in formulas:
+            found = None
+            if checked:
+                found = _checked_value(f, point, engine[f.wrt])
+            out.append(_diff_lines(f, style, found if values else None,
+                                   {n: values[n] for n in variables}, precision, order))
+        click.echo("\n".join(out))
         return 0
 
-    return _guarded(body, as_json)
+    return _guarded(body, as_json, spec_error=True)
+
+
+def _diff_statements(text: str, no_color: bool, as_json: bool) -> list:
+    """The program as syntax trees; a syntax error is reported as ``eval`` reports it."""
+    from gradcli.lang.errors import DeclarationProblem
+    from gradcli.lang.reader import Broken, read_statements
+    from gradcli.lang.syntax import parse
+
+    for item in read_statements(text.splitlines(True) or [""]):
+        if isinstance(item, Broken) and not isinstance(item.error, DeclarationProblem):
+            error = item.error
+            if not as_json:
+                printer = Printer(as_json=False, precision=0, show_graph=False,
+                                  no_color=no_color)
+                printer.failure(Failure(item.line, item.source, error))
+            raise Stop(1, error.message, error.type, error.to_dict())
+    return parse(text)
+
+
+def _shape_options(shapes: tuple[str, ...]) -> dict[str, tuple]:
+    declared: dict[str, tuple] = {}
+    for item in shapes:
+        name, sep, dims = item.partition("=")
+        name = name.strip()
+        parts = [p.strip() for p in dims.strip().strip("[]()").split(",") if p.strip()]
+        if not sep or not name.isidentifier() or not all(
+                p.isdigit() or p.isidentifier() for p in parts):
+            raise _fail(f"--shape {item!r} is not NAME=DIMS (e.g. --shape x=n, --shape "
+                        "X=n,m, --shape A=3,3, --shape a= for a scalar)", 2)
+        declared[name] = tuple(int(p) if p.isdigit() else p for p in parts)
+    return declared
+
+
+def _engine_derivatives(statements: list, formulas: list, order: int,
+                        options: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The engine's derivative of the program's result for each formula's name, at the
+    -v values (in ``options``) and the leaves the program makes."""
+    from gradcli.autograd.functional import hessian, jacobian
+    from gradcli.lang.syntax import Declare, to_text
+
+    source = "\n".join(to_text(st) for st in statements if not isinstance(st, Declare))
+    session = Session(**options)
+    run = session.run(source)
+    failures = [o for o in run if isinstance(o, Failure)]
+    if failures or session.last is None:
+        raise _fail("the program does not run at these values: "
+                    + (failures[0].error.message if failures else "no result"))
+    y = session.last
+    found = {}
+    with np.errstate(all="ignore"):
+        for f in formulas:
+            x = session.names[f.wrt]
+            if not y.requires_grad:
+                found[f.wrt] = np.zeros(tuple(f.shape) if all(
+                    isinstance(d, int) for d in f.shape) else ())
+            elif order == 2:
+                found[f.wrt] = hessian(y, x).data
+            elif y.data.size == 1 and y.ndim == 0:
+                found[f.wrt] = take_grad(y, [x], retain_graph=True)[0].data
+            else:
+                found[f.wrt] = jacobian(y, x).data
+    return found
+
+
+def _checked_value(formula: Any, point: dict[str, np.ndarray], engine: np.ndarray) -> np.ndarray:
+    """The formula's value at the point; an internal error if the engine disagrees."""
+    from gradcli.lang.symbolic import SymbolicError
+
+    try:
+        with np.errstate(all="ignore"):
+            value = formula(point)
+    except SymbolicError as error:
+        raise _fail(f"internal error: {error.message} (please report it)") from None
+    value = np.broadcast_to(value, engine.shape) if value.size <= engine.size else value
+    if value.shape != engine.shape or not np.allclose(value, engine, rtol=1e-6, atol=1e-9,
+                                                      equal_nan=True):
+        raise _fail(f"internal error: the formula d/d{formula.wrt} = {formula.text} gives "
+                    f"{value.tolist()} at this point, but the engine's gradient is "
+                    f"{engine.tolist()} (please report it)")
+    return value
+
+
+def _diff_lines(f: Any, style: str, value: np.ndarray | None, given: dict[str, np.ndarray],
+                precision: int, order: int) -> str:
+    from gradcli.render.values import short_value
+
+    name = f.wrt
+    if style == "json":
+        from gradcli.render.jsonl import dumps
+
+        record: dict[str, Any] = {"wrt": name, "shape": list(f.shape), "formula": f.text,
+                                  "unicode": f.unicode, "latex": f.latex}
+        if f.where:
+            record["where"] = dict(f.where)
+        if order == 2:
+            record["order"] = 2
+        if value is not None:
+            record["value"] = np.asarray(value).tolist()
+        return dumps(record)
+    if style == "latex":
+        head = (rf"\frac{{\partial^2 f}}{{\partial {name}^2}}" if order == 2 else
+                rf"\frac{{\partial f}}{{\partial {name}}}")
+        line = f"{head} = {f.latex}"
+    elif style == "unicode":
+        line = (f"∂²f/∂{name}² = " if order == 2 else f"∂f/∂{name} = ") + f.unicode
+    else:
+        line = (f"d^2/d{name}^2 = " if order == 2 else f"d/d{name} = ") + f.text
+    if style == "text":
+        line += "".join(f"\n  where {n} = {t}" for n, t in f.where)
+    if value is None:
+        return line
+    at = ", ".join(f"{n} = {short_value(v, precision, width=60)}" for n, v in given.items())
+    return f"{line}\n  at {at}: {short_value(value, precision, width=120)}"
 
 
 def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> list[

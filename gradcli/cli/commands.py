@@ -339,8 +339,13 @@ def run_eval(
     trace: bool = False,
     jacobian: bool = False,
     hessian: bool = False,
+    show_calculus: Any = None,
 ) -> int:
-    """Run a program or a stream; print each outcome as it comes. Returns the exit status."""
+    """Run a program or a stream; print each outcome as it comes. Returns the exit status.
+
+    With ``trace``, ``jacobian`` or ``hessian``, each result is printed by
+    ``show_calculus`` (the calculus commands' printer, which the caller passes in: this
+    module does not import the one above it)."""
     import warnings
 
     # Python's own warning lines never reach the user (errors and NaN warnings are ours),
@@ -375,11 +380,9 @@ def run_eval(
                     printer.failure(outcome)
                     if fail_fast:
                         break
-                elif trace or jacobian or hessian:
-                    from gradcli.cli.calculus import show_result_with_calculus
-
-                    show_result_with_calculus(printer, session, outcome, trace=trace,
-                                              jacobian=jacobian, hessian=hessian)
+                elif show_calculus is not None and (trace or jacobian or hessian):
+                    show_calculus(printer, session, outcome, trace=trace, jacobian=jacobian,
+                                  hessian=hessian)
                 else:
                     printer.result(outcome)
     except Terminated:
@@ -639,11 +642,10 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
                 out.print(Text(doc))
                 out.print(Text("category: constants", style="dim"))
                 return 0
-        import difflib
-
         from gradcli.lang.builtins import all_names
+        from gradcli.lang.errors import suggestions
 
-        close = difflib.get_close_matches(name, all_names(), n=3)
+        close = suggestions(name, all_names())
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)

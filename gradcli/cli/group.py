@@ -19,7 +19,7 @@ import click
 
 from gradcli import __version__
 from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
-from gradcli.cli.main import silence_stdout
+from gradcli.cli.stdout import silence_stdout
 
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
@@ -419,6 +419,10 @@ def eval_command(program: str | None, **options: Any) -> None:
     """
     from gradcli.cli.commands import run_eval
 
+    if options.get("trace") or options.get("jacobian") or options.get("hessian"):
+        from gradcli.cli.calculus import show_result_with_calculus
+
+        options["show_calculus"] = show_result_with_calculus
     raise SystemExit(run_eval(program, **options))
 
 
@@ -458,26 +462,51 @@ def graph_command(program: str | None, **options: Any) -> None:
 @program_command(
     "diff",
     """\
-  gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)' --wrt x
+  gradcli diff 'x^2*sin(x)'
+  gradcli diff 'x.T @ A @ x' --shape x=n --shape A=n,n
+  gradcli diff 'X: [n, n]; log(det(X))' --format latex
   gradcli diff '(1-a)^2 + 100*(b-a^2)^2' -v a=0.5 -v b=1
-  gradcli diff 'sum(sigmoid(w * x))' -v w=2 -v x='[1,2]' --wrt w --latex
-  gradcli diff 'x^2 * y' -v x=3 -v y=2 --json | jq -r .derivatives.x""",
+  gradcli diff 'x^3' --order 2
+  gradcli diff 'x^2 * y' --json | jq -r .formula""",
 )
 @click.option(
     "--wrt",
     multiple=True,
     metavar="NAME",
-    help="Differentiate with respect to NAME (repeatable; default: every input).",
+    help="Differentiate with respect to NAME (repeatable; default: every symbol and input).",
 )
-@click.option("--latex", is_flag=True, help="Print LaTeX instead of gradcli syntax.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@click.option(
+    "--shape",
+    "shapes",
+    multiple=True,
+    metavar="NAME=DIMS",
+    help="Declare a symbol's shape: x=n (a vector), X=n,m, A=3,3; sizes are whole numbers "
+    "or size names (repeatable).",
+)
+@click.option(
+    "--order",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="1: gradients (Jacobians for a vector result); 2: Hessians.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "unicode", "latex", "json"]),
+    default=None,
+    help="How formulas are written (default: text, gradcli syntax).",
+)
+@click.option("--latex", is_flag=True, help="The same as --format latex.")
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 def diff_command(program: str | None, **options: Any) -> None:
     """Print the derivative of PROGRAM's last result as a formula.
 
-    The formula is simplified and written in gradcli's own syntax, so it is itself a
-    program: evaluate it with the same -v values to get the gradient. Where the result
-    is a reduction (sum, mean) the formula is elementwise. With one input the formula
-    alone is printed; with several, one `d/dNAME = ...` line each.
+    The derivative of the expression, not of numbers: a name with no value is a symbol
+    (a scalar, unless --shape or a declaration `X: [n, m]` gives its shape), and the
+    formula holds at every point and every size. It is written in gradcli's own syntax,
+    so it is itself a program. One line per name, `d/dNAME = FORMULA`; with -v values
+    each is followed by its value there, checked against the engine's gradient.
     """
     from gradcli.cli.calculus import run_diff
 

@@ -13,6 +13,8 @@ import os
 import sys
 from typing import Any
 
+from gradcli.cli.stdout import silence_stdout
+
 
 def quick_answer(args: list[str]) -> str | None:
     """What click would print for exactly `--help` or `--version`, when known without it.
@@ -34,15 +36,6 @@ def quick_answer(args: list[str]) -> str | None:
 
         return help_text.stored_help(shutil.get_terminal_size().columns)
     return None
-
-
-def silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        sys.stdout = None  # no descriptor to point anywhere: nothing left to flush
 
 
 def click_group() -> Any:

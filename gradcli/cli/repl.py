@@ -21,6 +21,7 @@ COMMANDS = {
     ":vars": ":vars              the names defined so far: kind, shape, value",
     ":graph": ":graph [NAME]      the creator graph of NAME (default: the last result, _)",
     ":grad": ":grad NAME [WRT..] NAME's value and its gradients (w.r.t. WRT only, if given)",
+    ":diff": ":diff EXPR [WRT..]  the derivative of EXPR as a formula (symbols allowed)",
     ":reset": ":reset             forget every name (the -v inputs are made again)",
     ":quit": ":quit              leave (Ctrl-D does too)",
 }
@@ -34,24 +35,6 @@ def history_path() -> Path:
     state = os.environ.get("XDG_STATE_HOME")
     base = Path(state) if state else Path.home() / ".local" / "state"
     return base / "gradcli" / "history"
-
-
-def bracket_depth(text: str) -> int:
-    """How many ( and [ are still open in ``text`` (comments ignored)."""
-    depth = 0
-    for line in text.split("\n"):
-        for char in line.split("#", 1)[0]:
-            if char in "([":
-                depth += 1
-            elif char in ")]":
-                depth -= 1
-    return depth
-
-
-def needs_more(text: str) -> bool:
-    """Whether the statement typed so far continues on the next line."""
-    last = text.split("\n")[-1].split("#", 1)[0].rstrip()
-    return bracket_depth(text) > 0 or last.endswith("\\")
 
 
 def _not_regular(path: Path) -> str:
@@ -170,6 +153,7 @@ def run_repl(
     from gradcli import __version__
     from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
     from gradcli.lang.errors import GradcliError, printable
+    from gradcli.lang.reader import open_brackets
     from gradcli.lang.results import Failure
     from gradcli.lang.session import Session
     from gradcli.render import console as human
@@ -266,9 +250,46 @@ def run_repl(
                 err.print(human.render_warning(warning))
             out.print(human.render_result(result, precision=precision, show_graph=False,
                                           header=False, width=width))
+        elif word == ":diff":
+            show_diff(rest)
         else:
             say(f"unknown command {word}; :help lists them", "yellow")
         return True
+
+    def show_diff(rest: str) -> None:
+        """:diff EXPR [WRT...]: names after the expression that would not parse with it
+        are what to differentiate with respect to."""
+        from gradcli.lang.symbolic import SymbolicError, differentiate
+        from gradcli.lang.syntax import parse
+
+        words = rest.split()
+        if not words:
+            say("usage: :diff EXPR [WRT...]", "yellow")
+            return
+        wrt: list[str] = []
+        while True:
+            try:
+                statements = parse(" ".join(words))
+                break
+            except Exception:  # noqa: BLE001 - peel a trailing name, else say it
+                if len(words) > 1 and words[-1].isidentifier():
+                    wrt.insert(0, words.pop())
+                    continue
+                say(f"cannot read {rest.strip()!r} as an expression", "yellow")
+                return
+        values = {n: v.data for n, v in session.names.items()}
+        try:
+            formulas = differentiate(statements, wrt=wrt, values=values)
+        except KeyError as error:
+            say(f'no name "{error.args[0]}" in the expression', "yellow")
+            return
+        except SymbolicError as error:
+            say(f"cannot differentiate: {error.message}", "yellow")
+            return
+        for f in formulas:
+            out.print(Text(f"d/d{f.wrt} = {f.text}"))
+            for name, definition in f.where:
+                out.print(Text(f"  where {name} = {definition}"))
 
     def run(text: str) -> None:
         nonlocal noted
@@ -288,7 +309,7 @@ def run_repl(
         ended = False  # the input ended inside an open bracket: report it, then leave
         try:
             text = input(PROMPT)
-            while needs_more(text):
+            while open_brackets(text):
                 try:
                     text += "\n" + input(CONTINUATION)
                 except EOFError:

@@ -1,6 +1,6 @@
 """The table of callable names: one row per built-in (SPEC §3).
 
-``gradcli functions``, the REPL's completion, the "did you mean" hints and the compiler
+``gradcli functions``, the REPL's completion, the "did you mean" hints and the evaluator
 all read :data:`BUILTINS` (canonical names) through :func:`lookup` (which also resolves
 aliases). A row says how a call's arguments are bound and converted (``params``), what
 the user reads (``signature``, ``doc``, ``category``) and what runs (``call``).
@@ -113,7 +113,7 @@ class Literal(list):
 
 
 class ArgumentError(ValueError):
-    """An argument of the wrong kind; the compiler adds the place and the signature."""
+    """An argument of the wrong kind; the evaluator adds the place and the signature."""
 
     def __init__(self, message: str, index: int | None = None) -> None:
         super().__init__(message)

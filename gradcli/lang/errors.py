@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from gradcli.lang.results import Span
 
 # What could drive or spoof a terminal if echoed raw: the C0 and C1 control codes (ESC
@@ -111,6 +113,10 @@ class ArgumentProblem(GradcliError):
     type = "argument"
 
 
+class DeclarationProblem(ArgumentProblem):
+    """A shape declaration (``X: [n, m]``) where only ``gradcli diff`` reads them."""
+
+
 class ShapeProblem(GradcliError):
     type = "shape"
 
@@ -133,3 +139,22 @@ class InputProblem(GradcliError):
     """A bad --var, --grad-output or file: a usage error rather than a statement's."""
 
     type = "input"
+
+
+# -- did you mean: the one place near names are found and said ----------------------------
+
+
+def suggestions(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
+    """The names among ``candidates`` close to ``name``, nearest first."""
+    import difflib  # only on an error: not on every start
+
+    return difflib.get_close_matches(name, list(candidates), n=limit, cutoff=0.6)
+
+
+def did_you_mean(names: list[str]) -> str:
+    if not names:
+        return ""
+    quoted = [f'"{n}"' for n in names]
+    if len(quoted) == 1:
+        return f" (did you mean {quoted[0]}?)"
+    return f" (did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?)"

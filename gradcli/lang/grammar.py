@@ -4,25 +4,18 @@ The grammar file is the one definition of the syntax. An installed wheel carries
 ``gradcli/_grammar/gradcli.lark``; a checkout has it at ``<repo>/grammar/gradcli.lark``.
 
 Lark compiles it: building the LALR tables takes ~80 ms, so they are cached in the
-user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as JSON,
-written atomically. JSON, not pickle: a corrupt or foreign cache file can only fail to
-load (and is then rebuilt), never run code. Each build writes two files:
-
-- ``grammar-<key>.json``: Lark's own serialised parser, for :func:`build_lark` (tools,
-  tests, and the reference parse the runtime is tested against);
-- ``runtime-<key>.json``: the same tables read off that parser for gradcli's runtime
-  (:mod:`gradcli.lang.lalr`), which parses without importing Lark at all; plain JSON,
-  a third of the size, so a warm start decodes only it (~0.5 ms). It holds the hash of
-  the grammar file written with it: a start that finds that file damaged or missing
-  rebuilds both, so the pair always comes from one build.
+user's cache directory (``$XDG_CACHE_HOME/gradcli`` or ``~/.cache/gradcli``) as
+``grammar-<key>.json``: Lark's own serialisation of the parser (``memo_serialize``, what
+``Lark.save`` writes, as JSON, not pickle: a corrupt or foreign cache file can only fail
+to load, and is then rebuilt, never run code), written atomically, sealed by its last entry
+(a hash of the rest, the key and gradcli's version). It is read only if
+it is a regular file of this user's (no symlink followed, a FIFO never waited on), of a
+sane size, with a seal that holds; anything else is rebuilt.
 
 The key is the hash of the grammar's text, the parser options, ``CACHE_FORMAT`` and the
-version of the Lark that ``import lark`` would load, read from Lark's ``__init__.py``
-without running it (importing Lark is what a warm start avoids). So an upgraded (or
-downgraded) Lark gets tables built by itself: the runtime never runs one Lark's tables
-where another Lark would build different ones, and the reference parse stays Lark's.
-Both files also record that version; :func:`build_lark`, which imports Lark anyway,
-checks it against ``lark.__version__``.
+version of the Lark that ``import lark`` would load (read from Lark's ``__init__.py``).
+So an upgraded (or downgraded) Lark gets tables built by itself; the file also records
+that version, and :func:`build_lark` checks it against ``lark.__version__``.
 """
 
 from __future__ import annotations
@@ -38,8 +31,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradcli.lang import lalr
-
 if TYPE_CHECKING:
     from lark import Lark
 
@@ -51,8 +42,8 @@ except ImportError:
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment]
 
-CACHE_FORMAT = 3  # 2: adds the runtime file; 3: its seal. Bump when a layout changes
-_CACHE_MAX_BYTES = 4_000_000  # the files take ~60 and ~21 kB; far larger is not ours
+CACHE_FORMAT = 4  # 2: a runtime file; 3: its seal; 4: one sealed file. Bump on a change
+_CACHE_MAX_BYTES = 4_000_000  # the file takes ~60 kB; far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
     "parser": "lalr",
@@ -176,42 +167,57 @@ def _read_bytes(path: Path) -> bytes | None:
             os.close(fd)
 
 
-def _read_cache(path: Path, **json_options: Any) -> Any:
-    """The JSON in ``path``, or None if it is missing, not a regular file of this user's,
-    too large or not JSON."""
+def _seal(key: str, content: bytes) -> str:
+    """The hash gradcli writes above the tables: of them, the key and gradcli's version,
+    so tables it did not write (edited, damaged, another version's) are rebuilt instead
+    of trusted."""
+    from gradcli import __version__
+
+    return sha256(b"\0".join((key.encode(), __version__.encode(), content))).hexdigest()
+
+
+# the seal is the last pair of the tables' object, ["seal", "<hash of the rest>"]
+_SEALED = re.compile(rb',\["seal","([0-9a-f]{64})"\]\]\}$')
+
+
+def _sealed(key: str, content: str) -> str:
+    """The cache file for ``content`` (the encoded tables' JSON, an object): the same
+    plain JSON with the seal as its last pair."""
+    return f'{content[:-2]},["seal","{_seal(key, content.encode("ascii"))}"]]}}'
+
+
+def _read_sealed(path: Path, key: str) -> Any:
+    """The tables in ``path``, or None if it is missing, not a regular file of this
+    user's, too large, not sealed for ``key`` or not JSON."""
     data = _read_bytes(path)
     if data is None:
         return None
+    found = _SEALED.search(data)
+    if found is None:
+        return None
+    content = data[:found.start()] + b"]}"
     try:
-        return json.loads(data.decode("utf-8"), **json_options)
-    except Exception:  # noqa: BLE001 - missing, corrupt, foreign or hostile: rebuild
+        if found.group(1).decode("ascii") != _seal(key, content):
+            return None
+        return json.loads(content.decode("utf-8"), object_hook=_decode_object)
+    except Exception:  # noqa: BLE001 - corrupt, foreign or hostile: rebuild
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
     return None
-
-
-def _seal(key: str, grammar_sha256: str | None, tables: Any) -> str:
-    """What gradcli writes beside the runtime tables: a hash of them with the key and
-    gradcli's version, so tables it did not write (edited, damaged, another version's)
-    are rebuilt instead of trusted."""
-    from gradcli import __version__
-
-    body = json.dumps(tables, sort_keys=True, separators=(",", ":"))
-    return sha256("\0".join((key, __version__, str(grammar_sha256), body)).encode()).hexdigest()
 
 
 def _tables(text: str) -> dict:
     """Lark's serialised LALR parser: from the cache, or built (and cached) now."""
     key = cache_key(text)
-    cached = _read_cache(_cache_path("grammar", key), object_hook=_decode_object)
-    if (isinstance(cached, dict) and cached.get("key") == key and _sealed_runtime(key)
+    cached = _read_sealed(_cache_path("grammar", key), key)
+    if (isinstance(cached, dict) and cached.get("key") == key
             and isinstance(cached.get("data"), dict)
             and isinstance(cached.get("memo"), dict)):
-        return cached  # loading is the check: build_lark() rebuilds junk
+        return cached  # loading is the last check: build_lark() rebuilds what fails it
     return _build_tables(text, key)
 
 
 def _build_tables(text: str, key: str) -> dict:
-    """Build the parser with Lark and cache it, with the runtime's tables read off it."""
+    """Build the parser with Lark and cache it."""
     import lark
     from lark.grammar import Rule
     from lark.lexer import TerminalDef
@@ -220,20 +226,9 @@ def _build_tables(text: str, key: str) -> dict:
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
-    try:  # read off the parser as build_lark() loads it, so both run the same tables
-        runtime_tables = lalr.extract(lark.Lark._load_from_dict(data, memo))
-    except ValueError:  # a Lark whose parser lalr does not mirror: Lark parses, then
-        runtime_tables = None
     tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
-    _write_atomically(_cache_path("grammar", key), content)
-    grammar_sha256 = sha256(content.encode("ascii")).hexdigest()
-    runtime_file = {"key": key, "lark": lark.__version__, "tables": runtime_tables,
-                    "grammar_sha256": grammar_sha256,
-                    "seal": _seal(key, grammar_sha256, runtime_tables)}
-    _write_atomically(_cache_path("runtime", key), json.dumps(runtime_file, separators=(",", ":")))
-    global _RUNTIME
-    _RUNTIME = runtime_file
+    _write_atomically(_cache_path("grammar", key), _sealed(key, content))
     return tables
 
 
@@ -256,7 +251,6 @@ def _write_atomically(path: Path, content: str) -> None:
 
 
 _TABLES: dict | None = None
-_RUNTIME: dict | None = None  # the runtime file's content, once read (or built)
 _TABLES_LOCK = threading.RLock()
 _LOCAL = threading.local()
 
@@ -272,63 +266,12 @@ def tables() -> dict:
 
 
 def _rebuild() -> dict:
-    """Tables built anew (cached ones that did not load, or no runtime tables)."""
+    """Tables built anew (cached ones that did not load)."""
     global _TABLES
     with _TABLES_LOCK:
         text = grammar_text()
         _TABLES = _build_tables(text, cache_key(text))
         return _TABLES
-
-
-def _runtime_file() -> dict:
-    """The runtime file's content: from the cache, or built (and cached) now."""
-    global _RUNTIME
-    if _RUNTIME is None:
-        with _TABLES_LOCK:
-            if _RUNTIME is None:
-                cached = _sealed_runtime(cache_key(grammar_text()))
-                if cached is not None:
-                    _RUNTIME = cached
-                else:
-                    _rebuild()  # sets _RUNTIME
-    assert _RUNTIME is not None
-    return _RUNTIME
-
-
-def _sealed_runtime(key: str) -> dict | None:
-    """The runtime file for ``key`` if gradcli wrote it as it is, with the grammar file
-    beside it (its hash and the seal both hold); else None (rebuild)."""
-    cached = _read_cache(_cache_path("runtime", key))
-    if (isinstance(cached, dict) and cached.get("key") == key and "tables" in cached
-            and cached.get("grammar_sha256") == _file_sha256(key)
-            and cached.get("seal") == _seal(key, cached.get("grammar_sha256"),
-                                            cached.get("tables"))):
-        return cached
-    return None
-
-
-def _file_sha256(key: str) -> str | None:
-    """The hash of the grammar file that was written with the runtime file: a damaged or
-    missing one is rebuilt at once, with both files (~0.2 ms a start, for that)."""
-    data = _read_bytes(_cache_path("grammar", key))
-    return None if data is None else sha256(data).hexdigest()
-
-
-def runtime(transformer: Any, start: str = "statement") -> tuple[lalr.Lexer, lalr.ParseConf] | None:
-    """gradcli's lexer and parse tables for ``start``, calling ``transformer`` (see
-    :mod:`gradcli.lang.lalr`); None if this Lark's parser is one lalr does not mirror
-    (then parse with :func:`build_lark`). With a warm cache, Lark is not imported."""
-    found = _runtime_file()
-    if found["tables"] is None:
-        return None  # written by a build with a Lark lalr cannot read
-    try:
-        return lalr.load(found["tables"], transformer, start)
-    except Exception:  # noqa: BLE001 - junk that has the right key: build anew
-        with _TABLES_LOCK:
-            if _RUNTIME is found:
-                _rebuild()
-        found = _runtime_file()
-        return None if found["tables"] is None else lalr.load(found["tables"], transformer, start)
 
 
 def build_lark(transformer: Any = None) -> Lark:
@@ -351,10 +294,3 @@ def lark_parser() -> Lark:
     if parser is None:
         parser = _LOCAL.lark = build_lark()
     return parser
-
-
-def needs_continuation(text: str) -> bool:
-    """True when ``text`` ends inside an open bracket or after a ``\\``: a REPL reads on."""
-    from gradcli.lang.reader import open_brackets
-
-    return open_brackets(text)

@@ -1,17 +1,19 @@
 """Lines -> statements: lexing, splitting, parsing, and syntax errors in words.
 
 Lines are read one at a time, so a producer that writes one line and waits gets that
-line's answer first. Each line is lexed on its own; its tokens are fed to an LALR parser
-state for the statement being read. A newline outside brackets or a ``;`` ends the
-statement. Where a statement fails to parse, the error is reported and reading resumes
-at the line where it failed (or, if it failed on its first, after the next ``;`` on that
-line, else at the next line; or just after the ``;`` that ended it), so no statement
-after a ``;`` is lost. Where the failure is a bracket never closed (the input ends, or a
-later line opens with what cannot follow the whole expression the bracket holds so far),
-the error is reported and reading resumes at the line after the statement's first,
-wherever the statement started on it: an unclosed bracket never swallows the lines after
-it. (A line read again that cannot end before that failure is dropped at once, error
-said: a run of unclosed brackets costs its length, not its square.)
+line's answer first. Each line is lexed on its own (Lark's lexer); its tokens are fed
+to a Lark LALR parser state for the statement being read, which builds the statement's
+syntax tree as it parses (:class:`~gradcli.lang.evaluate.StatementBuilder`). A newline
+outside brackets or a ``;`` ends the statement. Where a statement fails to parse, the
+error is reported and reading resumes at the line where it failed (or, if it failed on
+its first, after the next ``;`` on that line, else at the next line; or just after the
+``;`` that ended it), so no statement after a ``;`` is lost. Where the failure is a
+bracket never closed (the input ends, or a later line opens with what cannot follow the
+whole expression the bracket holds so far), the error is reported and reading resumes at
+the line after the statement's first, wherever the statement started on it: an unclosed
+bracket never swallows the lines after it. (A line read again that cannot end before
+that failure is dropped at once, error said: a run of unclosed brackets costs its
+length, not its square.)
 """
 
 from __future__ import annotations
@@ -20,17 +22,19 @@ import itertools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
 from gradcli.lang.builtins import lookup
-from gradcli.lang.compiler import AUGMENT, STORE, Emitter, to_span, token_span
 from gradcli.lang.errors import GradcliError, LimitProblem, SyntaxProblem
-from gradcli.lang.grammar import build_lark, runtime
-from gradcli.lang.lalr import ParserState, Token, UnexpectedCharacters, UnexpectedToken
+from gradcli.lang.evaluate import StatementBuilder, evaluation_order, to_span, token_span
+from gradcli.lang.grammar import build_lark
 from gradcli.lang.results import Span
-from gradcli.lang.templates import Templates
+from gradcli.lang.syntax import Assign, Augmented, Node, Number, number_value
 
 # the longest statement read (its lines together): a longer one is refused as it is read,
 # before lexing, so a runaway line (a 100 MB paste, /dev/zero) costs no parse memory
@@ -38,98 +42,176 @@ MAX_STATEMENT_CHARS = 1_000_000
 
 
 class Parser:
-    """The grammar's lexer and statement parser, with the emitter its callbacks fill.
+    """Lark's lexer and LALR parser state for the ``statement`` rule, building trees with
+    :class:`~gradcli.lang.evaluate.StatementBuilder`, and the cache of trees by line
+    shape (:class:`Shapes`)."""
 
-    The parse runs on :mod:`gradcli.lang.lalr` (Lark's tables, without importing Lark).
-    ``use_lark=True`` runs Lark's own lexer and parser state on the same tables instead,
-    with its errors as lalr's: for the tests that hold the two equal (no templates then).
-    """
+    def __init__(self) -> None:
+        from lark import lexer, utils
+        from lark.parsers import lalr_parser_state
 
-    def __init__(self, *, use_lark: bool = False) -> None:
-        self.emitter = Emitter()
-        found = None if use_lark else runtime(self.emitter)
-        if found is None:
-            self.lexer: Any = _LarkLexer(self.emitter)
-            self.new_state: Any = self.lexer.new_state
-            self.templates = Templates(None)
-        else:
-            self.lexer, conf = found
-            self.new_state = lambda: ParserState(conf)
-            self.templates = Templates(self.lexer)
+        self._lark = lexer, utils, lalr_parser_state
+        self.builder = StatementBuilder()
+        frontend = build_lark(self.builder).parser
+        self.lexer = frontend.lexer
+        inner = frontend.parser.parser
+        self._conf = lalr_parser_state.ParseConf(inner.parse_table, inner.callbacks, "statement")
+        self.shapes = Shapes(self.lexer)
 
-    def parse_line(self, text: str, line: int) -> list | None:
-        """The instructions of ``text`` (one line, one whole statement) by the full parse,
-        or None if it is not that (the templates check themselves against this)."""
-        emitter = self.emitter
-        saved = emitter.code
-        state = self.new_state()
-        code = emitter.code = []
-        try:
-            for tok in self.lex(text, line):
-                if tok.type == "_NEWLINE" or tok.type == "_SEMICOLON":
-                    state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
-                    return code
-                state.feed_token(tok)
-        except Exception:  # noqa: BLE001 - any failure: the line is just not cached
-            return None
-        finally:
-            emitter.code = saved
-        return None
+    def new_state(self) -> Any:
+        return self._lark[2].ParserState(self._conf, None)
 
     def lex(self, text: str, line: int) -> Iterator[Token]:
         """The tokens of one line (``text``), numbered as line ``line``; the Unicode forms
         of :func:`ascii_forms` are read as their ASCII meaning, at their own columns."""
         if text.isascii():
-            return self.lexer.lex(text, line)
+            return self._lex(text, line)
         found = ascii_forms(text)
         if found is None:
-            return self.lexer.lex(text, line)
-        return _lex_at(self.lexer.lex(found[0], line), found[1])
+            return self._lex(text, line)
+        return _lex_at(self._lex(found[0], line), found[1])
 
-
-class _LarkLexer:
-    """Lark's own lexer and LALR parser state (Lark is imported here only), raising
-    lalr's errors: the reference that :mod:`gradcli.lang.lalr` is tested against."""
-
-    def __init__(self, emitter: Emitter) -> None:
-        from lark import exceptions, lexer, utils
-        from lark.parsers import lalr_parser_state
-
-        self._lark = lexer, utils, exceptions, lalr_parser_state
-        frontend = build_lark(emitter).parser
-        self._lexer = frontend.lexer
-        inner = frontend.parser.parser
-        self._conf = lalr_parser_state.ParseConf(inner.parse_table, inner.callbacks, "statement")
-
-    def lex(self, text: str, line: int) -> Iterator[Any]:
-        lexer, utils, exceptions, _ = self._lark
+    def _lex(self, text: str, line: int) -> Iterator[Token]:
+        lexer, utils, _ = self._lark
         counter = lexer.LineCounter("\n")
         counter.line = line
+        return self.lexer.lex(lexer.LexerState(utils.TextSlice(text, 0, len(text)), counter),
+                              None)
+
+
+class Shapes:
+    """Trees by line shape: a one-line statement that differs from one read before only
+    in its numbers (and so in its columns) has the same tree.
+
+    The key is the line's tokens (from the grammar's own compiled terminal pattern and
+    keyword check, without a Token object per match) with every NUMBER's text left out.
+    A line's tree depends on nothing else: the parse depends only on the tokens' types,
+    and a number's value reaches only its Number node (no check at parse time reads
+    one). So a line with a known key runs the cached tree with its own numbers (by the
+    Number nodes' ids) and its spans moved to its own columns (token by token); a line
+    that does not parse is never cached, so errors come from the full path. Any line
+    this scan is unsure of (a ``;``, a ``\\`` continuation, an unbalanced bracket, a
+    character no terminal matches, or not ASCII) takes the full path.
+    """
+
+    __slots__ = ("match", "ignore", "keywords", "trees", "enabled")
+
+    def __init__(self, lexer: Any) -> None:
+        self.trees: dict[tuple, Shape] = {}
+        self.enabled = False
         try:
-            yield from self._lexer.lex(
-                lexer.LexerState(utils.TextSlice(text, 0, len(text)), counter), None)
-        except exceptions.UnexpectedCharacters as exc:
-            raise UnexpectedCharacters(text, exc.pos_in_stream, exc.line, exc.column,
-                                       exc.allowed) from None
+            scanner = lexer.scanner
+            patterns = scanner._mres  # Lark's compiled terminals, in its priority order
+            keywords = {kind: callback.scanner.fullmatch
+                        for kind, callback in lexer.callback.items()}
+            if len(patterns) != 1 or any(type(c).__name__ != "UnlessCallback"
+                                         for c in lexer.callback.values()):
+                return  # (past Python's group limit Lark splits the pattern: full path)
+        except AttributeError:  # a Lark laid out otherwise: every line the full way
+            return
+        self.match = patterns[0].match
+        self.ignore = frozenset(lexer.ignore_types)
+        self.keywords = keywords
+        self.enabled = True
 
-    def new_state(self) -> _LarkState:
-        _, _, exceptions, lalr_parser_state = self._lark
-        return _LarkState(lalr_parser_state.ParserState(self._conf, None),
-                          exceptions.UnexpectedToken)
+    def tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]] | None:
+        """Kinds, values, start and end offsets of the tokens of ``text`` (one line, ending
+        in its newline), without the final newline; None if the line is not one simple
+        statement (or no statement at all) that the cache can take."""
+        match = self.match
+        ignore = self.ignore
+        keywords = self.keywords
+        kinds: list[str] = []
+        values: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        depth = 0
+        pos = 0
+        end = len(text)
+        while pos < end:
+            m = match(text, pos)
+            if m is None:
+                return None  # a character no terminal matches: the full path says so
+            start, pos = m.span()
+            kind = m.lastgroup
+            if kind in ignore:
+                if "\n" in m.group():
+                    return None
+                continue
+            value = m.group()
+            if kind == "_NEWLINE":
+                if pos != end or depth or not kinds:
+                    return None
+                return kinds, values, starts, ends
+            if kind in keywords:
+                kind = keywords[kind](value) or kind
+            elif kind == "LPAR" or kind == "LSQB":
+                depth += 1
+            elif kind == "RPAR" or kind == "RSQB":
+                depth -= 1
+                if depth < 0:
+                    return None
+            elif kind == "_SEMICOLON":
+                return None
+            kinds.append(kind)
+            values.append(value)
+            starts.append(start)
+            ends.append(pos)
+        return None
+
+    @staticmethod
+    def key(kinds: list[str], values: list[str]) -> tuple:
+        return (*kinds, *(None if k == "NUMBER" else v for k, v in zip(kinds, values)))
+
+    def learn(self, key: tuple, tree: Node, order: list[Node], line: int, kinds: list[str],
+              starts: list[int], ends: list[int]) -> None:
+        """Keep ``tree`` (parsed from line ``line``, with these tokens) for its key, if
+        every span in it runs from a token's start to a token's end on that line."""
+        if len(self.trees) >= _MAX_SHAPES:
+            self.trees.clear()
+        by_start = {s + 1: i for i, s in enumerate(starts)}
+        by_end = {e + 1: i for i, e in enumerate(ends)}
+        numbers: list[tuple[int, int]] = []  # (id of a Number node, its token's index)
+        for node in order:
+            span = node.span
+            if span is None or span[0] != line or span[2] != line or (
+                    span[1] not in by_start or span[3] not in by_end):
+                return  # a span this cache does not understand: never cached
+            if type(node) is Number:
+                i = by_start[span[1]]
+                if kinds[i] == "NUMBER":
+                    numbers.append((id(node), i))
+        self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
 
 
-class _LarkState:
-    __slots__ = ("state", "error")
+_MAX_SHAPES = 2048
 
-    def __init__(self, state: Any, error: type[Exception]) -> None:
-        self.state = state
-        self.error = error
 
-    def feed_token(self, token: Any, is_end: bool = False) -> Any:
-        try:
-            return self.state.feed_token(token, is_end)
-        except self.error as exc:
-            raise UnexpectedToken(exc.token, exc.expected, self) from None  # type: ignore[attr-defined]
+class Shape:
+    """A cached tree and where its spans and numbers came from (see :class:`Shapes`)."""
+
+    __slots__ = ("tree", "order", "by_start", "by_end", "numbers", "target")
+
+    def __init__(self, tree: Node, order: list[Node], by_start: dict[int, int],
+                 by_end: dict[int, int], numbers: tuple[tuple[int, int], ...]) -> None:
+        self.tree = tree
+        self.order = order
+        self.by_start = by_start
+        self.by_end = by_end
+        self.numbers = numbers
+        self.target = target_of(tree)
+
+    def parsed(self, line: int, text: str, values: list[str], starts: list[int],
+               ends: list[int]) -> Parsed:
+        """The statement on line ``line`` (``text``, with these tokens) as this tree."""
+        by_start, by_end = self.by_start, self.by_end
+
+        def where(span: tuple) -> tuple:
+            return (line, starts[by_start[span[1]]] + 1, line, ends[by_end[span[3]]] + 1)
+
+        numbers = {key: number_value(values[i]) for key, i in self.numbers}
+        return Parsed(line, text[starts[0]:ends[-1]], self.tree, self.target, text, line,
+                      self.order, where, numbers)
 
 
 # -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
@@ -283,14 +365,27 @@ def get_parser() -> Parser:
 
 @dataclass
 class Parsed:
-    """A statement that parsed: its instructions and where it came from."""
+    """A statement that parsed: its tree and where it came from."""
 
     line: int
     source: str
-    code: list
+    tree: Node
     target: str | None  # the assigned name, for assignments
     context: str  # the text of the statement's lines, for error carets
     first_line: int
+    order: list[Node] | None = None  # the tree's evaluation order (made when None)
+    where: Callable[[tuple], tuple] | None = None  # a cached tree's spans -> this line's
+    numbers: dict[int, float] | None = None  # a cached tree's numbers on this line
+
+    def evaluation_order(self) -> list[Node]:
+        if self.order is None:
+            self.order = evaluation_order(self.tree)
+        return self.order
+
+
+def target_of(tree: Node) -> str | None:
+    """The name a statement assigns to, or None."""
+    return tree.name if type(tree) is Assign or type(tree) is Augmented else None
 
 
 @dataclass
@@ -323,12 +418,11 @@ CHARACTER_HINTS = {
 
 
 class _Statement:
-    __slots__ = ("state", "code", "start_line", "first", "last", "lines", "brackets",
-                 "separated", "size")
+    __slots__ = ("state", "start_line", "first", "last", "lines", "brackets", "separated",
+                 "size")
 
     def __init__(self, parser: Parser, line: int, text: str) -> None:
         self.state = parser.new_state()
-        self.code: list = []
         self.start_line = line
         self.first: Token | None = None
         self.last: Token | None = None
@@ -360,9 +454,8 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
 ]:
     """Statements from ``lines`` (each with or without its newline), as they complete."""
     parser = parser or get_parser()
-    emitter = parser.emitter
-    templates = parser.templates
-    quick = templates.enabled
+    shapes = parser.shapes
+    quick = shapes.enabled
     source = iter(lines)
     number = 0
     st: _Statement | None = None
@@ -378,7 +471,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             if text is None:
                 if st is None:
                     break
-                failure = _finish(st, emitter)
+                failure = _finish(st)
                 if isinstance(failure, Parsed) or len(st.lines) == 1:
                     yield failure
                     break
@@ -413,19 +506,16 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 st.lines.append(text)
                 st.size += len(text)
         learning = None
-        if quick and st is None and text.isascii():  # one whole statement: a template?
-            found = templates.tokens(text)
+        if quick and st is None and text.isascii():  # one whole statement: a known shape?
+            found = shapes.tokens(text)
             if found is not None:
                 kinds, values, starts, ends = found
-                key = templates.key(kinds, values)
-                template = templates.templates.get(key)
-                if template:
-                    code = templates.instantiate(template, current, values, starts, ends)
-                    yield Parsed(current, text[starts[0]:ends[-1]], code, _target(code), text,
-                                 current)
+                key = shapes.key(kinds, values)
+                shape = shapes.trees.get(key)
+                if shape is not None:
+                    yield shape.parsed(current, text, values, starts, ends)
                     continue
-                if key not in templates.templates:
-                    learning = (key, current, found)
+                learning = (key, current, found)
         tokens = parser.lex(text, current)
         while True:  # until the line is used up (or abandoned after an error)
             failed: GradcliError | None = None
@@ -443,12 +533,12 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                                 st = None  # it would fail again where its taker did: said
                             continue
                         at = tok
-                        emitter.code = st.code
-                        st.state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
-                        parsed = _parsed(st)
+                        tree = st.state.feed_token(Token.new_borrow_pos("$END", "", tok), True)
+                        parsed = _parsed(st, tree)
                         if learning is not None and parsed.line == learning[1]:
-                            templates.learn(learning[0], parsed.code, text, current,
-                                            learning[2], parser.parse_line)
+                            kinds, _, starts, ends = learning[2]
+                            shapes.learn(learning[0], tree, parsed.evaluation_order(),
+                                         current, kinds, starts, ends)
                             learning = None
                         yield parsed
                         st = None
@@ -458,7 +548,6 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                         st = _Statement(parser, current, text)
                         st.first = tok
                     at = tok
-                    emitter.code = st.code
                     st.state.feed_token(tok)
                     if kind in OPENERS:
                         st.brackets.append(tok)
@@ -494,7 +583,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                     )
                 at = None
                 where = exc.column
-            except GradcliError as exc:  # raised by an emitter callback (bad call, ...)
+            except GradcliError as exc:  # raised by a builder callback (bad call, ...)
                 failed = exc
                 if at is not None and at.line == current:
                     where = at.column - 1
@@ -511,7 +600,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
             started = st.start_line
             swallowed = st.lines[1:]  # the lines after its first that the statement took
             st = None
-            learning = None  # a line with an error is never a template
+            learning = None  # a line with an error is never cached
             if current != started and isinstance(failed, _NeverClosed):
                 # The bracket was never closed: the lines it took are read again, from
                 # the line after the statement's first (as at the end of the input), so
@@ -616,30 +705,23 @@ def after_next_semicolon(text: str, offset: int) -> str | None:
     return None
 
 
-def _finish(st: _Statement, emitter: Emitter) -> Parsed | Broken:
+def _finish(st: _Statement) -> Parsed | Broken:
     """The statement still open at the end of the input, ended there."""
     try:
-        emitter.code = st.code
-        st.state.feed_token(Token.new_borrow_pos("$END", "", st.last), True)
+        tree = st.state.feed_token(Token.new_borrow_pos("$END", "", st.last), True)
     except UnexpectedToken as exc:
         failed: GradcliError = syntax_problem(exc.token, exc.expected, st)
     except GradcliError as exc:
         failed = exc
     else:
-        return _parsed(st)
+        return _parsed(st, tree)
     failed.source = st.context()
     failed.first_line = st.start_line
     return Broken(st.start_line, st.text(), failed)
 
 
-def _target(code: list) -> str | None:
-    """The name a statement's instructions assign to (its last one stores), or None."""
-    return code[-1][2] if code and code[-1][0] in (STORE, AUGMENT) else None
-
-
-def _parsed(st: _Statement) -> Parsed:
-    return Parsed(st.start_line, st.text(), st.code, _target(st.code), st.context(),
-                  st.start_line)
+def _parsed(st: _Statement, tree: Node) -> Parsed:
+    return Parsed(st.start_line, st.text(), tree, target_of(tree), st.context(), st.start_line)
 
 
 # -- syntax errors in words ------------------------------------------------------------------

@@ -28,7 +28,6 @@ from gradcli.autograd.limits import (
     watch,
 )
 from gradcli.lang.builtins import CONSTANTS, callable_names, lookup
-from gradcli.lang.compiler import Runner
 from gradcli.lang.errors import (
     GradcliError,
     InputProblem,
@@ -36,6 +35,7 @@ from gradcli.lang.errors import (
     LimitProblem,
     UnknownName,
 )
+from gradcli.lang.evaluate import Evaluator
 from gradcli.lang.reader import Broken, Parsed, read_statements
 from gradcli.lang.results import Failure, Graph, GraphNode, Result
 
@@ -339,7 +339,8 @@ class Session:
             self.last_seconds = time.monotonic() - started
 
     def _run_code(self, parsed: Parsed, scope: Any) -> tuple[Variable, list[str]]:
-        runner = Runner(scope or self)
+        runner = Evaluator(scope or self, parsed.where, parsed.numbers)
+        order = parsed.evaluation_order()
         saved = LIMITS.max_elements
         LIMITS.max_elements = self.max_elements
         try:
@@ -347,11 +348,11 @@ class Session:
             # raw: the errstate callback already reports what matters, by operation
             with np.errstate(all="call", under="ignore", call=runner.errors):
                 if _runtime_warnings_ignored():  # (the command line ignores them already)
-                    value = runner.execute(parsed.code)
+                    value = runner.execute(order)
                 else:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", RuntimeWarning)
-                        value = runner.execute(parsed.code)
+                        value = runner.execute(order)
         finally:
             LIMITS.max_elements = saved
         return value, runner.warnings
@@ -542,10 +543,10 @@ class Session:
         if value is None and name == "_":
             value = self.last
         if value is None:
-            from gradcli.lang.compiler import _did_you_mean, suggestions
+            from gradcli.lang.errors import did_you_mean, suggestions
 
             near = suggestions(name, list(self.names))
-            raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}')
+            raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}')
         return value
 
     def gradient(self, name: str, wrt: Iterable[str] | None = None) -> Result:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ("small", "large", "memory", "stream", "flat", "pipeline", "cold", "startup",
-           "deep", "mlp")
+           "deep", "mlp", "symbolic")
 
 
 def test_the_quick_benchmark_run_prints_the_table() -> None:

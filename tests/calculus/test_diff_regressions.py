@@ -48,9 +48,10 @@ def printed(cli, program: str, name: str, value: str) -> str:
     result = cli("diff", program, "--wrt", name, "-v", f"{name}={value}")
     assert result.exit_code == 0, (program, value, result.stdout, result.stderr)
     assert "internal error" not in result.stdout + result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1, result.stdout
-    return lines[0]
+    lines = result.stdout.strip().splitlines()  # SPEC §9: the formula, then its value
+    assert len(lines) == 2 and lines[1].startswith("  at "), result.stdout
+    assert lines[0].startswith(f"d/d{name} = ")
+    return lines[0].removeprefix(f"d/d{name} = ")
 
 
 def check_at(cli, formula: str, program: str, name: str, value: str) -> None:

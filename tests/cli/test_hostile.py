@@ -4,6 +4,7 @@ machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -313,8 +314,13 @@ def test_a_timeout_stops_a_statement_and_the_stream_goes_on():
     program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 2000) + "\n3 + 3\n"
     result = capped("eval", "--timeout", "0.1", "--no-graph", "--json", input=program)
     assert result.returncode == 1
-    assert "the statement on line 2 ran longer than --timeout 0.1 s and was stopped" \
-        in result.stderr
+    # stopped by the watchdog, or (on a loaded machine) refused by the up-front cost
+    # estimate just before the deadline: either way line 2 fails over --timeout
+    [record] = [json.loads(line) for line in result.stdout.splitlines()
+                if '"error"' in line]
+    assert record["line"] == 2 and "--timeout" in record["error"]["message"]
+    assert ("the statement on line 2 ran longer than --timeout 0.1 s and was stopped"
+            in result.stderr or "--timeout" in result.stderr)
     assert '"value": 6.0' in result.stdout
 
 
@@ -330,40 +336,39 @@ def test_a_refused_product_names_the_operation_and_its_estimate():
 
 
 def _warm_cache(tmp_path):
-    result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
-    assert '"value": 2.0' in result.stdout
-    (runtime,) = (tmp_path / "gradcli").glob("runtime-*.json")
+    result = capped("eval", "1", XDG_CACHE_HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
     (grammar_file,) = (tmp_path / "gradcli").glob("grammar-*.json")
-    return runtime, grammar_file
+    return grammar_file
 
 
 def test_a_cache_that_lies_is_rebuilt_not_trusted(tmp_path):
     import json
 
-    runtime, _ = _warm_cache(tmp_path)
-    content = json.loads(runtime.read_text())
-    text = json.dumps(content["tables"])
-    # valid JSON, the right key: the NAME terminal now matches only the word "false"
-    content["tables"] = json.loads(text.replace('"NAME"', '"FALSE"', 3))
-    runtime.write_text(json.dumps(content))
+    grammar_file = _warm_cache(tmp_path)
+    text = grammar_file.read_text()
+    # valid JSON, the right key and an old seal: the NAME terminal now matches only "false"
+    lie = text.replace('"NAME"', '"FALSE"', 3)
+    assert lie != text
+    grammar_file.write_text(lie)
     result = capped("eval", "x", "-v", "x=2", "--json", XDG_CACHE_HOME=str(tmp_path))
     assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
-    assert json.loads(runtime.read_text())["tables"] != content["tables"]  # rewritten
+    assert grammar_file.read_text() != lie  # rewritten
+    json.loads(grammar_file.read_text())
 
 
 @pytest.mark.parametrize("kind", ["fifo", "symlink to stdin", "symlink to /dev/zero"])
 def test_a_cache_path_that_is_not_a_regular_file_is_never_read(tmp_path, kind):
-    runtime, grammar_file = _warm_cache(tmp_path)
-    for path in (runtime, grammar_file):
-        path.unlink()
-        if kind == "fifo":
-            os.mkfifo(path)
-        else:
-            path.symlink_to("/dev/stdin" if "stdin" in kind else "/dev/zero")
+    grammar_file = _warm_cache(tmp_path)
+    grammar_file.unlink()
+    if kind == "fifo":
+        os.mkfifo(grammar_file)
+    else:
+        grammar_file.symlink_to("/dev/stdin" if "stdin" in kind else "/dev/zero")
     result = capped("eval", "x", "-v", "x=2", "--json", input="", timeout=60,
                     XDG_CACHE_HOME=str(tmp_path))
     assert result.returncode == 0 and '"value": 2.0' in result.stdout, result.stderr
-    assert runtime.is_file() and not runtime.is_symlink()  # replaced by tables of ours
+    assert grammar_file.is_file() and not grammar_file.is_symlink()  # replaced by ours
 
 
 # -- drawing graphs ----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_the_largest_finite_literal_is_no_overflow(cli):
 
 
 def test_a_stream_of_one_line_statements_warns_each_time():
-    # one-line statements are run from cached templates after the first: the same check
+    # one-line statements run from a cached tree after the first: the same check
     session = Session()
     results = session.run("1e400\n1e400\n1e400")
     assert [r.warnings for r in results] == [["number: too large for float64, it is inf"]] * 3

@@ -398,10 +398,12 @@ def test_cache_key_changes_with_the_grammar() -> None:
     assert grammar.cache_key("a: b") != grammar.cache_key("a: c")
 
 
-def test_needs_continuation() -> None:
-    assert grammar.needs_continuation("sum(x,")
-    assert grammar.needs_continuation("[1,\n[2,")
-    assert grammar.needs_continuation("x + \\")
-    assert not grammar.needs_continuation("sum(x)")
-    assert not grammar.needs_continuation("x # (")
-    assert not grammar.needs_continuation("x)")
+def test_open_brackets_say_a_statement_continues() -> None:
+    from gradcli.lang.reader import open_brackets
+
+    assert open_brackets("sum(x,")
+    assert open_brackets("[1,\n[2,")
+    assert open_brackets("x + \\")
+    assert not open_brackets("sum(x)")
+    assert not open_brackets("x # (")
+    assert not open_brackets("x)")

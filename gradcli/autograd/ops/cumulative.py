@@ -20,8 +20,8 @@ def _ndim(x: Any) -> int:
     return x.ndim if isinstance(x, Variable) else np.ndim(x)
 
 
-class Cumsum(Function):
-    """Running sums along axis; backward is the running sum from the other end."""
+class _AlongAxis(Function):
+    """An operation along one axis (the graph's label shows it)."""
 
     __slots__ = ("axis",)
 
@@ -31,6 +31,12 @@ class Cumsum(Function):
     @property
     def detail(self) -> str:
         return f"axis={self.axis}"
+
+
+class Cumsum(_AlongAxis):
+    """Running sums along axis; backward is the running sum from the other end."""
+
+    __slots__ = ()
 
     def forward(self, x):
         return np.cumsum(x, axis=self.axis)
@@ -39,20 +45,13 @@ class Cumsum(Function):
         return flip(cumsum(flip(g, self.axis), self.axis), self.axis)
 
 
-class Cumprod(Function):
+class Cumprod(_AlongAxis):
     """Running products along axis. Backward: d out_k / d x_j is the product of the other
     x_i with i <= k, so the gradient of x_j is (the product of x_i, i < j) times
     S_j = g_j + x_(j+1) S_(j+1): exact with zeros too; where no x is zero, that is
     the running sum of g * out from the other end, over x."""
 
-    __slots__ = ("axis",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-
-    @property
-    def detail(self) -> str:
-        return f"axis={self.axis}"
+    __slots__ = ()
 
     def forward(self, x):
         return np.cumprod(x, axis=self.axis)

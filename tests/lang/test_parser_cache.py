@@ -1,6 +1,6 @@
-"""With the parser tables cached, reading and running a program never imports Lark; with
-a cold cache Lark builds them (and gives the same results). The cache is keyed on Lark's
-version, read without importing Lark."""
+"""The parser's tables cached in the user's cache directory (Lark's own serialisation, as
+JSON): a cold and a warm start read a program alike; the key holds Lark's version, read
+without importing Lark; tables another Lark wrote, or junk, are rebuilt."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from gradcli.lang import grammar, lalr
+from gradcli.lang import grammar
 
 PROGRAM = (
     "x = [[1, 2], [3, 4]]\n"
@@ -50,8 +50,8 @@ SCRIPT = textwrap.dedent("""
         return ["result", o.line, o.source, o.name, repr(o.value.tolist())]
 
     from gradcli.lang.reader import get_parser
-    templates = [t for t in get_parser().templates.templates.values() if t]
-    print(json.dumps({"lark": "lark" in sys.modules, "templates": len(templates),
+    shapes = len(get_parser().shapes.trees)
+    print(json.dumps({"shapes": shapes,
                       "outcomes": [shown(o) for o in outcomes],
                       "streamed": [shown(o) for o in streamed]}))
 """)
@@ -65,14 +65,11 @@ def _run(cache_home, program: str = PROGRAM) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_warm_cache_parses_without_importing_lark(tmp_path) -> None:
+def test_a_warm_cache_reads_as_a_cold_one(tmp_path) -> None:
     cold = _run(tmp_path)
-    assert cold["lark"]  # tables built by Lark, and cached
-    assert sorted(p.name.split("-")[0] for p in (tmp_path / "gradcli").glob("*.json")) == [
-        "grammar", "runtime"]
+    assert [p.name.split("-")[0] for p in (tmp_path / "gradcli").glob("*.json")] == ["grammar"]
     warm = _run(tmp_path)
-    assert not warm["lark"]
-    assert warm["templates"]  # the parse templates ran too
+    assert warm["shapes"]  # the cache of trees by line shape ran too
     assert warm["outcomes"] == cold["outcomes"]
     assert warm["streamed"] == cold["streamed"]
     kinds = [o[0] for o in warm["outcomes"]]
@@ -83,40 +80,21 @@ def test_a_warm_cache_parses_without_importing_lark(tmp_path) -> None:
         assert words in messages
 
 
-def test_the_command_line_with_a_warm_cache_does_not_import_lark(tmp_path) -> None:
-    _run(tmp_path, "1")  # warms the cache
-    script = ("import sys\nsys.argv = ['gradcli', 'eval', sys.argv[1]]\n"
-              "from gradcli.cli.main import main\n"
-              "try:\n    main()\nexcept SystemExit:\n    pass\n"
-              "print('LARK' if 'lark' in sys.modules else 'NO LARK', file=sys.stderr)\n")
-    env = {"XDG_CACHE_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", script, PROGRAM], capture_output=True,
-                          text=True, env=env, timeout=120)
-    assert "implicit multiplication" in done.stdout + done.stderr
-    assert done.stderr.strip().endswith("NO LARK")
-
-
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(grammar, "_TABLES", None)
-    monkeypatch.setattr(grammar, "_RUNTIME", None)
     return tmp_path / "gradcli"
 
 
-def _runtime_path(directory):
-    (path,) = directory.glob("runtime-*.json")
-    return path
-
-
-def test_the_runtime_tables_are_plain_json_with_the_key_and_lark_version(fresh_cache) -> None:
+def test_the_tables_are_plain_json_with_the_key_and_lark_version(fresh_cache) -> None:
     import lark
 
-    assert grammar.runtime(object()) is not None
-    content = json.loads(_runtime_path(fresh_cache).read_text())
+    grammar.tables()
+    (path,) = fresh_cache.glob("grammar-*.json")
+    content = dict(json.loads(path.read_text())["{"])
     assert content["key"] == grammar.cache_key(grammar.grammar_text())
     assert content["lark"] == lark.__version__
-    assert content["tables"]["format"] == lalr.FORMAT
     assert not list(fresh_cache.glob("*.tmp"))
 
 
@@ -141,33 +119,30 @@ def test_build_lark_rebuilds_tables_another_lark_version_wrote(fresh_cache) -> N
     tables = grammar.tables()
     (path,) = fresh_cache.glob("grammar-*.json")
     content = json.loads(path.read_text())
-    content["{"] = [[k, "0.0.1-other" if k == "lark" else v] for k, v in content["{"]]
-    path.write_text(json.dumps(content))
+    content["{"] = [[k, "0.0.1-other" if k == "lark" else v] for k, v in content["{"]
+                    if k != "seal"]
+    path.write_text(json.dumps(content) + "\n")
     grammar._TABLES = None
     assert grammar.tables()["lark"] != "0.0.1-other"  # edited after gradcli wrote it
+    path.write_text(grammar._sealed(tables["key"], json.dumps(content, separators=(",", ":"))))
+    grammar._TABLES = None
+    assert grammar.tables()["lark"] == "0.0.1-other"
     assert grammar.build_lark().parse("1 + 2", start="statement").data == "binary"
     assert grammar.tables()["lark"] != "0.0.1-other"
     assert tables["key"] == grammar.tables()["key"]
 
 
-@pytest.mark.parametrize("content", [
-    "not json", "", "[]", '{"key": "other"}', None, '{"tables": {"format": 1}}',
-])
-def test_a_corrupt_or_foreign_runtime_file_is_rebuilt(fresh_cache, monkeypatch, content) -> None:
+@pytest.mark.parametrize("content", ["not json", "", "[]", '{"key": "other"}', None])
+def test_a_corrupt_or_foreign_grammar_file_is_rebuilt(fresh_cache, monkeypatch, content) -> None:
     from gradcli.lang.reader import Parser, read_statements
 
-    grammar.runtime(object())
-    path = _runtime_path(fresh_cache)
+    grammar.tables()
+    (path,) = fresh_cache.glob("grammar-*.json")
     if content is None:  # the right key, junk tables
-        good = json.loads(path.read_text())
-        good["tables"]["states"] = [{"NUMBER": "junk"}]
-        content = json.dumps(good)
-    elif content.startswith('{"tables"'):
-        content = json.dumps({"key": grammar.cache_key(grammar.grammar_text()),
-                              "tables": {"format": 1}})
+        content = json.dumps(grammar._encode({"key": grammar.cache_key(grammar.grammar_text()),
+                                              "data": {"junk": 1}, "memo": {}}))
     path.write_text(content)
-    monkeypatch.setattr(grammar, "_RUNTIME", None)
-    parser = Parser()
-    (item,) = read_statements(["1 + 2\n"], parser)
-    assert [ins[0] for ins in item.code] == [0, 0, 2]  # PUSH PUSH BINARY
-    assert json.loads(path.read_text())["tables"]["states"][0] != {"NUMBER": "junk"}
+    monkeypatch.setattr(grammar, "_TABLES", None)
+    (item,) = read_statements(["1 + 2\n"], Parser())
+    assert type(item.tree).__name__ == "Binary"
+    assert "junk" not in path.read_text()

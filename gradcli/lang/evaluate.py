@@ -1,19 +1,22 @@
-"""Parse tree -> engine calls, keeping each node's source span.
+"""Syntax tree -> engine calls: the statement builder and the tree evaluator.
 
-The LALR parser reduces rules bottom-up, left to right: a post-order walk of the tree.
-So instead of building a tree and walking it (recursion, or a second pass), the
-:class:`Emitter` callbacks run *during the parse* and append one instruction per node to
-a flat list, in post-order. :func:`execute` then runs that list with a value stack:
-no recursion anywhere, so 10,000 nested parentheses or a 100,000-term sum are just
-long lists.
+The reader parses each statement with Lark's LALR parser, with :class:`StatementBuilder`
+(the syntax tree's :class:`~gradcli.lang.syntax.Builder`, plus the checks a statement
+that is to run needs, raised with the offending node's span while it parses) as the
+callbacks: the tree is built bottom-up during the parse, nothing recurses. Parentheses
+and keyword arguments are kept as :class:`~gradcli.lang.syntax.Group` nodes, so an
+error in what encloses them points at them as written.
 
-An instruction is a tuple ``(opcode, span, ...)``; a span is ``(line, column, end_line,
-end_column)`` (1-based, end exclusive), turned into a :class:`Span` only for errors.
+:class:`Evaluator` runs a tree in post-order with a value stack (the order is a flat
+list, made once per tree): no recursion anywhere, so 10,000 nested parentheses or a
+100,000-term sum are just long lists. Every error is raised once, with the span of the
+node being evaluated (a span is ``(line, column, end_line, end_column)``, 1-based, end
+exclusive; ``where`` moves a cached tree's spans to the line it runs for).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,6 +24,7 @@ import numpy as np
 from gradcli.autograd import OperationError, SizeLimitError, Variable, ops
 from gradcli.autograd.errors import LimitError
 from gradcli.autograd.ops.masks import is_mask
+from gradcli.lang import syntax
 from gradcli.lang.builtins import (
     ARRAY,
     BUILTINS,
@@ -37,40 +41,50 @@ from gradcli.lang.builtins import (
 )
 from gradcli.lang.errors import (
     ArgumentProblem,
+    DeclarationProblem,
     DomainProblem,
     GradcliError,
     InternalProblem,
     LimitProblem,
     ShapeProblem,
     UnknownName,
+    did_you_mean,
+    suggestions,
 )
-from gradcli.lang.lalr import Token
 from gradcli.lang.results import Span
-
-# opcodes
-PUSH, LOAD, BINARY, COMPARE, SIGN, CALL, INDEX, LIST, STORE, AUGMENT = range(10)
+from gradcli.lang.syntax import (
+    Array,
+    Assign,
+    Augmented,
+    Binary,
+    Call,
+    Compare,
+    Group,
+    Index,
+    Name,
+    Node,
+    Number,
+    Slice,
+    Transpose,
+    Unary,
+)
 
 BINARY_FUNCTIONS = {
     "+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "@": ops.matmul,
-    "^": ops.power, "**": ops.power, "%": ops.mod, "//": ops.floor_divide,
+    "^": ops.power, "%": ops.mod, "//": ops.floor_divide,
 }
 COMPARE_FUNCTIONS = {
     "<": ops.less, "<=": ops.less_equal, ">": ops.greater, ">=": ops.greater_equal,
     "==": ops.equal, "!=": ops.not_equal,
 }
-OPERATION_NAMES = {
-    "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "@": "matmul", "^": "power",
-    "**": "power", "%": "mod", "//": "floor_divide", "<": "less", "<=": "less_equal",
-    ">": "greater", ">=": "greater_equal",
-    "==": "equal", "!=": "not_equal",
-}
+OPERATION_NAMES = {symbol: op.name for symbol, op in syntax.OPERATORS.items()}
 
 
 def to_span(s: tuple[int, int, int, int]) -> Span:
     return Span(*s)
 
 
-def token_span(tok: Token) -> tuple[int, int, int, int]:
+def token_span(tok: Any) -> tuple[int, int, int, int]:
     return (tok.line, tok.column, tok.end_line, tok.end_column)
 
 
@@ -78,237 +92,143 @@ def _join(a: tuple, b: tuple) -> tuple[int, int, int, int]:
     return (a[0], a[1], b[2], b[3])
 
 
-class Keyword:
-    """A ``name=value`` argument, as the call rule sees it."""
+# -- building a statement's tree ------------------------------------------------------------
 
-    __slots__ = ("name", "name_span", "span")
 
-    def __init__(self, name: str, name_span: tuple, span: tuple) -> None:
+class _Keyword:
+    """A ``name=value`` argument while its call is reduced (``value`` is its Group)."""
+
+    __slots__ = ("name", "name_span", "value")
+
+    def __init__(self, name: str, name_span: tuple, value: Node) -> None:
         self.name = name
         self.name_span = name_span
-        self.span = span
+        self.value = value
 
 
-class SliceMark:
-    """A ``lo:hi:step`` subscript: which parts are present and where it is."""
-
-    __slots__ = ("parts", "span")
-
-    def __init__(self, parts: tuple[bool, bool, bool], span: tuple) -> None:
-        self.parts = parts
-        self.span = span
-
-
-def number_value(text: str) -> float:
-    if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
-        value = int(text, 0)
-        try:
-            return float(value)
-        except OverflowError:
-            return math.inf
-    return float(text)
-
-
-class Emitter:
-    """Parser callbacks: each appends its node's instruction to ``code`` and returns the
-    node's span (or a marker for keyword arguments and slices).
-
-    The parser calls the method named by each rule's alias (or name), as Lark calls a
-    transformer's, with the rule's children as one list (no ``v_args`` wrapper: this
-    runs for every node of every statement). A plain class, not a ``lark.Transformer``:
-    without ``__default__``, a rule with no method makes a plain tree, as in Lark.
-    """
+class StatementBuilder(syntax.Builder):
+    """The syntax tree's builder for statements that are to run: spans as the source
+    wrote them (parentheses included), and the checks that need no values (a bad call,
+    method or attribute, an assignment to a built-in, a shape declaration, ``d/dx``)
+    raised while the statement parses."""
 
     def __init__(self) -> None:
-        self.code: list[tuple] = []
-        self.quote: Token | None = None  # the last ' shifted (see QUOTE)
-        self.rpar: Token | None = None  # the last ) shifted (see RPAR)
+        self.quote: Any = None  # the last ' shifted (see QUOTE)
+        self.rpar: Any = None  # the last ) shifted (see RPAR)
 
-    # -- atoms -------------------------------------------------------------------------
-
-    def number(self, c: list) -> tuple:
-        tok = c[0]
-        span = (tok.line, tok.column, tok.end_line, tok.end_column)
-        self.code.append((PUSH, span, number_value(tok.value)))
-        return span
-
-    def boolean(self, c: list) -> tuple:
-        tok = c[0]
-        span = (tok.line, tok.column, tok.end_line, tok.end_column)
-        self.code.append((PUSH, span, 1.0 if tok.value == "true" else 0.0))
-        return span
-
-    def name(self, c: list) -> tuple:
-        tok = c[0]
-        span = (tok.line, tok.column, tok.end_line, tok.end_column)
-        self.code.append((LOAD, span, tok.value))
-        return span
-
-    def group(self, c: list) -> tuple:
-        lpar, _, rpar = c
-        return (lpar.line, lpar.column, rpar.end_line, rpar.end_column)
-
-    def array(self, c: list) -> tuple:
-        lsqb, elements, rsqb = c
-        span = (lsqb.line, lsqb.column, rsqb.end_line, rsqb.end_column)
-        self.code.append((LIST, span, len(elements) if elements else 0))
-        return span
-
-    def elements(self, c: list) -> list:
-        return c
-
-    # -- operators ---------------------------------------------------------------------
-
-    def sign(self, c: list) -> tuple:
-        op, operand = c
-        span = (op.line, op.column, operand[2], operand[3])
-        self.code.append((SIGN, span, op.value))
-        return span
-
-    def binary(self, c: list) -> tuple:
-        left, op, right = c
-        span = (left[0], left[1], right[2], right[3])
-        if op.value == "/" and self.code[-1][0] == CALL:
-            _derivative_habit(self.code, left, span)
-        self.code.append((BINARY, span, op.value))
-        return span
-
-    def compare(self, c: list) -> tuple:
-        left, op, right = c
-        span = (left[0], left[1], right[2], right[3])
-        self.code.append((COMPARE, span, op.value))
-        return span
-
-    # -- calls and indexing ------------------------------------------------------------
-
-    def call(self, c: list) -> tuple:
-        name, _, arguments, rpar = c
-        span = (name.line, name.column, rpar.end_line, rpar.end_column)
-        self._call(name, span, [], arguments)
-        return span
-
-    def _call(self, name: Token, span: tuple, leading: list, arguments: list | None) -> None:
-        """Emit a call of ``name``: the ``leading`` positional spans (a method's value),
-        then ``arguments`` (positional ones, then keywords)."""
-        positional = len(leading)
-        keywords: list[str] = []
-        spans: list[tuple] = list(leading)
-        for arg in arguments or ():
-            if type(arg) is Keyword:
-                if arg.name in keywords:
-                    raise ArgumentProblem(f"{name.value}() got two values for {arg.name}",
-                                          to_span(arg.name_span))
-                keywords.append(arg.name)
-                spans.append(arg.span)
-            else:
-                if keywords:
-                    raise ArgumentProblem(
-                        "a positional argument cannot follow a keyword argument",
-                        to_span(arg),
-                    )
-                positional += 1
-                spans.append(arg)
-        self.code.append((CALL, span, name.value, positional, tuple(keywords), spans,
-                          token_span(name)))
-
-    # the parser calls these as it shifts the tokens: the last ' and ) seen are the ones
-    # that end a transpose or a method (reduced before any other token is shifted), which
+    # Lark calls these as it shifts the tokens: the last ' and ) seen are the ones that
+    # end a transpose or a method (reduced before any other token is shifted), which
     # their rules leave out of the children
-    def QUOTE(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+    def QUOTE(self, tok: Any) -> Any:  # noqa: N802 - named after the terminal
         self.quote = tok
         return tok
 
-    def RPAR(self, tok: Token) -> Token:  # noqa: N802 - named after the terminal
+    def RPAR(self, tok: Any) -> Any:  # noqa: N802 - named after the terminal
         self.rpar = tok
         return tok
 
-    def transpose(self, c: list) -> tuple:
-        (operand,) = c
-        quote = self.quote
-        span = (operand[0], operand[1], quote.end_line, quote.end_column)
-        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(quote)))
-        return span
+    def group(self, c: list) -> Node:
+        lpar, inner, rpar = c
+        return Group(inner, span=_join(token_span(lpar), token_span(rpar)))
 
-    def attribute(self, c: list) -> tuple:
-        operand, name = c
-        span = (operand[0], operand[1], name.end_line, name.end_column)
-        if name.value != "T":
-            raise UnknownName(_attribute_message(name.value), to_span(token_span(name)))
-        self.code.append((CALL, span, "transpose", 1, (), [operand], token_span(name)))
-        return span
+    def binary(self, c: list) -> Node:
+        node = super().binary(c)
+        if node.op == "/":
+            _derivative_habit(node)
+        return node
 
-    def method(self, c: list) -> tuple:
+    def call(self, c: list) -> Node:
+        name, _, arguments, rpar = c
+        return _call(name, [], arguments, _join(token_span(name), token_span(rpar)))
+
+    def method(self, c: list) -> Node:
         operand, name, arguments = c
-        rpar = self.rpar
-        span = (operand[0], operand[1], rpar.end_line, rpar.end_column)
         builtin = lookup(name.value)
         if builtin is None or builtin.constructor:
             raise UnknownName(_method_message(name.value, builtin), to_span(token_span(name)))
-        self._call(name, span, [operand], arguments)
-        return span
+        return _call(name, [operand], arguments, _join(operand.span, token_span(self.rpar)))
 
-    def arguments(self, c: list) -> list:
-        return c
+    def attribute(self, c: list) -> Node:
+        operand, name = c
+        if name.value != "T":
+            raise UnknownName(_attribute_message(name.value), to_span(token_span(name)))
+        return Transpose(operand, span=_join(operand.span, token_span(name)))
 
-    def keyword(self, c: list) -> Keyword:
+    def transpose(self, c: list) -> Node:
+        (operand,) = c
+        return Transpose(operand, span=_join(operand.span, token_span(self.quote)))
+
+    def keyword(self, c: list) -> _Keyword:
         name, value = c
         name_span = token_span(name)
-        return Keyword(name.value, name_span, _join(name_span, value))
+        return _Keyword(name.value, name_span, Group(value, span=_join(name_span, value.span)))
 
-    def index(self, c: list) -> tuple:
-        target, _, subscripts, rsqb = c
-        span = (target[0], target[1], rsqb.end_line, rsqb.end_column)
-        layout = tuple(item.parts if type(item) is SliceMark else None for item in subscripts)
-        spans = [item.span if type(item) is SliceMark else item for item in subscripts]
-        self.code.append((INDEX, span, layout, spans))
-        return span
-
-    def subscripts(self, c: list) -> list:
-        return c
-
-    def slice(self, parts: list) -> SliceMark:
+    def slice(self, parts: list) -> Node:
         # lo ":" hi  or  lo ":" hi ":" step, with None for a missing bound
         if len(parts) == 3:
             lo, colon, hi = parts
             step = None
-            last = hi if hi is not None else token_span(colon)
+            last = hi.span if hi is not None else token_span(colon)
         else:
             lo, colon, hi, colon2, step = parts
-            last = step if step is not None else token_span(colon2)
-        first = lo if lo is not None else token_span(colon)
-        return SliceMark((lo is not None, hi is not None, step is not None), _join(first, last))
+            last = step.span if step is not None else token_span(colon2)
+        first = lo.span if lo is not None else token_span(colon)
+        return Slice(lo, hi, step, span=_join(first, last))
 
-    # -- statements --------------------------------------------------------------------
+    def assign(self, c: list) -> Node:
+        _check_assignable(c[0])
+        return super().assign(c)
 
-    def assign(self, c: list) -> tuple:
-        name, value = c
-        name_span = token_span(name)
-        _check_assignable(name.value, name_span)
-        span = _join(name_span, value)
-        self.code.append((STORE, span, name.value, name_span))
-        return span
+    def augmented(self, c: list) -> Node:
+        _check_assignable(c[0])
+        return super().augmented(c)
 
-    def augmented(self, c: list) -> tuple:
-        name, op, value = c
-        name_span = token_span(name)
-        _check_assignable(name.value, name_span)
-        span = _join(name_span, value)
-        self.code.append((AUGMENT, span, name.value, op.value[:-1], name_span))
-        return span
+    def declare(self, c: list) -> Node:
+        name, close = c[0], c[-1]
+        span = _join(token_span(name), token_span(close))
+        raise DeclarationProblem(
+            f'"{name.value}: [...]" declares a symbol\'s shape, which only gradcli diff '
+            f'reads; to evaluate, give {name.value} a value (-v {name.value}=VALUE, or '
+            f'{name.value} = ...)', to_span(span))
+
+    def sizes(self, c: list) -> list:
+        return c
 
 
-def _derivative_habit(code: list, left: tuple, span: tuple) -> None:
+def _call(name: Any, leading: list, arguments: list | None, span: tuple) -> Call:
+    """The call of ``name``: the ``leading`` positional nodes (a method's value), then
+    ``arguments`` (positional ones, then keywords)."""
+    args = list(leading)
+    keywords: list[tuple[str, Node]] = []
+    for arg in arguments or ():
+        if type(arg) is _Keyword:
+            if any(k == arg.name for k, _ in keywords):
+                raise ArgumentProblem(f"{name.value}() got two values for {arg.name}",
+                                      to_span(arg.name_span))
+            keywords.append((arg.name, arg.value))
+        else:
+            if keywords:
+                raise ArgumentProblem(
+                    "a positional argument cannot follow a keyword argument", to_span(arg.span))
+            args.append(arg)
+    return Call(name.value, tuple(args), tuple(keywords), span=span)
+
+
+def _derivative_habit(node: Binary) -> None:
     """``d/dx(y)``, written as in a textbook: a call of an unknown ``dx`` divided into a
     lone ``d`` (there are no user functions, so this is never a program that runs)."""
-    call = code[-1]
-    name = call[2]
-    if len(name) > 1 and name[0] == "d" and lookup(name) is None and any(
-            ins[0] == LOAD and ins[1] == left and ins[2] == "d" for ins in code):
+    left, right = node.left, node.right
+    while type(right) is Group:  # d/(dx(y)) too
+        right = right.operand
+    if type(right) is not Call or type(left) is not Name or left.id != "d":
+        return
+    name = right.func
+    if len(name) > 1 and name[0] == "d" and lookup(name) is None:
         wrt = name[1:]
         raise UnknownName(
             f"d/d{wrt}(...) is not part of the language: grad(y, {wrt}) is the derivative "
             f"as a value, and gradcli diff 'y' --wrt {wrt} prints it as a formula",
-            to_span(span))
+            to_span(node.span))
 
 
 RENAMED = {  # NumPy's (or SciPy's) names that gradcli spells otherwise, and why
@@ -323,7 +243,7 @@ RENAMED = {  # NumPy's (or SciPy's) names that gradcli spells otherwise, and why
 def _unknown_function(name: str, candidates: Any) -> str:
     if name in RENAMED:
         return f'unknown function "{name}": {RENAMED[name]}'
-    return f'unknown function "{name}"{_did_you_mean(suggestions(name, candidates))}'
+    return f'unknown function "{name}"{did_you_mean(suggestions(name, candidates))}'
 
 
 def method_names() -> list[str]:
@@ -341,7 +261,7 @@ def _method_message(name: str, builtin: Builtin | None) -> str:
     if name in RENAMED:
         return f'unknown method "{name}": {RENAMED[name]}'
     near = suggestions(name, method_names())
-    return f'unknown method "{name}"{_did_you_mean(near)}'
+    return f'unknown method "{name}"{did_you_mean(near)}'
 
 
 def _attribute_message(name: str) -> str:
@@ -349,19 +269,20 @@ def _attribute_message(name: str) -> str:
     if builtin is not None and not builtin.constructor:
         return f'"{name}" is a method: call it, as in x.{name}()'
     near = ["T"] if name == "t" else suggestions(name, method_names())
-    return (f'unknown attribute "{name}"{_did_you_mean(near)}: x.T (the transpose) is the '
+    return (f'unknown attribute "{name}"{did_you_mean(near)}: x.T (the transpose) is the '
             "one attribute; methods are called as x.name(...)")
 
 
-def _check_assignable(name: str, span: tuple) -> None:
-    if lookup(name) is not None:
+def _check_assignable(name: Any) -> None:
+    """An assignment's name token: not a built-in's."""
+    if lookup(name.value) is not None:
         raise ArgumentProblem(
-            f'cannot assign to "{name}": it is a built-in function (choose another name)',
-            to_span(span),
+            f'cannot assign to "{name.value}": it is a built-in function (choose another '
+            'name)', to_span(token_span(name)),
         )
 
 
-# -- running the instructions --------------------------------------------------------------
+# -- errors in the user's words ----------------------------------------------------------
 
 
 class FloatingErrors:
@@ -375,21 +296,6 @@ class FloatingErrors:
     def __call__(self, kind: str, flag: int) -> None:
         if kind not in self.kinds:
             self.kinds.append(kind)
-
-
-def suggestions(name: str, candidates: Any, limit: int = 3) -> list[str]:
-    import difflib  # only on an error: not on every start
-
-    return difflib.get_close_matches(name, list(candidates), n=limit, cutoff=0.6)
-
-
-def _did_you_mean(names: list[str]) -> str:
-    if not names:
-        return ""
-    quoted = [f'"{n}"' for n in names]
-    if len(quoted) == 1:
-        return f" (did you mean {quoted[0]}?)"
-    return f" (did you mean {', '.join(quoted[:-1])} or {quoted[-1]}?)"
 
 
 def _shapes(shapes: list) -> str:
@@ -465,17 +371,54 @@ def _count_new(out: np.ndarray, inputs: list) -> int:
     return int(np.count_nonzero(bad)) or total
 
 
+# -- running a tree --------------------------------------------------------------------------
+
+
+def evaluation_order(root: Node) -> list[Node]:
+    """Every node of ``root``'s tree, children (left to right) before their parent."""
+    order: list[Node] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children())
+    order.reverse()  # (node, last child's ..., first child's) reversed is post-order
+    return order
+
+
+class _Bounds:
+    """A slice's evaluated ``lo``, ``hi``, ``step`` (None where not written), until the
+    index it belongs to checks them."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: tuple) -> None:
+        self.values = values
+
+
+def _same(span: tuple) -> tuple:
+    return span
+
+
 _LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
             np.dtype(np.float32): float(np.finfo(np.float32).max)}
 
 
-class Runner:
-    """Runs a statement's instructions against a session's names."""
+class Evaluator:
+    """Runs statements' trees against a session's names.
 
-    def __init__(self, session: Any) -> None:
+    ``where`` moves a span of the tree to the line being run (a tree cached for the
+    line's shape was built for another line); ``numbers`` gives the values of the tree's
+    Number nodes for that line (by ``id``), where they differ from the tree's.
+    """
+
+    def __init__(self, session: Any, where: Callable[[tuple], tuple] | None = None,
+                 numbers: dict[int, float] | None = None) -> None:
         self.session = session
         self.errors = FloatingErrors()
         self.warnings: list[str] = []
+        self.at = where or _same
+        self.numbers = numbers
 
     # -- names --------------------------------------------------------------------------
 
@@ -486,83 +429,100 @@ class Runner:
             return value
         if name == "_":
             if session.last is None:
-                raise UnknownName('"_" has no value yet: it is the last result', to_span(span))
+                raise UnknownName('"_" has no value yet: it is the last result',
+                                  to_span(self.at(span)))
             return session.last
         constant = session.constants.get(name)
         if constant is not None:
             return Variable(np.array(constant, dtype=session.dtype))
         if lookup(name) is not None:
-            raise UnknownName(f'"{name}" is a function: call it, as in {name}(x)', to_span(span))
+            raise UnknownName(f'"{name}" is a function: call it, as in {name}(x)',
+                              to_span(self.at(span)))
         near = suggestions(name, session.known_names())
-        raise UnknownName(f'unknown name "{name}"{_did_you_mean(near)}', to_span(span))
+        # no near name: say how to give this one a value (a symbol is diff's, SPEC §9)
+        hint = None if near else (f"(give it a value with -v {name}=VALUE, or assign it "
+                                  f"first: {name} = ...)")
+        raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}', to_span(self.at(span)),
+                          hint=hint)
 
     def store(self, name: str, value: Any) -> Variable:
-        value = self.array(value)
+        value = value if type(value) is Variable else materialize(value)
         if not value.requires_grad:
             value = Variable(value.data, requires_grad=True)
             self.session.new_leaf(name, value)
         self.session.names[name] = value
         return value
 
-    def array(self, value: Any) -> Variable:
-        if type(value) is Variable:
-            return value
-        return materialize(value)
-
     # -- the loop -----------------------------------------------------------------------
 
-    def execute(self, code: list[tuple]) -> Variable:
-        """Run the instructions; the statement's value (for an assignment, the stored one)."""
+    def execute(self, order: list[Node]) -> Variable:
+        """Run a tree (its :func:`evaluation_order`); the statement's value (for an
+        assignment, the stored one)."""
         stack: list[Any] = []
         push = stack.append
         pop = stack.pop
         errors = self.errors
+        numbers = self.numbers
         dtype = self.session.dtype
         constant = Variable.constant
         largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
-        ins: tuple = ()
+        node: Node | None = None
         try:
-            for ins in code:
-                op = ins[0]
-                if op == PUSH:  # a constant
-                    if ins[2] > largest:  # (literals have no sign: -x is an operation)
-                        self.overflow(ins[1], dtype)
-                    push(constant(np.array(ins[2], dtype=dtype)))
-                elif op == LOAD:
-                    push(self.load(ins[2], ins[1]))
-                elif op == BINARY:
+            for node in order:
+                kind = type(node)
+                if kind is Number:  # a constant
+                    value = node.value if numbers is None else numbers.get(id(node), node.value)
+                    if value > largest:  # (literals have no sign: -x is an operation)
+                        self.overflow(node.span, dtype)
+                    push(constant(np.array(value, dtype=dtype)))
+                elif kind is Name:
+                    push(self.load(node.id, node.span))
+                elif kind is Group:
+                    continue  # its operand's value, already on the stack
+                elif kind is Binary:
                     b = pop()
                     a = pop()
                     if type(a) is not Variable:
                         a = materialize(a)
                     if type(b) is not Variable:
                         b = materialize(b)
-                    out = BINARY_FUNCTIONS[ins[2]](a, b)
+                    out = BINARY_FUNCTIONS[node.op](a, b)
                     if errors.kinds:
-                        self.domain(OPERATION_NAMES[ins[2]], ins[1], out, [a, b])
+                        self.domain(OPERATION_NAMES[node.op], node.span, out, [a, b])
                     push(out)
-                elif op == CALL:
-                    out, inputs = self.call(ins, stack)
+                elif kind is Call:
+                    out, inputs = self.call(node, node.func, node.args, node.keywords, stack)
                     if errors.kinds:
-                        self.domain(ins[2], ins[1], out, inputs)
+                        self.domain(node.func, node.span, out, inputs)
                     push(out)
-                elif op == SIGN:
+                elif kind is Transpose:
+                    out, inputs = self.call(node, "transpose", (node.operand,), (), stack)
+                    if errors.kinds:
+                        self.domain("transpose", node.span, out, inputs)
+                    push(out)
+                elif kind is Unary:
                     a = pop()
                     if type(a) is not Variable:
                         a = materialize(a)
-                    push(ops.negative(a) if ins[2] == "-" else a)
-                elif op == COMPARE:
+                    push(ops.negative(a) if node.op == "-" else a)
+                elif kind is Compare:
                     b = pop()
                     a = pop()
                     if type(a) is not Variable:
                         a = materialize(a)
                     if type(b) is not Variable:
                         b = materialize(b)
-                    push(COMPARE_FUNCTIONS[ins[2]](a, b))
-                elif op == INDEX:
-                    push(self.index(ins, stack))
-                elif op == LIST:
-                    n = ins[2]
+                    push(COMPARE_FUNCTIONS[node.op](a, b))
+                elif kind is Index:
+                    push(self.index(node, stack))
+                elif kind is Slice:
+                    count = (node.lo is not None) + (node.hi is not None) + (node.step is not None)
+                    parts = iter(stack[len(stack) - count:])
+                    del stack[len(stack) - count:]
+                    push(_Bounds(tuple(None if p is None else next(parts)
+                                       for p in (node.lo, node.hi, node.step))))
+                elif kind is Array:
+                    n = len(node.elements)
                     if n:
                         items = stack[-n:]
                         del stack[-n:]
@@ -571,95 +531,80 @@ class Runner:
                                 items[k] = materialize(item)
                     else:
                         items = []
-                    push(Literal(items, ins[1]))
-                elif op == STORE:
-                    push(self.store(ins[2], pop()))
-                elif op == AUGMENT:
+                    push(Literal(items, self.at(node.span)))
+                elif kind is Assign:
+                    push(self.store(node.name, pop()))
+                elif kind is Augmented:
                     e = pop()
                     if type(e) is not Variable:
                         e = materialize(e)
-                    current = self.load(ins[2], ins[4])
-                    out = BINARY_FUNCTIONS[ins[3]](current, e)
+                    s = node.span
+                    current = self.load(node.name, (s[0], s[1], s[0], s[1] + len(node.name)))
+                    out = BINARY_FUNCTIONS[node.op](current, e)
                     if errors.kinds:
-                        self.domain(OPERATION_NAMES[ins[3]], ins[1], out, [current, e])
-                    push(self.store(ins[2], out))
-                else:  # pragma: no cover - the emitter makes no other opcodes
-                    raise AssertionError(op)
+                        self.domain(OPERATION_NAMES[node.op], node.span, out, [current, e])
+                    push(self.store(node.name, out))
+                else:  # pragma: no cover - the builder makes no other nodes to run
+                    raise AssertionError(kind)
             value = pop()
             return value if type(value) is Variable else materialize(value)
         except GradcliError:
             raise
         except OperationError as exc:
-            raise shape_problem(self.opname(ins), exc, ins[1]) from None
+            raise shape_problem(opname(node), exc, self.at(node.span)) from None
         except SizeLimitError as exc:
-            raise limit_problem(self.opname(ins), exc, ins[1]) from None
+            raise limit_problem(opname(node), exc, self.at(node.span)) from None
         except ElementShapeError as exc:
-            raise ShapeProblem(str(exc), to_span(ins[1])) from None
+            raise ShapeProblem(str(exc), to_span(self.at(node.span))) from None
         except (ValueError, TypeError, IndexError) as exc:
-            name = self.opname(ins)
+            name = opname(node)
             text = str(exc)  # (an operation's own message may name it already)
             text = text[len(name) + 2:] if text.startswith(f"{name}: ") else text
-            raise ArgumentProblem(f"{name}: {text}", to_span(ins[1])) from None
+            raise ArgumentProblem(f"{name}: {text}", to_span(self.at(node.span))) from None
         except LimitError as exc:  # the message names the operation and the option
-            raise LimitProblem(str(exc), to_span(ins[1])) from None
+            raise LimitProblem(str(exc), to_span(self.at(node.span))) from None
         except MemoryError:
-            raise LimitProblem(f"{self.opname(ins)}: out of memory (NumPy could not allocate "
-                               "the result)", to_span(ins[1])) from None
+            raise LimitProblem(f"{opname(node)}: out of memory (NumPy could not allocate "
+                               "the result)", to_span(self.at(node.span))) from None
         except (ArithmeticError, RecursionError, AttributeError, KeyError, AssertionError,
                 RuntimeError) as exc:
             raise InternalProblem(
-                f"{self.opname(ins)} failed: {type(exc).__name__}: {exc}",
-                to_span(ins[1]) if ins else None,
+                f"{opname(node)} failed: {type(exc).__name__}: {exc}",
+                to_span(self.at(node.span)) if node is not None else None,
             ) from None
-
-    @staticmethod
-    def opname(ins: tuple) -> str:
-        if not ins:
-            return "statement"
-        op = ins[0]
-        if op in (BINARY, COMPARE):
-            return OPERATION_NAMES[ins[2]]
-        if op == AUGMENT:
-            return OPERATION_NAMES[ins[3]]
-        if op == CALL:
-            found = lookup(ins[2])
-            return found.name if found else ins[2]
-        if op == INDEX:
-            return "index"
-        if op == SIGN:
-            return "negative"
-        if op == LIST:
-            return "list"
-        return "value"
 
     # -- calls --------------------------------------------------------------------------
 
-    def call(self, ins: tuple, stack: list) -> tuple[Variable, list]:
-        _, span, name, npos, keywords, arg_spans, name_span = ins
+    def call(self, node: Node, name: str, arguments: tuple, keyword_nodes: tuple,
+             stack: list) -> tuple[Variable, list]:
+        """Call the built-in ``name`` with the values of ``arguments`` and
+        ``keyword_nodes`` (the top of ``stack``)."""
         builtin = lookup(name)
-        count = npos + len(keywords)
+        npos = len(arguments)
+        count = npos + len(keyword_nodes)
         args = stack[len(stack) - count:] if count else []
         if count:
             del stack[-count:]
         if builtin is None:
+            s = self.at(node.span)
+            name_span = to_span((s[0], s[1], s[0], s[1] + len(name)))
             if name in self.session.names or name in self.session.constants or name == "_":
                 raise UnknownName(
-                    f'"{name}" is not a function (to multiply, write {name}*(...))',
-                    to_span(name_span),
-                )
+                    f'"{name}" is not a function (to multiply, write {name}*(...))', name_span)
             raise UnknownName(_unknown_function(name, self.session.callable_names()),
-                              to_span(name_span))
-        tail = None if keywords else _quick_tail(builtin, npos)
+                              name_span)
+        tail = None if keyword_nodes else _quick_tail(builtin, npos)
         if tail is not None:  # arrays by position, defaults after: bind's result, quickly
             values = [a if type(a) is Variable else materialize(a) for a in args]
             values.extend(tail)
         else:
             try:
-                values = bind(builtin, args[:npos], keywords, args[npos:])
+                values = bind(builtin, args[:npos], tuple(k for k, _ in keyword_nodes),
+                              args[npos:])
             except ArgumentError as exc:
-                where = arg_spans[exc.index] if exc.index is not None else span
                 raise ArgumentProblem(
-                    f"{builtin.name}(): {exc}; usage: {builtin.signature}", to_span(where)
+                    f"{builtin.name}(): {exc}; usage: {builtin.signature}",
+                    self._argument_span(node, arguments, keyword_nodes, exc.index),
                 ) from None
         try:
             if builtin.constructor:
@@ -667,45 +612,47 @@ class Runner:
             else:
                 out = builtin.call(*values)
         except ArgumentError as exc:
-            where = arg_spans[exc.index] if exc.index is not None else span
-            raise ArgumentProblem(f"{builtin.name}(): {exc}", to_span(where)) from None
+            raise ArgumentProblem(f"{builtin.name}(): {exc}", self._argument_span(
+                node, arguments, keyword_nodes, exc.index)) from None
         return out, [v for v in values if type(v) is Variable]
+
+    def _argument_span(self, node: Node, arguments: tuple, keyword_nodes: tuple,
+                       index: int | None) -> Span:
+        """Where argument ``index`` (positional ones first) was written; else the call."""
+        if index is None:
+            return to_span(self.at(node.span))
+        written = [*arguments, *(v for _, v in keyword_nodes)]
+        return to_span(self.at(written[index].span))
 
     # -- indexing -----------------------------------------------------------------------
 
-    def index(self, ins: tuple, stack: list) -> Variable:
-        _, span, layout, spans = ins
-        count = sum(1 if parts is None else sum(parts) for parts in layout)
+    def index(self, node: Index, stack: list) -> Variable:
+        subscripts = node.subscripts
+        count = len(subscripts)
         values = stack[len(stack) - count:]
         del stack[len(stack) - count:]
         target = stack.pop()
         if type(target) is not Variable:
             target = materialize(target)
+        at = self.at
         items: list[Any] = []
-        k = 0
-        for position, parts in enumerate(layout):
-            if parts is None:
-                items.append(_index_item(values[k], spans[position]))
-                k += 1
+        for written, value in zip(subscripts, values):
+            if type(value) is _Bounds:
+                span = at(written.span)
+                items.append(slice(*(None if v is None else _slice_bound(v, span)
+                                     for v in value.values)))
             else:
-                bounds = []
-                for present in parts:
-                    if present:
-                        bounds.append(_slice_bound(values[k], spans[position]))
-                        k += 1
-                    else:
-                        bounds.append(None)
-                items.append(slice(*bounds))
+                items.append(_index_item(value, at(written.span)))
         if target.data.ndim < sum(1 for item in items if not isinstance(item, np.ndarray)) and (
             not any(isinstance(item, np.ndarray) for item in items)
         ):
             # [[1, 2]\n[3, 4]] reads as [1, 2][3, 4]: a row on a new line lacks its comma
             row = " (a new line inside brackets does not separate elements: if this [...] is " \
-                  'another row, a "," is missing before it)' if spans and spans[0][0] > span[0] \
-                else ""
+                  'another row, a "," is missing before it)' if (
+                      subscripts[0].span[0] > node.span[0]) else ""
             raise ShapeProblem(
                 f"index: too many indices ({len(items)}) for an array of shape "
-                f"{target.shape}{row}", to_span(span),
+                f"{target.shape}{row}", to_span(at(node.span)),
             )
         index = items[0] if len(items) == 1 else tuple(items)
         return ops.getitem(target, index)
@@ -717,21 +664,41 @@ class Runner:
         once (an error with --strict), as a NaN or infinity an operation makes is."""
         message = f"number: too large for {np.dtype(dtype).name}, it is inf"
         if self.session.strict:
-            raise DomainProblem(message, to_span(span))
+            raise DomainProblem(message, to_span(self.at(span)))
         if message not in self.warnings:
             self.warnings.append(message)
 
-    def domain(self, opname: str, span: tuple, out: Variable, inputs: list) -> None:
+    def domain(self, name: str, span: tuple, out: Variable, inputs: list) -> None:
         kinds = ", ".join(self.errors.kinds)
         self.errors.kinds.clear()
         count = _count_new(np.asarray(out.data), inputs)
         if not count:
             return
-        message = f"{opname}: {kinds} at {count} element{'s' if count != 1 else ''}"
+        message = f"{name}: {kinds} at {count} element{'s' if count != 1 else ''}"
         if self.session.strict:
-            raise DomainProblem(message, to_span(span))
+            raise DomainProblem(message, to_span(self.at(span)))
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+def opname(node: Node | None) -> str:
+    """The operation ``node`` runs, in the user's words (for its errors)."""
+    if node is None:
+        return "statement"
+    kind = type(node)
+    if kind is Binary or kind is Compare or kind is Augmented:
+        return OPERATION_NAMES[node.op]
+    if kind is Call or kind is Transpose:
+        name = node.func if kind is Call else "transpose"
+        found = lookup(name)
+        return found.name if found else name
+    if kind is Index:
+        return "index"
+    if kind is Unary:
+        return "negative"
+    if kind is Array:
+        return "list"
+    return "value"
 
 
 def _index_item(value: Any, span: tuple) -> Any:
@@ -813,7 +780,7 @@ def bind(builtin: Builtin, positional: list, keywords: tuple, keyword_values: li
         j = next((k for k, p in enumerate(params) if p.name == name), None)
         if j is None:
             near = suggestions(name, [p.name for p in params])
-            raise ArgumentError(f"no argument named {name}{_did_you_mean(near)}", where)
+            raise ArgumentError(f"no argument named {name}{did_you_mean(near)}", where)
         if slots[j] is not REQUIRED:
             raise ArgumentError(f"got two values for {name}", where)
         if params[j].variadic:  # transpose(x, axes=[1, 0]): one list, by name

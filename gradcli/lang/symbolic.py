@@ -1,0 +1,1954 @@
+"""Symbolic derivatives (SPEC §9): reverse mode on the syntax tree, with symbolic shapes.
+
+How a derivative is formed:
+
+1. The program's syntax tree (:mod:`gradcli.lang.syntax`) is read into *terms*: interned,
+   immutable expression nodes (:class:`E`) that each carry a symbolic shape (a tuple of
+   ints and size names). Interning makes equal terms the same object, so a shared
+   subexpression is one node (a DAG, never expanded) and equality is identity.
+2. Every term is built by a *smart constructor* (:func:`add`, :func:`mul`, :func:`power`,
+   :func:`matmul`, :func:`transpose`, ...). These are the simplifier: each applies its
+   rewrite rules when the node is made (flatten, fold exact numbers, merge like terms and
+   like factors, cancel, push transposes to the leaves, drop identities, factor shared
+   matrix operands), and keeps its arguments in one canonical order, so rewriting
+   reaches its fixpoint as the tree is built (SymPy's automatic canonicalisation).
+3. The derivative is reverse mode over the DAG: each node's adjoint is built by one rule
+   per operation (:data:`_VJP` and :data:`ELEMENTWISE`), itself out of smart
+   constructors, so it comes out simplified.
+4. A term prints by turning into a syntax tree (:func:`to_syntax`) and printing that.
+
+Numbers are exact (``fractions.Fraction``) while they can be; ``log(2)`` stays ``log(2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from gradcli.lang import syntax as S
+
+Dim = int | str
+Shape = tuple[Dim, ...]
+
+
+class SymbolicError(Exception):
+    """No closed form (or a shape that cannot be proved): the message names the
+    operation and why."""
+
+    def __init__(self, message: str, span: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+# -- terms --------------------------------------------------------------------------------
+
+_ORDER = {"num": 0, "const": 1, "size": 1, "sym": 2, "pow": 3, "fn": 4, "call": 5, "T": 6,
+          "matmul": 7, "cmp": 8, "index": 2, "mul": 10, "add": 11, "fill": 12, "eye": 12,
+          "cof": 13, "arange": 14, "others": 15}
+
+
+class E:
+    __slots__ = ("op", "args", "data", "shape", "key", "__weakref__")
+
+    def __init__(self, op: str, args: tuple[E, ...], data: Any, shape: Shape) -> None:
+        self.op, self.args, self.data, self.shape = op, args, data, shape
+        self.key = (_ORDER[op], _data_key(data), tuple(a.key for a in args))
+
+    def __repr__(self) -> str:
+        if weight(self) > 200:  # never print an exponential tree
+            return f"E({self.op}, {len(_topological(self))} nodes, shape={self.shape})"
+        return f"E({to_text(self)!r}, shape={self.shape})"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def is_num(self) -> bool:
+        return self.op == "num"
+
+
+_FIRST = {"exp": " exp", "log": " log"}  # exp(x)*sin(x), as textbooks write it
+
+
+def _data_key(data: Any) -> Any:
+    if isinstance(data, (Fraction, float, int)):
+        return (0, float(data), "")
+    return (1, 0.0, _FIRST.get(data, data) if isinstance(data, str) else repr(data))
+
+
+# equal terms are one object. Held strongly: the passes below key their memos by id(),
+# which is only sound while no term dies and lends its id to another
+_INTERNED: dict[tuple, E] = {}
+
+
+def make(op: str, args: tuple[E, ...], data: Any, shape: Shape) -> E:
+    k = (op, tuple(id(a) for a in args), type(data).__name__, data, shape)
+    found = _INTERNED.get(k)
+    if found is None:
+        found = _INTERNED[k] = E(op, args, data, shape)
+    return found
+
+
+def num(value: Any) -> E:
+    if isinstance(value, float):
+        if value == value and value not in (math.inf, -math.inf):
+            f = Fraction(value)
+            if f.denominator <= 10**6 or f == Fraction(repr(value)):
+                value = Fraction(repr(value)) if "e" not in repr(value) else f
+    if isinstance(value, int):
+        value = Fraction(value)
+    return make("num", (), value, ())
+
+
+ZERO, ONE, HALF = num(0), num(1), num(Fraction(1, 2))
+
+
+def sym(name: str, shape: Shape = ()) -> E:
+    return make("sym", (), name, tuple(shape))
+
+
+def const(name: str) -> E:
+    return make("const", (), name, ())
+
+
+def size_term(d: Dim) -> E:
+    return num(d) if isinstance(d, int) else make("size", (), d, ())
+
+
+def _numval(e: E) -> Any:
+    return e.data if e.op == "num" else None
+
+
+# -- shapes -------------------------------------------------------------------------------
+
+
+def broadcast(*shapes: Shape, what: str = "elementwise operation") -> Shape:
+    ndim = max((len(s) for s in shapes), default=0)
+    out: list[Dim] = []
+    for k in range(ndim):
+        dims = [s[k - ndim + len(s)] for s in shapes if k - ndim + len(s) >= 0]
+        dims = [d for d in dims if d != 1]
+        if not dims:
+            out.append(1)
+        elif all(d == dims[0] for d in dims):
+            out.append(dims[0])
+        else:
+            raise SymbolicError(f"{what}: shapes {' and '.join(map(_shape_text, shapes))} "
+                                "do not broadcast (or their sizes cannot be proved equal)")
+    return tuple(out)
+
+
+def _shape_text(shape: Shape) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def count(shape: Shape) -> E:
+    return mul(*[size_term(d) for d in shape]) if shape else ONE
+
+
+# -- smart constructors (the simplifier) ----------------------------------------------------
+
+
+def _split_coeff(t: E) -> tuple[Any, E]:
+    if t.op == "num":
+        return t.data, ONE
+    if t.op == "mul" and t.args[0].op == "num":
+        rest = t.args[1:]
+        return t.args[0].data, rest[0] if len(rest) == 1 else make(
+            "mul", rest, None, broadcast(*[a.shape for a in rest]))
+    return Fraction(1), t
+
+
+def _times(a: Any, b: Any) -> Any:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a * b
+    return float(a) * float(b)
+
+
+def _plus(a: Any, b: Any) -> Any:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a + b
+    return float(a) + float(b)
+
+
+def add(*terms: E) -> E:
+    flat: list[E] = []
+    stack = list(reversed(terms))
+    while stack:
+        t = stack.pop()
+        if t.op == "add":
+            stack.extend(reversed(t.args))
+        else:
+            flat.append(t)
+    shape = broadcast(*[t.shape for t in flat], what="add")
+    coeffs: dict[E, Any] = {}
+    for t in flat:
+        c, rest = _split_coeff(t)
+        coeffs[rest] = _plus(coeffs.get(rest, Fraction(0)), c)
+    coeffs = _pythagoras(coeffs)
+    coeffs = _factor_matmuls(coeffs)
+    parts = [scale(c, rest) for rest, c in coeffs.items() if c != 0 and not is_zero(rest)]
+    if not parts:
+        return zeros(shape)  # x - x keeps x's shape: A @ (x - x) is still a vector
+    if len(parts) == 1:
+        return parts[0]
+    parts.sort(key=_term_key)
+    return make("add", tuple(parts), None, shape)
+
+
+def scale(c: Any, e: E) -> E:
+    if c == 1:
+        return e
+    if c == 0:
+        return ZERO
+    if e is ONE:
+        return num(c)
+    return mul(num(c), e)
+
+
+def _degree(e: E) -> tuple[bool, float]:
+    """(has a non-polynomial factor, polynomial degree) of a term without its number."""
+    factors = e.args if e.op == "mul" else (e,)
+    has, deg = False, 0.0
+    for f in factors:
+        base, ex = (f.args[0], f.args[1]) if f.op == "pow" else (f, ONE)
+        if base.op in ("sym", "size", "const") and ex.op == "num":
+            deg += float(ex.data)
+        else:
+            has = True
+    return has, deg
+
+
+def _term_key(t: E) -> tuple:
+    c, rest = _split_coeff(t)
+    if rest is ONE:
+        return (2, 0.0, ())
+    has, deg = _degree(rest)
+    return (1 if has else 0, deg if has else -deg, rest.key)
+
+
+def _pythagoras(coeffs: dict[E, Any]) -> dict[E, Any]:
+    """c*sin(u)^2*R + c*cos(u)^2*R -> c*R."""
+    for rest in list(coeffs):
+        if rest not in coeffs:
+            continue
+        factors = rest.args if rest.op == "mul" else (rest,)
+        for i, f in enumerate(factors):
+            if f.op == "pow" and f.args[1].data == 2 and f.args[0].op == "fn" and \
+                    f.args[0].data == "sin":
+                partner = power(fn("cos", f.args[0].args[0]), num(2))
+                others = factors[:i] + factors[i + 1:]
+                other = mul(partner, *others)
+                if other in coeffs and other is not rest:
+                    c1, c2 = coeffs[rest], coeffs[other]
+                    common = c1 if abs(float(c1)) <= abs(float(c2)) else c2
+                    if (float(c1) > 0) != (float(c2) > 0):
+                        break
+                    coeffs[rest] = _plus(c1, -common if isinstance(common, Fraction)
+                                         else -float(common))
+                    coeffs[other] = _plus(c2, -common if isinstance(common, Fraction)
+                                          else -float(common))
+                    base = mul(*others) if others else ONE
+                    coeffs[base] = _plus(coeffs.get(base, Fraction(0)), common)
+                break
+    return {k: v for k, v in coeffs.items() if v != 0}
+
+
+def _factor_matmuls(coeffs: dict[E, Any]) -> dict[E, Any]:
+    """a*L1 @ R + b*L2 @ R -> (a*L1 + b*L2) @ R, and likewise for a shared left operand."""
+    for side in (1, 0):
+        groups: dict[E, list[E]] = {}
+        for rest in coeffs:
+            if rest.op == "matmul":
+                groups.setdefault(rest.args[side], []).append(rest)
+        for shared, members in groups.items():
+            if len(members) < 2 or any(m not in coeffs for m in members):
+                continue
+            others = [scale(coeffs.pop(m), m.args[1 - side]) for m in members]
+            combined = add(*others)
+            new = matmul(combined, shared) if side == 1 else matmul(shared, combined)
+            c, r = _split_coeff(new)
+            coeffs[r] = _plus(coeffs.get(r, Fraction(0)), c)
+    return coeffs
+
+
+def neg(e: E) -> E:
+    return mul(num(-1), e)
+
+
+def sub(a: E, b: E) -> E:
+    return add(a, neg(b))
+
+
+def mul(*factors: E) -> E:
+    flat: list[E] = []
+    stack = list(reversed(factors))
+    while stack:
+        f = stack.pop()
+        if f.op == "mul":
+            stack.extend(reversed(f.args))
+        else:
+            flat.append(f)
+    shape = broadcast(*[f.shape for f in flat], what="multiply")
+    coeff: Any = Fraction(1)
+    exps: dict[E, list[E]] = {}
+    fills: list[E] = []
+    for f in flat:
+        if f.op == "num":
+            coeff = _times(coeff, f.data)
+            continue
+        if f.op == "fill":
+            coeff = _times(coeff, f.data)
+            fills.append(f)
+            continue
+        base, ex = (f.args[0], f.args[1]) if f.op == "pow" else (f, ONE)
+        exps.setdefault(base, []).append(ex)
+    if coeff == 0:
+        return zeros(shape)
+    merged: list[E] = []
+    for base, es in exps.items():
+        p = power(base, add(*es)) if len(es) > 1 else power(base, es[0])
+        if p.op == "num":
+            coeff = _times(coeff, p.data)
+        elif p.op == "mul":  # (c*y)^n opened up
+            for q in p.args:
+                if q.op == "num":
+                    coeff = _times(coeff, q.data)
+                else:
+                    merged.append(q)
+        else:
+            merged.append(p)
+    exps_ = [m for m in merged if m.op == "fn" and m.data == "exp"]
+    if len(exps_) > 1:  # exp(a)*exp(b) = exp(a + b)
+        merged = [m for m in merged if not (m.op == "fn" and m.data == "exp")]
+        joined = fn("exp", add(*[m.args[0] for m in exps_]))
+        if joined.op == "num":
+            coeff = _times(coeff, joined.data)
+        else:
+            merged.append(joined)
+    merged = _cofactor_rule(merged)
+    # a fill keeps the shape only when nothing else gives it
+    rest_shape = broadcast(*[m.shape for m in merged]) if merged else ()
+    if fills and rest_shape != shape:
+        merged.append(fill(1, shape))
+    if not merged:
+        return num(coeff)
+    merged.sort(key=_factor_key)
+    if coeff != 1:
+        merged.insert(0, num(coeff))
+    if len(merged) == 1:
+        return merged[0]
+    return make("mul", tuple(merged), None, shape)
+
+
+def _factor_key(f: E) -> tuple:
+    return (f.args[0].key, f.args[1].key) if f.op == "pow" else (f.key, ONE.key)
+
+
+def _cofactor_rule(factors: list[E]) -> list[E]:
+    """cof(X) * det(X)^-1 -> inv(X).T."""
+    for i, f in enumerate(factors):
+        if f.op == "cof":
+            x = f.args[0]
+            for j, g in enumerate(factors):
+                if g.op == "pow" and g.args[0].op == "call" and g.args[0].data == ("det", ()) \
+                        and g.args[0].args[0] is x and g.args[1].data == -1:
+                    rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                    return rest + [transpose(call("inv", x))]
+    return factors
+
+
+def div(a: E, b: E) -> E:
+    return mul(a, power(b, num(-1)))
+
+
+def power(b: E, e: E) -> E:
+    if e.op == "num":
+        if e.data == 0:
+            return ONE
+        if e.data == 1:
+            return b
+    if b.op == "num" and e.op == "num":
+        bv, ev = b.data, e.data
+        if isinstance(bv, Fraction) and isinstance(ev, Fraction) and ev.denominator == 1 and \
+                (bv != 0 or ev > 0) and abs(ev) <= 64:
+            return num(bv ** int(ev))
+        if bv == 1:
+            return ONE
+    if b is ONE:
+        return ONE
+    integer = e.op == "num" and isinstance(e.data, Fraction) and e.data.denominator == 1
+    if b.op == "pow" and integer:
+        return power(b.args[0], mul(b.args[1], e))
+    if b.op == "mul" and integer:
+        return mul(*[power(f, e) for f in b.args])
+    if b.op == "fn" and b.data == "exp":
+        return fn("exp", mul(b.args[0], e))
+    return make("pow", (b, e), None, broadcast(b.shape, e.shape, what="power"))
+
+
+def zeros(shape: Shape) -> E:
+    return fill(0, shape)
+
+
+def is_zero(e: E) -> bool:
+    return (e.op == "num" or e.op == "fill") and e.data == 0
+
+
+def fill(value: Any, shape: Shape) -> E:
+    if not shape:
+        return num(value)
+    return make("fill", (), Fraction(value) if isinstance(value, int) else value, tuple(shape))
+
+
+_NUMERIC_FN = {"log": lambda v: 0 if v == 1 else None, "exp": lambda v: 1 if v == 0 else None,
+               "sin": lambda v: 0 if v == 0 else None, "cos": lambda v: 1 if v == 0 else None,
+               "tanh": lambda v: 0 if v == 0 else None,
+               "sign": lambda v: (v > 0) - (v < 0) if isinstance(v, Fraction) else None,
+               "abs": lambda v: abs(v) if isinstance(v, Fraction) else None}
+
+
+def fn(name: str, x: E) -> E:
+    """An elementwise function of one argument."""
+    if name == "sqrt":
+        return power(x, HALF)
+    if name == "square":
+        return power(x, num(2))
+    if name == "reciprocal":
+        return power(x, num(-1))
+    if name == "ln":
+        name = "log"
+    if x.op in ("num", "fill") and name in _NUMERIC_FN:
+        v = _NUMERIC_FN[name](x.data)
+        if v is not None:
+            return fill(v, x.shape)
+    if name == "log" and x.op == "fn" and x.data == "exp":
+        return x.args[0]
+    if name == "log" and x.op == "const" and x.data == "e":
+        return ONE
+    if name == "exp" and x.op == "fn" and x.data == "log":
+        return x.args[0]
+    if name == "exp" and x.op == "mul" and any(f.op == "fn" and f.data == "log" for f in x.args):
+        # exp(c*log(b)) = b^c
+        logs = [f for f in x.args if f.op == "fn" and f.data == "log"]
+        if len(logs) == 1:
+            rest = [f for f in x.args if f is not logs[0]]
+            return power(logs[0].args[0], mul(*rest))
+    return make("fn", (x,), name, x.shape)
+
+
+def compare(op: str, a: E, b: E) -> E:
+    return make("cmp", (a, b), op, broadcast(a.shape, b.shape, what="comparison"))
+
+
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def transpose(x: E) -> E:
+    if x.ndim < 2:
+        return x
+    if x.ndim > 2:
+        raise SymbolicError(f"transpose of a {x.ndim}-d array has no formula here "
+                            "(only matrices and vectors)")
+    if x.op == "T":
+        return x.args[0]
+    if x.op == "matmul":
+        return matmul(transpose(x.args[1]), transpose(x.args[0]))
+    if x.op == "add":
+        return add(*[transpose(t) for t in x.args])
+    if x.op == "mul" and all(f.ndim in (0, 2) for f in x.args):
+        return mul(*[transpose(f) for f in x.args])
+    if x.op in ("eye",) or (x.op == "fill" and x.shape[0] == x.shape[1]):
+        return x
+    if x.op == "fill":
+        return fill(x.data, (x.shape[1], x.shape[0]))
+    if x.op == "call" and x.data[0] == "outer":
+        return call("outer", x.args[1], x.args[0])
+    if x.op == "pow" and x.args[1].ndim == 0:
+        return power(transpose(x.args[0]), x.args[1])
+    if x.op == "fn":
+        return fn(x.data, transpose(x.args[0]))
+    return make("T", (x,), None, (x.shape[1], x.shape[0]))
+
+
+def _matmul_shape(a: Shape, b: Shape) -> Shape:
+    if not a or not b:
+        raise SymbolicError("matmul: an operand is a scalar (use * to scale)")
+    if len(a) > 2 or len(b) > 2:
+        raise SymbolicError("matmul of stacks of matrices (more than 2 dimensions) has no "
+                            "formula here")
+    inner_a = a[-1]
+    inner_b = b[0] if len(b) == 1 else b[-2]
+    if inner_a != inner_b:
+        raise SymbolicError(f"matmul: shapes {_shape_text(a)} and {_shape_text(b)} do not "
+                            "match (or their sizes cannot be proved equal)")
+    return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
+
+
+def matmul(a: E, b: E) -> E:
+    shape = _matmul_shape(a.shape, b.shape)
+    if is_zero(a) or is_zero(b):
+        return zeros(shape)
+    if a.op == "fill" and b.op == "fill":  # ones(1, 1) @ ones(1, 3) is ones(1, 3)
+        return mul(size_term(a.shape[-1]), fill(_times(a.data, b.data), shape))
+    if a.op == "eye":
+        return b
+    if b.op == "eye":
+        return a
+    # numbers and scalar factors come out: (c*A) @ B = c*(A @ B)
+    for side, term in ((0, a), (1, b)):
+        if term.op == "mul":
+            scalars = [f for f in term.args if f.ndim == 0]
+            if scalars:
+                rest = [f for f in term.args if f.ndim != 0]
+                inner = mul(*rest) if rest else ONE
+                if inner.shape != term.shape:
+                    break
+                other = matmul(inner, b) if side == 0 else matmul(a, inner)
+                return mul(*scalars, other)
+    if a.ndim == 1 and b.ndim == 2:  # x @ A is A' @ x
+        return matmul(transpose(b), a)
+    if a.ndim == 1 and b.ndim == 1 and b.key < a.key:
+        a, b = b, a
+    if b.op == "fill" and b.ndim == 1 and b.shape == (1,) and a.ndim == 2:
+        return mul(reshape(a, (a.shape[0],)), num(b.data))
+    return make("matmul", (a, b), None, shape)
+
+
+def reshape(x: E, shape: Shape) -> E:
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    if x.op == "reshape":
+        return reshape(x.args[0], shape)
+    if x.op in ("num",):
+        return x
+    if x.op == "fill":
+        return fill(x.data, shape)
+    return make("reshape", (x,), shape, shape)
+
+
+_ORDER["reshape"] = 9
+
+
+def call(func: str, *args: E, **keywords: Any) -> E:
+    """A call with static keywords (axis, keepdims), shaped by :func:`_call_shape`."""
+    kw = tuple(sorted((k, v) for k, v in keywords.items() if v is not None))
+    if func == "outer":
+        a, b = args
+        if is_zero(a) or is_zero(b):
+            return zeros((*a.shape, *b.shape))
+        if a.op == "fill" and b.op == "fill":
+            return fill(_times(a.data, b.data), (*a.shape, *b.shape))
+        if b.op == "fill" and b.shape == (1,):
+            return mul(reshape(a, (a.shape[0], 1)), num(b.data))
+    if func == "trace" and args[0].op == "eye":
+        return size_term(args[0].shape[0])
+    if func in ("sum", "mean") and not kw and args[0].op == "num":
+        return args[0]
+    if func == "sum" and not kw:
+        c, rest = _split_coeff(args[0])
+        if c != 1:
+            return scale(c, call("sum", rest))
+    if func in REDUCTIONS and dict(kw).get("keepdims") and args[0].ndim and \
+            len(_axes(dict(kw).get("axis"), args[0].ndim)) == args[0].ndim and all(
+                d == 1 for d in _call_shape(func, args, dict(kw))):
+        return call(func, args[0])  # reduced to one number: it broadcasts as the scalar
+    if func in ("softmax", "log_softmax") and dict(kw).get("axis") == args[0].ndim - 1:
+        kw = ()
+    shape = _call_shape(func, args, dict(kw))
+    return make("call", tuple(args), (func, kw), shape)
+
+
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    out = []
+    for a in items:
+        a = int(a)
+        if not -ndim <= a < ndim:
+            raise SymbolicError(f"axis {a} is out of range for {ndim} dimensions")
+        out.append(a % ndim)
+    return tuple(sorted(set(out)))
+
+
+def _call_shape(func: str, args: tuple[E, ...], kw: dict) -> Shape:
+    x = args[0]
+    if func in REDUCTIONS:
+        axes = _axes(kw.get("axis"), x.ndim)
+        if kw.get("keepdims"):
+            return tuple(1 if k in axes else d for k, d in enumerate(x.shape))
+        return tuple(d for k, d in enumerate(x.shape) if k not in axes)
+    if func in ("softmax", "log_softmax", "detach", "cbrt"):
+        return x.shape
+    if func in ("trace", "det"):
+        _square(func, x)
+        return ()
+    if func == "inv":
+        _square(func, x)
+        return x.shape
+    if func == "outer":
+        return (*args[0].shape, *args[1].shape)[:2] if all(a.ndim == 1 for a in args) else \
+            _fail(f"outer: needs two vectors, got shapes {_shape_text(args[0].shape)} and "
+                  f"{_shape_text(args[1].shape)}")
+    if func in ("maximum", "minimum", "arctan2", "hypot", "clip", "where"):
+        return broadcast(*[a.shape for a in args], what=func)
+    raise SymbolicError(f"{func}: no symbolic shape rule")
+
+
+def _fail(message: str) -> Any:
+    raise SymbolicError(message)
+
+
+def _square(func: str, x: E) -> None:
+    if x.ndim != 2 or x.shape[0] != x.shape[1]:
+        raise SymbolicError(f"{func}: needs a square matrix; this one has shape "
+                            f"{_shape_text(x.shape)} (declare it square: --shape X=n,n)")
+
+
+REDUCTIONS = ("sum", "mean", "prod", "max", "min", "var", "std", "logsumexp", "norm")
+
+
+def eye(n: Dim) -> E:
+    return make("eye", (), None, (n, n))
+
+
+def arange(n: Dim) -> E:
+    return make("arange", (), None, (n,))
+
+
+# -- the derivative rules -----------------------------------------------------------------
+
+# d f(x) / dx for each elementwise function of one argument, as a term in x
+ELEMENTWISE: dict[str, Any] = {
+    "abs": lambda x: fn("sign", x),
+    "sign": lambda x: ZERO, "floor": lambda x: ZERO, "ceil": lambda x: ZERO,
+    "round": lambda x: ZERO,
+    "exp": lambda x: fn("exp", x),
+    "expm1": lambda x: fn("exp", x),
+    "log": lambda x: power(x, num(-1)),
+    "log1p": lambda x: power(add(x, ONE), num(-1)),
+    "log2": lambda x: power(mul(x, fn("log", num(2))), num(-1)),
+    "log10": lambda x: power(mul(x, fn("log", num(10))), num(-1)),
+    "cbrt": lambda x: div(ONE, mul(num(3), power(fn("cbrt", x), num(2)))),
+    "sin": lambda x: fn("cos", x),
+    "cos": lambda x: neg(fn("sin", x)),
+    "tan": lambda x: add(power(fn("tan", x), num(2)), ONE),
+    "arcsin": lambda x: power(sub(ONE, power(x, num(2))), num(Fraction(-1, 2))),
+    "arccos": lambda x: neg(power(sub(ONE, power(x, num(2))), num(Fraction(-1, 2)))),
+    "arctan": lambda x: power(add(power(x, num(2)), ONE), num(-1)),
+    "sinh": lambda x: fn("cosh", x),
+    "cosh": lambda x: fn("sinh", x),
+    "tanh": lambda x: sub(ONE, power(fn("tanh", x), num(2))),
+    "arcsinh": lambda x: power(add(power(x, num(2)), ONE), num(Fraction(-1, 2))),
+    "arccosh": lambda x: power(sub(power(x, num(2)), ONE), num(Fraction(-1, 2))),
+    "arctanh": lambda x: power(sub(ONE, power(x, num(2))), num(-1)),
+    "sigmoid": lambda x: mul(fn("sigmoid", x), sub(ONE, fn("sigmoid", x))),
+    "relu": lambda x: compare(">", x, ZERO),
+    "softplus": lambda x: fn("sigmoid", x),
+}
+_ALIASES = {"ln": "log", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
+            "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2"}
+
+
+def _expand_to(g: E, shape: Shape) -> E:
+    """``g`` (which stands for its broadcast to ``shape``) at exactly ``shape``."""
+    if g.shape == tuple(shape):
+        return g
+    return mul(g, fill(1, shape))
+
+
+def unbroadcast(g: E, nominal: Shape, target: Shape) -> E:
+    """Sum an adjoint of shape ``nominal`` (written as ``g``, which may be broadcast) back
+    to an operand of shape ``target``."""
+    if tuple(nominal) == tuple(target):
+        return g
+    lead = len(nominal) - len(target)
+    gshape = (1,) * (len(nominal) - g.ndim) + tuple(g.shape)
+    sum_axes, factor = [], ONE
+    for k, d in enumerate(nominal):
+        t = target[k - lead] if k >= lead else None
+        if t is None or (t == 1 and d != 1):
+            if gshape[k] == 1:
+                factor = mul(factor, size_term(d))
+            else:
+                sum_axes.append(k)
+    out = g
+    if sum_axes:
+        keep = [k for k in sum_axes if k >= lead]
+        dropped = [k for k in sum_axes if k < lead]
+        real = g.ndim - len(nominal)
+        if dropped and not keep:
+            axes = tuple(k + real for k in dropped)
+            out = call("sum", g, axis=_axis_value(axes, g.ndim))
+        else:
+            out = call("sum", g, axis=_axis_value(tuple(k + real for k in sum_axes), g.ndim),
+                       keepdims=True)
+            if dropped:
+                out = reshape(out, tuple(target))
+    out = mul(factor, out)
+    if out.ndim > len(target):
+        out = reshape(out, tuple(target))
+    return out
+
+
+def _axis_value(axes: tuple[int, ...], ndim: int) -> Any:
+    if len(axes) == ndim:
+        return None
+    return axes[0] if len(axes) == 1 else axes
+
+
+def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
+    """The adjoint of each argument of ``node``, given ``node``'s adjoint ``g``."""
+    op, args = node.op, node.args
+    if op == "add":
+        return [unbroadcast(g, node.shape, a.shape) if n else None for a, n in zip(args, needed)]
+    if op == "mul":
+        out: list[E | None] = []
+        for i, (a, n) in enumerate(zip(args, needed)):
+            if not n:
+                out.append(None)
+                continue
+            others = mul(*(args[:i] + args[i + 1:])) if len(args) > 1 else ONE
+            out.append(unbroadcast(mul(g, others), node.shape, a.shape))
+        return out
+    if op == "pow":
+        b, e = args
+        gb = ge = None
+        if needed[0]:
+            gb = unbroadcast(mul(g, e, power(b, sub(e, ONE))), node.shape, b.shape)
+        if needed[1]:
+            ge = unbroadcast(mul(g, node, fn("log", b)), node.shape, e.shape)
+        return [gb, ge]
+    if op == "fn":
+        rule = ELEMENTWISE.get(node.data)
+        if rule is None:
+            raise SymbolicError(f"{node.data}: no derivative rule")
+        return [mul(g, rule(args[0]))]
+    if op in ("cmp",):
+        return [ZERO if n else None for n in needed]
+    if op == "T":
+        return [transpose(_expand_to(g, node.shape))]
+    if op == "matmul":
+        return _vjp_matmul(node, _expand_to(g, node.shape), needed)
+    if op == "reshape":
+        return [reshape(_expand_to(g, node.shape), args[0].shape)]
+    if op == "index":
+        return [_vjp_index(node, g)]
+    if op == "call":
+        return _vjp_call(node, g, needed)
+    raise SymbolicError(f"{op}: no derivative rule")
+
+
+def _vjp_matmul(node: E, g: E, needed: list[bool]) -> list[E | None]:
+    a, b = node.args
+    if a.ndim == 2 and b.ndim == 2:
+        ga, gb = matmul(g, transpose(b)), matmul(transpose(a), g)
+    elif a.ndim == 2 and b.ndim == 1:
+        ga, gb = call("outer", g, b), matmul(transpose(a), g)
+    elif a.ndim == 1 and b.ndim == 2:
+        ga, gb = matmul(b, g), call("outer", a, g)
+    else:
+        ga, gb = mul(g, b), mul(g, a)
+    return [ga if needed[0] else None, gb if needed[1] else None]
+
+
+def _vjp_index(node: E, g: E) -> E:
+    x = node.args[0]
+    subs = node.data
+    g = _expand_to(g, node.shape)
+
+    def hot(k: int, i: int) -> E:
+        d = x.shape[k]
+        if i < 0:
+            where = add(size_term(d), num(i)) if isinstance(d, str) else num(i % d)
+        else:
+            where = num(i)
+        return compare("==", arange(d), where)
+
+    if x.ndim == 1 and len(subs) == 1 and isinstance(subs[0], int):
+        return mul(g, hot(0, subs[0]))
+    if x.ndim == 2 and len(subs) == 2 and all(isinstance(s, int) for s in subs):
+        return mul(g, call("outer", hot(0, subs[0]), hot(1, subs[1])))
+    if x.ndim == 2 and len(subs) == 1 and isinstance(subs[0], int):
+        return call("outer", hot(0, subs[0]), g)
+    if x.ndim == 2 and len(subs) == 2 and subs[0] == ALL and isinstance(subs[1], int):
+        return call("outer", g, hot(1, subs[1]))
+    raise SymbolicError("indexing: this subscript has no derivative formula here (integers "
+                        "into vectors and matrices, and x[:, j], do)")
+
+
+def _kept(g: E, node: E, x: E) -> E:
+    """A reduction's adjoint put back beside the reduced axes, so it broadcasts to x."""
+    kw = dict(node.data[1])
+    axes = _axes(kw.get("axis"), x.ndim)
+    if kw.get("keepdims") or g.ndim == 0 or all(k < len(axes) for k in axes) and \
+            axes == tuple(range(len(axes))):
+        return g
+    g = _expand_to(g, node.shape)
+    return reshape(g, tuple(1 if k in axes else d for k, d in enumerate(x.shape)))
+
+
+def _same_reduction(func: str, node: E, x: E) -> E:
+    kw = dict(node.data[1])
+    if kw.get("axis") is None:
+        return call(func, x)
+    return call(func, x, axis=kw.get("axis"), keepdims=True)
+
+
+def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
+    func, kw = node.data[0], dict(node.data[1])
+    args = node.args
+    x = args[0]
+    if func in REDUCTIONS:
+        axes = _axes(kw.get("axis"), x.ndim)
+        n = count(tuple(x.shape[k] for k in axes))
+        gk = _kept(g, node, x)
+        if func == "sum":
+            return [gk]
+        if func == "mean":
+            return [div(gk, n)]
+        if func in ("max", "min"):
+            winners = compare("==", x, _same_reduction(func, node, x))
+            return [mul(gk, winners, power(_same_reduction("sum", node, winners), num(-1)))]
+        if func == "var":
+            return [mul(gk, num(2), sub(x, _same_reduction("mean", node, x)), power(n, num(-1)))]
+        if func == "std":
+            return [mul(gk, sub(x, _same_reduction("mean", node, x)),
+                        power(mul(n, _same_reduction("std", node, x)), num(-1)))]
+        if func == "logsumexp":
+            return [mul(gk, fn("exp", sub(x, _same_reduction("logsumexp", node, x))))]
+        if func == "norm":
+            return [mul(gk, x, power(_same_reduction("norm", node, x), num(-1)))]
+        if func == "prod":
+            return [mul(gk, _others(node, x))]
+    if func in ("softmax", "log_softmax") and kw.get("axis") is None:
+        kw["axis"] = x.ndim - 1
+    if func == "softmax":
+        s = node
+        gg = _expand_to(g, node.shape)
+        return [mul(s, sub(gg, call("sum", mul(gg, s), axis=kw.get("axis"), keepdims=True)))]
+    if func == "log_softmax":
+        gg = _expand_to(g, node.shape)
+        return [sub(gg, mul(call("softmax", x, axis=kw.get("axis")),
+                            call("sum", gg, axis=kw.get("axis"), keepdims=True)))]
+    if func == "detach":
+        return [None]
+    if func == "trace":
+        return [mul(g, eye(x.shape[0]))]
+    if func == "det":
+        return [mul(g, make("cof", (x,), None, x.shape))]
+    if func == "inv":
+        it = transpose(node)
+        return [neg(matmul(matmul(it, _expand_to(g, node.shape)), it))]
+    if func == "outer":
+        a, b = args
+        gg = _expand_to(g, node.shape)
+        return [matmul(gg, b) if needed[0] else None,
+                matmul(transpose(gg), a) if needed[1] else None]
+    if func == "cbrt":
+        return [mul(g, ELEMENTWISE["cbrt"](x))]
+    shape = node.shape
+
+    def back(term: E, a: E) -> E:
+        return unbroadcast(mul(g, term), shape, a.shape)
+
+    if func in ("maximum", "minimum"):
+        a, b = args
+        wins = add(compare(">" if func == "maximum" else "<", a, b),
+                   mul(HALF, compare("==", a, b)))
+        return [back(wins, a) if needed[0] else None,
+                back(sub(ONE, wins), b) if needed[1] else None]
+    if func == "arctan2":
+        y, xx = args
+        sc = power(add(power(xx, num(2)), power(y, num(2))), num(-1))
+        return [back(mul(sc, xx), y) if needed[0] else None,
+                back(neg(mul(sc, y)), xx) if needed[1] else None]
+    if func == "hypot":
+        a, b = args
+        return [back(div(a, node), a) if needed[0] else None,
+                back(div(b, node), b) if needed[1] else None]
+    if func == "clip":
+        xx, lo, hi = args
+        if lo.op == "num" and hi.op == "num" and lo.data <= hi.data:
+            above, below = compare(">", xx, hi), compare("<", xx, lo)
+            inside = mul(compare(">=", xx, lo), compare("<=", xx, hi))
+        else:
+            above = compare(">", call("maximum", xx, lo), hi)
+            below = mul(compare("<", xx, lo), sub(ONE, above))
+            inside = mul(sub(ONE, below), sub(ONE, above))
+        return [back(inside, xx) if needed[0] else None,
+                back(below, lo) if needed[1] else None,
+                back(above, hi) if needed[2] else None]
+    if func == "where":
+        c, a, b = args
+        chosen = c if c.op == "cmp" else compare("!=", c, ZERO)
+        other = compare(_NEGATED[chosen.data], *chosen.args)
+        return [None, back(chosen, a) if needed[1] else None,
+                back(other, b) if needed[2] else None]
+    raise SymbolicError(f"{func}: no derivative rule")
+
+
+MAX_PROD_ELEMENTS = 64
+
+
+def _others(node: E, x: E) -> E:
+    """For prod(x): each element's product of the others along the reduced axes, written
+    out element by element (true at zeros too, where prod(x)/x is not)."""
+    import itertools
+
+    axes = _axes(dict(node.data[1]).get("axis"), x.ndim)
+    if not all(isinstance(d, int) for d in x.shape) or math.prod(x.shape) > MAX_PROD_ELEMENTS:
+        raise SymbolicError("prod: its derivative (each element's product of the others, "
+                            "true at zeros too) is written out element by element, so here "
+                            f"only for a known shape of up to {MAX_PROD_ELEMENTS} elements")
+    if x.ndim == 0:
+        return ONE
+    positions = list(itertools.product(*[range(d) for d in x.shape]))  # type: ignore[arg-type]
+    parts = []
+    for pos in positions:
+        group = [q for q in positions if q != pos and all(
+            q[k] == pos[k] for k in range(x.ndim) if k not in axes)]
+        parts.append(mul(*[index(x, q) for q in group]))
+    return make("others", tuple(parts), None, x.shape)
+
+
+ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
+
+
+def index(x: E, subs: tuple) -> E:
+    shape = []
+    if len(subs) > x.ndim:
+        raise SymbolicError(f"indexing: {len(subs)} subscripts for {x.ndim} dimensions")
+    for k, s in enumerate(subs):
+        d = x.shape[k]
+        if isinstance(s, int):
+            if isinstance(d, int) and not -d <= s < d:
+                raise SymbolicError(f"indexing: index {s} is out of range for size {d}")
+            continue
+        if s == ALL:
+            shape.append(d)
+        else:
+            raise SymbolicError("indexing with slices other than ':' has no formula here")
+    shape.extend(x.shape[len(subs):])
+    return make("index", (x,), subs, tuple(shape))
+
+
+# -- reverse mode -------------------------------------------------------------------------
+
+
+def _topological(root: E) -> list[E]:
+    order: list[E] = []
+    seen: set[int] = set()
+    stack: list[tuple[E, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for a in node.args:
+            if id(a) not in seen:
+                stack.append((a, False))
+    return order
+
+
+def depends(root: E, leaf: E) -> bool:
+    return any(n is leaf for n in _topological(root))
+
+
+def gradient(y: E, x: E) -> E:
+    """dy/dx for a scalar y: a term of x's shape (or one that broadcasts to it)."""
+    if y.ndim != 0:
+        raise SymbolicError(f"diff needs a scalar result; this one has shape "
+                            f"{_shape_text(y.shape)} (reduce it with sum(...) or mean(...))")
+    order = _topological(y)
+    live: set[int] = {id(x)}
+    for node in order:
+        if node is not x and node.op != "call" or node.op == "call":
+            if any(id(a) in live for a in node.args) and not (
+                    node.op == "call" and node.data[0] == "detach"):
+                live.add(id(node))
+    if id(y) not in live:
+        return ZERO
+    adjoint: dict[int, list[E]] = {id(y): [ONE]}
+    for node in reversed(order):
+        parts = adjoint.pop(id(node), None)
+        if node is x:
+            return add(*parts) if parts else ZERO
+        if not parts or not node.args:
+            continue
+        g = add(*parts)
+        if is_zero(g):
+            continue
+        needed = [id(a) in live for a in node.args]
+        for a, ga in zip(node.args, _vjp(node, g, needed)):
+            if ga is not None and id(a) in live:
+                adjoint.setdefault(id(a), []).append(ga)
+    return ZERO
+
+
+# -- printing: terms as syntax trees ------------------------------------------------------
+
+
+def _number_node(v: Any) -> S.Node:
+    if isinstance(v, Fraction):
+        if v.denominator == 1:
+            return S.Number(float(v.numerator), str(v.numerator))
+        d = v.denominator
+        while d % 2 == 0:
+            d //= 2
+        while d % 5 == 0:
+            d //= 5
+        if d == 1 and len(str(float(v))) <= 10:
+            return S.Number(float(v), repr(float(v)))
+        top = S.Number(float(abs(v.numerator)), str(abs(v.numerator)))
+        node = S.Binary("/", top, S.Number(float(v.denominator), str(v.denominator)))
+        return S.Unary("-", node) if v < 0 else node
+    text = S._number_text(float(v))
+    return S.Number(float(v), text)
+
+
+def _negative(v: Any) -> bool:
+    try:
+        return float(v) < 0
+    except TypeError:
+        return False
+
+
+def _dims(shape: Shape) -> tuple[S.Node, ...]:
+    return tuple(S.Name(d) if isinstance(d, str) else S.Number(float(d), str(d)) for d in shape)
+
+
+class _ToSyntax:
+    def __init__(self, names: dict[E, str] | None = None) -> None:
+        self.names = names or {}
+        self.memo: dict[int, S.Node] = {}
+
+    def __call__(self, root: E) -> S.Node:
+        for node in _topological(root):
+            if id(node) not in self.memo:
+                self.memo[id(node)] = self.one(node)
+        return self.memo[id(root)]
+
+    def of(self, e: E) -> S.Node:
+        return self.memo[id(e)] if id(e) in self.memo else self(e)
+
+    def one(self, e: E) -> S.Node:
+        if e in self.names:
+            return S.Name(self.names[e])
+        op = e.op
+        if op == "num":
+            return _number_node(e.data)
+        if op in ("sym", "const", "size"):
+            return S.Name(e.data)
+        if op == "add":
+            return self.sum(e.args)
+        if op == "mul":
+            return self.product(e.args)
+        if op == "pow":
+            return self.pow(e)
+        if op == "fn":
+            return S.Call(e.data, (self.of(e.args[0]),))
+        if op == "cmp":
+            return S.Compare(e.data, self.of(e.args[0]), self.of(e.args[1]))
+        if op == "T":
+            return S.Transpose(self.of(e.args[0]))
+        if op == "matmul":
+            return S.Binary("@", self.of(e.args[0]), self.of(e.args[1]))
+        if op == "call":
+            func, kw = e.data
+            keywords = tuple((k, self.static(v)) for k, v in kw)
+            return S.Call(func, tuple(self.of(a) for a in e.args), keywords)
+        if op == "fill" and e.data == 0:
+            return S.Call("zeros", _dims(e.shape))
+        if op == "fill":
+            ones = S.Call("ones", _dims(e.shape))
+            return ones if e.data == 1 else S.Binary("*", _number_node(e.data), ones)
+        if op == "eye":
+            return S.Call("eye", _dims(e.shape[:1]))
+        if op == "arange":
+            return S.Call("arange", _dims(e.shape))
+        if op == "reshape":
+            return S.Call("reshape", (self.of(e.args[0]), *_dims(e.data)))
+        if op == "index":
+            subs = tuple(S.Slice() if s == ALL else _number_node(Fraction(s))
+                         for s in e.data)
+            return S.Index(self.of(e.args[0]), subs)
+        if op == _LITERAL:
+            import numpy as np
+
+            flat, shp = e.data
+            values = np.array([float(v) for v in flat]).reshape(shp)
+            return _array_node(values)
+        if op == "others":
+            import numpy as np
+
+            cells = np.empty(len(e.args), dtype=object)
+            cells[:] = [self.of(a) for a in e.args]
+            return _nested(cells.reshape(e.shape))
+        if op == "cof":
+            return self.cofactor(e.args[0])
+        raise SymbolicError(f"cannot print a {op} term")
+
+    def static(self, v: Any) -> S.Node:
+        if isinstance(v, bool):
+            return S.Number(float(v), "true" if v else "false")
+        if isinstance(v, tuple):
+            return S.Array(tuple(self.static(a) for a in v))
+        return S.Number(float(v), str(v))
+
+    def cofactor(self, x: E) -> S.Node:
+        n = x.shape[0]
+        if isinstance(n, int) and n <= 3:
+            def at(i: int, j: int) -> E:
+                return index(x, (i, j))
+            if n == 1:
+                return S.Array((S.Array((S.Number(1.0, "1"),)),))
+            if n == 2:
+                rows = [[at(1, 1), neg(at(1, 0))], [neg(at(0, 1)), at(0, 0)]]
+            else:
+                rows = []
+                for i in range(3):
+                    row = []
+                    for j in range(3):
+                        r = [k for k in range(3) if k != i]
+                        c = [k for k in range(3) if k != j]
+                        plus = mul(at(r[0], c[0]), at(r[1], c[1]))
+                        minus = mul(at(r[0], c[1]), at(r[1], c[0]))
+                        row.append(sub(plus, minus) if (i + j) % 2 == 0 else sub(minus, plus))
+                    rows.append(row)
+            return S.Array(tuple(S.Array(tuple(self.of(t) for t in row)) for row in rows))
+        return self.of(mul(call("det", x), transpose(call("inv", x))))
+
+    def sum(self, terms: tuple[E, ...]) -> S.Node:
+        items = list(terms)
+        # lead with a positive term where there is one: b - a^2, not -a^2 + b
+        if _is_negative_term(items[0]):
+            for k, t in enumerate(items):
+                if not _is_negative_term(t):
+                    items.insert(0, items.pop(k))
+                    break
+        node = self.of(items[0])
+        for t in items[1:]:
+            if _is_negative_term(t):
+                node = S.Binary("-", node, self.of(neg(t)))
+            else:
+                node = S.Binary("+", node, self.of(t))
+        return node
+
+    def product(self, factors: tuple[E, ...]) -> S.Node:
+        coeff = factors[0].data if factors[0].op == "num" else None
+        rest = factors[1:] if coeff is not None else factors
+        top: list[S.Node] = []
+        bottom: list[S.Node] = []
+        for f in rest:
+            if f.op == "pow" and f.args[1].op == "num" and _negative(f.args[1].data):
+                bottom.append(self.of(power(f.args[0], num(-f.args[1].data)
+                                            if isinstance(f.args[1].data, Fraction)
+                                            else num(-float(f.args[1].data)))))
+            else:
+                top.append(self.of(f))
+        sign = False
+        if coeff is not None:
+            if _negative(coeff):
+                sign = True
+                coeff = -coeff
+            if isinstance(coeff, Fraction) and coeff.denominator != 1 and bottom:
+                # 2/(3*x), not 2/3/x
+                if coeff.numerator != 1:
+                    top.insert(0, _number_node(Fraction(coeff.numerator)))
+                bottom.insert(0, _number_node(Fraction(coeff.denominator)))
+            elif coeff != 1:
+                top.insert(0, _number_node(coeff))
+        if not top:
+            top = [S.Number(1.0, "1")]
+        if sign:  # -2*x, not -(2*x): the sign goes on the first factor
+            first = top[0]
+            top[0] = S.Number(-first.value, "-" + first.text) if isinstance(first, S.Number) \
+                else S.Unary("-", first)
+        if len(top) == 2 and isinstance(top[0], S.Number) and isinstance(top[1], S.Binary) \
+                and top[1].op == "@" and not bottom:
+            # 2*A.T @ r: the number joins the left operand ((2*A.T) @ r is the same)
+            m = top[1]
+            return S.Binary("@", S.Binary("*", top[0], m.left), m.right)
+        node = _chain("*", top)
+        if bottom:
+            node = S.Binary("/", node, _chain("*", bottom))
+        return node
+
+    def pow(self, e: E) -> S.Node:
+        b, x = e.args
+        if x.op == "num" and x.data == HALF.data:
+            return S.Call("sqrt", (self.of(b),))
+        if x.op == "num" and _negative(x.data):
+            return S.Binary("/", S.Number(1.0, "1"), self.of(power(b, num(-x.data))))
+        return S.Binary("^", self.of(b), self.of(x))
+
+
+def _nested(cells: Any) -> S.Node:
+    if cells.ndim == 1:
+        return S.Array(tuple(cells))
+    return S.Array(tuple(_nested(c) for c in cells))
+
+
+def _array_node(values: Any) -> S.Node:
+    if values.ndim == 0:
+        return _number_node(num(float(values)).data)
+    return S.Array(tuple(_array_node(v) for v in values))
+
+
+def _chain(op: str, nodes: list[S.Node]) -> S.Node:
+    node = nodes[0]
+    for n in nodes[1:]:
+        node = S.Binary(op, node, n)
+    return node
+
+
+def _is_negative_term(t: E) -> bool:
+    c, _ = _split_coeff(t)
+    return _negative(c)
+
+
+def to_syntax(e: E, names: dict[E, str] | None = None) -> S.Node:
+    return _ToSyntax(names)(e)
+
+
+def to_text(e: E, transpose: str = "attribute") -> str:
+    return S.to_text(to_syntax(e), transpose)
+
+
+def size(e: E) -> int:
+    """The number of nodes a reader sees: the printed tree's size."""
+    return sum(1 for _ in S.postorder(to_syntax(e)))
+
+
+# -- reading a program into terms ---------------------------------------------------------
+
+_LITERAL = "lit"
+_ORDER[_LITERAL] = 9
+_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot")
+_REFUSED_WHY = {
+    "solve": None,  # read as inv(a) @ b
+    "concatenate": "joining arrays has no derivative formula here yet",
+    "stack": "joining arrays has no derivative formula here yet",
+    "squeeze": "shape changes other than reshape/flatten have no formula here yet",
+    "expand_dims": "shape changes other than reshape/flatten have no formula here yet",
+    "broadcast_to": "shape changes other than reshape/flatten have no formula here yet",
+    "grad": "a derivative inside the program: use --order 2 instead",
+    "jacobian": "a derivative inside the program: use --order 2 instead",
+    "hessian": "a derivative inside the program: use --order 2 instead",
+    "rand": "random values have no derivative formula",
+    "randn": "random values have no derivative formula",
+}
+
+
+def literal(values: Any) -> E:
+    import numpy as np
+
+    array = np.asarray(values, dtype=float)
+    if array.ndim == 0:
+        return num(float(array))
+    flat = tuple(num(float(v)).data for v in array.reshape(-1))
+    return make(_LITERAL, (), (flat, array.shape), tuple(int(d) for d in array.shape))
+
+
+class Reader:
+    """Runs a program's statements on terms: names bind to terms, a name with no value
+    is a symbol (its shape declared, or fixed by a value, else a scalar)."""
+
+    def __init__(self, shapes: dict[str, Shape] | None = None,
+                 values: dict[str, Any] | None = None) -> None:
+        import numpy as np
+
+        self.shapes = dict(shapes or {})
+        self.values = {k: np.asarray(v) for k, v in (values or {}).items()}
+        self.env: dict[str, E] = {}
+        self.symbols: dict[str, E] = {}  # in order of first use
+        self.made: dict[str, Any] = {}  # leaves the program makes from constants: values
+        self.named: dict[E, str] = {}  # intermediate terms the program named
+        self.last: E | None = None
+
+    def run(self, statements: list[S.Node]) -> E | None:
+        for st in statements:
+            if isinstance(st, S.Declare):
+                self.shapes[st.name] = st.sizes
+            elif isinstance(st, S.Assign):
+                self.assign(st.name, st.value)
+            elif isinstance(st, S.Augmented):
+                self.assign(st.name, S.Binary(st.op, S.Name(st.name, span=st.span), st.value,
+                                              span=st.span))
+            else:
+                self.last = self.term(st)
+        return self.last
+
+    def assign(self, name: str, value: S.Node) -> None:
+        if not any(isinstance(n, S.Name) and n.id not in ("pi", "e", "inf", "nan")
+                   for n in S.postorder(value)) and not _random(value):
+            # made from constants: a leaf input (SPEC §4), a symbol of its value's shape
+            import numpy as np
+
+            from gradcli.lang.session import evaluate
+
+            outcomes = evaluate(S.to_text(value))
+            result = outcomes[-1]
+            error = getattr(result, "error", None)
+            if error is not None:
+                raise SymbolicError(error.message, value.span)
+            data = np.asarray(result.value, dtype=float)
+            self.made[name] = data
+            term = sym(name, tuple(int(d) for d in data.shape))
+            self.symbols.setdefault(name, term)
+        else:
+            term = self.term(value)
+        self.env[name] = term
+        # a name stands for its term only while it is bound to it (f = f + 1 rebinds)
+        self.named = {t: n for n, t in self.env.items() if t.op not in ("sym", "num", "const")}
+        self.last = term
+
+    def name(self, node: S.Name) -> E:
+        n = node.id
+        if n in self.env:
+            return self.env[n]
+        if n in ("pi", "e") and n not in self.values and n not in self.shapes:
+            return const(n)
+        if n in ("inf", "nan") and n not in self.values:
+            return num(math.inf if n == "inf" else math.nan)
+        from gradcli.lang.builtins import lookup
+
+        if lookup(n) is not None:
+            raise SymbolicError(f'"{n}" is a function: call it, as in {n}(x)', node.span)
+        if n in self.values:
+            shape: Shape = tuple(int(d) for d in self.values[n].shape)
+        else:
+            shape = tuple(self.shapes.get(n, ()))
+        term = sym(n, shape)
+        self.symbols.setdefault(n, term)
+        self.env[n] = term
+        return term
+
+    def term(self, root: S.Node) -> E:
+        from gradcli.lang.builtins import lookup
+
+        for node in S.postorder(root):  # a refused call is named before its arguments fail
+            if isinstance(node, S.Call):
+                builtin = lookup(node.func)
+                why = _REFUSED_WHY.get(builtin.name) if builtin else None
+                if why:
+                    raise SymbolicError(f"{builtin.name}: {why}", node.span)
+        done: dict[int, E] = {}
+        for node in S.postorder(root):
+            if isinstance(node, (S.Slice,)):
+                continue
+            try:
+                done[id(node)] = self.one(node, done)
+            except SymbolicError as error:
+                if error.span is None:
+                    error.span = node.span
+                raise
+        return done[id(root)]
+
+    def one(self, node: S.Node, done: dict[int, E]) -> E:
+        if isinstance(node, S.Number):
+            return num(node.value) if node.text in ("true", "false") or not node.text else \
+                num(_exact(node.text, node.value))
+        if isinstance(node, S.Name):
+            return self.name(node)
+        if isinstance(node, S.Unary):
+            x = done[id(node.operand)]
+            return neg(x) if node.op == "-" else x
+        if isinstance(node, S.Binary):
+            a, b = done[id(node.left)], done[id(node.right)]
+            return _binary(node.op, a, b)
+        if isinstance(node, S.Compare):
+            return compare(node.op, done[id(node.left)], done[id(node.right)])
+        if isinstance(node, S.Transpose):
+            return transpose(done[id(node.operand)])
+        if isinstance(node, S.Index):
+            return index(done[id(node.target)], tuple(_subscript(s) for s in node.subscripts))
+        if isinstance(node, S.Array):
+            parts = [done[id(e)] for e in node.elements]
+            if all(p.op == "num" for p in parts):
+                return literal([float(p.data) for p in parts])
+            if all(p.op == _LITERAL for p in parts):
+                return literal([_literal_values(p) for p in parts])
+            raise SymbolicError("an array literal of expressions (stacking) has no "
+                                "derivative formula here yet", node.span)
+        if isinstance(node, S.Call):
+            return self.call(node, done)
+        raise SymbolicError(f"{type(node).__name__}: not read by diff", node.span)
+
+    def call(self, node: S.Call, done: dict[int, E]) -> E:
+        from gradcli.lang.builtins import lookup
+
+        builtin = lookup(node.func)
+        if builtin is None:
+            raise SymbolicError(f'unknown function "{node.func}"', node.span)
+        func = builtin.name
+        args = [done[id(a)] for a in node.args]
+        kw = {k: v for k, v in node.keywords}
+
+        def static(name: str, position: int, default: Any = None) -> Any:
+            value = kw.get(name)
+            if value is None and len(node.args) > position:
+                value = node.args[position]
+            if value is None:
+                return default
+            return _static(value, f"{func}'s {name}")
+
+        if func in _REFUSED_WHY and _REFUSED_WHY[func]:
+            raise SymbolicError(f"{func}: {_REFUSED_WHY[func]}", node.span)
+        if func in ELEMENTWISE or func in ("sqrt", "square", "reciprocal"):
+            return fn(func, args[0])
+        if func in REDUCTIONS:
+            axis = static("axis", 1)
+            keepdims = bool(static("keepdims", 2, False))
+            axis = tuple(int(a) for a in axis) if isinstance(axis, list) else (
+                None if axis is None else int(axis))
+            return call(func, args[0], axis=axis, keepdims=keepdims or None)
+        if func in ("softmax", "log_softmax"):
+            axis = static("axis", 1, -1)
+            axis = int(axis) % max(args[0].ndim, 1)
+            return call(func, args[0], axis=None if axis == args[0].ndim - 1 else axis)
+        if func in ("matmul", "dot"):
+            return matmul(args[0], args[1])
+        if func == "solve":
+            return matmul(call("inv", args[0]), args[1])
+        if func == "power":
+            return power(args[0], args[1])
+        if func == "transpose":
+            if len(args) > 1:
+                raise SymbolicError("transpose with axes has no formula here", node.span)
+            return transpose(args[0])
+        if func in ("outer", "trace", "det", "inv", "clip", "where", "detach") + _FUNCTIONS_2:
+            return call(func, *args)
+        if func == "flatten":
+            return reshape(args[0], (_product_dims(args[0].shape),))
+        if func == "reshape":
+            dims = [_static(a, "reshape's size") for a in node.args[1:]]
+            if len(dims) == 1 and isinstance(dims[0], list):
+                dims = dims[0]
+            return reshape(args[0], _reshaped(args[0].shape, [int(d) for d in dims]))
+        if builtin.constructor:  # a constant: its value, or its structure where it has one
+            sizes = [_static(a, f"{func}'s size") for a in node.args]
+            if len(sizes) == 1 and isinstance(sizes[0], list):
+                sizes = sizes[0]
+            if func in ("ones", "zeros") and not kw:
+                return fill(1 if func == "ones" else 0, tuple(int(d) for d in sizes))
+            if func == "eye" and len(sizes) == 1 and not kw:
+                return eye(int(sizes[0]))
+            from gradcli.lang.session import evaluate
+
+            [*_, result] = evaluate(S.to_text(node))
+            if getattr(result, "error", None) is not None:
+                raise SymbolicError(result.error.message, node.span)
+            return literal(result.value)
+        raise SymbolicError(f"{func}: no symbolic derivative rule", node.span)
+
+
+def _random(node: S.Node) -> bool:
+    return any(isinstance(n, S.Call) and n.func in ("rand", "randn") for n in S.postorder(node))
+
+
+def _exact(text: str, value: float) -> Any:
+    try:
+        if text[:2].lower() in ("0x", "0o", "0b"):
+            return Fraction(int(text.replace("_", ""), 0))
+        return Fraction(text.replace("_", ""))
+    except (ValueError, ZeroDivisionError):
+        return value
+
+
+def _literal_values(e: E) -> Any:
+    import numpy as np
+
+    flat, shape = e.data
+    return np.array([float(v) for v in flat]).reshape(shape).tolist()
+
+
+def _static(node: S.Node, what: str) -> Any:
+    if isinstance(node, S.Number):
+        return node.value
+    if isinstance(node, S.Unary) and isinstance(node.operand, S.Number):
+        return -node.operand.value if node.op == "-" else node.operand.value
+    if isinstance(node, S.Array):
+        return [_static(e, what) for e in node.elements]
+    raise SymbolicError(f"{what} must be a number written in the program", node.span)
+
+
+def _subscript(node: S.Node) -> Any:
+    if isinstance(node, S.Slice):
+        if node.lo is None and node.hi is None and node.step is None:
+            return ALL
+        raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
+                            "here yet", node.span)
+    try:
+        value = _static(node, "an index")
+    except SymbolicError:
+        raise SymbolicError("indexing by a mask or a computed index (like x[x > 0]) has no "
+                            "derivative formula in the language; where(x > 0, x, 0) "
+                            "writes the same with one", node.span) from None
+    if isinstance(value, list) or value != int(value):
+        raise SymbolicError("indexing with a list or a mask has no derivative formula here",
+                            node.span)
+    return int(value)
+
+
+def _product_dims(shape: Shape) -> Dim:
+    if all(isinstance(d, int) for d in shape):
+        return math.prod(shape)  # type: ignore[arg-type]
+    if len(shape) == 1:
+        return shape[0]
+    raise SymbolicError("flatten of a symbolic-size matrix has no formula here")
+
+
+def _reshaped(shape: Shape, dims: list[int]) -> Shape:
+    if not all(isinstance(d, int) for d in shape):
+        raise SymbolicError("reshape of a symbolic-size array has no formula here")
+    total = math.prod(shape)  # type: ignore[arg-type]
+    if dims.count(-1) == 1:
+        known = math.prod(d for d in dims if d != -1)
+        dims = [total // known if d == -1 else d for d in dims]
+    if math.prod(dims) != total:
+        raise SymbolicError(f"reshape: cannot make {total} elements into shape {dims}")
+    return tuple(dims)
+
+
+def _binary(op: str, a: E, b: E) -> E:
+    if op == "+":
+        return add(a, b)
+    if op == "-":
+        return sub(a, b)
+    if op == "*":
+        return mul(a, b)
+    if op == "/":
+        return div(a, b)
+    if op == "^":
+        return power(a, b)
+    if op == "@":
+        return matmul(a, b)
+    raise SymbolicError(f"the {S.OPERATORS[op].name} operator ({op}) has no derivative "
+                        "formula here yet")
+
+
+# -- the derivative of a program ----------------------------------------------------------
+
+
+class Formula:
+    """One derivative: its term and its printed forms; calling it evaluates the formula
+    with ``gradcli.evaluate`` (values by name, size names included)."""
+
+    def __init__(self, wrt: str, shape: Shape, term: E, names: dict[E, str] | None = None,
+                 order: int = 1) -> None:
+        self.wrt, self.shape, self.term, self.order = wrt, tuple(shape), term, order
+        # the program's own names for intermediates the formula holds (X.T @ (p - y)),
+        # each defined on a "where" line, in the order the program made them
+        inside = {id(n) for n in _topological(term)}
+        used = {t: n for t, n in (names or {}).items() if id(t) in inside and weight(t) > 1}
+        used.update(_shared_names(term, used, taken=set((names or {}).values())))
+        self.where: list[tuple[str, str]] = []
+        defined: dict[E, str] = {}
+        for t, n in used.items():
+            self.where.append((n, S.to_text(_ToSyntax(dict(defined))(t))))
+            defined[t] = n
+        self.tree = _ToSyntax(used)(term) if used else to_syntax(term)
+
+    @property
+    def program(self) -> str:
+        """The formula as a program that runs alone: the where lines, then the formula."""
+        return "\n".join([f"{n} = {t}" for n, t in self.where] + [self.text])
+
+    @property
+    def text(self) -> str:
+        return S.to_text(self.tree)
+
+    @property
+    def unicode(self) -> str:
+        return S.to_unicode(self.tree)
+
+    @property
+    def latex(self) -> str:
+        return S.to_latex(self.tree)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Formula(d/d{self.wrt} = {self.text})"
+
+    def __call__(self, values: dict[str, Any] | None = None, **more: Any) -> Any:
+        import numpy as np
+
+        from gradcli.lang.session import evaluate
+
+        point = {**(values or {}), **more}
+        outcomes = evaluate(self.program, point)
+        result = outcomes[-1]
+        error = getattr(result, "error", None)
+        if error is not None:
+            raise SymbolicError(f"the formula {self.text} does not evaluate at this point: "
+                                f"{error.message}")
+        value = np.asarray(result.value, dtype=float)
+        wanted = self._concrete(point)
+        if wanted is not None:
+            value = np.broadcast_to(value, wanted).copy()
+        return value
+
+    def _concrete(self, point: dict[str, Any]) -> tuple[int, ...] | None:
+        out = []
+        for d in self.shape:
+            if isinstance(d, int):
+                out.append(d)
+            elif d in point:
+                out.append(int(point[d]))
+            else:
+                return None
+        return tuple(out)
+
+
+def diff(program: str, wrt: str | list[str] | tuple[str, ...] | None = None,
+         shapes: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+         order: int = 1) -> Any:
+    """``gradcli.diff``: the derivative of ``program``'s last result as a :class:`Formula`
+    (``wrt`` one name), or a dict of them by name (several names, or every symbol).
+
+    ``shapes`` declares symbols' shapes (``{"X": "n,m"}`` or ``{"X": ("n", "m")}``);
+    ``values`` fixes shapes from arrays. A formula has ``.text``, ``.unicode``,
+    ``.latex``, ``.where`` (intermediate names it uses) and is called with values:
+    ``gradcli.diff("x^2*sin(x)", "x")({"x": 0.7})``."""
+    names = [wrt] if isinstance(wrt, str) else list(wrt or ())
+    found = differentiate(program, wrt=names, shapes=shapes, values=values, order=order)
+    if isinstance(wrt, str):
+        return found[0]
+    return {f.wrt: f for f in found}
+
+
+MAX_INLINE_WEIGHT = 400  # a formula larger than this as a tree names its shared parts
+
+
+def _shared_names(term: E, named: dict[E, str], taken: set[str]) -> dict[E, str]:
+    """Names (t1, t2, ...) for the shared subterms of a formula that would print far
+    larger than its DAG, so that printing stays as small as the DAG (never exponential)."""
+    memo: dict[int, int] = {}
+    if weight(term, memo) <= MAX_INLINE_WEIGHT:
+        return {}
+    order = _topological(term)
+    parents: dict[int, int] = {}
+    for node in order:
+        for a in node.args:
+            parents[id(a)] = parents.get(id(a), 0) + 1
+    taken = taken | {n.data for n in order if n.op in ("sym", "size")}
+    out: dict[E, str] = {}
+    k = 0
+    for node in order:  # children first, so each definition uses the earlier names
+        if node in named or parents.get(id(node), 0) < 2 or weight(node, memo) < 8:
+            continue
+        k += 1
+        while f"t{k}" in taken:
+            k += 1
+        out[node] = f"t{k}"
+    return out
+
+
+def program_statements(text: str) -> list[S.Node]:
+    parsed = S.parse(text)
+    assert isinstance(parsed, list)
+    return parsed
+
+
+def differentiate(program: str | list[S.Node], wrt: Any = (), shapes: dict | None = None,
+                  values: dict[str, Any] | None = None, order: int = 1) -> list[Formula]:
+    """The derivatives of ``program``'s last result, one :class:`Formula` per name."""
+    statements = program_statements(program) if isinstance(program, str) else program
+    reader = Reader({k: _parse_shape(v) for k, v in (shapes or {}).items()}, values)
+    y = reader.run(statements)
+    if y is None:
+        raise SymbolicError("the program reports no result")
+    names = [wrt] if isinstance(wrt, str) else list(dict.fromkeys(wrt))
+    if not names:
+        names = list(reader.symbols)
+        if not names:
+            raise SymbolicError("the result depends on no named input: there is nothing "
+                                "to differentiate with respect to")
+    out = []
+    for name in names:
+        x = reader.symbols.get(name)
+        if x is None:
+            raise KeyError(name)
+        if y.ndim == 0:
+            g = tidy(gradient(y, x))
+            if order == 2:
+                g = tidy(hessian_of(g, x))
+            out.append(Formula(name, x.shape if order == 1 else x.shape * 2, g,
+                               reader.named, order))
+        else:
+            if order != 1:
+                raise SymbolicError("--order 2 needs a scalar result")
+            out.append(Formula(name, y.shape + x.shape, tidy(jacobian(y, x)), reader.named))
+    differentiate.reader = reader  # type: ignore[attr-defined]
+    return out
+
+
+def hessian_of(g: E, x: E) -> E:
+    """The second derivative: d(dy/dx)/dx, from the gradient term ``g``."""
+    if not depends(g, x):
+        return ZERO
+    if x.ndim == 0:
+        return gradient(g, x)
+    return jacobian(_expand_to(g, x.shape) if g.ndim < x.ndim else g, x)
+
+
+def jacobian(f: E, x: E) -> E:
+    """df/dx for a vector f of a vector (or scalar) x, by the rules of linear maps."""
+    if f.ndim == 0:
+        return gradient(f, x)
+    if f.ndim != 1 or x.ndim > 1:
+        raise SymbolicError(f"a Jacobian of a result of shape {_shape_text(f.shape)} with "
+                            f"respect to shape {_shape_text(x.shape)} has no formula here "
+                            "(vectors of vectors do)")
+    return _jac(f, x)
+
+
+def _jac(f: E, x: E) -> E:
+    n = f.shape[0]
+    if not depends(f, x):
+        return ZERO
+    if f is x:
+        return eye(n) if x.ndim == 1 else fill(1, (n,))
+    if f.op == "add":
+        return add(*[_jac_broadcast(t, x, f.shape) for t in f.args])
+    if f.op == "matmul" and f.args[0].ndim == 2 and not depends(f.args[0], x):
+        return _matmul_jac(f.args[0], _jac(f.args[1], x))
+    if f.op == "mul":
+        vectors = [a for a in f.args if a.ndim == 1 and depends(a, x)]
+        scalars_dep = [a for a in f.args if a.ndim == 0 and depends(a, x)]
+        if len(vectors) == 1 and not scalars_dep:
+            rest = mul(*[a for a in f.args if a is not vectors[0]])
+            inner = _jac(vectors[0], x)
+            if inner.op == "eye":
+                return _diag(rest, n) if rest.ndim == 1 else mul(rest, inner)
+            if rest.ndim == 0:
+                return mul(rest, inner)
+    if f.op == "fn" and x.ndim == 1:
+        inner = _jac(f.args[0], x)
+        d = ELEMENTWISE[f.data](f.args[0])
+        if inner.op == "eye":
+            return _diag(d, n)
+    raise SymbolicError("this Jacobian has no matrix formula here (linear maps, sums, "
+                        "scaling and elementwise functions of the vector itself do)")
+
+
+def _jac_broadcast(t: E, x: E, shape: Shape) -> E:
+    if t.ndim == 0:
+        if depends(t, x):
+            raise SymbolicError("a Jacobian through a scalar has no matrix formula here")
+        return ZERO
+    return _jac(t, x)
+
+
+def _matmul_jac(m: E, inner: E) -> E:
+    if inner.op == "eye":
+        return m
+    if inner.ndim == 2:
+        return matmul(m, inner)
+    return mul(m, inner)
+
+
+def _diag(d: E, n: Dim) -> E:
+    if d.ndim == 0:
+        return mul(d, eye(n))
+    return mul(d, eye(n))  # d broadcast along rows: diag(d) applied to columns
+
+
+def _parse_shape(value: Any) -> Shape:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.strip().strip("[]()").split(",") if p.strip()]
+        return tuple(int(p) if p.isdigit() else p for p in parts)
+    return tuple(value)
+
+
+# -- the last pass: rewrites kept only where they make the formula shorter ---------------
+
+MAX_EXPANDED_TERMS = 64
+MAX_REWRITE_WEIGHT = 120  # larger terms are not multiplied out (their parts already were)
+
+
+def weight(e: E, memo: dict[int, int] | None = None) -> int:
+    """The size of the term as a tree (shared parts counted each time they print)."""
+    memo = {} if memo is None else memo
+    for node in _topological(e):
+        if id(node) not in memo:  # a -1 coefficient prints as a sign, not a token
+            own = 0 if node.op == "num" and node.data == -1 else 1
+            memo[id(node)] = own + sum(memo[id(a)] for a in node.args)
+    return memo[id(e)]
+
+
+def multiply_out(e: E) -> E | None:
+    """A product with sums among its factors, multiplied out (None if too many terms)."""
+    if e.op != "mul":
+        return None
+    sums = [f for f in e.args if f.op == "add" and f.ndim == e.ndim or (
+        f.op == "pow" and f.args[0].op == "add" and f.args[1].op == "num"
+        and isinstance(f.args[1].data, Fraction) and f.args[1].data.denominator == 1
+        and 1 < f.args[1].data <= 3)]
+    if not sums:
+        return None
+    opened: list[tuple[E, ...]] = []
+    total = 1
+    for f in sums:
+        if f.op == "add":
+            opened.append(f.args)
+        else:
+            opened.extend([f.args[0].args] * int(f.args[1].data))
+    for terms in opened:
+        total *= len(terms)
+    if total > MAX_EXPANDED_TERMS:
+        return None
+    rest = [f for f in e.args if not any(f is g for g in sums)]
+    products: list[list[E]] = [list(rest)]
+    for terms in opened:
+        products = [p + [t] for p in products for t in terms]
+    out = []
+    for p in products:
+        term = mul(*p)
+        again = multiply_out(term)
+        out.append(again if again is not None else term)
+    return add(*out)
+
+
+def expand(e: E, depth: int = 0) -> E | None:
+    """A product distributed over one of its sums, each new term shrunk the same way, for
+    the choice of sum that comes out smallest (None where no choice is smaller): so
+    s*(1 - s)*((1 - y)/(1 - s) - y/s) becomes s - y, and 2*h*(1 - h^2) stays."""
+    if e.op != "mul" or depth > 4:
+        return None
+    memo: dict[int, int] = {}
+    best, best_weight = None, weight(e, memo)
+    for i, f in enumerate(e.args):
+        if f.op != "add" or f.ndim != e.ndim or len(f.args) > 8:
+            continue
+        others = e.args[:i] + e.args[i + 1:]
+        terms = []
+        for t in f.args:
+            term = mul(*others, t)
+            smaller = expand(term, depth + 1)
+            terms.append(smaller if smaller is not None else term)
+        candidate = add(*terms)
+        # and with each new term multiplied right out, so p*(1 - y) - y*(1 - p) is p - y
+        parts = candidate.args if candidate.op == "add" else (candidate,)
+        opened = add(*[multiply_out(t) or t for t in parts])
+        for c in (candidate, opened):
+            w = weight(c, memo)
+            if w < best_weight:
+                best, best_weight = c, w
+    return best
+
+
+def together(e: E) -> E | None:
+    """A sum over the common denominator of its terms, numerator multiplied out."""
+    if e.op != "add" or e.ndim != 0 and any(t.ndim != e.ndim for t in e.args):
+        return None
+    denominators: dict[E, Any] = {}
+    for t in e.args:
+        for f in (t.args if t.op == "mul" else (t,)):
+            if f.op == "pow" and f.args[1].op == "num" and isinstance(f.args[1].data, Fraction) \
+                    and f.args[1].data < 0 and f.args[1].data.denominator == 1:
+                denominators[f.args[0]] = max(denominators.get(f.args[0], 0), -f.args[1].data)
+    if not denominators:
+        return None
+    common = mul(*[power(b, num(k)) for b, k in denominators.items()])
+    numerators = []
+    for t in e.args:
+        scaled = mul(t, common)
+        opened = multiply_out(scaled)
+        numerators.append(opened if opened is not None else scaled)
+    top = add(*numerators)
+    opened = multiply_out(top) if top.op == "mul" else None
+    top = opened if opened is not None and weight(opened) < weight(top) else top
+    return div(top, common)
+
+
+def open_terms(e: E) -> E | None:
+    """A sum with each product in it multiplied right out: like terms then merge, so
+    2*x - 400*x*(2 - x^2) - 2 is 400*x^3 - 798*x - 2."""
+    if e.op != "add":
+        return None
+    return add(*[multiply_out(t) or t for t in e.args])
+
+
+def factor(e: E) -> E | None:
+    """The factors every term of a sum shares, pulled out: exp(x) + x*exp(x) is
+    exp(x)*(x + 1)."""
+    if e.op != "add":
+        return None
+    common: dict[E, Any] | None = None
+    for t in e.args:
+        _, rest = _split_coeff(t)
+        here: dict[E, Any] = {}
+        for f in (rest.args if rest.op == "mul" else (rest,)):
+            if f is ONE:
+                continue
+            base, ex = (f.args[0], f.args[1]) if f.op == "pow" else (f, ONE)
+            if ex.op == "num" and isinstance(ex.data, Fraction) and ex.data > 0:
+                here[base] = ex.data
+        common = here if common is None else {
+            b: min(k, here[b]) for b, k in common.items() if b in here}
+        if not common:
+            return None
+    assert common is not None
+    shared = mul(*[power(b, num(k)) for b, k in common.items()])
+    if shared.ndim > e.ndim:
+        return None
+    return mul(shared, add(*[div(t, shared) for t in e.args]))
+
+
+def tidy(root: E) -> E:
+    """Bottom-up, each node replaced by a rewrite of it (multiplied out, or over a common
+    denominator) when that is smaller; the rebuilt parents re-simplify themselves."""
+    done: dict[int, E] = {}
+    memo: dict[int, int] = {}
+    for node in _topological(root):
+        args = tuple(done[id(a)] for a in node.args)
+        new = node if all(a is b for a, b in zip(args, node.args)) else rebuild(node, args)
+        if weight(new, memo) <= MAX_REWRITE_WEIGHT:  # bounded work per node: no blow-up
+            for rewrite, gain in ((expand, 1), (open_terms, 1), (together, 1), (factor, 2)):
+                # a factor pulled out must save more than one token: 2*x*sin(x) +
+                # x^2*cos(x) stays as textbooks write it
+                candidate = rewrite(new)
+                if candidate is not None and weight(candidate, memo) <= weight(new, memo) - gain:
+                    new = candidate
+        done[id(node)] = new
+    return done[id(root)]
+
+
+def rebuild(node: E, args: tuple[E, ...]) -> E:
+    """``node`` with new arguments, through its smart constructor."""
+    op = node.op
+    if op == "add":
+        return add(*args)
+    if op == "mul":
+        return mul(*args)
+    if op == "pow":
+        return power(*args)
+    if op == "fn":
+        return fn(node.data, args[0])
+    if op == "cmp":
+        return compare(node.data, *args)
+    if op == "T":
+        return transpose(args[0])
+    if op == "matmul":
+        return matmul(*args)
+    if op == "reshape":
+        return reshape(args[0], node.data)
+    if op == "index":
+        return index(args[0], node.data)
+    if op == "call":
+        return call(node.data[0], *args, **dict(node.data[1]))
+    return make(op, args, node.data, node.shape)

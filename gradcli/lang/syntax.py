@@ -1,0 +1,592 @@
+"""The language's syntax tree: node types, the operator table, the Lark builder and the
+printers (source text, Unicode, LaTeX).
+
+Every node is a small frozen dataclass; its ``span`` (line, column, end_line,
+end_column; 1-based, end exclusive) is kept out of equality and hashing, so two trees
+that say the same thing compare equal wherever they were written.
+
+The tree is built by Lark's LALR parser from ``grammar/gradcli.lark`` with
+:class:`Builder` as its transformer: the callbacks run *during* the parse (Lark calls a
+LALR transformer's methods as it reduces), bottom-up, so nesting depth never meets
+Python's recursion limit. The printers walk the tree with an explicit stack for the
+same reason.
+
+``gradcli diff`` reads programs through this tree (SPEC §9), and the evaluator
+(:mod:`gradcli.lang.evaluate`) runs it: its builder adds the checks a statement that is
+to run needs, and keeps parentheses as :class:`Group` nodes for its error carets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Span = tuple[int, int, int, int]
+
+
+# -- nodes --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: float
+    text: str = ""  # as written (``2``, ``1e-3``, ``true``); empty: print the value
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class Unary(Node):
+    op: str  # "-" or "+"
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True)
+class Binary(Node):
+    op: str  # "+", "-", "*", "/", "@", "^", "%", "//" ("**" is read as "^")
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    op: str
+    left: Node
+    right: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    args: tuple[Node, ...] = ()
+    keywords: tuple[tuple[str, Node], ...] = ()
+
+    def children(self) -> tuple[Node, ...]:
+        return self.args + tuple(v for _, v in self.keywords)
+
+    def keyword(self, name: str) -> Node | None:
+        for k, v in self.keywords:
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class Slice(Node):
+    lo: Node | None = None
+    hi: Node | None = None
+    step: Node | None = None
+
+    def children(self) -> tuple[Node, ...]:
+        return tuple(p for p in (self.lo, self.hi, self.step) if p is not None)
+
+
+@dataclass(frozen=True)
+class Index(Node):
+    target: Node
+    subscripts: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.target, *self.subscripts)
+
+
+@dataclass(frozen=True)
+class Array(Node):
+    elements: tuple[Node, ...]
+
+    def children(self) -> tuple[Node, ...]:
+        return self.elements
+
+
+@dataclass(frozen=True)
+class Transpose(Node):
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True)
+class Group(Node):
+    """``operand`` as the source wrote it, with its parentheses (or, for a keyword
+    argument, its ``name=``): the span evaluation's errors point at for what the operand
+    is part of. Only the evaluator's trees hold groups; it prints as its operand."""
+
+    operand: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True)
+class Assign(Node):
+    name: str
+    value: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.value,)
+
+
+@dataclass(frozen=True)
+class Augmented(Node):
+    name: str
+    op: str  # the binary operator: "+" for "+="
+    value: Node
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.value,)
+
+
+@dataclass(frozen=True)
+class Declare(Node):
+    """``X: [n, m]``: X is a symbol of that shape (sizes are ints or size names)."""
+
+    name: str
+    sizes: tuple[int | str, ...]
+
+
+# -- the operator table -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operator:
+    symbol: str
+    name: str  # the user-facing (and engine) name
+    precedence: int  # SPEC §2's level: higher binds tighter
+    associativity: str  # "left", "right", "none", "prefix"
+    text: str  # how it prints in source text
+    unicode: str
+    latex: str
+
+
+COMPARISON, ADDITIVE, MULTIPLICATIVE, UNARY, POWER, POSTFIX, ATOM = 1, 2, 3, 4, 5, 6, 7
+
+OPERATORS: dict[str, Operator] = {op.symbol: op for op in (
+    Operator("<", "less", COMPARISON, "none", " < ", " < ", " < "),
+    Operator("<=", "less_equal", COMPARISON, "none", " <= ", " ≤ ", r" \le "),
+    Operator(">", "greater", COMPARISON, "none", " > ", " > ", " > "),
+    Operator(">=", "greater_equal", COMPARISON, "none", " >= ", " ≥ ", r" \ge "),
+    Operator("==", "equal", COMPARISON, "none", " == ", " = ", " = "),
+    Operator("!=", "not_equal", COMPARISON, "none", " != ", " ≠ ", r" \ne "),
+    Operator("+", "add", ADDITIVE, "left", " + ", " + ", " + "),
+    Operator("-", "subtract", ADDITIVE, "left", " - ", " - ", " - "),
+    Operator("*", "multiply", MULTIPLICATIVE, "left", "*", "·", r" \cdot "),
+    Operator("/", "divide", MULTIPLICATIVE, "left", "/", "/", " / "),
+    Operator("@", "matmul", MULTIPLICATIVE, "left", " @ ", " @ ", r" \, "),
+    Operator("%", "mod", MULTIPLICATIVE, "left", " % ", " mod ", r" \bmod "),
+    Operator("//", "floor_divide", MULTIPLICATIVE, "left", " // ", " // ", r" \mathbin{//} "),
+    Operator("^", "power", POWER, "right", "^", "^", "^"),
+)}
+NEGATE = Operator("-", "negative", UNARY, "prefix", "-", "-", "-")
+
+
+# -- building the tree with Lark ----------------------------------------------------------
+
+
+def _span_of(item: Any) -> Span | None:
+    if isinstance(item, Node):
+        return item.span
+    line = getattr(item, "line", None)
+    if line is None:
+        return None
+    return (line, item.column, item.end_line, item.end_column)
+
+
+def _join(first: Any, last: Any) -> Span | None:
+    a, b = _span_of(first), _span_of(last)
+    if a is None or b is None:
+        return a or b
+    return (a[0], a[1], b[2], b[3])
+
+
+def number_value(text: str) -> float:
+    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf)."""
+    if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
+        value = int(text, 0)
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    return float(text)
+
+
+class _Keyword:
+    __slots__ = ("name", "value")
+
+    def __init__(self, name: str, value: Node) -> None:
+        self.name, self.value = name, value
+
+
+class Builder:
+    """Lark callbacks (one per rule alias), each returning the node it reduces to.
+
+    Written for a LALR ``Lark(..., transformer=Builder())``: Lark calls each method with
+    the rule's children as one list while it parses, so no tree of Lark's is built and
+    nothing recurses.
+    """
+
+    def number(self, c: list) -> Node:
+        tok = c[0]
+        return Number(number_value(tok.value), tok.value, span=_span_of(tok))
+
+    def boolean(self, c: list) -> Node:
+        tok = c[0]
+        return Number(1.0 if tok.value == "true" else 0.0, tok.value, span=_span_of(tok))
+
+    def name(self, c: list) -> Node:
+        return Name(c[0].value, span=_span_of(c[0]))
+
+    def group(self, c: list) -> Node:
+        return c[1]
+
+    def array(self, c: list) -> Node:
+        elements = tuple(c[1] or ())
+        return Array(elements, span=_join(c[0], c[-1]))
+
+    def elements(self, c: list) -> list:
+        return list(c)
+
+    def sign(self, c: list) -> Node:
+        op, operand = c
+        return Unary(op.value, operand, span=_join(op, operand))
+
+    def binary(self, c: list) -> Node:
+        left, op, right = c
+        symbol = "^" if op.value == "**" else op.value
+        return Binary(symbol, left, right, span=_join(left, right))
+
+    def compare(self, c: list) -> Node:
+        left, op, right = c
+        return Compare(op.value, left, right, span=_join(left, right))
+
+    def call(self, c: list) -> Node:
+        name, _, arguments, close = c
+        return _make_call(name.value, [], arguments, _join(name, close))
+
+    def method(self, c: list) -> Node:
+        # x.sum(axis=0): the call with the operand as its first argument
+        operand, name = c[0], c[1]
+        arguments = next((x for x in c[2:] if isinstance(x, list)), None)
+        return _make_call(name.value, [operand], arguments, _join(operand, c[-1]))
+
+    def attribute(self, c: list) -> Node:
+        operand, name = c[0], c[-1]
+        if name.value != "T":
+            from gradcli.lang.errors import ArgumentProblem
+            from gradcli.lang.results import Span as ResultSpan
+
+            span = _span_of(name)
+            raise ArgumentProblem(f'there is no attribute ".{name.value}" (only .T, the '
+                                  'transpose)', ResultSpan(*span) if span else None)
+        return Transpose(operand, span=_join(operand, name))
+
+    def transpose(self, c: list) -> Node:
+        return Transpose(c[0], span=_join(c[0], c[-1]))
+
+    def arguments(self, c: list) -> list:
+        return list(c)
+
+    def keyword(self, c: list) -> _Keyword:
+        return _Keyword(c[0].value, c[1])
+
+    def index(self, c: list) -> Node:
+        target, _, subscripts, close = c
+        return Index(target, tuple(subscripts), span=_join(target, close))
+
+    def subscripts(self, c: list) -> list:
+        return list(c)
+
+    def slice(self, c: list) -> Node:
+        parts = [x for x in c if not (getattr(x, "type", None) == "COLON")]
+        colons = [x for x in c if getattr(x, "type", None) == "COLON"]
+        lo, hi, step = (parts + [None, None, None])[:3]
+        return Slice(lo, hi, step, span=_join(lo or colons[0], step or hi or colons[-1]))
+
+    def assign(self, c: list) -> Node:
+        name, value = c[0], c[-1]
+        return Assign(name.value, value, span=_join(name, value))
+
+    def augmented(self, c: list) -> Node:
+        name, op, value = c
+        return Augmented(name.value, op.value[:-1].replace("**", "^"), value,
+                         span=_join(name, value))
+
+    def declare(self, c: list) -> Node:
+        name, close = c[0], c[-1]
+        sizes = next((x for x in c[1:] if isinstance(x, list)), None) or []
+        return Declare(name.value, tuple(sizes), span=_join(name, close))
+
+    def sizes(self, c: list) -> list:
+        out: list[int | str] = []
+        for tok in c:
+            if tok.type == "NUMBER":
+                value = number_value(tok.value)
+                if value != int(value) or value < 0:
+                    from gradcli.lang.errors import ArgumentProblem
+                    from gradcli.lang.results import Span as ResultSpan
+
+                    raise ArgumentProblem(f"a size is a whole number or a size name, not "
+                                          f"{tok.value}", ResultSpan(*_span_of(tok)))
+                out.append(int(value))
+            else:
+                out.append(tok.value)
+        return out
+
+    def program(self, c: list) -> list:
+        return [x for x in c if isinstance(x, Node)]
+
+
+def _make_call(func: str, first: list, arguments: list | None, span: Span | None) -> Call:
+    args = list(first)
+    keywords = []
+    for a in arguments or ():
+        if isinstance(a, _Keyword):
+            keywords.append((a.name, a.value))
+        else:
+            args.append(a)
+    return Call(func, tuple(args), tuple(keywords), span=span)
+
+
+_PARSERS: dict[str, Any] = {}
+
+
+def parse(text: str, start: str = "program") -> list[Node] | Node:
+    """``text`` as trees: a list of statements (``start="program"``) or one statement.
+
+    Newlines inside ( ) and [ ] are dropped before the parser sees them (SPEC §2), as
+    the reader does; syntax errors are Lark's exceptions (callers that show them to a
+    user read the program with :mod:`gradcli.lang.reader` first, whose messages are
+    the product's)."""
+    from gradcli.lang.grammar import build_lark
+
+    parser = _PARSERS.get("lark")
+    if parser is None:
+        parser = _PARSERS["lark"] = build_lark(Builder())
+    interactive = parser.parse_interactive("", start=start)
+    depth = 0
+    for tok in parser.lex(text):
+        if tok.type in ("LPAR", "LSQB"):
+            depth += 1
+        elif tok.type in ("RPAR", "RSQB"):
+            depth = max(depth - 1, 0)
+        elif tok.type == "_NEWLINE" and depth:
+            continue
+        interactive.feed_token(tok)
+    return interactive.feed_eof()
+
+
+# -- walking ------------------------------------------------------------------------------
+
+
+def postorder(root: Node) -> Iterator[Node]:
+    """Every node under ``root`` (shared ones once), children before parents."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            yield node
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for child in reversed(node.children()):
+            if id(child) not in seen:
+                stack.append((child, False))
+
+
+def fold(root: Node, one: Callable[[Node, dict[int, Any]], Any]) -> Any:
+    """Bottom-up: ``one(node, done)`` with ``done[id(child)]`` ready for every child."""
+    done: dict[int, Any] = {}
+    for node in postorder(root):
+        done[id(node)] = one(node, done)
+    return done[id(root)]
+
+
+# -- printers -----------------------------------------------------------------------------
+
+
+def _number_text(value: float) -> str:
+    if value != value:
+        return "nan"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_LATEX_CALLS = {
+    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
+    "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "arcsin": r"\arcsin",
+    "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det", "trace": r"\operatorname{tr}",
+    "sigmoid": r"\sigma", "max": r"\max", "min": r"\min",
+}
+
+
+class _Printer:
+    """Source text (``style="text"``), Unicode or LaTeX, with the parentheses the meaning
+    needs and no others. ``transpose_text`` is how text writes a transpose."""
+
+    def __init__(self, style: str, transpose_text: str = "attribute") -> None:
+        self.style = style
+        self.transpose_text = transpose_text
+
+    def paren(self, text: str) -> str:
+        return rf"\left({text}\right)" if self.style == "latex" else f"({text})"
+
+    def wrap(self, part: tuple[str, int], need: int) -> str:
+        text, level = part
+        return text if level >= need else self.paren(text)
+
+    def one(self, node: Node, done: dict[int, Any]) -> tuple[str, int]:
+        style = self.style
+        parts = [done[id(c)] for c in node.children()]
+        if isinstance(node, Number):
+            text = node.text or _number_text(node.value)
+            if style == "latex":
+                text = {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}.get(
+                    text, text)
+            return text, (UNARY if text.startswith("-") else ATOM)
+        if isinstance(node, Name):
+            name = node.id
+            if style == "latex":
+                name = {"pi": r"\pi"}.get(name, name if len(name) == 1 else
+                                          rf"\mathrm{{{name}}}".replace("_", r"\_"))
+            elif style == "unicode" and name == "pi":
+                name = "π"
+            return name, ATOM
+        if isinstance(node, Unary):
+            return node.op + self.wrap(parts[0], UNARY), UNARY
+        if isinstance(node, Binary):
+            return self.binary(node, parts)
+        if isinstance(node, Compare):
+            sym = getattr(OPERATORS[node.op], style)
+            return (f"{self.wrap(parts[0], ADDITIVE)}{sym}{self.wrap(parts[1], ADDITIVE)}",
+                    COMPARISON)
+        if isinstance(node, Transpose):
+            inner = self.wrap(parts[0], POSTFIX)
+            operand = node.operand
+            if style in ("unicode", "latex") and isinstance(operand, Call) and \
+                    operand.func == "inv" and len(operand.args) == 1:
+                base = self.wrap(parts[0], POSTFIX)[: -len("⁻¹" if style == "unicode" else
+                                                         "^{-1}")]
+                return base + ("⁻ᵀ" if style == "unicode" else r"^{-\top}"), POSTFIX
+            if style == "latex" and inner.endswith("}"):
+                inner = "{" + inner + "}"
+            if style == "unicode":
+                return inner + "ᵀ", POSTFIX
+            if style == "latex":
+                return inner + r"^{\top}", POSTFIX
+            if self.transpose_text == "attribute":
+                return inner + ".T", POSTFIX
+            return f"transpose({parts[0][0]})", POSTFIX
+        if isinstance(node, Call):
+            return self.call(node, parts)
+        if isinstance(node, Index):
+            subs = ", ".join(p[0] for p in parts[1:])
+            if style == "latex":
+                return rf"{self.wrap(parts[0], POSTFIX)}_{{{subs}}}", POSTFIX
+            return f"{self.wrap(parts[0], POSTFIX)}[{subs}]", POSTFIX
+        if isinstance(node, Slice):
+            it = iter(parts)
+            lo = next(it)[0] if node.lo is not None else ""
+            hi = next(it)[0] if node.hi is not None else ""
+            text = f"{lo}:{hi}"
+            if node.step is not None:
+                text += ":" + next(it)[0]
+            return text, ATOM
+        if isinstance(node, Array):
+            inner = ", ".join(p[0] for p in parts)
+            return (rf"\left[{inner}\right]" if style == "latex" else f"[{inner}]"), ATOM
+        if isinstance(node, Group):
+            return parts[0]
+        if isinstance(node, Assign):
+            return f"{node.name} = {parts[0][0]}", 0
+        if isinstance(node, Augmented):
+            return f"{node.name} {node.op}= {parts[0][0]}", 0
+        if isinstance(node, Declare):
+            return f"{node.name}: [{', '.join(map(str, node.sizes))}]", 0
+        raise TypeError(f"no printer for {type(node).__name__}")
+
+    def binary(self, node: Binary, parts: list) -> tuple[str, int]:
+        op = OPERATORS[node.op]
+        left, right = parts
+        style = self.style
+        if style == "latex" and node.op == "/":
+            if left[0].startswith("-") and isinstance(node.left, (Number, Unary)):
+                return rf"-\frac{{{left[0][1:]}}}{{{right[0]}}}", UNARY
+            return rf"\frac{{{left[0]}}}{{{right[0]}}}", ATOM
+        if node.op == "^":
+            # the exponent may carry a sign (2^-1); the base binds tighter than unary
+            exponent = right[0]
+            base = self.wrap(left, POSTFIX)
+            if style == "unicode" and isinstance(node.right, Number) and (
+                    exponent.lstrip("-").isdigit()):
+                return base + exponent.translate(_SUPERSCRIPTS), POWER
+            if style == "latex":
+                return f"{base}^{{{exponent}}}", POWER
+            return f"{base}^{self.wrap(right, UNARY)}", POWER
+        lhs = self.wrap(left, op.precedence)
+        rhs = self.wrap(right, op.precedence + 1)
+        return f"{lhs}{getattr(op, style)}{rhs}", op.precedence
+
+    def call(self, node: Call, parts: list) -> tuple[str, int]:
+        style = self.style
+        n = len(node.args)
+        args = [p[0] for p in parts[:n]]
+        keywords = [f"{k}={p[0]}" for (k, _), p in zip(node.keywords, parts[n:])]
+        if style == "unicode":
+            if node.func == "inv" and n == 1 and not keywords:
+                return self.wrap(parts[0], POSTFIX) + "⁻¹", POSTFIX
+            if node.func == "abs" and n == 1:
+                return f"|{args[0]}|", ATOM
+        if style == "latex":
+            if node.func == "sqrt" and n == 1:
+                return rf"\sqrt{{{args[0]}}}", ATOM
+            if node.func == "abs" and n == 1:
+                return rf"\left|{args[0]}\right|", ATOM
+            if node.func == "inv" and n == 1 and not keywords:
+                return self.wrap(parts[0], POSTFIX) + "^{-1}", POSTFIX
+            name = _LATEX_CALLS.get(node.func,
+                                    rf"\operatorname{{{node.func}}}".replace("_", r"\_"))
+            return rf"{name}\left({', '.join(args + keywords)}\right)", POSTFIX
+        return f"{node.func}({', '.join(args + keywords)})", POSTFIX
+
+
+def to_text(node: Node, transpose: str = "attribute") -> str:
+    """Source text that parses back to ``node`` (``transpose="attribute"`` writes
+    ``A.T``, for a grammar that reads it; else ``transpose(A)``)."""
+    return fold(node, _Printer("text", transpose).one)[0]
+
+
+def to_unicode(node: Node) -> str:
+    return fold(node, _Printer("unicode").one)[0]
+
+
+def to_latex(node: Node) -> str:
+    return fold(node, _Printer("latex").one)[0]

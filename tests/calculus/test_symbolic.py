@@ -1,0 +1,330 @@
+"""Symbolic `diff` (SPEC §9): every rule against the engine, the simplifier's rewrites for
+soundness, round trips, random expressions, and the textbook table of printed forms.
+
+The symbolic side has derivative rules of its own (gradcli/lang/symbolic.py); the table
+test below holds each one against the engine's numeric gradient, at random points and at
+two sizes, so the two can never drift apart: a rule added to ``ELEMENTWISE`` (or a
+built-in that ``diff`` reads) without a case here fails ``test_every_rule_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gradcli import evaluate
+from gradcli.lang import symbolic as Y
+from gradcli.lang import syntax as S
+from gradcli.lang.results import Failure
+
+SIZES = (3, 5)
+
+
+def value_of(program: str, point: dict) -> np.ndarray:
+    outcomes = evaluate(program, point)
+    failures = [o for o in outcomes if isinstance(o, Failure)]
+    assert not failures, f"{program!r}: {failures[0].error.message}"
+    return np.asarray(outcomes[-1].value, dtype=np.float64)
+
+
+def engine_gradient(program: str, point: dict, name: str) -> np.ndarray:
+    [*_, result] = evaluate(program, point, wrt=[name])
+    assert not isinstance(result, Failure), result.error.message
+    return np.asarray(result.gradients[name], dtype=np.float64)
+
+
+def sample(rng, shape, domain):
+    if domain == "positive":
+        return rng.uniform(0.3, 2.0, size=shape)
+    if domain == "unit":
+        return rng.uniform(-0.8, 0.8, size=shape)
+    if domain == "above1":
+        return rng.uniform(1.2, 3.0, size=shape)
+    if domain == "matrix":
+        n = shape[0]
+        return rng.normal(size=shape) + n * np.eye(n)
+    value = rng.normal(size=shape)
+    return np.where(np.abs(value) < 0.1, 0.4, value)  # away from kinks
+
+
+# (program, {name: (shape with "n" for the size, domain)}); every symbol differentiated
+ELEMENTWISE_DOMAINS = {
+    "log": "positive", "log1p": "positive", "log2": "positive", "log10": "positive",
+    "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "arctanh": "unit",
+    "arccosh": "above1", "reciprocal": "positive",
+}
+UNARY = sorted(set(Y.ELEMENTWISE) | {"sqrt", "square", "reciprocal"})
+CASES = [(f"sum({f}(x) * w)", {"x": (("n",), ELEMENTWISE_DOMAINS.get(f, "normal")),
+                               "w": (("n",), "normal")}) for f in UNARY]
+CASES += [
+    ("sum(maximum(x, y))", {"x": (("n",), "normal"), "y": (("n",), "normal")}),
+    ("sum(minimum(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                "w": (("n",), "normal")}),
+    ("sum(maximum(x, x))", {"x": (("n",), "normal")}),  # ties split as the engine splits
+    ("sum(power(x, y))", {"x": (("n",), "positive"), "y": (("n",), "normal")}),
+    ("sum(x ^ 3 * w)", {"x": (("n",), "normal"), "w": (("n",), "normal")}),
+    ("sum(arctan2(y, x))", {"x": (("n",), "normal"), "y": (("n",), "normal")}),
+    ("sum(hypot(x, y))", {"x": (("n",), "normal"), "y": (("n",), "normal")}),
+    ("sum(clip(x, -0.5, 0.5))", {"x": (("n",), "normal")}),
+    ("sum(clip(x, lo, hi))", {"x": (("n",), "normal"), "lo": ((), "normal"),
+                              "hi": ((), "normal")}),
+    ("sum(where(x > 0, x^2, 3*x))", {"x": (("n",), "normal")}),
+    ("sum(where(c, x, y))", {"c": (("n",), "normal"), "x": (("n",), "normal"),
+                             "y": (("n",), "normal")}),
+    ("sum(x) + mean(x^2)", {"x": (("n",), "normal")}),
+    ("prod(x)", {"x": ((3,), "normal")}),
+    ("max(x) + min(x * w)", {"x": (("n",), "normal"), "w": (("n",), "normal")}),
+    ("var(x) + std(x)", {"x": (("n",), "normal")}),
+    ("logsumexp(x) + norm(x)", {"x": (("n",), "normal")}),
+    ("sum(softmax(x) * w)", {"x": (("n",), "normal"), "w": (("n",), "normal")}),
+    ("sum(log_softmax(x) * w)", {"x": (("n",), "normal"), "w": (("n",), "normal")}),
+    ("sum(sum(X, axis=0) * w)", {"X": (("n", 4), "normal"), "w": ((4,), "normal")}),
+    ("sum(sum(X, axis=1) * w)", {"X": ((4, "n"), "normal"), "w": ((4,), "normal")}),
+    ("sum(mean(X, axis=1, keepdims=true) * X)", {"X": ((4, "n"), "normal")}),
+    ("sum(max(X, axis=0) ^ 2)", {"X": (("n", 4), "normal")}),
+    ("sum(X * x)", {"X": ((4, "n"), "normal"), "x": (("n",), "normal")}),
+    ("sum(X + b)", {"X": (("n", 4), "normal"), "b": ((4,), "normal")}),
+    ("x @ A @ x", {"x": (("n",), "normal"), "A": (("n", "n"), "normal")}),
+    ("a @ X @ b", {"a": (("n",), "normal"), "X": (("n", 4), "normal"),
+                   "b": ((4,), "normal")}),
+    ("sum(matmul(A, B) * C)", {"A": (("n", 3), "normal"), "B": ((3, 2), "normal"),
+                               "C": (("n", 2), "normal")}),
+    ("dot(x, y) + sum(outer(x, z) * C)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                          "z": ((2,), "normal"), "C": (("n", 2), "normal")}),
+    ("trace(X @ A @ transpose(X))", {"X": (("n", "n"), "normal"),
+                                     "A": (("n", "n"), "normal")}),
+    ("log(det(X))", {"X": (("n", "n"), "matrix")}),
+    ("det(X)", {"X": (("n", "n"), "matrix")}),
+    ("det(X)", {"X": ((2, 2), "normal")}),
+    ("det(X)", {"X": ((3, 3), "normal")}),
+    ("sum(inv(X) * C)", {"X": (("n", "n"), "matrix"), "C": (("n", "n"), "normal")}),
+    ("sum(solve(A, b))", {"A": (("n", "n"), "matrix"), "b": (("n",), "normal")}),
+    ("x[0]^2 + x[-1] * x[1]", {"x": (("n",), "normal")}),
+    ("sum(X[1] * X[:, 0]) + X[0, 1]", {"X": (("n", "n"), "normal")}),
+    ("sum(reshape(x, 2, 3) * W)", {"x": ((6,), "normal"), "W": ((2, 3), "normal")}),
+    ("sum(flatten(X) * w)", {"X": ((2, 3), "normal"), "w": ((6,), "normal")}),
+    ("sum(detach(x) * x)", {"x": (("n",), "normal")}),
+    ("sum(sign(x) + floor(x) + x * (x > 0))", {"x": (("n",), "normal")}),
+    ("sum(-x) - sum(+x)", {"x": (("n",), "normal")}),
+    ("p = sigmoid(X @ w); sum(-y*log(p) - (1-y)*log(1-p))",
+     {"X": (("n", 3), "normal"), "w": ((3,), "normal"), "y": (("n",), "positive")}),
+    ("h = tanh(W @ x); sum(h^2)", {"W": ((2, "n"), "normal"), "x": (("n",), "normal")}),
+    ("x ^ x * pi + e", {"x": ((), "positive")}),
+]
+
+
+def shape_at(shape, n):
+    return tuple(n if d == "n" else d for d in shape)
+
+
+def check_program(program: str, inputs: dict, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    point = {k: sample(rng, shape_at(s, n), dom) for k, (s, dom) in inputs.items()}
+    shapes = {k: s for k, (s, _) in inputs.items()}
+    formulas = Y.differentiate(program, shapes=shapes)
+    assert sorted(f.wrt for f in formulas) == sorted(inputs), program
+    for f in formulas:
+        got = f({**point, "n": n})  # the size name is bound like a value
+        want = engine_gradient(program, point, f.wrt)
+        np.testing.assert_allclose(np.broadcast_to(got, want.shape), want, rtol=1e-7,
+                                   atol=1e-9, err_msg=f"d/d{f.wrt} {program} = {f.text}")
+        # round trip: the printed text parses back to the same tree
+        reparsed = S.parse(f.text, start="statement")
+        assert S.to_text(reparsed) == f.text
+
+
+@pytest.mark.parametrize("program, inputs", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("n", SIZES)
+def test_formula_equals_the_engine_gradient(program, inputs, n):
+    for seed in range(2):
+        check_program(program, inputs, n, seed)
+
+
+def test_every_rule_has_a_case():
+    programs = " ".join(p for p, _ in CASES)
+    for name in list(Y.ELEMENTWISE) + list(Y.REDUCTIONS) + [
+            "maximum", "minimum", "power", "arctan2", "hypot", "clip", "where", "softmax",
+            "log_softmax", "matmul", "dot", "outer", "transpose", "trace", "det", "inv",
+            "solve", "reshape", "flatten", "detach"]:
+        assert f"{name}(" in programs, f"{name} has no case against the engine"
+
+
+# -- the textbook and Matrix Cookbook table -------------------------------------------------
+
+TEXTBOOK = [
+    ("x^2*sin(x)", {}, {"x": "2*x*sin(x) + x^2*cos(x)"}),
+    ("sin(x)^2 + cos(x)^2", {}, {"x": "0"}),
+    ("2^x", {}, {"x": "2^x*log(2)"}),
+    ("log2(x)", {}, {"x": "1/(x*log(2))"}),
+    ("(x+1)/(x-1)", {}, {"x": "-2/(x - 1)^2"}),
+    ("exp(x)*sin(x)", {}, {"x": "exp(x)*(cos(x) + sin(x))"}),  # common factor out
+    ("x*exp(x)", {}, {"x": "exp(x) + x*exp(x)"}),  # ... only where it saves tokens
+    ("(1-x)^2 + 100*(2-x^2)^2", {}, {"x": "400*x^3 - 798*x - 2"}),
+    ("sqrt(x)", {}, {"x": "1/(2*sqrt(x))"}),
+    ("1/x", {}, {"x": "-1/x^2"}),
+    ("-(-x)", {}, {"x": "1"}),
+    ("x/(1 + x^2)", {}, {"x": "(1 - x^2)/(x^2 + 1)^2"}),
+    ("atan(x)", {}, {"x": "1/(x^2 + 1)"}),
+    ("x^2*y", {}, {"x": "2*x*y", "y": "x^2"}),
+    ("sqrt(x)*sqrt(x)", {}, {"x": "1"}),
+    ("exp(x)/exp(x)", {}, {"x": "0"}),
+    ("x.T @ A @ x", {"x": "n", "A": "n,n"}, {"x": "(A + A.T) @ x", "A": "outer(x, x)"}),
+    ("x' @ x", {"x": "n"}, {"x": "2*x"}),
+    ("log(det(X))", {"X": "n,n"}, {"X": "inv(X).T"}),
+    ("trace(X @ A @ X.T)", {"X": "n,n", "A": "n,n"}, {"X": "X @ (A + A.T)", "A": "X.T @ X"}),
+    ("a.T @ X @ b", {"a": "n", "X": "n,m", "b": "m"},
+     {"a": "X @ b", "X": "outer(a, b)", "b": "X.T @ a"}),
+    ("trace(A @ X)", {"A": "n,n", "X": "n,n"}, {"X": "A.T"}),
+    ("trace(X)", {"X": "n,n"}, {"X": "eye(n)"}),
+    ("sum(A @ x)", {"A": "m,n", "x": "n"}, {"x": "A.T @ ones(m)"}),
+    ("mean(x)", {"x": "n"}, {"x": "1/n"}),
+    ("p = sigmoid(X @ w); sum(-y*log(p) - (1-y)*log(1-p))", {"X": "n,m", "w": "m", "y": "n"},
+     {"w": "X.T @ (p - y)"}),
+    ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
+]
+
+
+@pytest.mark.parametrize("program, shapes, expected", TEXTBOOK, ids=[t[0] for t in TEXTBOOK])
+def test_textbook_forms(program, shapes, expected):
+    if not expected:
+        assert Y.to_text(Y.Reader(shapes={k: Y._parse_shape(v) for k, v in shapes.items()})
+                         .run(S.parse(program))) == "A @ x"
+        return
+    found = {f.wrt: f.text for f in Y.differentiate(program, wrt=list(expected),
+                                                    shapes=shapes)}
+    assert found == expected
+
+
+def test_hessians():
+    [h] = Y.differentiate("x' @ A @ x", wrt="x", shapes={"x": "n", "A": "n,n"}, order=2)
+    assert h.text == "A + A.T"
+    [h] = Y.differentiate("x^3", order=2)
+    assert h.text == "6*x"
+    [h] = Y.differentiate("sin(x)*y", wrt="x", order=2)
+    assert h.text == "-y*sin(x)"
+
+
+def test_jacobians():
+    [j] = Y.differentiate("A @ x", wrt="x", shapes={"x": "n", "A": "m,n"})
+    assert j.text == "A"
+    [j] = Y.differentiate("2*x + A @ x", wrt="x", shapes={"x": "n", "A": "n,n"})
+    assert j.text == "A + 2*eye(n)"
+
+
+def test_refusals_name_the_operation():
+    for program, shapes, words in [
+        ("sum(x[x > 0])", {"x": "n"}, "mask"),
+        ("sum(concatenate([x, x]))", {"x": "n"}, "concatenate"),
+        ("prod(x)", {"x": "n"}, "prod"),
+        ("x % 2", {}, "mod"),
+        ("sum(A @ B)", {"A": "n,m", "B": "k,m"}, "matmul"),
+    ]:
+        with pytest.raises(Y.SymbolicError) as error:
+            Y.differentiate(program, shapes=shapes)
+        assert words in error.value.message, (program, error.value.message)
+
+
+# -- the simplifier's rewrites, each sound at random points ---------------------------------
+
+REWRITES = [  # (program whose term is rewritten as it is built, inputs)
+    ("x*1 + 0*x + x^1 - x", {"x": ()}),  # identities and like terms
+    ("x*y*x / y^2 * 3 * 2", {"x": (), "y": ()}),  # like factors, numbers folded
+    ("(2*x)^2 * x^-1", {"x": ()}),  # powers of products and of powers
+    ("sin(x)^2 * y + cos(x)^2 * y", {"x": (), "y": ()}),  # Pythagoras
+    ("exp(log(x)) + log(exp(x)) + exp(2*log(x))", {"x": ()}),
+    ("A @ x + A.T @ x + A @ y", {"A": (3, 3), "x": (3,), "y": (3,)}),  # factored
+    ("transpose(A @ B) + transpose(transpose(A))", {"A": (3, 3), "B": (3, 3)}),
+    ("sum((2*A) @ x)", {"A": (3, 3), "x": (3,)}),  # numbers out of @
+    ("x @ A", {"A": (3, 3), "x": (3,)}),  # x @ A is A' @ x
+    ("1/(x - 1) - (x + 1)/(x - 1)^2", {"x": ()}),  # over a common denominator
+    ("x*(1 - x) + x^2", {"x": ()}),  # multiplied out where shorter
+    ("sqrt(x)^2 + x^0.5 * x^0.5", {"x": ()}),
+]
+
+
+@pytest.mark.parametrize("program, inputs", REWRITES, ids=[r[0] for r in REWRITES])
+def test_rewrites_are_sound(program, inputs):
+    reader = Y.Reader(shapes=inputs)
+    term = Y.tidy(reader.run(S.parse(program)))
+    text = Y.to_text(term)
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        point = {k: rng.uniform(1.2, 2.0, size=s) for k, s in inputs.items()}
+        np.testing.assert_allclose(value_of(text, point), value_of(program, point),
+                                   rtol=1e-9, err_msg=f"{program} -> {text}")
+    assert Y.weight(term) <= Y.weight(Y.Reader(shapes=inputs).run(S.parse(program))) + 1
+
+
+def test_shared_subexpressions_stay_shared():
+    # f = x; f = sin(f) * f, twenty times: a DAG of ~60 nodes whose tree is huge
+    program = "f = x\n" + "f = sin(f) * f + f\n" * 20 + "f"
+    [f] = Y.differentiate(program)
+    tree, dag = Y.weight(f.term), len(Y._topological(f.term))
+    assert tree > 10**15 and dag < 2000  # huge as a tree; the DAG is small
+    assert len(f.program) < 60 * dag  # printed with names for the shared parts
+    x = 0.7
+    np.testing.assert_allclose(f({"x": x}), engine_gradient(program, {"x": x}, "x"),
+                               rtol=1e-8)
+
+
+def test_a_thousand_node_sum_differentiates():
+    program = " + ".join(f"{k % 7 + 1}*sin({k % 5 + 1}*x)^{k % 3 + 1}" for k in range(150))
+    [f] = Y.differentiate(program)
+    rng = np.random.default_rng(0)
+    x = rng.normal()
+    np.testing.assert_allclose(f({"x": x}), engine_gradient(program, {"x": x}, "x"),
+                               rtol=1e-8)
+
+
+# -- random expressions -------------------------------------------------------------------
+
+SCALAR_LEAVES = st.sampled_from(["x", "y", "2", "0.5", "3"])
+UNARY_SAFE = ["sin", "cos", "exp", "tanh", "sigmoid", "softplus", "arctan", "abs"]
+
+
+def expressions(depth: int = 3):
+    def extend(inner):
+        return st.one_of(
+            st.tuples(st.sampled_from(UNARY_SAFE), inner).map(lambda t: f"{t[0]}({t[1]})"),
+            st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(inner, st.sampled_from(["2", "3"])).map(lambda t: f"({t[0]})^{t[1]}"),
+            inner.map(lambda a: f"({a})/(1 + ({a})^2)"),
+        )
+    return st.recursive(SCALAR_LEAVES, extend, max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions(), st.floats(-2, 2), st.floats(-2, 2))
+def test_random_scalar_expressions(program, x, y):
+    program = f"{program} + 0*x + 0*y"
+    point = {"x": x if abs(x) > 0.05 else 0.3, "y": y if abs(y) > 0.05 else 0.3}
+    for f in Y.differentiate(program):
+        want = engine_gradient(program, point, f.wrt)
+        np.testing.assert_allclose(f(point), want, rtol=1e-6, atol=1e-8,
+                                   err_msg=f"d/d{f.wrt} {program} = {f.text}")
+
+
+VECTOR_LEAVES = st.sampled_from(["v", "w", "A @ v", "A.T @ w", "2*v", "sin(v)"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.recursive(VECTOR_LEAVES, lambda inner: st.one_of(
+    st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"),
+    st.tuples(st.sampled_from(["tanh", "exp", "sigmoid"]), inner).map(
+        lambda t: f"{t[0]}({t[1]})"),
+    inner.map(lambda a: f"A @ ({a})"),
+), max_leaves=6), st.integers(0, 2**16), st.sampled_from(SIZES))
+def test_random_vector_and_matrix_expressions(body, seed, n):
+    program = f"sum({body}) + 0*sum(v) + 0*sum(w)"
+    rng = np.random.default_rng(seed)
+    point = {"v": rng.normal(size=n), "w": rng.normal(size=n),
+             "A": rng.normal(size=(n, n)) / n}
+    for f in Y.differentiate(program + " + 0*sum(A)", shapes={"v": "n", "w": "n", "A": "n,n"}):
+        want = engine_gradient(program + " + 0*sum(A)", point, f.wrt)
+        got = np.broadcast_to(f({**point, "n": n}), want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8,
+                                   err_msg=f"d/d{f.wrt} {program} = {f.text}")
