@@ -372,6 +372,10 @@ def run_eval(
         write_warnings(session.input_warnings)
         from gradcli.lang.session import split_lines
 
+        # again, first: NumPy, imported since, put its own filters before the one above,
+        # and the session skips its per-statement guard only while this one is first
+        warnings.simplefilter("ignore", RuntimeWarning)
+
         lines = stdin_lines() if text is None else split_lines(text)
         with termination:
             for outcome in session.stream(termination.lines(lines)):
