@@ -12,7 +12,7 @@ rules build nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,7 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
 _RUNNING = [0]
 
 
-def _count_pending(roots: list[Function], token: object, saved: list | None) -> None:
+def _count_pending(roots: Iterable[Function], token: object, saved: list | None) -> None:
     """For every Function reachable from the roots, how many graph edges lead into it,
     kept on the Function itself (``_count``, valid while ``_pass is token``): no table
     of a million entries for a chain of a million operations.
@@ -159,18 +159,21 @@ def run_backward(
         else:
             _add(grads, fn, seed)
 
-    wanted: dict[Function, list[int]] = {}
+    wanted: dict[Function, list[int]] | None = None  # (None: no input asked for)
     captured: dict[int, Any] = {}
     if inputs is not None:
+        wanted = {}
         for i, v in enumerate(inputs):
             if v.creator is not None:
                 wanted.setdefault(v.creator, []).append(i)
+        wanted = wanted or None
 
-    saved: list | None = [] if _RUNNING[0] else None
-    _RUNNING[0] += 1
+    running = _RUNNING[0]
+    saved: list | None = [] if running else None
+    _RUNNING[0] = running + 1
     previous_mode = GRAD_MODE.enabled
     try:
-        _count_pending(list(grads), object(), saved)
+        _count_pending(grads, object(), saved)  # (reads the roots, changes no entry)
         ready = [fn for fn in grads if fn._count == 0]
         GRAD_MODE.enabled = create_graph
         # the loop runs once per node of the graph: its lookups are bound to locals
@@ -184,7 +187,7 @@ def run_backward(
         while ready:
             fn = pop_ready()
             g = pop_grad(fn)
-            if wanted and fn in wanted:
+            if wanted is not None and fn in wanted:
                 for i in wanted[fn]:
                     captured[i] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
@@ -202,28 +205,32 @@ def run_backward(
             for v, r in zip(fn_inputs, results):
                 if not v.requires_grad:
                     continue
-                if r is not None:
-                    if plain:
-                        if type(r) is not ndarray:
-                            r = r._data if isinstance(r, Variable) else np.asarray(r)
-                    elif type(r) is not Variable:
-                        r = Variable(r)
                 creator = v.creator
-                if creator is None:
-                    if r is not None:
-                        previous = get_leaf(v)
-                        leaf_grads[v] = r if previous is None else previous + r
+                if r is None:
+                    if creator is not None:
+                        count = creator._count - 1
+                        creator._count = count
+                        if count == 0:
+                            if creator in grads:
+                                push_ready(creator)
+                            else:  # every path into it carried no gradient
+                                _pass_nothing(creator, grads, ready, retain_graph)
                     continue
-                if r is not None:
-                    previous = get_grad(creator)
-                    grads[creator] = r if previous is None else previous + r
+                if plain:
+                    if type(r) is not ndarray:
+                        r = r._data if isinstance(r, Variable) else np.asarray(r)
+                elif type(r) is not Variable:
+                    r = Variable(r)
+                if creator is None:
+                    previous = get_leaf(v)
+                    leaf_grads[v] = r if previous is None else previous + r
+                    continue
+                previous = get_grad(creator)
+                grads[creator] = r if previous is None else previous + r
                 count = creator._count - 1
                 creator._count = count
                 if count == 0:
-                    if creator in grads:
-                        push_ready(creator)
-                    else:  # every path into it carried no gradient
-                        _pass_nothing(creator, grads, ready, retain_graph)
+                    push_ready(creator)
             if not retain_graph:
                 fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
