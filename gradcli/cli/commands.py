@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import click
@@ -418,6 +417,8 @@ def run_graph(
     strict: bool,
 ) -> int:
     """Write the creator graph of the program's last result."""
+    from pathlib import Path  # (here, not above: eval never needs it, and it costs ~2 ms)
+
     from gradcli.render import plain
 
     suffix = Path(output).suffix.lower() if output else ""
