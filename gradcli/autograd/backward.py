@@ -45,9 +45,8 @@ def _scalar_seed(dtype: np.dtype) -> np.ndarray:
 
 
 def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> Any:
-    """The gradient that starts the pass: a Variable when recording, else an array."""
-    if grad_output is None and not create_graph and not output._data.shape:
-        return _scalar_seed(output._data.dtype)  # the common case: loss.backward()
+    """The gradient that starts the pass: a Variable when recording, else an array (the
+    common case, loss.backward() of a scalar, run_backward takes itself)."""
     if grad_output is None:
         if output._data.size != 1:
             raise BackwardError(
@@ -152,7 +151,10 @@ def run_backward(
                 "this value does not require a gradient: nothing it depends on is an input "
                 "with requires_grad=True"
             )
-        seed = _seed_gradient(output, grad_output, create_graph)
+        if grad_output is None and not create_graph and not output._data.shape:
+            seed = _scalar_seed(output._data.dtype)  # loss.backward(), the common case
+        else:
+            seed = _seed_gradient(output, grad_output, create_graph)
         fn = output.creator
         if fn is None:  # backward() on a leaf itself
             _add(leaf_grads, output, seed)
@@ -235,7 +237,9 @@ def run_backward(
                 fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
         GRAD_MODE.enabled = previous_mode
-        _finish_pass(saved)
+        _RUNNING[0] -= 1
+        if saved:  # a pass it ran inside gets its Functions' counts back
+            _restore_counts(saved)
 
     handed: set[int] = set()
     if inputs is not None:
@@ -277,13 +281,10 @@ def _add(store: dict, key: Any, g: Any) -> None:
     store[key] = g if previous is None else previous + g
 
 
-def _finish_pass(saved: list | None) -> None:
-    """The pass is over: a pass it ran inside gets its Functions' counts back."""
-    _RUNNING[0] -= 1
-    if saved:
-        for fn, token, count in reversed(saved):
-            fn._pass = token
-            fn._count = count
+def _restore_counts(saved: list) -> None:
+    for fn, token, count in reversed(saved):
+        fn._pass = token
+        fn._count = count
 
 
 def _pass_nothing(fn: Function, grads: dict, ready: list, retain_graph: bool) -> None:
