@@ -83,8 +83,8 @@ class Shapes:
     """Trees by line shape: a one-line statement that differs from one read before only
     in its numbers (and so in its columns) has the same tree.
 
-    The key is the line's tokens (from the grammar's own compiled terminal pattern and
-    keyword check, without a Token object per match) with every NUMBER's text left out.
+    The key is the line's tokens (from the grammar's own compiled terminal pattern,
+    without a Token object per match) with every NUMBER's text left out.
     A line's tree depends on nothing else: the parse depends only on the tokens' types,
     and a number's value reaches only its Number node (no check at parse time reads
     one). So a line with a known key runs the cached tree with its own numbers (by the
@@ -94,7 +94,7 @@ class Shapes:
     character no terminal matches, or not ASCII) takes the full path.
     """
 
-    __slots__ = ("match", "ignore", "keywords", "trees", "enabled")
+    __slots__ = ("finditer", "ignore", "trees", "enabled")
 
     def __init__(self, lexer: Any) -> None:
         self.trees: dict[tuple, Shape] = {}
@@ -102,62 +102,53 @@ class Shapes:
         try:
             scanner = lexer.scanner
             patterns = scanner._mres  # Lark's compiled terminals, in its priority order
-            keywords = {kind: callback.scanner.fullmatch
-                        for kind, callback in lexer.callback.items()}
             if len(patterns) != 1 or any(type(c).__name__ != "UnlessCallback"
                                          for c in lexer.callback.values()):
                 return  # (past Python's group limit Lark splits the pattern: full path)
         except AttributeError:  # a Lark laid out otherwise: every line the full way
             return
-        self.match = patterns[0].match
+        self.finditer = patterns[0].finditer
         self.ignore = frozenset(lexer.ignore_types)
-        self.keywords = keywords
         self.enabled = True
 
     def tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]] | None:
         """Kinds, values, start and end offsets of the tokens of ``text`` (one line, ending
         in its newline), without the final newline; None if the line is not one simple
-        statement (or no statement at all) that the cache can take."""
-        match = self.match
+        statement (or no statement at all) that the cache can take.
+
+        The kinds are the terminals' (a keyword is a NAME here: its value, in the key
+        too, tells it apart), so the loop does no more per token than keep it."""
+        if ";" in text or "\\" in text:
+            return None  # two statements, or a continuation (or either in a comment)
         ignore = self.ignore
-        keywords = self.keywords
         kinds: list[str] = []
         values: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
-        depth = 0
         pos = 0
-        end = len(text)
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
+        for m in self.finditer(text):
+            start, end = m.span()
+            if start != pos:
                 return None  # a character no terminal matches: the full path says so
-            start, pos = m.span()
+            pos = end
             kind = m.lastgroup
             if kind in ignore:
-                if "\n" in m.group():
-                    return None
                 continue
-            value = m.group()
-            if kind == "_NEWLINE":
-                if pos != end or depth or not kinds:
-                    return None
-                return kinds, values, starts, ends
-            if kind in keywords:
-                kind = keywords[kind](value) or kind
-            elif kind == "LPAR" or kind == "LSQB":
-                depth += 1
-            elif kind == "RPAR" or kind == "RSQB":
-                depth -= 1
-                if depth < 0:
-                    return None
-            elif kind == "_SEMICOLON":
-                return None
             kinds.append(kind)
-            values.append(value)
+            values.append(m.group())
             starts.append(start)
-            ends.append(pos)
-        return None
+            ends.append(end)
+        if (pos != len(text) or len(kinds) < 2 or kinds.index("_NEWLINE") != len(kinds) - 1
+                or kinds.count("LPAR") != kinds.count("RPAR")
+                or kinds.count("LSQB") != kinds.count("RSQB")):
+            # (not one whole line; or a bracket left open, so the statement goes on: a
+            # closer before its opener fails to parse, and what fails is never cached)
+            return None
+        kinds.pop()
+        values.pop()
+        starts.pop()
+        ends.pop()
+        return kinds, values, starts, ends
 
     @staticmethod
     def key(kinds: list[str], values: list[str]) -> tuple:
