@@ -94,10 +94,12 @@ class Shapes:
     character no terminal matches, or not ASCII) takes the full path.
     """
 
-    __slots__ = ("finditer", "ignore", "trees", "enabled")
+    __slots__ = ("finditer", "ignore", "trees", "enabled", "number", "sketches")
 
     def __init__(self, lexer: Any) -> None:
         self.trees: dict[tuple, Shape] = {}
+        self.sketches: dict[str, list[Sketch]] = {}
+        self.number: str | None = None
         self.enabled = False
         try:
             scanner = lexer.scanner
@@ -105,11 +107,23 @@ class Shapes:
             if len(patterns) != 1 or any(type(c).__name__ != "UnlessCallback"
                                          for c in lexer.callback.values()):
                 return  # (past Python's group limit Lark splits the pattern: full path)
+            number = [t.pattern for t in lexer.terminals if t.name == "NUMBER"]
+            if len(number) == 1 and not number[0].flags:
+                self.number = number[0].to_regexp()
         except AttributeError:  # a Lark laid out otherwise: every line the full way
             return
         self.finditer = patterns[0].finditer
         self.ignore = frozenset(lexer.ignore_types)
         self.enabled = True
+
+    def sketched(self, line: int, text: str) -> Parsed | None:
+        """The statement on line ``line`` as a cached tree, found without scanning its
+        tokens (see :class:`Sketch`), or None."""
+        for sketch in self.sketches.get(text.translate(_NO_DIGITS), ()):
+            found = sketch.fullmatch(text)
+            if found is not None:
+                return sketch.parsed(line, text, found)
+        return None
 
     def tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]] | None:
         """Kinds, values, start and end offsets of the tokens of ``text`` (one line, ending
@@ -155,11 +169,13 @@ class Shapes:
         return (*kinds, *(None if k == "NUMBER" else v for k, v in zip(kinds, values)))
 
     def learn(self, key: tuple, tree: Node, order: list[Node], line: int, kinds: list[str],
-              starts: list[int], ends: list[int]) -> None:
-        """Keep ``tree`` (parsed from line ``line``, with these tokens) for its key, if
-        every span in it runs from a token's start to a token's end on that line."""
+              starts: list[int], ends: list[int], text: str) -> None:
+        """Keep ``tree`` (parsed from line ``line``, ``text``, with these tokens) for its
+        key, if every span in it runs from a token's start to a token's end on that
+        line; and its sketch."""
         if len(self.trees) >= _MAX_SHAPES:
             self.trees.clear()
+            self.sketches.clear()
         by_start = {s + 1: i for i, s in enumerate(starts)}
         by_end = {e + 1: i for i, e in enumerate(ends)}
         numbers: list[tuple[int, int]] = []  # (id of a Number node, its token's index)
@@ -172,10 +188,15 @@ class Shapes:
                 i = by_start[span[1]]
                 if kinds[i] == "NUMBER":
                     numbers.append((id(node), i))
-        self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
+        shape = self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
+        if self.number is not None:
+            sketch = Sketch(shape, text, kinds, starts, ends, self.number)
+            if sketch.fullmatch is not None:
+                self.sketches.setdefault(text.translate(_NO_DIGITS), []).append(sketch)
 
 
 _MAX_SHAPES = 2048
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 class Shape:
@@ -203,6 +224,70 @@ class Shape:
         numbers = {key: number_value(values[i]) for key, i in self.numbers}
         return Parsed(line, text[starts[0]:ends[-1]], self.tree, self.target, text, line,
                       self.order, where, numbers)
+
+
+class Sketch:
+    """A cached tree found by the line's text alone: the line with its digits left out
+    (a dict key), then one match of a pattern made from the line it was learned from:
+    its text as written, each NUMBER a group that takes what Lark's NUMBER takes there
+    (atomic, as the lexer's match: a number that would run on into the text after it
+    fails the match) and that follows no character a token could continue with into a
+    number (a letter, digit, ``_`` or ``.``). A line that matches therefore lexes to the
+    learned line's tokens with other numbers, so it has the same tree (see
+    :class:`Shapes`); its numbers are the groups, and its spans move by the difference
+    in their lengths (worked out only if a span is asked for)."""
+
+    __slots__ = ("shape", "fullmatch", "slots", "starts", "ends", "length")
+
+    def __init__(self, shape: Shape, text: str, kinds: list[str], starts: list[int],
+                 ends: list[int], number: str) -> None:
+        self.shape = shape
+        self.starts = starts
+        self.ends = ends
+        self.length = len(text)
+        # the learned line's NUMBER tokens, in order: each one's token index
+        self.slots = [i for i, k in enumerate(kinds) if k == "NUMBER"]
+        pieces = []
+        at = 0
+        for k, i in enumerate(self.slots):
+            pieces.append(re.escape(text[at:starts[i]]))
+            pieces.append(f"(?<![A-Za-z0-9_.])(?P<n{k}>(?>{number}))")
+            at = ends[i]
+        pieces.append(re.escape(text[at:]))
+        try:
+            self.fullmatch = re.compile("".join(pieces)).fullmatch
+        except re.error:  # pragma: no cover - a Python without atomic groups
+            self.fullmatch = None
+
+    def parsed(self, line: int, text: str, found: re.Match) -> Parsed:
+        """The statement on line ``line`` (``text``, matched as ``found``)."""
+        shape = self.shape
+        slot_of = {i: k for k, i in enumerate(self.slots)}
+        moved: list[list[int]] = []
+
+        def where(span: tuple) -> tuple:
+            if not moved:  # each token's offsets on this line, from the learned ones
+                starts, ends = [], []
+                shift = 0
+                for i, (start, end) in enumerate(zip(self.starts, self.ends)):
+                    k = slot_of.get(i)
+                    if k is None:
+                        starts.append(start + shift)
+                        ends.append(end + shift)
+                    else:
+                        starts.append(found.start(f"n{k}"))
+                        ends.append(found.end(f"n{k}"))
+                        shift = ends[-1] - end
+                moved.extend((starts, ends))
+            starts, ends = moved
+            return (line, starts[shape.by_start[span[1]]] + 1, line,
+                    ends[shape.by_end[span[3]]] + 1)
+
+        group = found.group
+        numbers = {key: number_value(group(f"n{slot_of[i]}")) for key, i in shape.numbers}
+        end = self.ends[-1] + len(text) - self.length
+        return Parsed(line, text[self.starts[0]:end], shape.tree, shape.target, text, line,
+                      shape.order, where, numbers)
 
 
 # -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
@@ -498,6 +583,10 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 st.size += len(text)
         learning = None
         if quick and st is None and text.isascii():  # one whole statement: a known shape?
+            sketched = shapes.sketched(current, text)
+            if sketched is not None:
+                yield sketched
+                continue
             found = shapes.tokens(text)
             if found is not None:
                 kinds, values, starts, ends = found
@@ -529,7 +618,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                         if learning is not None and parsed.line == learning[1]:
                             kinds, _, starts, ends = learning[2]
                             shapes.learn(learning[0], tree, parsed.evaluation_order(),
-                                         current, kinds, starts, ends)
+                                         current, kinds, starts, ends, text)
                             learning = None
                         yield parsed
                         st = None
