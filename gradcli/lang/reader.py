@@ -191,12 +191,14 @@ class Shapes:
         shape = self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
         if self.number is not None:
             sketch = Sketch(shape, text, kinds, starts, ends, self.number)
-            if sketch.fullmatch is not None:
-                self.sketches.setdefault(text.translate(_NO_DIGITS), []).append(sketch)
+            found = self.sketches.setdefault(text.translate(_NO_DIGITS), [])
+            if sketch.fullmatch is not None and len(found) < _SKETCHES_A_KEY:
+                found.append(sketch)  # (x1 = 1, x2 = 2...: a few, then the token scan)
 
 
 _MAX_SHAPES = 2048
 _NO_DIGITS = str.maketrans("", "", "0123456789")
+_SKETCHES_A_KEY = 4  # lines that differ in the digits of their names share a key
 
 
 class Shape:
@@ -235,7 +237,10 @@ class Sketch:
     number (a letter, digit, ``_`` or ``.``). A line that matches therefore lexes to the
     learned line's tokens with other numbers, so it has the same tree (see
     :class:`Shapes`); its numbers are the groups, and its spans move by the difference
-    in their lengths (worked out only if a span is asked for)."""
+    in their lengths (worked out only if a span is asked for). (In today's grammar a
+    line that parses never has a number right after a letter, digit, ``_`` or ``.``, nor
+    one that could run on into what follows it: the two guards cost nothing, and keep
+    this exact should the grammar ever allow them.)"""
 
     __slots__ = ("shape", "fullmatch", "slots", "starts", "ends", "length")
 

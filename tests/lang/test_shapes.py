@@ -240,3 +240,11 @@ def test_lines_that_differ_only_in_their_digits_read_as_the_full_parse_reads_the
 ])
 def test_a_sketch_never_reads_digits_as_another_token(lines) -> None:
     assert _parse(lines, Parser()) == _parse(lines, _full_parser())
+
+
+def test_lines_whose_names_differ_in_their_digits_keep_few_sketches_a_key() -> None:
+    lines = [f"x{i} = {i}\n" for i in range(50)] + [f"x{i} = {i + 1}\n" for i in range(50)]
+    parser = Parser()
+    assert _parse(lines, parser) == _parse(lines, _full_parser())
+    assert [len(s) for s in parser.shapes.sketches.values()] == [4]  # the rest: scanned
+    assert len(parser.shapes.trees) == 50
