@@ -99,7 +99,7 @@ class Shapes:
     def __init__(self, lexer: Any) -> None:
         self.trees: dict[tuple, Shape] = {}
         self.sketches: dict[str, list[Sketch]] = {}
-        self.number: str | None = None
+        self.number: Callable[[str, int], re.Match | None] | None = None
         self.enabled = False
         try:
             scanner = lexer.scanner
@@ -109,7 +109,7 @@ class Shapes:
                 return  # (past Python's group limit Lark splits the pattern: full path)
             number = [t.pattern for t in lexer.terminals if t.name == "NUMBER"]
             if len(number) == 1 and not number[0].flags:
-                self.number = number[0].to_regexp()
+                self.number = re.compile(number[0].to_regexp()).match
         except AttributeError:  # a Lark laid out otherwise: every line the full way
             return
         self.finditer = patterns[0].finditer
@@ -120,7 +120,7 @@ class Shapes:
         """The statement on line ``line`` as a cached tree, found without scanning its
         tokens (see :class:`Sketch`), or None."""
         for sketch in self.sketches.get(text.translate(_NO_DIGITS), ()):
-            found = sketch.fullmatch(text)
+            found = sketch.match(text)
             if found is not None:
                 return sketch.parsed(line, text, found)
         return None
@@ -192,7 +192,7 @@ class Shapes:
         if self.number is not None:
             sketch = Sketch(shape, text, kinds, starts, ends, self.number)
             found = self.sketches.setdefault(text.translate(_NO_DIGITS), [])
-            if sketch.fullmatch is not None and len(found) < _SKETCHES_A_KEY:
+            if len(found) < _SKETCHES_A_KEY:
                 found.append(sketch)  # (x1 = 1, x2 = 2...: a few, then the token scan)
 
 
@@ -230,23 +230,25 @@ class Shape:
 
 class Sketch:
     """A cached tree found by the line's text alone: the line with its digits left out
-    (a dict key), then one match of a pattern made from the line it was learned from:
-    its text as written, each NUMBER a group that takes what Lark's NUMBER takes there
-    (atomic, as the lexer's match: a number that would run on into the text after it
-    fails the match) and that follows no character a token could continue with into a
-    number (a letter, digit, ``_`` or ``.``). A line that matches therefore lexes to the
-    learned line's tokens with other numbers, so it has the same tree (see
-    :class:`Shapes`); its numbers are the groups, and its spans move by the difference
-    in their lengths (worked out only if a span is asked for). (In today's grammar a
-    line that parses never has a number right after a letter, digit, ``_`` or ``.``, nor
-    one that could run on into what follows it: the two guards cost nothing, and keep
-    this exact should the grammar ever allow them.)"""
+    (a dict key), then the learned line's text checked piece by piece: each piece
+    between two of its numbers as written, each number where Lark's NUMBER matches (its
+    match at that spot is the lexer's; a number that would run on into the text after
+    it leaves that text unmatched), after no character a token could continue with into
+    a number (a letter, digit, ``_`` or ``.``). A line that passes therefore lexes to
+    the learned line's tokens with other numbers, so it has the same tree (see
+    :class:`Shapes`); its spans move by the difference in the numbers' lengths (worked
+    out only if a span is asked for). (In today's grammar a line that parses never has
+    a number right after a letter, digit, ``_`` or ``.``, nor one that could run on into
+    what follows it: the two guards cost nothing, and keep this exact should the grammar
+    ever allow them.) No pattern is compiled per line: learning a line of 10,000
+    numbers costs what scanning it does."""
 
-    __slots__ = ("shape", "fullmatch", "slots", "starts", "ends", "length")
+    __slots__ = ("shape", "pieces", "number", "slots", "starts", "ends", "length")
 
     def __init__(self, shape: Shape, text: str, kinds: list[str], starts: list[int],
-                 ends: list[int], number: str) -> None:
+                 ends: list[int], number: Callable[[str, int], re.Match | None]) -> None:
         self.shape = shape
+        self.number = number
         self.starts = starts
         self.ends = ends
         self.length = len(text)
@@ -254,18 +256,38 @@ class Sketch:
         self.slots = [i for i, k in enumerate(kinds) if k == "NUMBER"]
         pieces = []
         at = 0
-        for k, i in enumerate(self.slots):
-            pieces.append(re.escape(text[at:starts[i]]))
-            pieces.append(f"(?<![A-Za-z0-9_.])(?P<n{k}>(?>{number}))")
+        for i in self.slots:
+            pieces.append(text[at:starts[i]])
             at = ends[i]
-        pieces.append(re.escape(text[at:]))
-        try:
-            self.fullmatch = re.compile("".join(pieces)).fullmatch
-        except re.error:  # pragma: no cover - a Python without atomic groups
-            self.fullmatch = None
+        pieces.append(text[at:])
+        self.pieces = pieces
 
-    def parsed(self, line: int, text: str, found: re.Match) -> Parsed:
-        """The statement on line ``line`` (``text``, matched as ``found``)."""
+    def match(self, text: str) -> list[tuple[int, int]] | None:
+        """Where each number of ``text`` is, if ``text`` is this sketch's line with other
+        numbers; else None."""
+        pieces = self.pieces
+        number = self.number
+        found = []
+        at = 0
+        for k in range(len(pieces) - 1):
+            piece = pieces[k]
+            if not text.startswith(piece, at):
+                return None
+            at += len(piece)
+            if at and text[at - 1] in _RUNS_ON:
+                return None
+            m = number(text, at)
+            if m is None:
+                return None
+            found.append((at, m.end()))
+            at = m.end()
+        last = pieces[-1]
+        if len(text) - at != len(last) or not text.endswith(last):
+            return None
+        return found
+
+    def parsed(self, line: int, text: str, found: list[tuple[int, int]]) -> Parsed:
+        """The statement on line ``line`` (``text``, its numbers at ``found``)."""
         shape = self.shape
         slot_of = {i: k for k, i in enumerate(self.slots)}
         moved: list[list[int]] = []
@@ -280,19 +302,24 @@ class Sketch:
                         starts.append(start + shift)
                         ends.append(end + shift)
                     else:
-                        starts.append(found.start(f"n{k}"))
-                        ends.append(found.end(f"n{k}"))
-                        shift = ends[-1] - end
+                        starts.append(found[k][0])
+                        ends.append(found[k][1])
+                        shift = found[k][1] - end
                 moved.extend((starts, ends))
             starts, ends = moved
             return (line, starts[shape.by_start[span[1]]] + 1, line,
                     ends[shape.by_end[span[3]]] + 1)
 
-        group = found.group
-        numbers = {key: number_value(group(f"n{slot_of[i]}")) for key, i in shape.numbers}
+        numbers = {}
+        for key, i in shape.numbers:
+            a, b = found[slot_of[i]]
+            numbers[key] = number_value(text[a:b])
         end = self.ends[-1] + len(text) - self.length
         return Parsed(line, text[self.starts[0]:end], shape.tree, shape.target, text, line,
                       shape.order, where, numbers)
+
+
+_RUNS_ON = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 
 
 # -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
