@@ -20,120 +20,77 @@ from gradcli.autograd.variable import Variable
 # -- arithmetic -----------------------------------------------------------------------
 
 
-class Add(Function):
+class _Binary(Function):
+    """A two-argument elementwise function, declared with :func:`_binary`."""
+
     __slots__ = ()
     elementwise = True
 
-    def forward(self, a, b):
-        return a + b
+
+def _binary(name: str, ufunc: Any, da: Any, db: Any, doc: str,
+            scale: Any = None) -> type[_Binary]:
+    """Declare a binary op, as :func:`_unary` declares a unary one: ``da(g, a, b)`` and
+    ``db(g, a, b)`` are the gradients to a and b at the output's shape (None: ``g``
+    itself), with ``g`` first replaced by ``scale(g, a, b)`` where a scale (a factor
+    both share) is given. Broadcasting is handled here, once: each is summed back to its
+    input's shape (HIPS autograd's ``unbroadcast_f``)."""
+
+    reads = not (da is db is scale is None)  # Add reads only shapes: no operands()
 
     def backward(self, g):
-        a, b = self.inputs  # (only their shapes: no operands() needed)
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        sa = a._data.shape
-        sb = b._data.shape
-        return (
-            (g if sa == out else sum_to(g, sa, out)) if na else None,
-            (g if sb == out else sum_to(g, sb, out)) if nb else None,
-        )
-
-
-class Sub(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a - b
-
-    def backward(self, g):
-        a, b = self.inputs  # (only their shapes: no operands() needed)
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        sa = a._data.shape
-        sb = b._data.shape
-        return (
-            (g if sa == out else sum_to(g, sa, out)) if na else None,
-            (-g if sb == out else sum_to(-g, sb, out)) if nb else None,
-        )
-
-
-class Mul(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a * b
-
-    def backward(self, g):
+        # the hot path of Add, Sub, Mul...: operands() and sum_to's shape test inlined
         a, b = self.inputs
         na, nb = self.needs_input_grad
         out = self.out_shape
         sa = a._data.shape
         sb = b._data.shape
-        if not GRAD_MODE.enabled:  # operands(), inlined: the arrays
+        if reads and not GRAD_MODE.enabled:
             a = a._data
             b = b._data
+        if scale is not None:
+            g = scale(g, a, b)
         ga = gb = None
         if na:
-            ga = g * b if sa == out else sum_to(g * b, sa, out)
+            ga = g if da is None else da(g, a, b)
+            if sa != out:
+                ga = sum_to(ga, sa, out)
         if nb:
-            gb = g * a if sb == out else sum_to(g * a, sb, out)
+            gb = g if db is None else db(g, a, b)
+            if sb != out:
+                gb = sum_to(gb, sb, out)
         return ga, gb
 
-
-class Div(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a / b
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        ga = g / b
-        return (
-            sum_to(ga, a.shape, out) if na else None,
-            sum_to(-ga * a / b, b.shape, out) if nb else None,
-        )
+    # forward is the ufunc itself (no Python frame between the engine and NumPy)
+    return type(name, (_Binary,), {"__slots__": (), "forward": staticmethod(ufunc),
+                                   "backward": backward, "__doc__": doc})
 
 
-class Mod(Function):
-    """``a % b`` with NumPy's (and Python's) sign convention: the result takes the sign
-    of b. Between its jumps, d/da = 1 and d/db = -floor(a / b)."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.mod(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        return (
-            sum_to(g, a.shape, out) if na else None,
-            sum_to(-g * floor_divide(a, b), b.shape, out) if nb else None,
-        )
+def _negated(g, a, b):
+    return -g
 
 
-class FloorDivide(Function):
-    """``a // b``: floor(a / b), NumPy's floor division; a step function, so its gradient
-    is zero (as floor's)."""
+def _zero(g, a, b):
+    return np.zeros((), dtype=g.dtype)
 
-    __slots__ = ()
-    elementwise = True
 
-    def forward(self, a, b):
-        return np.floor_divide(a, b)
+def _pow_exponent(g, a, b):
+    # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
+    return g * power(a, b) * log(where(equal(a, 0.0), 1.0, a))
 
-    def backward(self, g):
-        na, nb = self.needs_input_grad
-        zero = np.zeros((), dtype=g.dtype)
-        return (zero if na else None, zero if nb else None)
+
+Add = _binary("Add", np.add, None, None, "a + b")
+Sub = _binary("Sub", np.subtract, None, _negated, "a - b")
+Mul = _binary("Mul", np.multiply, lambda g, a, b: g * b, lambda g, a, b: g * a, "a * b")
+Div = _binary("Div", np.divide, None, lambda g, a, b: -g * a / b, "a / b",
+              scale=lambda g, a, b: g / b)
+Mod = _binary("Mod", np.mod, None, lambda g, a, b: -g * floor_divide(a, b),
+              "a % b with NumPy's (and Python's) sign convention: the result takes the "
+              "sign of b. Between its jumps, d/da = 1 and d/db = -floor(a / b).")
+FloorDivide = _binary("FloorDivide", np.floor_divide, _zero, _zero,
+                      "a // b: floor(a / b), NumPy's floor division; a step function, so "
+                      "its gradient is zero (as floor's).")
+Pow = _binary("Pow", np.power, lambda g, a, b: g * b * a ** (b - 1.0), _pow_exponent,
+              "a ** b where the exponent is itself differentiable.")
 
 
 class Neg(Function):
@@ -182,29 +139,6 @@ class PowConst(Function):
         if c == 2.0:
             return (g * 2.0) * a
         return (g * c) * a ** (c - 1.0)
-
-
-class Pow(Function):
-    """``a ** b`` where the exponent is itself differentiable."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.power(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        ga = gb = None
-        if na:
-            ga = sum_to(g * b * a ** (b - 1.0), a.shape, out)
-        if nb:
-            # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
-            safe_a = where(equal(a, 0.0), 1.0, a)
-            gb = sum_to(g * power(a, b) * log(safe_a), b.shape, out)
-        return ga, gb
 
 
 # -- elementwise functions of one argument ----------------------------------------------
@@ -409,96 +343,41 @@ Rad2deg = _unary("Rad2deg", _rad2deg, lambda f, g, x: g * (1.0 / DEGREE), "radia
 # -- elementwise functions of two or three arguments -------------------------------------
 
 
-class _Extremum(Function):
-    """maximum/minimum: the gradient goes to the larger (smaller) input, split on ties."""
-
-    __slots__ = ()
-    elementwise = True
-    ufunc: Any = None
-    pick: Any = None
-
-    def forward(self, a, b):
-        return type(self).ufunc(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        wins = type(self).pick(a, b) + equal(a, b) * 0.5
-        return (
-            sum_to(g * wins, a.shape, out) if na else None,
-            sum_to(g * (1.0 - wins), b.shape, out) if nb else None,
-        )
+def _share(pick: Any) -> Any:
+    """maximum's (minimum's) share of the gradient for ``a``: 1 where ``pick(a, b)``
+    (a is the larger, the smaller), a half on ties; b has the rest."""
+    return lambda a, b: pick(a, b) + equal(a, b) * 0.5
 
 
-class Maximum(_Extremum):
-    __slots__ = ()
-    ufunc = staticmethod(np.maximum)
-    pick = staticmethod(lambda a, b: greater(a, b))
+def _logaddexp_share(a, b):
+    return sigmoid(a - b)  # exp(a) / (exp(a) + exp(b)): softmax's gradient
 
 
-class Minimum(_Extremum):
-    __slots__ = ()
-    ufunc = staticmethod(np.minimum)
-    pick = staticmethod(lambda a, b: less(a, b))
+_max_share = _share(lambda a, b: greater(a, b))
+_min_share = _share(lambda a, b: less(a, b))
+Maximum = _binary("Maximum", np.maximum, lambda g, a, b: g * _max_share(a, b),
+                  lambda g, a, b: g * (1.0 - _max_share(a, b)),
+                  "maximum: the gradient goes to the larger input, split on ties")
+Minimum = _binary("Minimum", np.minimum, lambda g, a, b: g * _min_share(a, b),
+                  lambda g, a, b: g * (1.0 - _min_share(a, b)),
+                  "minimum: the gradient goes to the smaller input, split on ties")
+LogAddExp = _binary("LogAddExp", np.logaddexp, lambda g, a, b: g * _logaddexp_share(a, b),
+                    lambda g, a, b: g * (1.0 - _logaddexp_share(a, b)),
+                    "log(exp(a) + exp(b)), computed without overflow; its gradient is "
+                    "softmax's.")
+Arctan2 = _binary("Arctan2", np.arctan2, lambda s, y, x: s * x, lambda s, y, x: -s * y,
+                  "the angle of the point (x, y)",
+                  scale=lambda g, y, x: g / (square(x) + square(y)))
 
 
-class LogAddExp(Function):
-    """log(exp(a) + exp(b)), computed without overflow; its gradient is softmax's."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.logaddexp(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        share = sigmoid(a - b)  # exp(a) / (exp(a) + exp(b))
-        return (
-            sum_to(g * share, a.shape, out) if na else None,
-            sum_to(g * (1.0 - share), b.shape, out) if nb else None,
-        )
+def _hypot_scale(g, a, b):
+    h = hypot(a, b)
+    # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
+    return g / where(equal(h, 0.0), 1.0, h)
 
 
-class Arctan2(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, y, x):
-        return np.arctan2(y, x)
-
-    def backward(self, g):
-        y, x = self.operands()
-        ny, nx = self.needs_input_grad
-        out = self.out_shape
-        scale = g / (square(x) + square(y))
-        return (
-            sum_to(scale * x, y.shape, out) if ny else None,
-            sum_to(-scale * y, x.shape, out) if nx else None,
-        )
-
-
-class Hypot(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.hypot(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        h = hypot(a, b)
-        # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
-        scale = g / where(equal(h, 0.0), 1.0, h)
-        return (
-            sum_to(scale * a, a.shape, out) if na else None,
-            sum_to(scale * b, b.shape, out) if nb else None,
-        )
+Hypot = _binary("Hypot", np.hypot, lambda s, a, b: s * a, lambda s, a, b: s * b,
+                "sqrt(a^2 + b^2) without overflow", scale=_hypot_scale)
 
 
 class Clip(Function):
