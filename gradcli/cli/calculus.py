@@ -839,13 +839,63 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
 
 def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
     """``value`` as a short expression over the user's names (``y^2``), or None."""
-    from gradcli.lang.formula import simplify, to_expr, to_source
+    from gradcli.lang.symbolic import to_text
 
     try:
-        text = to_source(simplify(to_expr(value, names)))
+        text = to_text(_graph_term(value, names))
     except Exception:  # any graph the printer cannot write keeps its Function's name
         return None
     return text if len(text) <= width else None
+
+
+def _graph_term(root: Variable, names: dict[int, str]) -> Any:
+    """The creator graph of ``root`` as a term of :mod:`gradcli.lang.symbolic` (which
+    simplifies it as it is built), over the named Variables in ``names`` (id -> name);
+    a graph it has no term for raises."""
+    from gradcli.lang import symbolic as s
+    from gradcli.lang.builtins import operation_name
+
+    operators = {"Add": s.add, "Sub": s.sub, "Mul": s.mul, "Div": s.div, "Pow": s.power,
+                 "MatMul": s.matmul}
+    done: dict[int, Any] = {}
+    for v in walk(root):
+        key = id(v)
+        fn = v.creator
+        if key in names:
+            done[key] = s.sym(names[key], tuple(v.shape))
+            continue
+        if fn is None:
+            done[key] = s.literal(v.data)
+            continue
+        args = [done[id(u)] for u in fn.inputs]
+        name = type(fn).__name__
+        if name == "PowConst":
+            done[key] = s.power(args[0], s.num(fn.exponent))
+        elif name in operators:
+            done[key] = operators[name](*args)
+        elif name == "Neg":
+            done[key] = s.neg(args[0])
+        elif getattr(fn, "symbol", ""):
+            done[key] = s.compare(fn.symbol, *args)
+        elif name == "GetItem":
+            index = fn.index if isinstance(fn.index, tuple) else (fn.index,)
+            done[key] = s.index(args[0], tuple(
+                s.ALL if i == slice(None) else int(i) for i in index))
+        elif name in ("Reshape", "Squeeze", "ExpandDims"):
+            done[key] = s.reshape(args[0], tuple(v.shape))
+        elif name == "Transpose" and fn.axes == tuple(range(v.ndim))[::-1]:
+            done[key] = s.transpose(args[0])
+        elif hasattr(fn, "axes") and hasattr(fn, "keepdims"):  # a reduction
+            full = tuple(fn.axes) == tuple(range(fn.inputs[0].ndim))
+            done[key] = s.call(operation_name(fn), args[0], axis=None if full else (
+                fn.axes[0] if len(fn.axes) == 1 else tuple(fn.axes)),
+                keepdims=fn.keepdims or None)
+        elif len(args) == 1 and v.shape == fn.inputs[0].shape and \
+                operation_name(fn) is not None:  # an elementwise function
+            done[key] = s.fn(operation_name(fn), args[0])
+        else:
+            done[key] = s.call(operation_name(fn), *args)
+    return done[id(root)]
 
 
 def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray] | None,

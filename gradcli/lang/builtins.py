@@ -643,6 +643,15 @@ def lookup(name: str) -> Builtin | None:
     return _BY_ANY_NAME.get(name)
 
 
+_BY_OPERATION: dict[str, str] = {b.name.replace("_", ""): b.name for b in _ROWS}
+
+
+def operation_name(fn: Any) -> str | None:
+    """The built-in that runs the engine Function ``fn`` (``Exp`` -> ``exp``,
+    ``LogSoftmax`` -> ``log_softmax``): each Function is named after its built-in."""
+    return _BY_OPERATION.get(fn.name.lower())
+
+
 def callable_names() -> list[str]:
     """Every name that can be called: canonical names and aliases, sorted."""
     return sorted(_BY_ANY_NAME)
