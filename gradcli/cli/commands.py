@@ -572,6 +572,15 @@ def builtin_rows() -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: order.get(row["category"], len(order)))
 
 
+def builtin_row(name: str) -> dict[str, Any] | None:
+    """The row of the built-in ``name`` (or an alias of it), or None."""
+    from gradcli.lang.builtins import lookup
+
+    builtin = lookup(name)
+    return next((row for row in builtin_rows() if builtin and row["name"] == builtin.name),
+                None)
+
+
 def all_builtin_names() -> list[str]:
     """Names and aliases of the built-ins, for completion."""
     from gradcli.lang import builtins
@@ -627,15 +636,15 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         return 0
     out = make_console(sys.stdout)
     if name is not None:
-        for row in rows:
-            if name == row["name"] or name in row["aliases"]:
-                out.print(Text(row["signature"], style="bold"))
-                out.print(Text(row["doc"]))
-                if row["aliases"]:
-                    out.print(Text("aliases: " + ", ".join(row["aliases"]), style="dim"))
-                if row["category"]:
-                    out.print(Text("category: " + row["category"], style="dim"))
-                return 0
+        row = builtin_row(name)
+        if row is not None:
+            out.print(Text(row["signature"], style="bold"))
+            out.print(Text(row["doc"]))
+            if row["aliases"]:
+                out.print(Text("aliases: " + ", ".join(row["aliases"]), style="dim"))
+            if row["category"]:
+                out.print(Text("category: " + row["category"], style="dim"))
+            return 0
         for constant, doc in constant_rows():
             if name == constant:
                 out.print(Text(constant, style="bold"))

@@ -151,7 +151,7 @@ def run_repl(
     from rich.text import Text
 
     from gradcli import __version__
-    from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
+    from gradcli.cli.commands import all_builtin_names, builtin_row, constant_names
     from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.reader import open_brackets
     from gradcli.lang.results import Failure
@@ -187,14 +187,10 @@ def run_repl(
     history = History(readline, history_path(), say)
     if readline is not None:
         readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
-    rows = {row["name"]: row for row in builtin_rows()}
-    for row in list(rows.values()):
-        for alias in row["aliases"]:
-            rows[alias] = row
 
     def show_help(arg: str) -> None:
         if arg:
-            row = rows.get(arg)
+            row = builtin_row(arg)
             if row is None:
                 say(f"no built-in named {arg!r}; `:help` lists the commands", "yellow")
                 return
