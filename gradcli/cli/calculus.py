@@ -501,12 +501,12 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                          variable: Variable, weights: np.ndarray, eps: float,
                          indices: np.ndarray) -> np.ndarray:
     """The central difference of the weighted output at each of the flat ``indices``."""
-    kind, key = base.source_of(variable)
-    work = np.array(variable.data, dtype=np.float64)
-    flat = work.reshape(-1)
-    numeric = np.zeros(len(indices))
+    from gradcli.autograd.functional import central_differences
 
-    def at(point: np.ndarray) -> float:
+    kind, key = base.source_of(variable)
+
+    def at(work: np.ndarray) -> float:
+        point = work.copy()
         overrides = {key: point} if kind == "made" else {}
         given = {key: point} if kind == "var" else {}
         try:
@@ -517,15 +517,7 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                         f"{failed.failure.error.message}") from None
         return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
 
-    for n, i in enumerate(indices):
-        saved = flat[i]
-        flat[i] = saved + eps
-        plus = at(work.copy())
-        flat[i] = saved - eps
-        minus = at(work.copy())
-        flat[i] = saved
-        numeric[n] = (plus - minus) / (2 * eps)
-    return numeric
+    return central_differences(at, variable.data, eps, indices)
 
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
@@ -771,16 +763,6 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
 # -- eval --trace / --jacobian / --hessian ---------------------------------------------------
 
 
-def _seed_for(session: Session, value: Variable) -> np.ndarray | None:
-    """The backward pass's seed, as eval's gradients use it; None where there is none."""
-    data = value.data
-    if session.grad_output is not None and session.grad_output.shape == data.shape:
-        return session.grad_output
-    if data.size != 1:
-        return None
-    return np.ones(data.shape, dtype=data.dtype)
-
-
 def trace_backward(session: Session, value: Variable, name: str | None) -> tuple[
     list[Any], np.ndarray | None
 ]:
@@ -788,7 +770,7 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
     from gradcli.render.trace import Passed, TraceStep
     from gradcli.render.values import short_value
 
-    seed = _seed_for(session, value)
+    seed = session.backward_seed(value.data)
     if seed is None or not value.requires_grad:
         return [], seed
     names = session.value_names()
@@ -941,6 +923,8 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
 
 
 def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | None]:
+    from gradcli.autograd.functional import jacobian
+
     if value.data.size != 1:
         return None, (f"hessian: needs a scalar result; this one has shape "
                       f"{tuple(value.shape)} (--jacobian gives first derivatives)")
@@ -958,14 +942,14 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
         firsts = take_grad(value, variables, retain_graph=True, create_graph=True) \
             if value.requires_grad and variables else ()
         row = 0
-        for first in firsts:
-            for k in range(first.data.size):
-                if first.requires_grad:
-                    seed = np.zeros(first.shape, dtype=first.data.dtype)
-                    seed.reshape(-1)[k] = 1.0
-                    pieces = take_grad(first, variables, grad_outputs=seed, retain_graph=True)
-                    matrix[row] = np.concatenate([p.data.reshape(-1) for p in pieces])
-                row += 1
+        for first in firsts:  # its rows: d first / d every input, cross terms included
+            size = first.data.size
+            if first.requires_grad:
+                blocks = jacobian(first, variables)
+                matrix[row:row + size] = np.concatenate(
+                    [b.data.reshape(size, v.data.size) for b, v in zip(blocks, variables)],
+                    axis=1)
+            row += size
     blocks, labels, offset = {}, [], 0
     for name, variable in targets:
         size = variable.data.size

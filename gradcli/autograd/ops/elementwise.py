@@ -157,10 +157,8 @@ class _Unary(Function):
         return out
 
     def output(self) -> Variable:
-        """The forward result: recomputed (differentiably) when building a graph."""
-        if GRAD_MODE.enabled:
-            return type(self)()(self.inputs[0])
-        return self.saved
+        """The forward result (see Function.saved_output)."""
+        return self.saved_output(type(self).apply, self.inputs[0])
 
 
 def _zero_gradient(self, g):

@@ -88,10 +88,8 @@ class _Reduction(Function):
         return g.reshape(self.kept)
 
     def kept_output(self, recompute: Any) -> Variable:
-        """The forward result in the kept shape; rebuilt differentiably when recording."""
-        if GRAD_MODE.enabled:
-            return recompute(self.inputs[0], axis=self.axes, keepdims=True)
-        return self.saved.reshape(self.kept)
+        """The forward result in the kept shape (reduce saves it so)."""
+        return self.saved_output(recompute, self.inputs[0], axis=self.axes, keepdims=True)
 
 
 class Sum(_Reduction):
@@ -246,8 +244,7 @@ class Std(Var):
     def backward(self, g):
         x = self.operands()[0]
         centred = x - mean(x, axis=self.axes, keepdims=True)
-        out = (std(x, axis=self.axes, keepdims=True, ddof=self.ddof) if GRAD_MODE.enabled
-               else self.saved)
+        out = self.saved_output(std, x, axis=self.axes, keepdims=True, ddof=self.ddof)
         # Where the std is 0 (one element, or all equal) centred is 0 too: take the zero
         # subgradient there, as Norm does, rather than 0 / 0.
         safe = where(equal(out, 0.0), 1.0, out)
@@ -315,7 +312,7 @@ class Softmax(Function):
 
     def backward(self, g):
         x = self.operands()[0]
-        s = softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        s = self.saved_output(softmax, x, axis=self.axes)
         gs = g * s
         return gs - s * sum(gs, axis=self.axes, keepdims=True)
 
@@ -336,7 +333,7 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         x = self.operands()[0]
-        out = log_softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        out = self.saved_output(log_softmax, x, axis=self.axes)
         return g - exp(out) * sum(g, axis=self.axes, keepdims=True)
 
 
