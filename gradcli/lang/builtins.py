@@ -380,6 +380,7 @@ _row("arctan2", (Param("y"), Param("x")), ops.arctan2, "the angle of the point (
      ELEMENTWISE, ("atan2",))
 _row("hypot", AB, ops.hypot, "sqrt(a^2 + b^2) without overflow", ELEMENTWISE)
 _row("logaddexp", AB, ops.logaddexp, "log(exp(a) + exp(b)) without overflow", ELEMENTWISE)
+_row("logaddexp2", AB, ops.logaddexp2, "log2(2^a + 2^b) without overflow", ELEMENTWISE)
 _row("mod", AB, ops.mod,
      "the remainder a % b, with the sign of b (NumPy's mod); d/db = -floor(a/b)",
      ELEMENTWISE, ("remainder",))

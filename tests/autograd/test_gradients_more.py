@@ -143,6 +143,21 @@ def test_logaddexp(shapes):
     check(ops.logaddexp, a, b)
 
 
+@covers("logaddexp2")
+@pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
+def test_logaddexp2(shapes):
+    a, b = rng(5).uniform(-3, 3, size=shapes[0]), rng(6).uniform(-3, 3, size=shapes[1])
+    np.testing.assert_allclose(ops.logaddexp2(*variables(a, b)).data, np.logaddexp2(a, b),
+                               rtol=1e-14)
+    check(ops.logaddexp2, a, b)
+
+
+def test_logaddexp2_is_stable_and_twice_differentiable():
+    big = ops.logaddexp2(*variables(np.array([1000.0, -1000.0]), np.array([1000.0, -999.0])))
+    np.testing.assert_allclose(big.data, [1001.0, -999 + math.log2(1.5)])
+    check_second_order(ops.logaddexp2, rng(7).uniform(-2, 2, (3, 1)), rng(8).uniform(-2, 2, 4))
+
+
 def test_logaddexp_is_stable_and_twice_differentiable():
     big = ops.logaddexp(*variables(np.array([1000.0, -1000.0]), np.array([1000.0, -999.0])))
     np.testing.assert_allclose(big.data, [1000 + math.log(2), -999 + math.log1p(math.exp(-1))])

@@ -351,6 +351,10 @@ def _logaddexp_share(a, b):
     return sigmoid(a - b)  # exp(a) / (exp(a) + exp(b)): softmax's gradient
 
 
+def _logaddexp2_share(a, b):
+    return sigmoid((a - b) * LN2)  # 2^a / (2^a + 2^b)
+
+
 _max_share = _share(lambda a, b: greater(a, b))
 _min_share = _share(lambda a, b: less(a, b))
 Maximum = _binary("Maximum", np.maximum, lambda g, a, b: g * _max_share(a, b),
@@ -363,6 +367,9 @@ LogAddExp = _binary("LogAddExp", np.logaddexp, lambda g, a, b: g * _logaddexp_sh
                     lambda g, a, b: g * (1.0 - _logaddexp_share(a, b)),
                     "log(exp(a) + exp(b)), computed without overflow; its gradient is "
                     "softmax's.")
+LogAddExp2 = _binary("LogAddExp2", np.logaddexp2, lambda g, a, b: g * _logaddexp2_share(a, b),
+                     lambda g, a, b: g * (1.0 - _logaddexp2_share(a, b)),
+                     "log2(2^a + 2^b), computed without overflow.")
 Arctan2 = _binary("Arctan2", np.arctan2, lambda s, y, x: s * x, lambda s, y, x: -s * y,
                   "the angle of the point (x, y)",
                   scale=lambda g, y, x: g / (square(x) + square(y)))
@@ -564,6 +571,7 @@ maximum = _masked(Maximum, "maximum")
 minimum = _masked(Minimum, "minimum")
 arctan2 = _function(Arctan2, "arctan2")
 logaddexp = _function(LogAddExp, "logaddexp")
+logaddexp2 = _function(LogAddExp2, "logaddexp2")
 exp2 = _function(Exp2, "exp2")
 logit = _function(Logit, "logit")
 erf = _function(Erf, "erf")
