@@ -821,62 +821,93 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
 
 def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
     """``value`` as a short expression over the user's names (``y^2``), or None."""
-    from gradcli.lang.symbolic import to_text
+    from gradcli.lang.syntax import to_text
 
     try:
-        text = to_text(_graph_term(value, names))
+        text = to_text(_graph_syntax(value, names))
     except Exception:  # any graph the printer cannot write keeps its Function's name
         return None
     return text if len(text) <= width else None
 
 
-def _graph_term(root: Variable, names: dict[int, str]) -> Any:
-    """The creator graph of ``root`` as a term of :mod:`gradcli.lang.symbolic` (which
-    simplifies it as it is built), over the named Variables in ``names`` (id -> name);
-    a graph it has no term for raises."""
-    from gradcli.lang import symbolic as s
+def _graph_syntax(root: Variable, names: dict[int, str]) -> Any:
+    """The creator graph of ``root`` as the language's syntax tree, as it was computed
+    (the one printer, syntax.py's, writes it), over the named Variables in ``names``
+    (id -> name); a graph the language cannot write raises."""
+    from gradcli.lang import syntax as S
     from gradcli.lang.builtins import operation_name
 
-    operators = {"Add": s.add, "Sub": s.sub, "Mul": s.mul, "Div": s.div, "Pow": s.power,
-                 "MatMul": s.matmul}
+    def number(v: Any) -> Any:
+        return S.Number(float(v))
+
+    def array(values: Any) -> Any:
+        data = np.asarray(values)
+        if data.ndim == 0:
+            return number(data)
+        return S.Array(tuple(array(d) for d in data))
+
+    def axis(axes: tuple[int, ...]) -> Any:
+        return number(axes[0]) if len(axes) == 1 else array(axes)
+
+    def subscript(item: Any) -> Any:
+        if isinstance(item, slice):
+            return S.Slice(*(None if p is None else number(p)
+                             for p in (item.start, item.stop, item.step)))
+        if item is None or item is Ellipsis or getattr(item, "dtype", None) == bool:
+            raise ValueError("no form in the language")  # (a mask: its values, not places)
+        return array(item)
+
+    # the engine Functions an operator runs (Pow also for a constant power: PowConst)
+    operators = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Pow": "^", "MatMul": "@",
+                 "Mod": "%", "FloorDivide": "//"}
     done: dict[int, Any] = {}
     for v in walk(root):
         key = id(v)
         fn = v.creator
         if key in names:
-            done[key] = s.sym(names[key], tuple(v.shape))
+            done[key] = S.Name(names[key])
             continue
         if fn is None:
-            done[key] = s.literal(v.data)
+            if v.data.size > 16:
+                raise ValueError("a constant too large to write")
+            done[key] = array(v.data.reshape(()) if v.data.size == 1 else v.data)
             continue
-        args = [done[id(u)] for u in fn.inputs]
+        args = tuple(done[id(u)] for u in fn.inputs)
         name = type(fn).__name__
+        call = operation_name(fn)
         if name == "PowConst":
-            done[key] = s.power(args[0], s.num(fn.exponent))
-        elif name in operators:
-            done[key] = operators[name](*args)
+            node = S.Binary("^", args[0], number(fn.exponent))
+        elif fn.name in operators:
+            node = S.Binary(operators[fn.name], *args)
         elif name == "Neg":
-            done[key] = s.neg(args[0])
+            node = S.Unary("-", args[0])
         elif getattr(fn, "symbol", ""):
-            done[key] = s.compare(fn.symbol, *args)
+            node = S.Compare(fn.symbol, *args)
         elif name == "GetItem":
             index = fn.index if isinstance(fn.index, tuple) else (fn.index,)
-            done[key] = s.index(args[0], tuple(
-                s.ALL if i == slice(None) else int(i) for i in index))
-        elif name in ("Reshape", "Squeeze", "ExpandDims"):
-            done[key] = s.reshape(args[0], tuple(v.shape))
-        elif name == "Transpose" and fn.axes == tuple(range(v.ndim))[::-1]:
-            done[key] = s.transpose(args[0])
-        elif hasattr(fn, "axes") and hasattr(fn, "keepdims"):  # a reduction
-            full = tuple(fn.axes) == tuple(range(fn.inputs[0].ndim))
-            done[key] = s.call(operation_name(fn), args[0], axis=None if full else (
-                fn.axes[0] if len(fn.axes) == 1 else tuple(fn.axes)),
-                keepdims=fn.keepdims or None)
-        elif len(args) == 1 and v.shape == fn.inputs[0].shape and \
-                operation_name(fn) is not None:  # an elementwise function
-            done[key] = s.fn(operation_name(fn), args[0])
+            node = S.Index(args[0], tuple(subscript(i) for i in index))
+        elif name in ("Reshape", "Squeeze", "ExpandDims", "BroadcastTo"):
+            node = S.Call("broadcast_to" if name == "BroadcastTo" else "reshape",
+                          (args[0], array(v.shape)))
+        elif name == "Transpose":
+            node = S.Transpose(args[0]) if fn.axes == tuple(range(v.ndim))[::-1] else \
+                S.Call("transpose", (args[0], array(fn.axes)))
+        elif name in ("Concatenate", "Stack"):
+            node = S.Call(call, (S.Array(args),), (("axis", number(fn.axis)),))
+        elif hasattr(fn, "keepdims"):  # a reduction
+            keywords = () if tuple(fn.axes) == tuple(range(fn.inputs[0].ndim)) else (
+                ("axis", axis(fn.axes)),)
+            if fn.keepdims:
+                keywords += (("keepdims", S.Number(1.0, "true")),)
+            node = S.Call(call, args, keywords)
+        elif name in ("Softmax", "LogSoftmax"):
+            last = fn.axes == (fn.inputs[0].ndim - 1,)
+            node = S.Call(call, args, () if last else (("axis", axis(fn.axes)),))
+        elif call is not None:
+            node = S.Call(call, args)
         else:
-            done[key] = s.call(operation_name(fn), *args)
+            raise ValueError(f"{name} has no form in the language")
+        done[key] = node
     return done[id(root)]
 
 
