@@ -853,7 +853,7 @@ def _graph_syntax(root: Variable, names: dict[int, str]) -> Any:
         if isinstance(item, slice):
             return S.Slice(*(None if p is None else number(p)
                              for p in (item.start, item.stop, item.step)))
-        if item is None or item is Ellipsis or getattr(item, "dtype", None) == bool:
+        if item is None or item is Ellipsis or np.asarray(item).dtype.kind == "b":
             raise ValueError("no form in the language")  # (a mask: its values, not places)
         return array(item)
 
