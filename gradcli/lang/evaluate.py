@@ -473,7 +473,7 @@ class Evaluator:
                     push(self.load(node.id, node.span))
                 elif kind is Group:
                     continue  # its operand's value, already on the stack
-                elif kind is Binary:
+                elif kind is Binary or kind is Compare:
                     b = pop()
                     a = pop()
                     if type(a) is not Variable:
@@ -481,7 +481,7 @@ class Evaluator:
                     if type(b) is not Variable:
                         b = materialize(b)
                     out = ENGINE_FUNCTIONS[node.op](a, b)
-                    if errors.kinds:
+                    if errors.kinds and kind is Binary:  # (a comparison has no domain)
                         self.domain(OPERATION_NAMES[node.op], node.span, out, [a, b])
                     push(out)
                 elif kind is Call:
@@ -499,14 +499,6 @@ class Evaluator:
                     if type(a) is not Variable:
                         a = materialize(a)
                     push(ops.negative(a) if node.op == "-" else a)
-                elif kind is Compare:
-                    b = pop()
-                    a = pop()
-                    if type(a) is not Variable:
-                        a = materialize(a)
-                    if type(b) is not Variable:
-                        b = materialize(b)
-                    push(ENGINE_FUNCTIONS[node.op](a, b))
                 elif kind is Index:
                     push(self.index(node, stack))
                 elif kind is Slice:

@@ -17,6 +17,34 @@ from gradcli.autograd.ops.broadcasting import sum_to
 from gradcli.autograd.ops.masks import MASKS, carry_mask, mark_mask
 from gradcli.autograd.variable import Variable
 
+# -- the functions users call: ``exp(x)`` is ``Exp()(x)`` -------------------------------
+
+
+def _function(cls: type[Function], name: str) -> Any:
+    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``."""
+
+    def call(*args: Any) -> Variable:
+        return cls()(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
+def _masked(cls: type[Function], name: str) -> Any:
+    """Like :func:`_function`, for an operation whose result is a mask when all its
+    inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
+    booleans. The check costs nothing while no mask is alive."""
+
+    def call(a: Any, b: Any) -> Variable:
+        out = cls()(a, b)
+        return carry_mask(out, (a, b)) if MASKS else out
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
 # -- arithmetic -----------------------------------------------------------------------
 
 
@@ -465,28 +493,12 @@ Equal = _comparison("Equal", np.equal, "==")
 NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 
-def less(a: Any, b: Any) -> Variable:
-    return Less()(a, b)
-
-
-def less_equal(a: Any, b: Any) -> Variable:
-    return LessEqual()(a, b)
-
-
-def greater(a: Any, b: Any) -> Variable:
-    return Greater()(a, b)
-
-
-def greater_equal(a: Any, b: Any) -> Variable:
-    return GreaterEqual()(a, b)
-
-
-def equal(a: Any, b: Any) -> Variable:
-    return Equal()(a, b)
-
-
-def not_equal(a: Any, b: Any) -> Variable:
-    return NotEqual()(a, b)
+less = _function(Less, "less")
+less_equal = _function(LessEqual, "less_equal")
+greater = _function(Greater, "greater")
+greater_equal = _function(GreaterEqual, "greater_equal")
+equal = _function(Equal, "equal")
+not_equal = _function(NotEqual, "not_equal")
 
 
 # -- the functions users call ------------------------------------------------------------
@@ -505,33 +517,8 @@ def power(a: Any, b: Any) -> Variable:
     return Pow()(a, b)
 
 
-def _function(cls: type[Function], name: str) -> Any:
-    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``."""
-
-    def call(*args: Any) -> Variable:
-        return cls()(*args)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = cls.__doc__
-    return call
-
-
 add = _function(Add, "add")
 subtract = _function(Sub, "subtract")
-def _masked(cls: type[Function], name: str) -> Any:
-    """Like :func:`_function`, for an operation whose result is a mask when all its
-    inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
-    booleans. The check costs nothing while no mask is alive."""
-
-    def call(a: Any, b: Any) -> Variable:
-        out = cls()(a, b)
-        return carry_mask(out, (a, b)) if MASKS else out
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = cls.__doc__
-    return call
-
-
 multiply = _masked(Mul, "multiply")
 divide = _function(Div, "divide")
 mod = _function(Mod, "mod")

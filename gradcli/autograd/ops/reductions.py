@@ -74,6 +74,13 @@ class _Reduction(Function):
     def reduce(self, x, axes):
         raise NotImplementedError
 
+    def saved_result(self, out, x, axes):
+        """Save ``out`` (the result in the kept shape) for backward, and return the
+        result in the shape asked for: the one way a reduction keeps its value."""
+        self.saved = out
+        return out if self.keepdims else out.reshape(
+            [n for k, n in enumerate(x.shape) if k not in axes])
+
     @property
     def detail(self) -> str:
         if self.axis is None:
@@ -170,14 +177,12 @@ class Max(_Reduction):
     """The largest element; ties share the gradient equally."""
 
     __slots__ = ()
+    pick: Any = staticmethod(np.max)
 
     def reduce(self, x, axes):
         if x.size == 0:
-            raise ValueError("max of an empty array")
-        out = np.max(x, axis=axes, keepdims=True)
-        self.saved = out
-        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
-                                                      if k not in axes])
+            raise ValueError(f"{self.name.lower()} of an empty array")
+        return self.saved_result(type(self).pick(x, axis=axes, keepdims=True), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -193,14 +198,7 @@ class Min(Max):
     """The smallest element; ties share the gradient equally."""
 
     __slots__ = ()
-
-    def reduce(self, x, axes):
-        if x.size == 0:
-            raise ValueError("min of an empty array")
-        out = np.min(x, axis=axes, keepdims=True)
-        self.saved = out
-        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
-                                                      if k not in axes])
+    pick = staticmethod(np.min)
 
 
 class Var(_Reduction):
@@ -236,10 +234,7 @@ class Std(Var):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = np.std(x, axis=axes, keepdims=True, ddof=self.ddof)
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(np.std(x, axis=axes, keepdims=True, ddof=self.ddof), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -257,10 +252,7 @@ class LogSumExp(_Reduction):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = _logsumexp(x, axes)
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(_logsumexp(x, axes), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -283,10 +275,8 @@ class Norm(_Reduction):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True))
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), x,
+                                 axes)
 
     def backward(self, g):
         x = self.operands()[0]
