@@ -56,14 +56,15 @@ class _Binary(Function):
 
 
 def _binary(name: str, ufunc: Any, da: Any, db: Any, doc: str,
-            scale: Any = None) -> type[_Binary]:
+            shared: Any = None) -> type[_Binary]:
     """Declare a binary op, as :func:`_unary` declares a unary one: ``da(g, a, b)`` and
     ``db(g, a, b)`` are the gradients to a and b at the output's shape (None: ``g``
-    itself), with ``g`` first replaced by ``scale(g, a, b)`` where a scale (a factor
-    both share) is given. Broadcasting is handled here, once: each is summed back to its
-    input's shape (HIPS autograd's ``unbroadcast_f``)."""
+    itself), where ``g`` is first replaced by ``shared(g, a, b)`` if given: what both
+    start from, computed once (``g / b`` for division). Broadcasting is handled here,
+    once: each is summed back to its input's shape (HIPS autograd's ``unbroadcast_f``)."""
 
-    reads = not (da is db is scale is None)  # Add reads only shapes: no operands()
+    # whether a rule reads the operands (Add and Sub read only shapes: no operands())
+    reads = any(getattr(rule, "reads", True) for rule in (da, db, shared) if rule is not None)
 
     def backward(self, g):
         # the hot path of Add, Sub, Mul...: operands() and sum_to's shape test inlined
@@ -75,8 +76,8 @@ def _binary(name: str, ufunc: Any, da: Any, db: Any, doc: str,
         if reads and not GRAD_MODE.enabled:
             a = a._data
             b = b._data
-        if scale is not None:
-            g = scale(g, a, b)
+        if shared is not None:
+            g = shared(g, a, b)
         ga = gb = None
         if na:
             ga = g if da is None else da(g, a, b)
@@ -101,6 +102,9 @@ def _zero(g, a, b):
     return np.zeros((), dtype=g.dtype)
 
 
+_negated.reads = _zero.reads = False  # (only g)
+
+
 def _pow_exponent(g, a, b):
     # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
     return g * power(a, b) * log(where(equal(a, 0.0), 1.0, a))
@@ -110,7 +114,7 @@ Add = _binary("Add", np.add, None, None, "a + b")
 Sub = _binary("Sub", np.subtract, None, _negated, "a - b")
 Mul = _binary("Mul", np.multiply, lambda g, a, b: g * b, lambda g, a, b: g * a, "a * b")
 Div = _binary("Div", np.divide, None, lambda g, a, b: -g * a / b, "a / b",
-              scale=lambda g, a, b: g / b)
+              shared=lambda g, a, b: g / b)
 Mod = _binary("Mod", np.mod, None, lambda g, a, b: -g * floor_divide(a, b),
               "a % b with NumPy's (and Python's) sign convention: the result takes the "
               "sign of b. Between its jumps, d/da = 1 and d/db = -floor(a / b).")
@@ -369,48 +373,40 @@ Rad2deg = _unary("Rad2deg", _rad2deg, lambda f, g, x: g * (1.0 / DEGREE), "radia
 # -- elementwise functions of two or three arguments -------------------------------------
 
 
-def _share(pick: Any) -> Any:
-    """maximum's (minimum's) share of the gradient for ``a``: 1 where ``pick(a, b)``
-    (a is the larger, the smaller), a half on ties; b has the rest."""
+def _split(name: str, ufunc: Any, share: Any, doc: str) -> type[_Binary]:
+    """A binary op that splits its gradient: ``share(a, b)`` of it to a, the rest to b."""
+    return _binary(name, ufunc, lambda s, a, b: s[0] * s[1], lambda s, a, b: s[0] * (1.0 - s[1]),
+                   doc, shared=lambda g, a, b: (g, share(a, b)))
+
+
+def _ties_halved(pick: Any) -> Any:
+    """maximum's (minimum's) share for a: 1 where ``pick(a, b)`` (a is the larger, the
+    smaller), a half on ties."""
     return lambda a, b: pick(a, b) + equal(a, b) * 0.5
 
 
-def _logaddexp_share(a, b):
-    return sigmoid(a - b)  # exp(a) / (exp(a) + exp(b)): softmax's gradient
-
-
-def _logaddexp2_share(a, b):
-    return sigmoid((a - b) * LN2)  # 2^a / (2^a + 2^b)
-
-
-_max_share = _share(lambda a, b: greater(a, b))
-_min_share = _share(lambda a, b: less(a, b))
-Maximum = _binary("Maximum", np.maximum, lambda g, a, b: g * _max_share(a, b),
-                  lambda g, a, b: g * (1.0 - _max_share(a, b)),
-                  "maximum: the gradient goes to the larger input, split on ties")
-Minimum = _binary("Minimum", np.minimum, lambda g, a, b: g * _min_share(a, b),
-                  lambda g, a, b: g * (1.0 - _min_share(a, b)),
-                  "minimum: the gradient goes to the smaller input, split on ties")
-LogAddExp = _binary("LogAddExp", np.logaddexp, lambda g, a, b: g * _logaddexp_share(a, b),
-                    lambda g, a, b: g * (1.0 - _logaddexp_share(a, b)),
-                    "log(exp(a) + exp(b)), computed without overflow; its gradient is "
-                    "softmax's.")
-LogAddExp2 = _binary("LogAddExp2", np.logaddexp2, lambda g, a, b: g * _logaddexp2_share(a, b),
-                     lambda g, a, b: g * (1.0 - _logaddexp2_share(a, b)),
-                     "log2(2^a + 2^b), computed without overflow.")
+Maximum = _split("Maximum", np.maximum, _ties_halved(lambda a, b: greater(a, b)),
+                 "maximum: the gradient goes to the larger input, split on ties")
+Minimum = _split("Minimum", np.minimum, _ties_halved(lambda a, b: less(a, b)),
+                 "minimum: the gradient goes to the smaller input, split on ties")
+LogAddExp = _split("LogAddExp", np.logaddexp, lambda a, b: sigmoid(a - b),  # exp(a) / (..)
+                   "log(exp(a) + exp(b)), computed without overflow; its gradient is "
+                   "softmax's.")
+LogAddExp2 = _split("LogAddExp2", np.logaddexp2, lambda a, b: sigmoid((a - b) * LN2),
+                    "log2(2^a + 2^b), computed without overflow.")
 Arctan2 = _binary("Arctan2", np.arctan2, lambda s, y, x: s * x, lambda s, y, x: -s * y,
                   "the angle of the point (x, y)",
-                  scale=lambda g, y, x: g / (square(x) + square(y)))
+                  shared=lambda g, y, x: g / (square(x) + square(y)))
 
 
-def _hypot_scale(g, a, b):
+def _hypot_shared(g, a, b):
     h = hypot(a, b)
     # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
     return g / where(equal(h, 0.0), 1.0, h)
 
 
 Hypot = _binary("Hypot", np.hypot, lambda s, a, b: s * a, lambda s, a, b: s * b,
-                "sqrt(a^2 + b^2) without overflow", scale=_hypot_scale)
+                "sqrt(a^2 + b^2) without overflow", shared=_hypot_shared)
 
 
 class Clip(Function):
