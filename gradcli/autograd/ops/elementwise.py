@@ -20,8 +20,10 @@ from gradcli.autograd.variable import Variable
 # -- the functions users call: ``exp(x)`` is ``Exp()(x)`` -------------------------------
 
 
-def _function(cls: type[Function], name: str) -> Any:
-    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``."""
+def _function(cls: type[Function], name: str | None = None) -> Any:
+    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``; its name is the
+    Function's, lower case (as builtins.operation_name reads it back), unless given."""
+    name = name or cls.__name__.lower()
 
     def call(*args: Any) -> Variable:
         return cls()(*args)
@@ -31,10 +33,11 @@ def _function(cls: type[Function], name: str) -> Any:
     return call
 
 
-def _masked(cls: type[Function], name: str) -> Any:
+def _masked(cls: type[Function], name: str | None = None) -> Any:
     """Like :func:`_function`, for an operation whose result is a mask when all its
     inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
     booleans. The check costs nothing while no mask is alive."""
+    name = name or cls.__name__.lower()
 
     def call(a: Any, b: Any) -> Variable:
         out = cls()(a, b)
@@ -489,11 +492,11 @@ Equal = _comparison("Equal", np.equal, "==")
 NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 
-less = _function(Less, "less")
+less = _function(Less)
 less_equal = _function(LessEqual, "less_equal")
-greater = _function(Greater, "greater")
+greater = _function(Greater)
 greater_equal = _function(GreaterEqual, "greater_equal")
-equal = _function(Equal, "equal")
+equal = _function(Equal)
 not_equal = _function(NotEqual, "not_equal")
 
 
@@ -513,54 +516,54 @@ def power(a: Any, b: Any) -> Variable:
     return Pow()(a, b)
 
 
-add = _function(Add, "add")
+add = _function(Add)
 subtract = _function(Sub, "subtract")
 multiply = _masked(Mul, "multiply")
 divide = _function(Div, "divide")
-mod = _function(Mod, "mod")
+mod = _function(Mod)
 floor_divide = _function(FloorDivide, "floor_divide")
 negative = _function(Neg, "negative")
-abs = _function(Abs, "abs")
-sign = _function(Sign, "sign")
-floor = _function(Floor, "floor")
-ceil = _function(Ceil, "ceil")
-round = _function(Round, "round")
-exp = _function(Exp, "exp")
-expm1 = _function(Expm1, "expm1")
-log = _function(Log, "log")
-log1p = _function(Log1p, "log1p")
-log2 = _function(Log2, "log2")
-log10 = _function(Log10, "log10")
-sqrt = _function(Sqrt, "sqrt")
-cbrt = _function(Cbrt, "cbrt")
-square = _function(Square, "square")
-reciprocal = _function(Reciprocal, "reciprocal")
-sin = _function(Sin, "sin")
-cos = _function(Cos, "cos")
-tan = _function(Tan, "tan")
-arcsin = _function(Arcsin, "arcsin")
-arccos = _function(Arccos, "arccos")
-arctan = _function(Arctan, "arctan")
-sinh = _function(Sinh, "sinh")
-cosh = _function(Cosh, "cosh")
-tanh = _function(Tanh, "tanh")
-arcsinh = _function(Arcsinh, "arcsinh")
-arccosh = _function(Arccosh, "arccosh")
-arctanh = _function(Arctanh, "arctanh")
-sigmoid = _function(Sigmoid, "sigmoid")
-relu = _function(Relu, "relu")
-softplus = _function(Softplus, "softplus")
-maximum = _masked(Maximum, "maximum")
-minimum = _masked(Minimum, "minimum")
-arctan2 = _function(Arctan2, "arctan2")
-logaddexp = _function(LogAddExp, "logaddexp")
-logaddexp2 = _function(LogAddExp2, "logaddexp2")
-exp2 = _function(Exp2, "exp2")
-logit = _function(Logit, "logit")
-erf = _function(Erf, "erf")
-erfc = _function(Erfc, "erfc")
-deg2rad = _function(Deg2rad, "deg2rad")
-rad2deg = _function(Rad2deg, "rad2deg")
-hypot = _function(Hypot, "hypot")
-clip = _function(Clip, "clip")
-where = _function(Where, "where")
+abs = _function(Abs)
+sign = _function(Sign)
+floor = _function(Floor)
+ceil = _function(Ceil)
+round = _function(Round)
+exp = _function(Exp)
+expm1 = _function(Expm1)
+log = _function(Log)
+log1p = _function(Log1p)
+log2 = _function(Log2)
+log10 = _function(Log10)
+sqrt = _function(Sqrt)
+cbrt = _function(Cbrt)
+square = _function(Square)
+reciprocal = _function(Reciprocal)
+sin = _function(Sin)
+cos = _function(Cos)
+tan = _function(Tan)
+arcsin = _function(Arcsin)
+arccos = _function(Arccos)
+arctan = _function(Arctan)
+sinh = _function(Sinh)
+cosh = _function(Cosh)
+tanh = _function(Tanh)
+arcsinh = _function(Arcsinh)
+arccosh = _function(Arccosh)
+arctanh = _function(Arctanh)
+sigmoid = _function(Sigmoid)
+relu = _function(Relu)
+softplus = _function(Softplus)
+maximum = _masked(Maximum)
+minimum = _masked(Minimum)
+arctan2 = _function(Arctan2)
+logaddexp = _function(LogAddExp)
+logaddexp2 = _function(LogAddExp2)
+exp2 = _function(Exp2)
+logit = _function(Logit)
+erf = _function(Erf)
+erfc = _function(Erfc)
+deg2rad = _function(Deg2rad)
+rad2deg = _function(Rad2deg)
+hypot = _function(Hypot)
+clip = _function(Clip)
+where = _function(Where)
