@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradcli.cli.options import ProgramOptions
+
 PROMPT = ">>> "
 CONTINUATION = "... "
 COMMANDS = {
@@ -138,16 +140,11 @@ def _setup_readline() -> Any:
     return readline
 
 
-def run_repl(
-    variables: dict[str, str] | None = None,
-    seed: int | None = None,
-    dtype: str = "float64",
-    precision: int = 6,
-    show_graph: bool = False,
-    no_color: bool = False,
-    data: dict[str, str] | None = None,
-) -> int:
-    """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
+def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False) -> int:
+    """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status.
+
+    ``options`` are the command line's -v, -c, --seed, --dtype, --precision, --no-color
+    (the rest keep their defaults: no limit but half the machine's memory)."""
     from rich.text import Text
 
     from gradcli import __version__
@@ -161,6 +158,8 @@ def run_repl(
     from gradcli.render.table import Column, table_text
     from gradcli.render.values import shape_text, short_value
 
+    options = options or ProgramOptions()
+    precision, no_color = options.precision, options.no_color
     out = human.make_console(sys.stdout, no_color=no_color)
     err = human.make_console(sys.stderr, no_color=no_color)
     width = terminal_width(sys.stdout)
@@ -176,9 +175,7 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, data=data or None, seed=seed,
-                          dtype=dtype, graph=True,
-                          max_memory="default")  # (half the machine's, as the commands)
+        session = Session(**options.session_options(graph=True))
     except GradcliError as error:
         show_error(error)
         return 2
