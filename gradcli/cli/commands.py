@@ -165,10 +165,9 @@ def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
 
 def usage_failure(error: GradcliError) -> int:
     """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
-    text = error.render()  # (user text in it made printable)
-    if not text.startswith("error"):
-        text = "error: " + text
-    click.echo(text, err=True)
+    from gradcli.render.plain import error_text
+
+    click.echo(error_text(error), err=True)  # (user text in it made printable)
     return 2
 
 

@@ -19,7 +19,7 @@ import click
 from gradcli import __version__
 from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
 from gradcli.cli.options import SHARED_OPTIONS, ProgramOptions, shared_options
-from gradcli.cli.stdout import silence_stdout
+from gradcli.cli.stdout import cannot_write, interrupted, silence_stdout
 
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
@@ -75,8 +75,7 @@ class GradcliGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            _quiet_echo("\ngradcli: interrupted")
-            raise SystemExit(130) from None
+            interrupted()
         except BrokenPipeError:
             # The reader went away (`gradcli eval ... | head -1`): stop quietly.
             silence_stdout()
@@ -84,10 +83,7 @@ class GradcliGroup(click.Group):
         except OSError as error:
             if error.errno not in OUTPUT_ERRORS:
                 raise
-            # stdout closed, disk full: one line, and no second failure at exit
-            silence_stdout()
-            _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
-            raise SystemExit(1) from None
+            cannot_write(error)  # stdout closed, disk full
         except MemoryError:  # NumPy or Python could not allocate: not a bug of ours
             _quiet_echo("gradcli: out of memory (try a smaller input, or --max-memory to be "
                         "refused before allocating)")

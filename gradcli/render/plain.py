@@ -333,12 +333,14 @@ def failure_text(failure: Failure) -> str:
         return f"error: line {failure.line}: {printable(str(error), newlines=True)}"
     if getattr(error, "source", None) is None and getattr(error, "span", None) is not None:
         # The span counts lines from the program's start; pad the statement to match.
-        text = render("\n" * max(failure.line - 1, 0) + failure.source)
-    else:
-        text = render()
-    if not text.startswith("error"):
-        text = "error: " + text
-    return text
+        return error_text(error, "\n" * max(failure.line - 1, 0) + failure.source)
+    return error_text(error)
+
+
+def error_text(error: Any, source: str | None = None) -> str:
+    """A GradcliError as a person reads it (``render``), always starting "error"."""
+    text = error.render(source)
+    return text if text.startswith("error") else "error: " + text
 
 
 def warning_text(message: str, line: int | None = None) -> str:
