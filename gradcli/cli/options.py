@@ -91,9 +91,9 @@ def _parse_vars(values: tuple[str, ...], ctx: click.Context,
     return variables
 
 
-def _shared(name: str, *decls: str, parse: Any = None, **attrs: Any) -> Any:
-    """A click option that stores its value as ``ProgramOptions.<name>`` (after
-    ``parse``), its default the dataclass's (multiple options default to none given)."""
+def _shared(name: str, *decls: str, parse: Any = None, **attrs: Any) -> tuple[str, Any]:
+    """``name`` and a click option that stores its value as ``ProgramOptions.<name>``
+    (after ``parse``), its default the dataclass's (multiple options: none given)."""
 
     def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if parse is not None:
@@ -102,77 +102,39 @@ def _shared(name: str, *decls: str, parse: Any = None, **attrs: Any) -> Any:
 
     if not attrs.get("multiple") and not attrs.get("is_flag"):
         attrs["default"] = getattr(ProgramOptions, name)
-    return click.option(*decls, name, callback=store, expose_value=False, **attrs)
+    return name, click.option(*decls, name, callback=store, expose_value=False, **attrs)
 
 
-SHARED_OPTIONS = {
-    "file": _shared(
-        "file", "-f", "--file",
-        type=click.Path(dir_okay=False, allow_dash=True),
-        help="Read the program from FILE ('-' for stdin).",
-    ),
-    "variables": _shared(
-        "variables", "-v", "--var",
-        multiple=True,
-        metavar="NAME=VALUE",
-        parse=_parse_vars,
-        help="Make NAME a leaf input before the program runs. VALUE is a constant "
-        "expression ('ones(2,2)', '[[1,2],[3,4]]', 'randn(3)', '2.5') or @FILE "
-        "(.npy, .csv, .txt).",
-    ),
-    "seed": _shared("seed", "--seed", type=click.IntRange(min=0),
-                    help="Seed for rand() and randn()."),
-    "dtype": _shared(
-        "dtype", "--dtype",
-        type=click.Choice(["float64", "float32"]),
-        show_default=True,
-        help="Floating-point type of every value.",
-    ),
-    "max_elements": _shared(
-        "max_elements", "--max-elements",
-        type=click.IntRange(min=1),
-        show_default=True,
-        help="Refuse to make arrays with more elements than this.",
-    ),
-    "data": _shared(
-        "data", "-c", "--const",
-        multiple=True,
-        metavar="NAME=VALUE",
-        parse=_parse_vars,
-        help="Like -v, but NAME is data: it gets no gradient (requires_grad=False).",
-    ),
-    "timeout": _shared(
-        "timeout", "--timeout",
-        type=click.FloatRange(min=0, min_open=True),
-        metavar="SECONDS",
-        help="Stop a statement that runs longer than this (default: no limit).",
-    ),
-    "max_memory": _shared(
-        "max_memory", "--max-memory",
-        metavar="SIZE",
-        help="Refuse to hold more memory than this: 2G, 512M (default: half the "
-        "machine's memory).",
-    ),
-    "max_nodes": _shared(
-        "max_nodes", "--max-nodes",
-        type=click.IntRange(min=1),
-        show_default=True,
-        help="Refuse a statement that records more operations than this in its graph.",
-    ),
-    "strict": _shared(
-        "strict", "--strict",
-        is_flag=True,
-        help="Treat NaN or infinity produced by an operation as an error.",
-    ),
-    "precision": _shared(
-        "precision", "--precision",
-        type=click.IntRange(0, 17),
-        show_default=True,
-        help="Digits after the decimal point in printed values.",
-    ),
-    "no_color": _shared("no_color", "--no-color", is_flag=True,
-                        help="Plain text even on a terminal."),
-}
+_ASSIGNMENTS = {"multiple": True, "metavar": "NAME=VALUE", "parse": _parse_vars}  # -v, -c
+
+SHARED_OPTIONS = dict([
+    _shared("file", "-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
+            help="Read the program from FILE ('-' for stdin)."),
+    _shared("variables", "-v", "--var", **_ASSIGNMENTS,
+            help="Make NAME a leaf input before the program runs. VALUE is a constant "
+            "expression ('ones(2,2)', '[[1,2],[3,4]]', 'randn(3)', '2.5') or @FILE "
+            "(.npy, .csv, .txt)."),
+    _shared("seed", "--seed", type=click.IntRange(min=0), help="Seed for rand() and randn()."),
+    _shared("dtype", "--dtype", type=click.Choice(["float64", "float32"]), show_default=True,
+            help="Floating-point type of every value."),
+    _shared("max_elements", "--max-elements", type=click.IntRange(min=1), show_default=True,
+            help="Refuse to make arrays with more elements than this."),
+    _shared("data", "-c", "--const", **_ASSIGNMENTS,
+            help="Like -v, but NAME is data: it gets no gradient (requires_grad=False)."),
+    _shared("timeout", "--timeout", type=click.FloatRange(min=0, min_open=True),
+            metavar="SECONDS",
+            help="Stop a statement that runs longer than this (default: no limit)."),
+    _shared("max_memory", "--max-memory", metavar="SIZE",
+            help="Refuse to hold more memory than this: 2G, 512M (default: half the "
+            "machine's memory)."),
+    _shared("max_nodes", "--max-nodes", type=click.IntRange(min=1), show_default=True,
+            help="Refuse a statement that records more operations than this in its graph."),
+    _shared("strict", "--strict", is_flag=True,
+            help="Treat NaN or infinity produced by an operation as an error."),
+    _shared("precision", "--precision", type=click.IntRange(0, 17), show_default=True,
+            help="Digits after the decimal point in printed values."),
+    _shared("no_color", "--no-color", is_flag=True, help="Plain text even on a terminal."),
+])
 
 
 def shared_options(*names: str) -> Any:
