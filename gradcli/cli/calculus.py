@@ -29,7 +29,7 @@ from gradcli.cli.commands import (
     write_warnings,
 )
 from gradcli.cli.options import ProgramOptions
-from gradcli.lang.errors import InputProblem, printable
+from gradcli.lang.errors import InputProblem, did_you_mean, printable, suggestions
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -361,9 +361,8 @@ def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> l
 ]:
     for name in wrt:
         if name not in session.names:
-            near = [n for n in session.names if n.lower() == name.lower()]
-            hint = f"; did you mean {near[0]}?" if near else ""
-            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{hint}', 2)
+            near = did_you_mean(suggestions(name, session.names))
+            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{near}', 2)
     targets = list(dict(session.inputs_of(value, wrt or None)).items())  # --wrt x --wrt x
     if not targets:
         raise _fail("the result depends on no named input: there is nothing to "

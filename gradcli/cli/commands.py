@@ -555,10 +555,9 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
                 out.print(Text("category: constants", style="dim"))
                 return 0
         from gradcli.lang.builtins import all_names
-        from gradcli.lang.errors import suggestions
+        from gradcli.lang.errors import did_you_mean, suggestions
 
-        close = suggestions(name, all_names())
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        hint = did_you_mean(suggestions(name, all_names()))
         click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
                    err=True)
         return 2
