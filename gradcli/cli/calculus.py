@@ -22,9 +22,8 @@ from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
 from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
-    Printer,
-    read_program,
-    stdin_lines,
+    print_failures,
+    program_text,
     usage_failure,
     write_warnings,
 )
@@ -104,11 +103,6 @@ class Stop(Exception):
         self.record = record  # the error as JSON shows it, where it has a place
 
 
-def _program_text(program: str | None, shared: ProgramOptions) -> str:
-    text = read_program(program, shared)
-    return "".join(stdin_lines()) if text is None else text
-
-
 def _refuse_passes(op: str, passes: int, seconds_each: float, timeout: float | None) -> None:
     """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
     over = passes_over(op, passes, seconds_each, timeout)
@@ -127,9 +121,7 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
-        printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
-        for failure in failures:
-            printer.failure(failure)
+        print_failures(failures, no_color)
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
@@ -198,7 +190,7 @@ def run_diff(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...
     def body() -> int:
         from gradcli.lang.symbolic import SymbolicError, differentiate
 
-        text = _program_text(program, shared)
+        text = program_text(program, shared)
         statements = _diff_statements(text, shared.no_color, as_json)
         declared = _shape_options(shapes)
         variables = shared.variables
@@ -253,9 +245,7 @@ def _diff_statements(text: str, no_color: bool, as_json: bool) -> list:
         if isinstance(item, Broken) and not isinstance(item.error, DeclarationProblem):
             error = item.error
             if not as_json:
-                printer = Printer(as_json=False, precision=0, show_graph=False,
-                                  no_color=no_color)
-                printer.failure(Failure(item.line, item.source, error))
+                print_failures([Failure(item.line, item.source, error)], no_color)
             raise Stop(1, error.message, error.type, error.to_dict())
     return parse(text)
 
@@ -396,7 +386,7 @@ def run_check(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ..
     of more than ``sample`` elements in all are compared at that many random elements."""
 
     def body() -> int:
-        text = _program_text(program, shared)
+        text = program_text(program, shared)
         replayed = _replayed(shared)
         fixed_seed = replayed.seed
         options = replayed.session_options(graph=False)
@@ -692,7 +682,7 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
             return 2
 
     def body() -> int:
-        text = _program_text(program, shared)
+        text = program_text(program, shared)
         given = dict(shared.variables)
         if wrt not in given:
             given[wrt] = repr(low)  # made before the program; the program may make its own

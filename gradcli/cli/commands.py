@@ -146,6 +146,13 @@ def read_program(program: str | None, options: ProgramOptions) -> str | None:
     return None
 
 
+def program_text(program: str | None, options: ProgramOptions) -> str:
+    """The whole program's text: PROGRAM, -f FILE, or all of stdin (for the commands that
+    read a program before they run it, as opposed to eval's stream)."""
+    text = read_program(program, options)
+    return "".join(stdin_lines()) if text is None else text
+
+
 def make_session(options: ProgramOptions, **command: Any) -> Any:
     """A Session made from the shared options and the command's (see
     ProgramOptions.session_options)."""
@@ -250,6 +257,13 @@ class Printer:
         self.stdout.flush()
 
 
+def print_failures(failures: Iterable[Failure], no_color: bool) -> None:
+    """Failures on stderr, as eval prints them."""
+    printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
+    for failure in failures:
+        printer.failure(failure)
+
+
 def _put(stream: Any, text: str | None) -> bool:
     """Write ``text`` unless it is None (plain text could not be exact); whether written."""
     if text is None:
@@ -350,9 +364,7 @@ def run_graph(
         fmt = "dot"
     fmt = fmt or SUFFIX_FORMATS.get(suffix, "tree")
 
-    text = read_program(program, options)
-    if text is None:
-        text = "".join(stdin_lines())
+    text = program_text(program, options)
     precision, no_color = options.precision, options.no_color
     printer = Printer(as_json=False, precision=precision, show_graph=True, no_color=no_color)
     try:
