@@ -537,6 +537,35 @@ def functions_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def describe_builtin(name: str) -> list[tuple[str, str]] | None:
+    """What `gradcli functions NAME` and the REPL's `:help NAME` say of the built-in
+    function NAME (or an alias of it) or the constant NAME, as (text, style) lines; None
+    when there is none."""
+    from gradcli.lang import builtins
+
+    entry = builtins.lookup(name)
+    if entry is not None:
+        lines = [(entry.signature, "bold"), (entry.doc, "")]
+        if entry.aliases:
+            lines.append(("aliases: " + ", ".join(entry.aliases), "dim"))
+        if entry.category:
+            lines.append(("category: " + entry.category, "dim"))
+        return lines
+    if name in builtins.CONSTANTS:
+        return [(name, "bold"), (builtins.CONSTANT_DOCS.get(name, ""), ""),
+                ("category: constants", "dim")]
+    return None
+
+
+def unknown_builtin(name: str) -> str:
+    """What to say of a NAME that is no built-in function or constant."""
+    from gradcli.lang.builtins import all_names
+    from gradcli.lang.errors import did_you_mean, suggestions
+
+    near = did_you_mean(suggestions(name, all_names()))
+    return f"no built-in function or constant named {name!r}{near}"
+
+
 def run_functions(name: str | None, *, markdown: bool = False) -> int:
     """List the built-ins, or describe one."""
     from rich.text import Text
@@ -551,28 +580,13 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         return 0
     out = make_console(sys.stdout)
     if name is not None:
-        for row in rows:
-            if name == row["name"] or name in row["aliases"]:
-                out.print(Text(row["signature"], style="bold"))
-                out.print(Text(row["doc"]))
-                if row["aliases"]:
-                    out.print(Text("aliases: " + ", ".join(row["aliases"]), style="dim"))
-                if row["category"]:
-                    out.print(Text("category: " + row["category"], style="dim"))
-                return 0
-        for constant, doc in constant_rows():
-            if name == constant:
-                out.print(Text(constant, style="bold"))
-                out.print(Text(doc))
-                out.print(Text("category: constants", style="dim"))
-                return 0
-        from gradcli.lang.builtins import all_names
-        from gradcli.lang.errors import did_you_mean, suggestions
-
-        hint = did_you_mean(suggestions(name, all_names()))
-        click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
-                   err=True)
-        return 2
+        lines = describe_builtin(name)
+        if lines is None:
+            click.echo(f"gradcli: {unknown_builtin(name)}", err=True)
+            return 2
+        for text, style in lines:
+            out.print(Text(text, style=style))
+        return 0
     # on a narrow terminal the aliases go first, and the docs wrap to its width
     columns = [Column("function", wrap=True), Column("aliases", drop=1),
                Column("what it gives", wrap=True)]

@@ -148,7 +148,12 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
     from rich.text import Text
 
     from gradcli import __version__
-    from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
+    from gradcli.cli.commands import (
+        all_builtin_names,
+        constant_names,
+        describe_builtin,
+        unknown_builtin,
+    )
     from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.reader import open_brackets
     from gradcli.lang.results import Failure
@@ -184,19 +189,15 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
     history = History(readline, history_path(), say)
     if readline is not None:
         readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
-    rows = {row["name"]: row for row in builtin_rows()}
-    for row in list(rows.values()):
-        for alias in row["aliases"]:
-            rows[alias] = row
 
     def show_help(arg: str) -> None:
         if arg:
-            row = rows.get(arg)
-            if row is None:
-                say(f"no built-in named {arg!r}; `:help` lists the commands", "yellow")
+            lines = describe_builtin(arg)
+            if lines is None:
+                say(f"{unknown_builtin(arg)}; `:help` lists the commands", "yellow")
                 return
-            out.print(Text(row["signature"], style="bold"))
-            out.print(Text(row["doc"]))
+            for text, style in lines:
+                out.print(Text(text, style=style))
             return
         out.print(Text("Statements: x = [1, 2, 3]   sum(x^2)   y = tanh(x) * 2   (names persist)"))
         out.print(Text("_ is the last result. Tab completes; open brackets continue the line."))
