@@ -12,6 +12,9 @@ wrote them, and are used only while that version is the one installed. They also
 a digest of what click writes them from (the group's docstring, epilog and options, each
 command's name and help): a test compares it with the group whatever click is installed,
 so a docstring edited under another click cannot leave the stored text stale.
+
+Kept because `gradcli --help` is typed by people (measured for issue 12, medians of 61
+interleaved runs): 24 ms from here, 47 ms through click (23 ms, and 22 ms of CPU, more).
 """
 
 # ruff: noqa: E501
