@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,13 @@ from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
 from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
-    SHARED,
-    Printer,
-    read_program,
-    session_options,
-    stdin_lines,
+    print_failures,
+    program_text,
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import InputProblem, printable
+from gradcli.cli.options import ProgramOptions
+from gradcli.lang.errors import InputProblem, did_you_mean, printable, suggestions
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -105,14 +103,9 @@ class Stop(Exception):
         self.record = record  # the error as JSON shows it, where it has a place
 
 
-def _program_text(program: str | None, file: str | None) -> str:
-    text = read_program(program, file)
-    return "".join(stdin_lines()) if text is None else text
-
-
-def _refuse_passes(op: str, passes: int, seconds_each: float) -> None:
+def _refuse_passes(op: str, passes: int, seconds_each: float, timeout: float | None) -> None:
     """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
-    over = passes_over(op, passes, seconds_each, SHARED.timeout)
+    over = passes_over(op, passes, seconds_each, timeout)
     if over:
         raise _fail(over)
 
@@ -128,9 +121,7 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
-        printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
-        for failure in failures:
-            printer.failure(failure)
+        print_failures(failures, no_color)
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
@@ -139,11 +130,10 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     return session.last, results[-1]
 
 
-def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
-                     max_elements: int, strict: bool) -> dict[str, Any]:
-    """Session's keyword arguments, without a graph (``wrt``, ``grad_output`` None)."""
-    return session_options(variables=variables, seed=seed, dtype=dtype,
-                           max_elements=max_elements, strict=strict, graph=False)
+def _replayed(shared: ProgramOptions, **changes: Any) -> ProgramOptions:
+    """The options for a command that runs the program again and again: the seed fixed
+    (--seed, else 0), so that every run draws the same rand()."""
+    return replace(shared, seed=0 if shared.seed is None else shared.seed, **changes)
 
 
 def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
@@ -188,11 +178,9 @@ def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
 # -- diff ------------------------------------------------------------------------------------
 
 
-def run_diff(program: str | None, *, file: str | None, variables: dict[str, str],
-             wrt: tuple[str, ...], latex: bool, seed: int | None, precision: int,
-             no_color: bool, max_elements: int, dtype: str, strict: bool,
-             as_json: bool = False, shapes: tuple[str, ...] = (), order: int = 1,
-             fmt: str | None = None) -> int:
+def run_diff(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...],
+             latex: bool, as_json: bool = False, shapes: tuple[str, ...] = (),
+             order: int = 1, fmt: str | None = None) -> int:
     """Print the derivative of the program's last result as formulas (SPEC §9): one line
     per name, ``d/dNAME = FORMULA``; with -v values, each followed by its value there,
     checked against the engine's gradient."""
@@ -202,10 +190,11 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
     def body() -> int:
         from gradcli.lang.symbolic import SymbolicError, differentiate
 
-        text = _program_text(program, file)
-        statements = _diff_statements(text, no_color, as_json)
+        text = program_text(program, shared)
+        statements = _diff_statements(text, shared.no_color, as_json)
         declared = _shape_options(shapes)
-        session = Session(**_session_options(variables, seed, dtype, max_elements, strict))
+        variables = shared.variables
+        session = Session(**shared.session_options(graph=False))
         data = session.data_values  # -c: values (their shapes matter), never a gradient
         values = {n: session.names[n].data for n in (*variables, *data)}
         names = list(dict.fromkeys(wrt))
@@ -229,15 +218,17 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
         reader = differentiate.reader  # type: ignore[attr-defined]
         point = {**reader.made, **values}
         checked = all(n in point for n in reader.symbols)
-        engine = _engine_derivatives(statements, formulas, order, options=_session_options(
-            variables, seed, "float64", max_elements, False)) if checked else {}
+        engine = _engine_derivatives(statements, formulas, order, options=replace(
+            shared, dtype="float64", strict=False).session_options(graph=False)) \
+            if checked else {}
         out = []
         for f in formulas:
             found = None
             if checked:
                 found = _checked_value(f, point, engine[f.wrt])
             out.append(_diff_lines(f, style, found if values else None,
-                                   {n: values[n] for n in variables}, precision, order))
+                                   {n: values[n] for n in variables}, shared.precision,
+                                   order))
         click.echo("\n".join(out))
         return 0
 
@@ -254,9 +245,7 @@ def _diff_statements(text: str, no_color: bool, as_json: bool) -> list:
         if isinstance(item, Broken) and not isinstance(item.error, DeclarationProblem):
             error = item.error
             if not as_json:
-                printer = Printer(as_json=False, precision=0, show_graph=False,
-                                  no_color=no_color)
-                printer.failure(Failure(item.line, item.source, error))
+                print_failures([Failure(item.line, item.source, error)], no_color)
             raise Stop(1, error.message, error.type, error.to_dict())
     return parse(text)
 
@@ -362,9 +351,8 @@ def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> l
 ]:
     for name in wrt:
         if name not in session.names:
-            near = [n for n in session.names if n.lower() == name.lower()]
-            hint = f"; did you mean {near[0]}?" if near else ""
-            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{hint}', 2)
+            near = did_you_mean(suggestions(name, session.names))
+            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{near}', 2)
     targets = list(dict(session.inputs_of(value, wrt or None)).items())  # --wrt x --wrt x
     if not targets:
         raise _fail("the result depends on no named input: there is nothing to "
@@ -391,21 +379,20 @@ class CheckRow:
     checked: int | None = None  # how many elements were compared (None: all of them)
 
 
-def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
-              wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
-              eps: float, seed: int | None, precision: int, no_color: bool,
-              max_elements: int, dtype: str, strict: bool, as_json: bool = False,
-              sample: int = DEFAULT_CHECK_SAMPLE) -> int:
+def run_check(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...],
+              grad_output: str | None, rtol: float, atol: float, eps: float,
+              as_json: bool = False, sample: int = DEFAULT_CHECK_SAMPLE) -> int:
     """Compare each input's gradient with central finite differences (float64); inputs
     of more than ``sample`` elements in all are compared at that many random elements."""
 
     def body() -> int:
-        text = _program_text(program, file)
-        fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
-        options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
+        text = program_text(program, shared)
+        replayed = _replayed(shared)
+        fixed_seed = replayed.seed
+        options = replayed.session_options(graph=False)
         base = ReplaySession(**dict(options, grad_output=grad_output))
         started = time.monotonic()
-        value, result = _run_last(base, text, no_color)
+        value, result = _run_last(base, text, shared.no_color)
         one_pass = time.monotonic() - started
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
@@ -418,7 +405,7 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         sampled = None
         if total > sample:
             sampled = {"checked": sample, "of": total, "seed": fixed_seed}
-        _refuse_passes("check", 2 * min(total, sample), one_pass)
+        _refuse_passes("check", 2 * min(total, sample), one_pass, shared.timeout)
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -458,8 +445,9 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         if as_json:
             return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol,
                                      sampled=sampled)
-        return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
-                            no_color=no_color, sampled=sampled)
+        return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol,
+                            precision=shared.precision, no_color=shared.no_color,
+                            sampled=sampled)
 
     return _guarded(body, as_json)
 
@@ -661,13 +649,10 @@ def parse_ylim(text: str | None) -> tuple[float, float] | None:
         raise click.UsageError(error.message.replace("--range", "--ylim", 1)) from None
 
 
-def run_plot(program: str | None, *, file: str | None, variables: dict[str, str], wrt: str,
-             value_range: str, points: int, output: str | None, seed: int | None,
-             precision: int, no_color: bool, max_elements: int, dtype: str,
-             strict: bool, width: int | None = None, height: int | None = None,
-             ylim: str | None = None) -> int:
+def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_range: str,
+             points: int, output: str | None, width: int | None = None,
+             height: int | None = None, ylim: str | None = None) -> int:
     """f and df/d(wrt) over a range of a scalar input: a character plot, or an image."""
-    del precision
     low, high = parse_range(value_range)
     y_range = parse_ylim(ylim)
     xs = np.linspace(low, high, points)
@@ -689,16 +674,15 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             return 2
 
     def body() -> int:
-        text = _program_text(program, file)
-        fixed_seed = 0 if seed is None else seed
-        given = dict(variables)
+        text = program_text(program, shared)
+        given = dict(shared.variables)
         if wrt not in given:
             given[wrt] = repr(low)  # made before the program; the program may make its own
-        options = _session_options(given, fixed_seed, dtype, max_elements, strict)
+        options = _replayed(shared, variables=given).session_options(graph=False)
         base = ReplaySession(**options)
         started = time.monotonic()
-        value, result = _run_last(base, text, no_color)
-        _refuse_passes("plot", points, time.monotonic() - started)
+        value, result = _run_last(base, text, shared.no_color)
+        _refuse_passes("plot", points, time.monotonic() - started, shared.timeout)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
             raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
@@ -750,7 +734,7 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
         from gradcli.render.plain import terminal_width
         from gradcli.render.plot import DEFAULT_HEIGHT, DEFAULT_WIDTH, render_chart
 
-        out = make_console(sys.stdout, no_color=no_color)
+        out = make_console(sys.stdout, no_color=shared.no_color)
         chart = render_chart(xs, fs, dfs, x_name=wrt, f_label=label, ylim=y_range,
                              width=width or terminal_width(sys.stdout) or DEFAULT_WIDTH,
                              height=height or DEFAULT_HEIGHT)
