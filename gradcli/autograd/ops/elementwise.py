@@ -7,9 +7,7 @@ sum back to each input's shape with ``sum_to``.
 
 from __future__ import annotations
 
-import linecache
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -60,64 +58,73 @@ class _Binary(Function):
     elementwise = True
 
 
-# The one backward of the binary ops, written out for each (as dataclasses writes
-# __init__): a partial is code in the row, not a call, on the engine's hottest path.
-_BACKWARD = """\
-def backward(self, g):
-    a, b = self.inputs
-    na, nb = self.needs_input_grad
-    out = self.out_shape
-    sa = a._data.shape
-    sb = b._data.shape
-{operands}{first}    return (
-        (({da}) if sa == out else sum_to({da}, sa, out)) if na else None,
-        (({db}) if sb == out else sum_to({db}, sb, out)) if nb else None,
-    )
-"""
-_OPERANDS = """\
-    if not GRAD_MODE.enabled:  # operands(), inlined: the arrays
-        a = a._data
-        b = b._data
-"""
-_READS_OPERANDS = re.compile(r"\b[ab]\b")
+def _binary(name: str, ufunc: Any, da: Any, db: Any, doc: str,
+            shared: Any = None) -> type[_Binary]:
+    """Declare a binary op, as :func:`_unary` declares a unary one: ``da(g, a, b)`` and
+    ``db(g, a, b)`` are the gradients to a and b at the output's shape (None: ``g``
+    itself), where ``g`` is first replaced by ``shared(g, a, b)`` if given: what both
+    start from, computed once (``g / b`` for division). Broadcasting is handled here,
+    once: each is summed back to its input's shape (HIPS autograd's ``unbroadcast_f``)."""
 
+    # whether a rule reads the operands (Add and Sub read only shapes: no operands())
+    reads = any(getattr(rule, "reads", True) for rule in (da, db, shared) if rule is not None)
 
-def _binary(name: str, ufunc: Any, da: str, db: str, doc: str, first: str = "",
-            **names: Any) -> type[_Binary]:
-    """Declare a binary op, as :func:`_unary` declares a unary one: ``da`` and ``db`` are
-    its gradients to a and b, written as expressions in ``g`` (the gradient received),
-    ``a`` and ``b`` (arrays, or Variables while the engine records a graph) at the
-    output's shape, after the statements ``first`` (what both share, computed once);
-    ``names`` are values they use besides the module's. Broadcasting is handled here,
-    once: each is summed back to its input's shape (HIPS autograd's ``unbroadcast_f``).
-    The forward is the ufunc itself."""
-    source = _BACKWARD.format(
-        operands=_OPERANDS if _READS_OPERANDS.search(da + db + first) else "",
-        first="".join(f"    {line}\n" for line in first.splitlines()), da=da, db=db)
-    factory = f"def make({', '.join(names)}):\n" + "".join(
-        f"    {line}\n" for line in source.splitlines()) + "    return backward\n"
-    filename = f"<gradcli.autograd.ops.elementwise: {name}.backward>"
-    linecache.cache[filename] = (len(factory), None, factory.splitlines(True), filename)
-    made: dict[str, Any] = {}
-    exec(compile(factory, filename, "exec"), globals(), made)  # (the rows above: our code)
+    def backward(self, g):
+        # the hot path of Add, Sub, Mul...: operands() and sum_to's shape test inlined
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        out = self.out_shape
+        sa = a._data.shape
+        sb = b._data.shape
+        if reads and not GRAD_MODE.enabled:
+            a = a._data
+            b = b._data
+        if shared is not None:
+            g = shared(g, a, b)
+        ga = gb = None
+        if na:
+            ga = g if da is None else da(g, a, b)
+            if sa != out:
+                ga = sum_to(ga, sa, out)
+        if nb:
+            gb = g if db is None else db(g, a, b)
+            if sb != out:
+                gb = sum_to(gb, sb, out)
+        return ga, gb
+
+    # forward is the ufunc itself (no Python frame between the engine and NumPy)
     return type(name, (_Binary,), {"__slots__": (), "forward": staticmethod(ufunc),
-                                   "backward": made["make"](**names), "__doc__": doc})
+                                   "backward": backward, "__doc__": doc})
 
 
-Add = _binary("Add", np.add, "g", "g", "a + b")
-Sub = _binary("Sub", np.subtract, "g", "-g", "a - b")
-Mul = _binary("Mul", np.multiply, "g * b", "g * a", "a * b")
-Div = _binary("Div", np.divide, "g", "-g * a / b", "a / b", first="g = g / b")
-Mod = _binary("Mod", np.mod, "g", "-g * floor_divide(a, b)",
+def _negated(g, a, b):
+    return -g
+
+
+def _zero(g, a, b):
+    return np.zeros((), dtype=g.dtype)
+
+
+_negated.reads = _zero.reads = False  # (only g)
+
+
+def _pow_exponent(g, a, b):
+    # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
+    return g * power(a, b) * log(where(equal(a, 0.0), 1.0, a))
+
+
+Add = _binary("Add", np.add, None, None, "a + b")
+Sub = _binary("Sub", np.subtract, None, _negated, "a - b")
+Mul = _binary("Mul", np.multiply, lambda g, a, b: g * b, lambda g, a, b: g * a, "a * b")
+Div = _binary("Div", np.divide, None, lambda g, a, b: -g * a / b, "a / b",
+              shared=lambda g, a, b: g / b)
+Mod = _binary("Mod", np.mod, None, lambda g, a, b: -g * floor_divide(a, b),
               "a % b with NumPy's (and Python's) sign convention: the result takes the "
               "sign of b. Between its jumps, d/da = 1 and d/db = -floor(a / b).")
-FloorDivide = _binary("FloorDivide", np.floor_divide, "zero", "zero",
+FloorDivide = _binary("FloorDivide", np.floor_divide, _zero, _zero,
                       "a // b: floor(a / b), NumPy's floor division; a step function, so "
-                      "its gradient is zero (as floor's).",
-                      first="zero = np.zeros((), dtype=g.dtype)")
-# d/db a^b = a^b log a, taken as 0 where a == 0 (the limit for b > 0)
-Pow = _binary("Pow", np.power, "g * b * a ** (b - 1.0)",
-              "g * power(a, b) * log(where(equal(a, 0.0), 1.0, a))",
+                      "its gradient is zero (as floor's).")
+Pow = _binary("Pow", np.power, lambda g, a, b: g * b * a ** (b - 1.0), _pow_exponent,
               "a ** b where the exponent is itself differentiable.")
 
 
@@ -371,8 +378,8 @@ Rad2deg = _unary("Rad2deg", _rad2deg, lambda f, g, x: g * (1.0 / DEGREE), "radia
 
 def _split(name: str, ufunc: Any, share: Any, doc: str) -> type[_Binary]:
     """A binary op that splits its gradient: ``share(a, b)`` of it to a, the rest to b."""
-    return _binary(name, ufunc, "g * w", "g * (1.0 - w)", doc, first="w = share(a, b)",
-                   share=share)
+    return _binary(name, ufunc, lambda s, a, b: s[0] * s[1], lambda s, a, b: s[0] * (1.0 - s[1]),
+                   doc, shared=lambda g, a, b: (g, share(a, b)))
 
 
 def _ties_halved(pick: Any) -> Any:
@@ -390,12 +397,19 @@ LogAddExp = _split("LogAddExp", np.logaddexp, lambda a, b: sigmoid(a - b),  # ex
                    "softmax's.")
 LogAddExp2 = _split("LogAddExp2", np.logaddexp2, lambda a, b: sigmoid((a - b) * LN2),
                     "log2(2^a + 2^b), computed without overflow.")
-# arctan2(y, x): a is y, b is x
-Arctan2 = _binary("Arctan2", np.arctan2, "g * b", "-g * a", "the angle of the point (x, y)",
-                  first="g = g / (square(a) + square(b))")
-# at the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0
-Hypot = _binary("Hypot", np.hypot, "g * a", "g * b", "sqrt(a^2 + b^2) without overflow",
-                first="h = hypot(a, b)\ng = g / where(equal(h, 0.0), 1.0, h)")
+Arctan2 = _binary("Arctan2", np.arctan2, lambda s, y, x: s * x, lambda s, y, x: -s * y,
+                  "the angle of the point (x, y)",
+                  shared=lambda g, y, x: g / (square(x) + square(y)))
+
+
+def _hypot_shared(g, a, b):
+    h = hypot(a, b)
+    # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
+    return g / where(equal(h, 0.0), 1.0, h)
+
+
+Hypot = _binary("Hypot", np.hypot, lambda s, a, b: s * a, lambda s, a, b: s * b,
+                "sqrt(a^2 + b^2) without overflow", shared=_hypot_shared)
 
 
 class Clip(Function):
