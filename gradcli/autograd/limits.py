@@ -206,30 +206,34 @@ def _on_alarm(signum: int, frame: object) -> None:
 
 
 def watch(label: str, *, timeout: float | None, max_memory: int | None,
-          max_nodes: int) -> _Watching:
+          max_nodes: int, max_elements: int | None = None) -> _Watching:
     """Run the body under the limits: a fresh node budget, the deadline, the memory limit
-    (watched by a timer where this is the main thread of a POSIX system). A context
-    manager; every statement of a stream runs in two, so it is a plain class, not a
-    generator, and installs its handler with the signal module's C function."""
-    return _Watching(label, timeout, max_memory, max_nodes)
+    (watched by a timer where this is the main thread of a POSIX system), and the array
+    size limit where one is given; all restored after. A context manager; every
+    statement of a stream runs in two, so it is a plain class, not a generator, and
+    installs its handler with the signal module's C function."""
+    return _Watching(label, timeout, max_memory, max_nodes, max_elements)
 
 
 class _Watching:
-    __slots__ = ("label", "timeout", "max_memory", "max_nodes", "saved", "timer",
-                 "previous")
+    __slots__ = ("label", "timeout", "max_memory", "max_nodes", "max_elements", "saved",
+                 "timer", "previous")
 
     def __init__(self, label: str, timeout: float | None, max_memory: int | None,
-                 max_nodes: int) -> None:
+                 max_nodes: int, max_elements: int | None) -> None:
         self.label = label
         self.timeout = timeout
         self.max_memory = max_memory
         self.max_nodes = max_nodes
+        self.max_elements = max_elements
 
     def __enter__(self) -> None:
         timeout = self.timeout
         max_memory = self.max_memory
         self.saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-                      LIMITS.nodes_left, LIMITS.watched_bytes)
+                      LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements)
+        if self.max_elements is not None:
+            LIMITS.max_elements = self.max_elements
         LIMITS.timeout = timeout
         LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
         LIMITS.max_memory = max_memory
@@ -249,7 +253,7 @@ class _Watching:
             signal.setitimer(signal.ITIMER_REAL, 0)
             _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.nodes_left, LIMITS.watched_bytes) = self.saved
+         LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
 
 
 try:  # signal.signal without its wrapper's enum conversions (a few µs a statement)

@@ -419,8 +419,6 @@ def fn(name: str, x: E) -> E:
         return power(x, num(2))
     if name == "reciprocal":
         return power(x, num(-1))
-    if name == "ln":
-        name = "log"
     if x.op in ("num", "fill") and name in _NUMERIC_FN:
         v = _NUMERIC_FN[name](x.data)
         if v is not None:
@@ -651,8 +649,6 @@ ELEMENTWISE: dict[str, Any] = {
     "relu": lambda x: compare(">", x, ZERO),
     "softplus": lambda x: fn("sigmoid", x),
 }
-_ALIASES = {"ln": "log", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-            "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2"}
 
 
 def _expand_to(g: E, shape: Shape) -> E:
