@@ -50,11 +50,16 @@ _ORDER = {"num": 0, "const": 1, "size": 1, "sym": 2, "pow": 3, "fn": 4, "call": 
 
 
 class E:
-    __slots__ = ("op", "args", "data", "shape", "key", "__weakref__")
+    __slots__ = ("op", "args", "data", "shape", "key", "height", "__weakref__")
 
     def __init__(self, op: str, args: tuple[E, ...], data: Any, shape: Shape) -> None:
         self.op, self.args, self.data, self.shape = op, args, data, shape
-        self.key = (_ORDER[op], _data_key(data), tuple(a.key for a in args))
+        self.height = 1 + max((a.height for a in args), default=0)
+        # the canonical order: by kind, then data, then height, then the arguments. The
+        # height comes before the (nested) arguments so that comparing two deep terms of
+        # different depth is one step, not a walk down both (sorting the factors of a
+        # 300-deep chain rule was cubic)
+        self.key = (_ORDER[op], _data_key(data), self.height, tuple(a.key for a in args))
 
     def __repr__(self) -> str:
         if weight(self) > 200:  # never print an exponential tree
@@ -1777,6 +1782,7 @@ def _parse_shape(value: Any) -> Shape:
 # -- the last pass: rewrites kept only where they make the formula shorter ---------------
 
 MAX_EXPANDED_TERMS = 64
+MAX_EXPAND_CHOICES = 16  # expand() tries products of sums with up to this many terms
 MAX_REWRITE_WEIGHT = 120  # larger terms are not multiplied out (their parts already were)
 
 
@@ -1790,6 +1796,26 @@ def weight(e: E, memo: dict[int, int] | None = None) -> int:
     return memo[id(e)]
 
 
+_REWRITTEN: dict[tuple, Any] = {}  # (rewrite, term, its other arguments) -> result
+
+
+def _memoised(rewrite: Any) -> Any:
+    """``rewrite`` remembered for the length of one :func:`tidy` pass: the rewrites
+    recurse into products that differ by one factor, and without the memo reached the
+    same subproducts in every order (a product of 7 sums took 48 s; now milliseconds)."""
+    import functools
+
+    @functools.wraps(rewrite)
+    def run(e: E, *more: Any) -> Any:
+        k = (rewrite.__name__, e, more)
+        if k not in _REWRITTEN:
+            _REWRITTEN[k] = rewrite(e, *more)
+        return _REWRITTEN[k]
+
+    return run
+
+
+@_memoised
 def multiply_out(e: E) -> E | None:
     """A product with sums among its factors, multiplied out (None if too many terms)."""
     if e.op != "mul":
@@ -1823,12 +1849,15 @@ def multiply_out(e: E) -> E | None:
     return add(*out)
 
 
+@_memoised
 def expand(e: E, depth: int = 0) -> E | None:
     """A product distributed over one of its sums, each new term shrunk the same way, for
     the choice of sum that comes out smallest (None where no choice is smaller): so
     s*(1 - s)*((1 - y)/(1 - s) - y/s) becomes s - y, and 2*h*(1 - h^2) stays."""
     if e.op != "mul" or depth > 4:
         return None
+    if math.prod(len(f.args) for f in e.args if f.op == "add") > MAX_EXPAND_CHOICES:
+        return None  # the choices grow as 3^(number of sums)
     memo: dict[int, int] = {}
     best, best_weight = None, weight(e, memo)
     for i, f in enumerate(e.args):
@@ -1912,6 +1941,14 @@ def factor(e: E) -> E | None:
 def tidy(root: E) -> E:
     """Bottom-up, each node replaced by a rewrite of it (multiplied out, or over a common
     denominator) when that is smaller; the rebuilt parents re-simplify themselves."""
+    _REWRITTEN.clear()
+    try:
+        return _tidy(root)
+    finally:
+        _REWRITTEN.clear()
+
+
+def _tidy(root: E) -> E:
     done: dict[int, E] = {}
     memo: dict[int, int] = {}
     for node in _topological(root):
