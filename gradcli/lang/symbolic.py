@@ -85,8 +85,22 @@ def _data_key(data: Any) -> Any:
 
 
 # equal terms are one object. Held strongly: the passes below key their memos by id(),
-# which is only sound while no term dies and lends its id to another
+# which is only sound while no term dies and lends its id to another. One derivative
+# (differentiate) is one scope: the terms it made are forgotten when it returns, so a
+# session that asks for a thousand derivatives keeps its memory flat
 _INTERNED: dict[tuple, E] = {}
+
+
+class _Scope:
+    """Terms interned inside the ``with`` block are dropped from the table at its end
+    (the formulas keep theirs, as plain objects)."""
+
+    def __enter__(self) -> None:
+        self.mark = len(_INTERNED)
+
+    def __exit__(self, *exc: Any) -> None:
+        for _ in range(len(_INTERNED) - self.mark):
+            _INTERNED.popitem()  # the newest first: a dict pops in reverse insertion order
 
 
 def make(op: str, args: tuple[E, ...], data: Any, shape: Shape) -> E:
@@ -1671,6 +1685,12 @@ def program_statements(text: str) -> list[S.Node]:
 def differentiate(program: str | list[S.Node], wrt: Any = (), shapes: dict | None = None,
                   values: dict[str, Any] | None = None, order: int = 1) -> list[Formula]:
     """The derivatives of ``program``'s last result, one :class:`Formula` per name."""
+    with _Scope():
+        return _differentiate(program, wrt, shapes, values, order)
+
+
+def _differentiate(program: str | list[S.Node], wrt: Any, shapes: dict | None,
+                   values: dict[str, Any] | None, order: int) -> list[Formula]:
     statements = program_statements(program) if isinstance(program, str) else program
     reader = Reader({k: _parse_shape(v) for k, v in (shapes or {}).items()}, values)
     y = reader.run(statements)
