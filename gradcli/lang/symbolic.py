@@ -250,7 +250,8 @@ def _term_key(t: E) -> tuple:
 
 
 def _pythagoras(coeffs: dict[E, Any]) -> dict[E, Any]:
-    """c*sin(u)^2*R + c*cos(u)^2*R -> c*R."""
+    """c*sin(u)^2*R + c*cos(u)^2*R -> c*R, and c*cos(u)^2*R - c*sin(u)^2*R ->
+    c*cos(2*u)*R."""
     for rest in list(coeffs):
         if rest not in coeffs:
             continue
@@ -264,6 +265,11 @@ def _pythagoras(coeffs: dict[E, Any]) -> dict[E, Any]:
                 if other in coeffs and other is not rest:
                     c1, c2 = coeffs[rest], coeffs[other]
                     common = c1 if abs(float(c1)) <= abs(float(c2)) else c2
+                    if c1 == -c2:  # c*cos(u)^2 - c*sin(u)^2 = c*cos(2*u)
+                        coeffs[rest] = coeffs[other] = Fraction(0)
+                        double = mul(fn("cos", mul(num(2), f.args[0].args[0])), *others)
+                        coeffs[double] = _plus(coeffs.get(double, Fraction(0)), c2)
+                        break
                     if (float(c1) > 0) != (float(c2) > 0):
                         break
                     coeffs[rest] = _plus(c1, -common if isinstance(common, Fraction)
@@ -490,6 +496,8 @@ def transpose(x: E) -> E:
         return power(transpose(x.args[0]), x.args[1])
     if x.op == "fn":
         return fn(x.data, transpose(x.args[0]))
+    if x.op == "call" and x.data[0] == "inv" and transpose(x.args[0]) is x.args[0]:
+        return x  # the inverse of a symmetric matrix (X.T @ X, A + A.T) is symmetric
     return make("T", (x,), None, (x.shape[1], x.shape[0]))
 
 
@@ -1081,7 +1089,7 @@ class _ToSyntax:
         if op == "T":
             return S.Transpose(self.of(e.args[0]))
         if op == "matmul":
-            return S.Binary("@", self.of(e.args[0]), self.of(e.args[1]))
+            return _matmul_chain(self.of(e.args[0]), self.of(e.args[1]))
         if op == "call":
             func, kw = e.data
             keywords = tuple((k, self.static(v)) for k, v in kw)
@@ -1193,11 +1201,14 @@ class _ToSyntax:
             first = top[0]
             top[0] = S.Number(-first.value, "-" + first.text) if isinstance(first, S.Number) \
                 else S.Unary("-", first)
-        if len(top) == 2 and isinstance(top[0], S.Number) and isinstance(top[1], S.Binary) \
-                and top[1].op == "@" and not bottom:
-            # 2*A.T @ r: the number joins the left operand ((2*A.T) @ r is the same)
-            m = top[1]
-            return S.Binary("@", S.Binary("*", top[0], m.left), m.right)
+        if len(top) == 2 and isinstance(top[0], S.Number) and _is_matmul(top[1]) and \
+                not bottom:
+            # 2*A.T @ r: the number joins the first operand ((2*A.T) @ r is the same)
+            return _onto_first(top[1], lambda first: S.Binary("*", top[0], first))
+        if len(top) == 1 and isinstance(top[0], S.Unary) and _is_matmul(top[0].operand) \
+                and not bottom:
+            # -inv(X).T @ A, not -(inv(X).T @ A): (-P) @ Q is -(P @ Q)
+            return _onto_first(top[0].operand, lambda first: S.Unary("-", first))
         node = _chain("*", top)
         if bottom:
             node = S.Binary("/", node, _chain("*", bottom))
@@ -1210,6 +1221,25 @@ class _ToSyntax:
         if x.op == "num" and _negative(x.data):
             return S.Binary("/", S.Number(1.0, "1"), self.of(power(b, num(-x.data))))
         return S.Binary("^", self.of(b), self.of(x))
+
+
+def _is_matmul(node: S.Node) -> bool:
+    return isinstance(node, S.Binary) and node.op == "@"
+
+
+def _onto_first(chain: S.Node, change: Any) -> S.Node:
+    """A left-nested ``@`` chain with its first operand changed (scaled or negated)."""
+    if _is_matmul(chain):
+        return S.Binary("@", _onto_first(chain.left, change), chain.right)
+    return change(chain)
+
+
+def _matmul_chain(left: S.Node, right: S.Node) -> S.Node:
+    """``left @ right`` as one left-nested chain: C @ X @ B, not C @ (X @ B) (the
+    product is associative; the chain is how the Cookbook writes it)."""
+    if _is_matmul(right):
+        return S.Binary("@", _matmul_chain(left, right.left), right.right)
+    return S.Binary("@", left, right)
 
 
 def _nested(cells: Any) -> S.Node:

@@ -182,6 +182,13 @@ TEXTBOOK = [
     ("mean(x)", {"x": "n"}, {"x": "1/n"}),
     ("p = sigmoid(X @ w); sum(-y*log(p) - (1-y)*log(1-p))", {"X": "n,m", "w": "m", "y": "n"},
      {"w": "X.T @ (p - y)"}),
+    ("sin(x)*cos(x)", {}, {"x": "cos(2*x)"}),  # cos(x)^2 - sin(x)^2
+    ("trace(inv(X) @ A)", {"X": "n,n", "A": "n,n"},
+     {"X": "-inv(X).T @ A.T @ inv(X).T"}),  # the sign on the chain's first operand
+    ("trace(X @ B @ X.T @ C)", {"X": "n,m", "B": "m,m", "C": "n,n"},
+     {"X": "C @ X @ B + C.T @ X @ B.T"}),  # one chain, not C @ (X @ B)
+    ("log(det(X.T @ X))", {"X": "n,m"}, {"X": "2*X @ inv(X.T @ X)"}),  # symmetric inverse
+    ("x.T @ A.T @ A @ x", {"x": "n", "A": "m,n"}, {"x": "2*A.T @ A @ x"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
 ]
 
@@ -241,6 +248,9 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
     ("1/(x - 1) - (x + 1)/(x - 1)^2", {"x": ()}),  # over a common denominator
     ("x*(1 - x) + x^2", {"x": ()}),  # multiplied out where shorter
     ("sqrt(x)^2 + x^0.5 * x^0.5", {"x": ()}),
+    ("cos(x)^2*y - y*sin(x)^2 + 2*cos(3*x)^2 - 2*sin(3*x)^2", {"x": (), "y": ()}),  # 2u
+    ("-(A @ B) @ x + C @ (A @ (B @ x))", {"A": (3, 3), "B": (3, 3), "C": (3, 3),
+                                          "x": (3,)}),  # printed as chains
 ]
 
 
@@ -255,6 +265,34 @@ def test_rewrites_are_sound(program, inputs):
         np.testing.assert_allclose(value_of(text, point), value_of(program, point),
                                    rtol=1e-9, err_msg=f"{program} -> {text}")
     assert Y.weight(term) <= Y.weight(Y.Reader(shapes=inputs).run(S.parse(program))) + 1
+
+
+def test_double_angle_only_for_opposite_equal_coefficients():
+    for program, text in [("cos(x)^2 - sin(x)^2", "cos(2*x)"),
+                          ("3*y*cos(x)^2 - 3*y*sin(x)^2", "3*y*cos(2*x)"),
+                          ("3*cos(x)^2 - 2*sin(x)^2", "3*cos(x)^2 - 2*sin(x)^2"),
+                          ("cos(x)^2 - sin(y)^2", "cos(x)^2 - sin(y)^2")]:
+        assert Y.to_text(Y.Reader().run(S.parse(program))) == text, program
+
+
+def test_the_inverse_of_a_symmetric_matrix_is_not_transposed():
+    X = Y.sym("X", ("n", "m"))
+    gram = Y.matmul(Y.transpose(X), X)
+    assert Y.transpose(Y.call("inv", gram)) is Y.call("inv", gram)
+    A = Y.sym("A", ("n", "n"))
+    assert Y.to_text(Y.transpose(Y.call("inv", A))) == "inv(A).T"  # not symmetric
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 2))
+    np.testing.assert_allclose(value_of("transpose(inv(X.T @ X))", {"X": x}),
+                               value_of("inv(X.T @ X)", {"X": x}), rtol=1e-9)
+
+
+def test_a_derivative_forgets_its_terms():
+    Y.differentiate("x^2*sin(x)")
+    before = len(Y._INTERNED)
+    for k in range(20):
+        Y.differentiate(f"x^{k}*log(x + {k})")
+    assert len(Y._INTERNED) == before
 
 
 def test_shared_subexpressions_stay_shared():
