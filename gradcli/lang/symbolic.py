@@ -446,6 +446,10 @@ def fn(name: str, x: E) -> E:
         return power(x, num(-1))
     if name == "ln":
         name = "log"
+    if name == "exp2":
+        return power(num(2), x)
+    if name in ("deg2rad", "rad2deg"):
+        return mul(x, ELEMENTWISE[name](x))
     if x.op in ("num", "fill") and name in _NUMERIC_FN:
         v = _NUMERIC_FN[name](x.data)
         if v is not None:
@@ -583,7 +587,8 @@ def call(func: str, *args: E, **keywords: Any) -> E:
     if func in REDUCTIONS and dict(kw).get("keepdims") and args[0].ndim and \
             len(_axes(dict(kw).get("axis"), args[0].ndim)) == args[0].ndim and all(
                 d == 1 for d in _call_shape(func, args, dict(kw))):
-        return call(func, args[0])  # reduced to one number: it broadcasts as the scalar
+        # reduced to one number: it broadcasts as the scalar
+        return call(func, args[0], **{k: v for k, v in kw if k not in ("axis", "keepdims")})
     if func in ("softmax", "log_softmax") and dict(kw).get("axis") == args[0].ndim - 1:
         kw = ()
     shape = _call_shape(func, args, dict(kw))
@@ -622,7 +627,7 @@ def _call_shape(func: str, args: tuple[E, ...], kw: dict) -> Shape:
         return (*args[0].shape, *args[1].shape)[:2] if all(a.ndim == 1 for a in args) else \
             _fail(f"outer: needs two vectors, got shapes {_shape_text(args[0].shape)} and "
                   f"{_shape_text(args[1].shape)}")
-    if func in ("maximum", "minimum", "arctan2", "hypot", "clip", "where"):
+    if func in _FUNCTIONS_2 + ("clip", "where"):
         return broadcast(*[a.shape for a in args], what=func)
     raise SymbolicError(f"{func}: no symbolic shape rule")
 
@@ -677,6 +682,14 @@ ELEMENTWISE: dict[str, Any] = {
     "sigmoid": lambda x: mul(fn("sigmoid", x), sub(ONE, fn("sigmoid", x))),
     "relu": lambda x: compare(">", x, ZERO),
     "softplus": lambda x: fn("sigmoid", x),
+    "exp2": lambda x: mul(power(num(2), x), fn("log", num(2))),  # read as 2^x
+    "logit": lambda x: power(mul(x, sub(ONE, x)), num(-1)),
+    "erf": lambda x: mul(num(2), power(const("pi"), num(Fraction(-1, 2))),
+                         fn("exp", neg(power(x, num(2))))),
+    "erfc": lambda x: mul(num(-2), power(const("pi"), num(Fraction(-1, 2))),
+                          fn("exp", neg(power(x, num(2))))),
+    "deg2rad": lambda x: mul(const("pi"), num(Fraction(1, 180))),  # read as x*pi/180
+    "rad2deg": lambda x: mul(num(180), power(const("pi"), num(-1))),
 }
 _ALIASES = {"ln": "log", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
             "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2"}
@@ -822,9 +835,10 @@ def _kept(g: E, node: E, x: E) -> E:
 
 def _same_reduction(func: str, node: E, x: E) -> E:
     kw = dict(node.data[1])
+    ddof = kw.get("ddof") if func == node.data[0] else None  # std's own, not mean's
     if kw.get("axis") is None:
-        return call(func, x)
-    return call(func, x, axis=kw.get("axis"), keepdims=True)
+        return call(func, x, ddof=ddof)
+    return call(func, x, axis=kw.get("axis"), keepdims=True, ddof=ddof)
 
 
 def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
@@ -842,11 +856,13 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
         if func in ("max", "min"):
             winners = compare("==", x, _same_reduction(func, node, x))
             return [mul(gk, winners, power(_same_reduction("sum", node, winners), num(-1)))]
+        dof = sub(n, num(kw.get("ddof", 0)))  # var and std divide by n - ddof
         if func == "var":
-            return [mul(gk, num(2), sub(x, _same_reduction("mean", node, x)), power(n, num(-1)))]
+            return [mul(gk, num(2), sub(x, _same_reduction("mean", node, x)),
+                        power(dof, num(-1)))]
         if func == "std":
             return [mul(gk, sub(x, _same_reduction("mean", node, x)),
-                        power(mul(n, _same_reduction("std", node, x)), num(-1)))]
+                        power(mul(dof, _same_reduction("std", node, x)), num(-1)))]
         if func == "logsumexp":
             return [mul(gk, fn("exp", sub(x, _same_reduction("logsumexp", node, x))))]
         if func == "norm":
@@ -899,6 +915,16 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
         a, b = args
         return [back(div(a, node), a) if needed[0] else None,
                 back(div(b, node), b) if needed[1] else None]
+    if func == "logaddexp":
+        a, b = args
+        return [back(fn("sigmoid", sub(a, b)), a) if needed[0] else None,
+                back(fn("sigmoid", sub(b, a)), b) if needed[1] else None]
+    if func == "mod":  # between its jumps, as the engine: d/da = 1, d/db = -floor(a/b)
+        a, b = args
+        return [back(ONE, a) if needed[0] else None,
+                back(neg(call("floor_divide", a, b)), b) if needed[1] else None]
+    if func == "floor_divide":  # a step function
+        return [ZERO if n else None for n in needed]
     if func == "clip":
         xx, lo, hi = args
         if lo.op == "num" and hi.op == "num" and lo.data <= hi.data:
@@ -1188,8 +1214,11 @@ class _ToSyntax:
             if _negative(coeff):
                 sign = True
                 coeff = -coeff
-            if isinstance(coeff, Fraction) and coeff.denominator != 1 and bottom:
-                # 2/(3*x), not 2/3/x
+            if isinstance(coeff, Fraction) and coeff.denominator != 1 and (
+                    bottom or coeff.numerator == 1
+                    or not isinstance(_number_node(coeff), S.Number)):
+                # 2/(3*x), not 2/3/x; pi/180 and x^2/2, not 1/180*pi and 0.5*x^2 (but
+                # 1.5*x: a short decimal stays one)
                 if coeff.numerator != 1:
                     top.insert(0, _number_node(Fraction(coeff.numerator)))
                 bottom.insert(0, _number_node(Fraction(coeff.denominator)))
@@ -1283,14 +1312,41 @@ def size(e: E) -> int:
 
 _LITERAL = "lit"
 _ORDER[_LITERAL] = 9
-_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot")
+_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "mod", "floor_divide")
+_JOINING = "joining or splitting arrays has no derivative formula here yet"
+_MOVING = ("rearranging or copying elements has no formula here yet (its adjoint, the "
+           "inverse rearrangement, is not written for symbolic sizes)")
+_RUNNING = "running totals have no formula here yet (the adjoint is a reversed running total)"
+_DECOMPOSITION = ("a matrix decomposition: its derivative needs the factors' own vectors "
+                  "or a triangular solve, which matrix notation in the language cannot write")
+# every built-in diff does not read, and why (a test holds this table to builtins.py: a
+# new built-in needs a derivative rule or a line here)
 _REFUSED_WHY = {
     "solve": None,  # read as inv(a) @ b
-    "concatenate": "joining arrays has no derivative formula here yet",
-    "stack": "joining arrays has no derivative formula here yet",
+    "concatenate": _JOINING, "stack": _JOINING, "hstack": _JOINING, "vstack": _JOINING,
+    "column_stack": _JOINING, "split": _JOINING, "hsplit": _JOINING, "vsplit": _JOINING,
     "squeeze": "shape changes other than reshape/flatten have no formula here yet",
     "expand_dims": "shape changes other than reshape/flatten have no formula here yet",
     "broadcast_to": "shape changes other than reshape/flatten have no formula here yet",
+    "swapaxes": "axis permutations have no formula here (for a matrix, write X.T)",
+    "moveaxis": "axis permutations have no formula here (for a matrix, write X.T)",
+    "repeat": _MOVING, "tile": _MOVING, "flip": _MOVING, "roll": _MOVING, "pad": _MOVING,
+    "cumsum": _RUNNING, "cumprod": _RUNNING, "differences": _RUNNING,
+    "sort": "the permutation that sorts is not a term of the language",
+    "einsum": "index contractions are not read into matrix notation here (write them with "
+              "@, outer, sum and transpose)",
+    "tensordot": "index contractions are not read into matrix notation here (write them "
+                 "with @, outer, sum and transpose)",
+    "kron": "the Kronecker product has no formula here (its adjoint sums over blocks, "
+            "which the language cannot write for symbolic sizes)",
+    "cross": "the cross product has no formula here yet",
+    "tril": "triangular masks have no formula here yet",
+    "triu": "triangular masks have no formula here yet",
+    "cholesky": _DECOMPOSITION, "eigvalsh": _DECOMPOSITION, "svdvals": _DECOMPOSITION,
+    "pinv": "the pseudo-inverse's derivative has no formula here (it holds only where the "
+            "rank does not change)",
+    "slogdet": "it returns a pair (sign, log|det|); write log(abs(det(X))), whose "
+               "derivative is inv(X).T",
     "grad": "a derivative inside the program: use --order 2 instead",
     "jacobian": "a derivative inside the program: use --order 2 instead",
     "hessian": "a derivative inside the program: use --order 2 instead",
@@ -1456,12 +1512,19 @@ class Reader:
             raise SymbolicError(f"{func}: {_REFUSED_WHY[func]}", node.span)
         if func in ELEMENTWISE or func in ("sqrt", "square", "reciprocal"):
             return fn(func, args[0])
+        _refuse_unread(builtin, node, static)
         if func in REDUCTIONS:
             axis = static("axis", 1)
             keepdims = bool(static("keepdims", 2, False))
             axis = tuple(int(a) for a in axis) if isinstance(axis, list) else (
                 None if axis is None else int(axis))
-            return call(func, args[0], axis=axis, keepdims=keepdims or None)
+            ddof = static("ddof", 3, 0) if func in ("var", "std") else 0
+            if func == "norm" and static("ord", 3) is not None and args[0].ndim > 1 and \
+                    axis is None:
+                raise SymbolicError("norm: ord=2 of a matrix is its largest singular value, "
+                                    "which has no formula here", node.span)
+            return call(func, args[0], axis=axis, keepdims=keepdims or None,
+                        ddof=_exact(repr(float(ddof)), float(ddof)) or None)
         if func in ("softmax", "log_softmax"):
             axis = static("axis", 1, -1)
             axis = int(axis) % max(args[0].ndim, 1)
@@ -1478,6 +1541,12 @@ class Reader:
             return transpose(args[0])
         if func in ("outer", "trace", "det", "inv", "clip", "where", "detach") + _FUNCTIONS_2:
             return call(func, *args)
+        if func == "inner":  # the sum over the last axes: a @ b.T
+            if args[0].ndim == 0 or args[1].ndim == 0:
+                return mul(args[0], args[1])
+            return matmul(args[0], transpose(args[1]))
+        if func in ("diag", "diagonal"):
+            return _diagonal(func, args[0], node)
         if func == "flatten":
             return reshape(args[0], (_product_dims(args[0].shape),))
         if func == "reshape":
@@ -1500,6 +1569,44 @@ class Reader:
                 raise SymbolicError(result.error.message, node.span)
             return literal(result.value)
         raise SymbolicError(f"{func}: no symbolic derivative rule", node.span)
+
+
+# parameters diff does not read, by function: (the value that means the same as leaving
+# it out, or None if any value is refused; why)
+_UNREAD = {
+    "logsumexp": {"b": (None, "the weights b= have no formula here (write "
+                              "log(sum(b*exp(x))))")},
+    "norm": {"ord": (2, "only the Euclidean norm (ord=2 of a vector, or none) has a "
+                        "formula here")},
+    "trace": {"offset": (0, "only the main diagonal (offset 0) has a formula here")},
+}
+
+
+def _refuse_unread(builtin: Any, node: S.Call, static: Any) -> None:
+    """A SymbolicError for a parameter of the call that diff does not read, unless its
+    value means the same as leaving it out (so no formula ever ignores an argument)."""
+    params = [p.name for p in builtin.params]
+    for name, (same, why) in _UNREAD.get(builtin.name, {}).items():
+        position = params.index(name)
+        given = any(k == name for k, _ in node.keywords) or len(node.args) > position
+        if given and (same is None or static(name, position) != same):
+            raise SymbolicError(f"{builtin.name}: {why}", node.span)
+
+
+def _diagonal(func: str, x: E, node: S.Call) -> E:
+    """diag of a vector (the matrix with it on the diagonal: x*eye(n)), diag or diagonal
+    of a square matrix (its diagonal: sum(X*eye(n), axis=0)); other offsets, axes and
+    shapes are refused."""
+    if len(node.args) > 1 or node.keywords:
+        raise SymbolicError(f"{func}: only the main diagonal (no offset or axes) has a "
+                            "formula here", node.span)
+    if func == "diag" and x.ndim == 1:
+        return mul(x, eye(x.shape[0]))
+    if x.ndim == 2 and x.shape[0] == x.shape[1]:
+        return call("sum", mul(x, eye(x.shape[0])), axis=0)
+    raise SymbolicError(f"{func}: the diagonal of a matrix of shape {_shape_text(x.shape)} "
+                        "has a formula here only when the matrix is square (declare it "
+                        "n,n)", node.span)
 
 
 def _random(node: S.Node) -> bool:
@@ -1583,6 +1690,8 @@ def _binary(op: str, a: E, b: E) -> E:
         return power(a, b)
     if op == "@":
         return matmul(a, b)
+    if op in ("%", "//"):
+        return call(S.OPERATORS[op].name, a, b)
     raise SymbolicError(f"the {S.OPERATORS[op].name} operator ({op}) has no derivative "
                         "formula here yet")
 

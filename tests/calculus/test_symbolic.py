@@ -42,6 +42,8 @@ def sample(rng, shape, domain):
         return rng.uniform(-0.8, 0.8, size=shape)
     if domain == "above1":
         return rng.uniform(1.2, 3.0, size=shape)
+    if domain == "prob":
+        return rng.uniform(0.1, 0.9, size=shape)
     if domain == "matrix":
         n = shape[0]
         return rng.normal(size=shape) + n * np.eye(n)
@@ -53,7 +55,7 @@ def sample(rng, shape, domain):
 ELEMENTWISE_DOMAINS = {
     "log": "positive", "log1p": "positive", "log2": "positive", "log10": "positive",
     "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "arctanh": "unit",
-    "arccosh": "above1", "reciprocal": "positive",
+    "arccosh": "above1", "reciprocal": "positive", "logit": "prob",
 }
 UNARY = sorted(set(Y.ELEMENTWISE) | {"sqrt", "square", "reciprocal"})
 CASES = [(f"sum({f}(x) * w)", {"x": (("n",), ELEMENTWISE_DOMAINS.get(f, "normal")),
@@ -112,6 +114,23 @@ CASES += [
      {"X": (("n", 3), "normal"), "w": ((3,), "normal"), "y": (("n",), "positive")}),
     ("h = tanh(W @ x); sum(h^2)", {"W": ((2, "n"), "normal"), "x": (("n",), "normal")}),
     ("x ^ x * pi + e", {"x": ((), "positive")}),
+    ("sum(logaddexp(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                  "w": (("n",), "normal")}),
+    ("sum(mod(x, y) * w + x % 0.7)", {"x": (("n",), "normal"), "y": (("n",), "positive"),
+                                      "w": (("n",), "normal")}),
+    ("sum(floor_divide(x, y) * w + x // 0.3 + x)", {
+        "x": (("n",), "normal"), "y": (("n",), "positive"), "w": (("n",), "normal")}),
+    ("inner(x, y) + sum(inner(X, Y) * C) + sum(inner(X, x))", {
+        "x": (("n",), "normal"), "y": (("n",), "normal"), "X": ((2, "n"), "normal"),
+        "Y": ((3, "n"), "normal"), "C": ((2, 3), "normal")}),
+    ("sum(diag(x) * X) + sum(diag(X) * y) + sum(diagonal(X)^2)", {
+        "x": (("n",), "normal"), "y": (("n",), "normal"), "X": (("n", "n"), "normal")}),
+    ("var(x, ddof=1) + std(x, 0, false, 1) + sum(std(X, axis=1, ddof=1) * y)", {
+        "x": (("n",), "normal"), "X": ((3, "n"), "normal"), "y": ((3,), "normal")}),
+    ("trace(X, 0) + norm(x, ord=2)", {"X": (("n", "n"), "normal"), "x": (("n",), "normal")}),
+    # constants the program makes (fixed sizes: the values fix them)
+    ("sum(x * arange(3) + ones(3) * x^2 + full(3, 2) * x - zeros(3) + eye(3) @ x"
+     " + linspace(0, 1, 3) * x)", {"x": ((3,), "normal")}),
 ]
 
 
@@ -149,6 +168,25 @@ def test_every_rule_has_a_case():
             "log_softmax", "matmul", "dot", "outer", "transpose", "trace", "det", "inv",
             "solve", "reshape", "flatten", "detach"]:
         assert f"{name}(" in programs, f"{name} has no case against the engine"
+
+
+def test_every_builtin_has_a_case_or_a_refusal_that_says_why():
+    """Every row of builtins.py's table: a case above, held against the engine, or a line
+    in diff's refusal table whose reason the refusal prints. A new built-in without
+    either fails here."""
+    from gradcli.lang.builtins import BUILTINS
+
+    programs = " ".join(p for p, _ in CASES)
+    for name in BUILTINS:
+        why = Y._REFUSED_WHY.get(name)
+        if why is None:
+            assert f"{name}(" in programs, f"{name}: no case against the engine, no refusal"
+            continue
+        assert f"{name}(" not in programs, f"{name} is refused but has a case"
+        with pytest.raises(Y.SymbolicError) as error:
+            Y.differentiate(f"y = {name}(x); sum(y)", shapes={"x": ("n", "n")})
+        assert error.value.message == f"{name}: {why}"
+        assert error.value.span[:2] == (1, 5)  # the call, by line and column
 
 
 # -- the textbook and Matrix Cookbook table -------------------------------------------------
@@ -225,7 +263,13 @@ def test_refusals_name_the_operation():
         ("sum(x[x > 0])", {"x": "n"}, "mask"),
         ("sum(concatenate([x, x]))", {"x": "n"}, "concatenate"),
         ("prod(x)", {"x": "n"}, "prod"),
-        ("x % 2", {}, "mod"),
+        ("sum(cumsum(x))", {"x": "n"}, "cumsum: running totals"),
+        ("logsumexp(x, b=x)", {"x": "n"}, "weights"),
+        ("norm(x, ord=1)", {"x": "n"}, "Euclidean"),
+        ("norm(X, ord=2)", {"X": "n,n"}, "singular value"),
+        ("trace(X, 1)", {"X": "n,n"}, "offset"),
+        ("sum(diag(x, 1))", {"x": "n"}, "main diagonal"),
+        ("sum(diagonal(X))", {"X": "n,m"}, "square"),
         ("sum(A @ B)", {"A": "n,m", "B": "k,m"}, "matmul"),
     ]:
         with pytest.raises(Y.SymbolicError) as error:
