@@ -1105,6 +1105,11 @@ class _ToSyntax:
         if op == "add":
             return self.sum(e.args)
         if op == "mul":
+            eyes = [a for a in e.args if a.op == "eye"]
+            rest = [a for a in e.args if a.op != "eye"]
+            if len(eyes) == 1 and rest and broadcast(*[a.shape for a in rest]) == \
+                    eyes[0].shape[:1]:
+                return S.Call("diag", (self.of(mul(*rest)),))  # d*eye(n) is diag(d)
             return self.product(e.args)
         if op == "pow":
             return self.pow(e)
@@ -1853,11 +1858,28 @@ def _differentiate(program: str | list[S.Node], wrt: Any, shapes: dict | None,
             out.append(Formula(name, x.shape if order == 1 else x.shape * 2, g,
                                reader.named, order))
         else:
-            if order != 1:
-                raise SymbolicError("--order 2 needs a scalar result")
-            out.append(Formula(name, y.shape + x.shape, tidy(jacobian(y, x)), reader.named))
+            try:
+                if order != 1:
+                    raise SymbolicError(f"--order 2 needs a scalar result; this one has "
+                                        f"shape {_shape_text(y.shape)}")
+                out.append(Formula(name, y.shape + x.shape, tidy(jacobian(y, x)),
+                                   reader.named))
+            except SymbolicError as error:
+                raise SymbolicError(f"{error.message}. {_one_element(statements, y)}",
+                                    error.span) from None
     differentiate.reader = reader  # type: ignore[attr-defined]
     return out
+
+
+def _one_element(statements: list[S.Node], y: E) -> str:
+    """Advice that works when followed: differentiate one element of the result, or its
+    sum (both scalars, so both have gradients)."""
+    last = statements[-1]
+    text = last.name if isinstance(last, (S.Assign, S.Augmented)) else S.to_text(last)
+    simple = isinstance(last, (S.Assign, S.Augmented, S.Name, S.Call, S.Index, S.Array))
+    element = (text if simple else f"({text})") + "[" + ", ".join(["0"] * y.ndim) + "]"
+    return (f"Pick one element or reduce the result to a number: differentiate {element} "
+            f"or sum({text})")
 
 
 def hessian_of(g: E, x: E) -> E:
@@ -1877,7 +1899,33 @@ def jacobian(f: E, x: E) -> E:
         raise SymbolicError(f"a Jacobian of a result of shape {_shape_text(f.shape)} with "
                             f"respect to shape {_shape_text(x.shape)} has no formula here "
                             "(vectors of vectors do)")
+    if x.ndim == 1 and f.shape == x.shape and _elementwise_of(f, x, {}):
+        # each f[i] depends on x[i] alone: the Jacobian is diagonal, and its diagonal is
+        # the gradient of sum(f) (so every elementwise rule serves the Jacobian too)
+        return mul(gradient(call("sum", f), x), eye(x.shape[0]))
     return _jac(f, x)
+
+
+_ELEMENTWISE_CALLS = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "mod",
+                      "floor_divide", "clip", "where")
+
+
+def _elementwise_of(f: E, x: E, memo: dict[int, bool]) -> bool:
+    """Whether f is built from x by elementwise operations only, every part that depends
+    on x of x's shape (the rest broadcast to it)."""
+    if f is x:
+        return True
+    if id(f) in memo:
+        return memo[id(f)]
+    if not depends(f, x):
+        ok = True
+    elif f.shape != x.shape or not (f.op in ("add", "mul", "pow", "fn", "cmp") or (
+            f.op == "call" and f.data[0] in _ELEMENTWISE_CALLS)):
+        ok = False
+    else:
+        ok = all(_elementwise_of(a, x, memo) for a in f.args)
+    memo[id(f)] = ok
+    return ok
 
 
 def _jac(f: E, x: E) -> E:

@@ -258,6 +258,22 @@ def test_jacobians():
     assert j.text == "A + 2*eye(n)"
 
 
+@pytest.mark.parametrize("program, text", [
+    ("x^2", "diag(2*x)"), ("x*sin(x)", "diag(sin(x) + x*cos(x))"),
+    ("maximum(x, w) * w", "diag(w*((x == w)/2 + (x > w)))"),
+    ("exp(-x^2/2) + 3", "diag(-x*exp(-x^2/2))"),
+])
+@pytest.mark.parametrize("n", SIZES)
+def test_elementwise_jacobians_are_diagonal(program, text, n):
+    # each f[i] depends on x[i] alone: diag(the gradient of sum(f)), against the engine
+    [j] = Y.differentiate(program, wrt="x", shapes={"x": "n", "w": "n"})
+    assert j.text == text
+    rng = np.random.default_rng(n)
+    point = {"x": rng.normal(size=n), "w": rng.normal(size=n)}
+    np.testing.assert_allclose(j({**point, "n": n}),
+                               value_of(f"jacobian({program}, x)", point), rtol=1e-9)
+
+
 def test_refusals_name_the_operation():
     for program, shapes, words in [
         ("sum(x[x > 0])", {"x": "n"}, "mask"),
