@@ -589,10 +589,17 @@ def call(func: str, *args: E, **keywords: Any) -> E:
                 d == 1 for d in _call_shape(func, args, dict(kw))):
         # reduced to one number: it broadcasts as the scalar
         return call(func, args[0], **{k: v for k, v in kw if k not in ("axis", "keepdims")})
+    if func in ("var", "std") and not dict(kw).get("ddof") and all(
+            d == 1 for d in _reduced_dims(args[0], dict(kw))):
+        return zeros(_call_shape(func, args, dict(kw)))  # the spread of one element
     if func in ("softmax", "log_softmax") and dict(kw).get("axis") == args[0].ndim - 1:
         kw = ()
     shape = _call_shape(func, args, dict(kw))
     return make("call", tuple(args), (func, kw), shape)
+
+
+def _reduced_dims(x: E, kw: dict) -> list[Dim]:
+    return [x.shape[k] for k in _axes(kw.get("axis"), x.ndim)]
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -762,7 +769,11 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
         if needed[0]:
             gb = unbroadcast(mul(g, e, power(b, sub(e, ONE))), node.shape, b.shape)
         if needed[1]:
-            ge = unbroadcast(mul(g, node, fn("log", b)), node.shape, e.shape)
+            # d/de b^e = b^e*log(b), taken as 0 where b == 0, as the engine does (the
+            # limit for e > 0): log(b + (b == 0)). Not needed for a base that is never 0,
+            # nor for x^x (at 0 the engine's d/dbase, x*x^(x - 1), is 0*inf already)
+            safe = b if _positive(b) or e is b else add(b, compare("==", b, ZERO))
+            ge = unbroadcast(mul(g, node, fn("log", safe)), node.shape, e.shape)
         return [gb, ge]
     if op == "fn":
         rule = ELEMENTWISE.get(node.data)
@@ -782,6 +793,15 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
     if op == "call":
         return _vjp_call(node, g, needed)
     raise SymbolicError(f"{op}: no derivative rule")
+
+
+def _positive(e: E) -> bool:
+    """Whether e is never 0 (nor negative): a positive number, pi, e, exp, cosh..."""
+    if e.op == "num":
+        return isinstance(e.data, Fraction) and e.data > 0
+    if e.op == "fn":
+        return e.data in ("exp", "cosh", "sigmoid", "softplus")
+    return e.op == "const" or e.op == "pow" and _positive(e.args[0])
 
 
 def _vjp_matmul(node: E, g: E, needed: list[bool]) -> list[E | None]:
@@ -1502,6 +1522,14 @@ class Reader:
         if builtin is None:
             raise SymbolicError(f'unknown function "{node.func}"', node.span)
         func = builtin.name
+        from gradcli.lang.builtins import ArgumentError
+        from gradcli.lang.evaluate import match_arguments
+
+        try:  # the arguments fit the signature, as eval checks them
+            match_arguments(builtin, len(node.args), tuple(k for k, _ in node.keywords))
+        except ArgumentError as error:
+            raise SymbolicError(f"{func}(): {error}; usage: {builtin.signature}",
+                                node.span) from None
         args = [done[id(a)] for a in node.args]
         kw = {k: v for k, v in node.keywords}
 

@@ -121,3 +121,24 @@ def test_the_advice_for_a_non_scalar_result_works_when_followed(cli, program, sh
                        advice, *options, *order)
         assert followed.exit_code == 0, (advice, followed.stderr)
         assert followed.stdout.startswith(("d/d", "d^2/d"))
+
+
+def test_the_exponent_derivative_at_a_zero_base_is_the_engines(cli):
+    # d/dy x^y at x = 0 is 0 (the limit for y > 0), as the engine takes it; x^y*log(x)
+    # was 0*(-inf) = NaN there (found by the fuzz test, with a matrix of zeros)
+    result = cli("diff", "x^y + sum(A^y)", "-v", "x=0", "-v", "y=2", "-v",
+                 "A=[[0, 1], [2, 0]]", "--wrt", "y")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == \
+        "d/dy = sum(A^y*log(A + (A == 0))) + x^y*log(x + (x == 0))"
+    for program in ("2^y", "exp(x)^y", "x^x"):  # a base that is never 0, and x^x
+        assert "==" not in cli("diff", program, "--wrt", program[-1]).stdout
+
+
+def test_the_spread_of_one_element_is_zero_and_a_subgradient_is_no_mismatch(cli):
+    assert cli("diff", "std(x + x)").stdout == "d/dx = 0\n"
+    # norm at the origin: the engine takes the zero subgradient, the formula is 0/0
+    result = cli("diff", "norm(v - w)", "-v", "v=[1, 2]", "-v", "w=[1, 2]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["d/dv = (v - w)/norm(v - w)",
+                                              "  at v = [1.0, 2.0], w = [1.0, 2.0]: [nan, nan]"]
