@@ -2024,10 +2024,17 @@ MAX_REWRITE_WEIGHT = 120  # larger terms are not multiplied out (their parts alr
 def weight(e: E, memo: dict[int, int] | None = None) -> int:
     """The size of the term as a tree (shared parts counted each time they print)."""
     memo = {} if memo is None else memo
-    for node in _topological(e):
-        if id(node) not in memo:  # a -1 coefficient prints as a sign, not a token
+    stack: list[tuple[E, bool]] = [(e, False)]
+    while stack:  # down to the nodes already weighed only (tidy asks once per node)
+        node, ready = stack.pop()
+        if id(node) in memo:
+            continue
+        if ready:  # a -1 coefficient prints as a sign, not a token
             own = 0 if node.op == "num" and node.data == -1 else 1
             memo[id(node)] = own + sum(memo[id(a)] for a in node.args)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if id(a) not in memo)
     return memo[id(e)]
 
 
