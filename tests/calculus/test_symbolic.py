@@ -426,3 +426,12 @@ def test_random_vector_and_matrix_expressions(body, seed, n):
         got = np.broadcast_to(f({**point, "n": n}), want.shape)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8,
                                    err_msg=f"d/d{f.wrt} {program} = {f.text}")
+
+
+def test_every_refusal_is_in_the_documentation():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text()
+    for name, why in Y._REFUSED_WHY.items():
+        if why:
+            assert f"`{name}`" in text or f"`{name}/" in text or f"/`{name}`" in text, name
