@@ -36,6 +36,18 @@ MATRICES = [
     ("sum((A @ x - b)^2)", {"A": "m,n", "x": "n", "b": "m"}, "x", "2*A.T @ (A @ x - b)"),
     ("p = sigmoid(X @ w); sum(-y*log(p) - (1-y)*log(1-p))",
      {"X": "n,m", "w": "m", "y": "n"}, "w", "X.T @ (p - y)"),
+    # the Cookbook's (63), (116), (51), (61); softmax, norms, a tanh layer (backprop)
+    ("trace(inv(X) @ A)", {"X": "n,n", "A": "n,n"}, "X", "-(inv(X) @ A @ inv(X)).T"),
+    ("trace(X @ B @ X.T @ C)", {"X": "n,m", "B": "m,m", "C": "n,n"}, "X",
+     "C @ X @ B + C.T @ X @ B.T"),
+    ("log(det(X.T @ X))", {"X": "n,m"}, "X", "2*X @ inv(X.T @ X)"),
+    ("trace(inv(X))", {"X": "n,n"}, "X", "-(inv(X) @ inv(X)).T"),
+    ("logsumexp(x)", {"x": "n"}, "x", "softmax(x)"),
+    ("norm(x)", {"x": "n"}, "x", "x/norm(x)"),
+    ("sum(X^2)", {"X": "n,m"}, "X", "2*X"),
+    ("-x.T @ A @ x", {"x": "n", "A": "n,n"}, "x", "-(A + A.T) @ x"),
+    ("trace(X @ X)", {"X": "n,n"}, "X", "2*X.T"),
+    ("h = tanh(W @ x); sum(h^2)", {"W": "m,n", "x": "n"}, "W", "outer(2*h*(1 - h^2), x)"),
 ]
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*|\d+\.?\d*|\*\*|[^\s]")

@@ -460,6 +460,10 @@ def fn(name: str, x: E) -> E:
         return ONE
     if name == "exp" and x.op == "fn" and x.data == "log":
         return x.args[0]
+    if name == "exp" and x.op == "add" and len(x.args) == 2:
+        soft = _softmax_of(*x.args) or _softmax_of(*reversed(x.args))
+        if soft is not None:
+            return soft
     if name == "exp" and x.op == "mul" and any(f.op == "fn" and f.data == "log" for f in x.args):
         # exp(c*log(b)) = b^c
         logs = [f for f in x.args if f.op == "fn" and f.data == "log"]
@@ -467,6 +471,19 @@ def fn(name: str, x: E) -> E:
             rest = [f for f in x.args if f is not logs[0]]
             return power(logs[0].args[0], mul(*rest))
     return make("fn", (x,), name, x.shape)
+
+
+def _softmax_of(u: E, minus: E) -> E | None:
+    """softmax(u) for exp(u - logsumexp(u)) along one axis (all of a vector's)."""
+    c, lse = _split_coeff(minus)
+    if c != -1 or lse.op != "call" or lse.data[0] != "logsumexp" or lse.args[0] is not u:
+        return None
+    kw = dict(lse.data[1])
+    if kw.get("axis") is None and u.ndim == 1:
+        return call("softmax", u)
+    if isinstance(kw.get("axis"), int) and kw.get("keepdims") and u.ndim >= 1:
+        return call("softmax", u, axis=kw["axis"] % u.ndim)
+    return None
 
 
 def compare(op: str, a: E, b: E) -> E:

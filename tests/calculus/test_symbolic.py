@@ -227,6 +227,8 @@ TEXTBOOK = [
      {"X": "C @ X @ B + C.T @ X @ B.T"}),  # one chain, not C @ (X @ B)
     ("log(det(X.T @ X))", {"X": "n,m"}, {"X": "2*X @ inv(X.T @ X)"}),  # symmetric inverse
     ("x.T @ A.T @ A @ x", {"x": "n", "A": "m,n"}, {"x": "2*A.T @ A @ x"}),
+    ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
+    ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
 ]
 
@@ -309,6 +311,8 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
     ("x*(1 - x) + x^2", {"x": ()}),  # multiplied out where shorter
     ("sqrt(x)^2 + x^0.5 * x^0.5", {"x": ()}),
     ("cos(x)^2*y - y*sin(x)^2 + 2*cos(3*x)^2 - 2*sin(3*x)^2", {"x": (), "y": ()}),  # 2u
+    ("sum(exp(x - logsumexp(x))*x) + sum(exp(X - logsumexp(X, axis=0, keepdims=true))*X)",
+     {"x": (3,), "X": (3, 2)}),  # softmax
     ("-(A @ B) @ x + C @ (A @ (B @ x))", {"A": (3, 3), "B": (3, 3), "C": (3, 3),
                                           "x": (3,)}),  # printed as chains
 ]
