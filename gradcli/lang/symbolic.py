@@ -292,9 +292,19 @@ def _factor_matmuls(coeffs: dict[E, Any]) -> dict[E, Any]:
         for shared, members in groups.items():
             if len(members) < 2 or any(m not in coeffs for m in members):
                 continue
-            others = [scale(coeffs.pop(m), m.args[1 - side]) for m in members]
-            combined = add(*others)
+            others: list[E] = []
+            for m in members:
+                c, operand = coeffs.pop(m), m.args[1 - side]
+                k, inner = _split_coeff(operand)
+                if inner.op == "add" and inner.shape == operand.shape:
+                    # c*k*(P + Q) opened, so that the sign test below sees P and Q
+                    others.extend(scale(_times(c, k), t) for t in inner.args)
+                else:
+                    others.append(scale(c, operand))
+            sign = -1 if all(_is_negative_term(o) for o in others) else 1
+            combined = add(*[scale(sign, o) for o in others])  # -(A + A.T) @ x
             new = matmul(combined, shared) if side == 1 else matmul(shared, combined)
+            new = scale(sign, new)
             c, r = _split_coeff(new)
             coeffs[r] = _plus(coeffs.get(r, Fraction(0)), c)
     return coeffs

@@ -227,6 +227,7 @@ TEXTBOOK = [
      {"X": "C @ X @ B + C.T @ X @ B.T"}),  # one chain, not C @ (X @ B)
     ("log(det(X.T @ X))", {"X": "n,m"}, {"X": "2*X @ inv(X.T @ X)"}),  # symmetric inverse
     ("x.T @ A.T @ A @ x", {"x": "n", "A": "m,n"}, {"x": "2*A.T @ A @ x"}),
+    ("-x.T @ A @ x", {"x": "n", "A": "n,n"}, {"x": "-(A + A.T) @ x"}),  # the sign out
     ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
