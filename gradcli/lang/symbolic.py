@@ -2003,11 +2003,18 @@ def _jac(f: E, x: E) -> E:
                 return _diag(rest, n) if rest.ndim == 1 else mul(rest, inner)
             if rest.ndim == 0:
                 return mul(rest, inner)
-    if f.op == "fn" and x.ndim == 1:
-        inner = _jac(f.args[0], x)
-        d = ELEMENTWISE[f.data](f.args[0])
-        if inner.op == "eye":
-            return _diag(d, n)
+    if x.ndim == 1 and f.op == "mul" and all(a.ndim == 0 or a.shape == f.shape for a in f.args) \
+            and not any(a.ndim == 0 and depends(a, x) for a in f.args):
+        # the product rule: diag(the other factors) times each factor's Jacobian
+        return add(*[_diag_times(mul(*(f.args[:i] + f.args[i + 1:])), _jac(a, x), n)
+                     for i, a in enumerate(f.args) if depends(a, x)])
+    if x.ndim == 1 and f.op in ("fn", "pow") and f.args[0].shape == f.shape and (
+            f.op == "fn" or not depends(f.args[1], x)):
+        # the chain rule: diag(f'(u)) @ du/dx (tanh(A @ x) -> diag(1 - tanh(A @ x)^2) @ A)
+        u = f.args[0]
+        d = ELEMENTWISE[f.data](u) if f.op == "fn" else \
+            mul(f.args[1], power(u, sub(f.args[1], ONE)))
+        return _diag_times(d, _jac(u, x), n)
     raise SymbolicError("this Jacobian has no matrix formula here (linear maps, sums, "
                         "scaling and elementwise functions of the vector itself do)")
 
@@ -2026,6 +2033,14 @@ def _matmul_jac(m: E, inner: E) -> E:
     if inner.ndim == 2:
         return matmul(m, inner)
     return mul(m, inner)
+
+
+def _diag_times(d: E, j: E, n: Dim) -> E:
+    """diag(d) @ j for a Jacobian j (n×m): a product of diagonals stays one diagonal."""
+    if is_zero(j) or d.ndim == 0:
+        return mul(d, j)
+    diagonal = j.op == "eye" or j.op == "mul" and any(a.op == "eye" for a in j.args)
+    return mul(d, j) if diagonal else matmul(mul(d, eye(n)), j)
 
 
 def _diag(d: E, n: Dim) -> E:

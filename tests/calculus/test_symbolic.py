@@ -268,11 +268,30 @@ def test_jacobians():
 ])
 @pytest.mark.parametrize("n", SIZES)
 def test_elementwise_jacobians_are_diagonal(program, text, n):
+    check_jacobian(program, text, n)
+
+
+@pytest.mark.parametrize("program, text", [
+    ("tanh(A @ x)", "diag(1 - tanh(A @ x)^2) @ A"),
+    ("(A @ x)^2 + w", "2*diag(A @ x) @ A"),
+    ("x * (A @ x)", "diag(x) @ A + diag(A @ x)"),
+    ("exp(x) * (A @ x) + x", "diag(exp(x)) @ A + diag(exp(x)*(A @ x)) + eye(n)"),
+    ("sigmoid(A @ tanh(A @ x))",
+     "diag(sigmoid(A @ tanh(A @ x))*(1 - sigmoid(A @ tanh(A @ x)))) @ A @ "
+     "diag(1 - tanh(A @ x)^2) @ A"),
+])
+@pytest.mark.parametrize("n", SIZES)
+def test_jacobians_by_the_chain_and_product_rules(program, text, n):
+    check_jacobian(program, text, n)
+
+
+def check_jacobian(program, text, n):
     # each f[i] depends on x[i] alone: diag(the gradient of sum(f)), against the engine
-    [j] = Y.differentiate(program, wrt="x", shapes={"x": "n", "w": "n"})
+    [j] = Y.differentiate(program, wrt="x", shapes={"x": "n", "w": "n", "A": "n,n"})
     assert j.text == text
     rng = np.random.default_rng(n)
-    point = {"x": rng.normal(size=n), "w": rng.normal(size=n)}
+    point = {"x": rng.normal(size=n), "w": rng.normal(size=n),
+             "A": rng.normal(size=(n, n)) / n}
     np.testing.assert_allclose(j({**point, "n": n}),
                                value_of(f"jacobian({program}, x)", point), rtol=1e-9)
 
