@@ -1282,10 +1282,11 @@ class _ToSyntax:
             first = top[0]
             top[0] = S.Number(-first.value, "-" + first.text) if isinstance(first, S.Number) \
                 else S.Unary("-", first)
-        if len(top) == 2 and isinstance(top[0], S.Number) and _is_matmul(top[1]) and \
-                not bottom:
-            # 2*A.T @ r: the number joins the first operand ((2*A.T) @ r is the same)
-            return _onto_first(top[1], lambda first: S.Binary("*", top[0], first))
+        if len(top) == 2 and isinstance(top[0], S.Number) and _is_matmul(top[1]):
+            # 2*A.T @ r: the number joins the first operand ((2*A.T) @ r is the same);
+            # 2*A.T @ r/m is ((2*A.T) @ r)/m
+            chain = _onto_first(top[1], lambda first: S.Binary("*", top[0], first))
+            return S.Binary("/", chain, _chain("*", bottom)) if bottom else chain
         if len(top) == 1 and isinstance(top[0], S.Unary) and _is_matmul(top[0].operand) \
                 and not bottom:
             # -inv(X).T @ A, not -(inv(X).T @ A): (-P) @ Q is -(P @ Q)

@@ -228,6 +228,8 @@ TEXTBOOK = [
     ("log(det(X.T @ X))", {"X": "n,m"}, {"X": "2*X @ inv(X.T @ X)"}),  # symmetric inverse
     ("x.T @ A.T @ A @ x", {"x": "n", "A": "m,n"}, {"x": "2*A.T @ A @ x"}),
     ("-x.T @ A @ x", {"x": "n", "A": "n,n"}, {"x": "-(A + A.T) @ x"}),  # the sign out
+    ("mean((A @ x - b)^2)", {"x": "n", "A": "m,n", "b": "m"},
+     {"x": "2*A.T @ (A @ x - b)/m"}),  # ((2*A.T) @ r)/m, no parentheses needed
     ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
