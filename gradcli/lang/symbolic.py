@@ -1433,6 +1433,7 @@ class Reader:
         self.made: dict[str, Any] = {}  # leaves the program makes from constants: values
         self.named: dict[E, str] = {}  # intermediate terms the program named
         self.last: E | None = None
+        self.links: set[int] = set()  # inner links of a + b + c chains, read at the top
 
     def run(self, statements: list[S.Node]) -> E | None:
         for st in statements:
@@ -1502,8 +1503,12 @@ class Reader:
                 if why:
                     raise SymbolicError(f"{builtin.name}: {why}", node.span)
         done: dict[int, E] = {}
+        # a + b + c and a*b*c are built once from all their operands, not link by link
+        # (a 250-factor product re-sorted its growing factor list 250 times)
+        self.links = {id(n.left) for n in S.postorder(root) if _chain_of(n) and
+                      _chain_of(n.left) == _chain_of(n)}
         for node in S.postorder(root):
-            if isinstance(node, (S.Slice,)):
+            if isinstance(node, (S.Slice,)) or id(node) in self.links:
                 continue
             try:
                 done[id(node)] = self.one(node, done)
@@ -1522,6 +1527,14 @@ class Reader:
         if isinstance(node, S.Unary):
             x = done[id(node.operand)]
             return neg(x) if node.op == "-" else x
+        if isinstance(node, S.Binary) and id(node.left) in self.links:
+            operands, link = [], node
+            while link is node or id(link) in self.links:
+                b = done[id(link.right)]
+                operands.append(neg(b) if link.op == "-" else b)
+                link = link.left
+            operands.append(done[id(link)])
+            return (add if _chain_of(node) == "+" else mul)(*reversed(operands))
         if isinstance(node, S.Binary):
             a, b = done[id(node.left)], done[id(node.right)]
             return _binary(node.op, a, b)
@@ -1668,6 +1681,13 @@ def _diagonal(func: str, x: E, node: S.Call) -> E:
     raise SymbolicError(f"{func}: the diagonal of a matrix of shape {_shape_text(x.shape)} "
                         "has a formula here only when the matrix is square (declare it "
                         "n,n)", node.span)
+
+
+def _chain_of(node: S.Node) -> str | None:
+    """"+" for a sum or difference, "*" for a product, else None."""
+    if isinstance(node, S.Binary):
+        return {"+": "+", "-": "+", "*": "*"}.get(node.op)
+    return None
 
 
 def _random(node: S.Node) -> bool:
