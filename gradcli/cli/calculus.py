@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,13 @@ from gradcli.autograd import Variable
 from gradcli.autograd.functional import grad as take_grad
 from gradcli.autograd.limits import passes_over
 from gradcli.cli.commands import (
-    SHARED,
-    Printer,
-    read_program,
-    session_options,
-    stdin_lines,
+    print_failures,
+    program_text,
     usage_failure,
     write_warnings,
 )
-from gradcli.lang.errors import InputProblem, printable
+from gradcli.cli.options import ProgramOptions
+from gradcli.lang.errors import InputProblem, did_you_mean, printable, suggestions
 from gradcli.lang.results import Failure, Result
 from gradcli.lang.session import Session, walk
 
@@ -105,14 +103,9 @@ class Stop(Exception):
         self.record = record  # the error as JSON shows it, where it has a place
 
 
-def _program_text(program: str | None, file: str | None) -> str:
-    text = read_program(program, file)
-    return "".join(stdin_lines()) if text is None else text
-
-
-def _refuse_passes(op: str, passes: int, seconds_each: float) -> None:
+def _refuse_passes(op: str, passes: int, seconds_each: float, timeout: float | None) -> None:
     """Stop before ``passes`` runs that cannot fit --timeout (the first run measured)."""
-    over = passes_over(op, passes, seconds_each, SHARED.timeout)
+    over = passes_over(op, passes, seconds_each, timeout)
     if over:
         raise _fail(over)
 
@@ -128,9 +121,7 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     outcomes = session.run(text)
     failures = [o for o in outcomes if isinstance(o, Failure)]
     if failures:
-        printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
-        for failure in failures:
-            printer.failure(failure)
+        print_failures(failures, no_color)
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
@@ -139,11 +130,10 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
     return session.last, results[-1]
 
 
-def _session_options(variables: dict[str, str], seed: int | None, dtype: str,
-                     max_elements: int, strict: bool) -> dict[str, Any]:
-    """Session's keyword arguments, without a graph (``wrt``, ``grad_output`` None)."""
-    return session_options(variables=variables, seed=seed, dtype=dtype,
-                           max_elements=max_elements, strict=strict, graph=False)
+def _replayed(shared: ProgramOptions, **changes: Any) -> ProgramOptions:
+    """The options for a command that runs the program again and again: the seed fixed
+    (--seed, else 0), so that every run draws the same rand()."""
+    return replace(shared, seed=0 if shared.seed is None else shared.seed, **changes)
 
 
 def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
@@ -188,11 +178,9 @@ def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
 # -- diff ------------------------------------------------------------------------------------
 
 
-def run_diff(program: str | None, *, file: str | None, variables: dict[str, str],
-             wrt: tuple[str, ...], latex: bool, seed: int | None, precision: int,
-             no_color: bool, max_elements: int, dtype: str, strict: bool,
-             as_json: bool = False, shapes: tuple[str, ...] = (), order: int = 1,
-             fmt: str | None = None) -> int:
+def run_diff(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...],
+             latex: bool, as_json: bool = False, shapes: tuple[str, ...] = (),
+             order: int = 1, fmt: str | None = None) -> int:
     """Print the derivative of the program's last result as formulas (SPEC §9): one line
     per name, ``d/dNAME = FORMULA``; with -v values, each followed by its value there,
     checked against the engine's gradient."""
@@ -202,10 +190,11 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
     def body() -> int:
         from gradcli.lang.symbolic import SymbolicError, differentiate
 
-        text = _program_text(program, file)
-        statements = _diff_statements(text, no_color, as_json)
+        text = program_text(program, shared)
+        statements = _diff_statements(text, shared.no_color, as_json)
         declared = _shape_options(shapes)
-        session = Session(**_session_options(variables, seed, dtype, max_elements, strict))
+        variables = shared.variables
+        session = Session(**shared.session_options(graph=False))
         data = session.data_values  # -c: values (their shapes matter), never a gradient
         values = {n: session.names[n].data for n in (*variables, *data)}
         names = list(dict.fromkeys(wrt))
@@ -229,15 +218,17 @@ def run_diff(program: str | None, *, file: str | None, variables: dict[str, str]
         reader = differentiate.reader  # type: ignore[attr-defined]
         point = {**reader.made, **values}
         checked = all(n in point for n in reader.symbols)
-        engine = _engine_derivatives(statements, formulas, order, options=_session_options(
-            variables, seed, "float64", max_elements, False)) if checked else {}
+        engine = _engine_derivatives(statements, formulas, order, options=replace(
+            shared, dtype="float64", strict=False).session_options(graph=False)) \
+            if checked else {}
         out = []
         for f in formulas:
             found = None
             if checked:
                 found = _checked_value(f, point, engine[f.wrt])
             out.append(_diff_lines(f, style, found if values else None,
-                                   {n: values[n] for n in variables}, precision, order))
+                                   {n: values[n] for n in variables}, shared.precision,
+                                   order))
         click.echo("\n".join(out))
         return 0
 
@@ -254,9 +245,7 @@ def _diff_statements(text: str, no_color: bool, as_json: bool) -> list:
         if isinstance(item, Broken) and not isinstance(item.error, DeclarationProblem):
             error = item.error
             if not as_json:
-                printer = Printer(as_json=False, precision=0, show_graph=False,
-                                  no_color=no_color)
-                printer.failure(Failure(item.line, item.source, error))
+                print_failures([Failure(item.line, item.source, error)], no_color)
             raise Stop(1, error.message, error.type, error.to_dict())
     return parse(text)
 
@@ -374,9 +363,8 @@ def _named_targets(session: Session, value: Variable, wrt: tuple[str, ...]) -> l
 ]:
     for name in wrt:
         if name not in session.names:
-            near = [n for n in session.names if n.lower() == name.lower()]
-            hint = f"; did you mean {near[0]}?" if near else ""
-            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{hint}', 2)
+            near = did_you_mean(suggestions(name, session.names))
+            raise _fail(f'--wrt {name}: there is no name "{name}" in the program{near}', 2)
     targets = list(dict(session.inputs_of(value, wrt or None)).items())  # --wrt x --wrt x
     if not targets:
         raise _fail("the result depends on no named input: there is nothing to "
@@ -403,21 +391,20 @@ class CheckRow:
     checked: int | None = None  # how many elements were compared (None: all of them)
 
 
-def run_check(program: str | None, *, file: str | None, variables: dict[str, str],
-              wrt: tuple[str, ...], grad_output: str | None, rtol: float, atol: float,
-              eps: float, seed: int | None, precision: int, no_color: bool,
-              max_elements: int, dtype: str, strict: bool, as_json: bool = False,
-              sample: int = DEFAULT_CHECK_SAMPLE) -> int:
+def run_check(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...],
+              grad_output: str | None, rtol: float, atol: float, eps: float,
+              as_json: bool = False, sample: int = DEFAULT_CHECK_SAMPLE) -> int:
     """Compare each input's gradient with central finite differences (float64); inputs
     of more than ``sample`` elements in all are compared at that many random elements."""
 
     def body() -> int:
-        text = _program_text(program, file)
-        fixed_seed = 0 if seed is None else seed  # every run draws the same rand()
-        options = _session_options(variables, fixed_seed, dtype, max_elements, strict)
+        text = program_text(program, shared)
+        replayed = _replayed(shared)
+        fixed_seed = replayed.seed
+        options = replayed.session_options(graph=False)
         base = ReplaySession(**dict(options, grad_output=grad_output))
         started = time.monotonic()
-        value, result = _run_last(base, text, no_color)
+        value, result = _run_last(base, text, shared.no_color)
         one_pass = time.monotonic() - started
         targets = _named_targets(base, value, wrt)
         weights, how = _projection(base, value)
@@ -430,7 +417,7 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         sampled = None
         if total > sample:
             sampled = {"checked": sample, "of": total, "seed": fixed_seed}
-        _refuse_passes("check", 2 * min(total, sample), one_pass)
+        _refuse_passes("check", 2 * min(total, sample), one_pass, shared.timeout)
         if value.requires_grad and checked:
             seed_array = weights.astype(value.data.dtype).reshape(value.data.shape)
             analytic = take_grad(value, [v for _, v in checked], grad_outputs=seed_array,
@@ -470,8 +457,9 @@ def run_check(program: str | None, *, file: str | None, variables: dict[str, str
         if as_json:
             return _print_check_json(rows, how, eps=eps, rtol=rtol, atol=atol,
                                      sampled=sampled)
-        return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol, precision=precision,
-                            no_color=no_color, sampled=sampled)
+        return _print_check(rows, how, eps=eps, rtol=rtol, atol=atol,
+                            precision=shared.precision, no_color=shared.no_color,
+                            sampled=sampled)
 
     return _guarded(body, as_json)
 
@@ -513,12 +501,12 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                          variable: Variable, weights: np.ndarray, eps: float,
                          indices: np.ndarray) -> np.ndarray:
     """The central difference of the weighted output at each of the flat ``indices``."""
-    kind, key = base.source_of(variable)
-    work = np.array(variable.data, dtype=np.float64)
-    flat = work.reshape(-1)
-    numeric = np.zeros(len(indices))
+    from gradcli.autograd.functional import central_differences
 
-    def at(point: np.ndarray) -> float:
+    kind, key = base.source_of(variable)
+
+    def at(work: np.ndarray) -> float:
+        point = work.copy()
         overrides = {key: point} if kind == "made" else {}
         given = {key: point} if kind == "var" else {}
         try:
@@ -529,15 +517,7 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                         f"{failed.failure.error.message}") from None
         return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
 
-    for n, i in enumerate(indices):
-        saved = flat[i]
-        flat[i] = saved + eps
-        plus = at(work.copy())
-        flat[i] = saved - eps
-        minus = at(work.copy())
-        flat[i] = saved
-        numeric[n] = (plus - minus) / (2 * eps)
-    return numeric
+    return central_differences(at, variable.data, eps, indices)
 
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
@@ -681,13 +661,10 @@ def parse_ylim(text: str | None) -> tuple[float, float] | None:
         raise click.UsageError(error.message.replace("--range", "--ylim", 1)) from None
 
 
-def run_plot(program: str | None, *, file: str | None, variables: dict[str, str], wrt: str,
-             value_range: str, points: int, output: str | None, seed: int | None,
-             precision: int, no_color: bool, max_elements: int, dtype: str,
-             strict: bool, width: int | None = None, height: int | None = None,
-             ylim: str | None = None) -> int:
+def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_range: str,
+             points: int, output: str | None, width: int | None = None,
+             height: int | None = None, ylim: str | None = None) -> int:
     """f and df/d(wrt) over a range of a scalar input: a character plot, or an image."""
-    del precision
     low, high = parse_range(value_range)
     y_range = parse_ylim(ylim)
     xs = np.linspace(low, high, points)
@@ -709,16 +686,15 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
             return 2
 
     def body() -> int:
-        text = _program_text(program, file)
-        fixed_seed = 0 if seed is None else seed
-        given = dict(variables)
+        text = program_text(program, shared)
+        given = dict(shared.variables)
         if wrt not in given:
             given[wrt] = repr(low)  # made before the program; the program may make its own
-        options = _session_options(given, fixed_seed, dtype, max_elements, strict)
+        options = _replayed(shared, variables=given).session_options(graph=False)
         base = ReplaySession(**options)
         started = time.monotonic()
-        value, result = _run_last(base, text, no_color)
-        _refuse_passes("plot", points, time.monotonic() - started)
+        value, result = _run_last(base, text, shared.no_color)
+        _refuse_passes("plot", points, time.monotonic() - started, shared.timeout)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
             raise _fail(f"--wrt {wrt}: {wrt} must be an input of the program (given with -v "
@@ -770,7 +746,7 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
         from gradcli.render.plain import terminal_width
         from gradcli.render.plot import DEFAULT_HEIGHT, DEFAULT_WIDTH, render_chart
 
-        out = make_console(sys.stdout, no_color=no_color)
+        out = make_console(sys.stdout, no_color=shared.no_color)
         chart = render_chart(xs, fs, dfs, x_name=wrt, f_label=label, ylim=y_range,
                              width=width or terminal_width(sys.stdout) or DEFAULT_WIDTH,
                              height=height or DEFAULT_HEIGHT)
@@ -783,16 +759,6 @@ def run_plot(program: str | None, *, file: str | None, variables: dict[str, str]
 # -- eval --trace / --jacobian / --hessian ---------------------------------------------------
 
 
-def _seed_for(session: Session, value: Variable) -> np.ndarray | None:
-    """The backward pass's seed, as eval's gradients use it; None where there is none."""
-    data = value.data
-    if session.grad_output is not None and session.grad_output.shape == data.shape:
-        return session.grad_output
-    if data.size != 1:
-        return None
-    return np.ones(data.shape, dtype=data.dtype)
-
-
 def trace_backward(session: Session, value: Variable, name: str | None) -> tuple[
     list[Any], np.ndarray | None
 ]:
@@ -800,7 +766,7 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
     from gradcli.render.trace import Passed, TraceStep
     from gradcli.render.values import short_value
 
-    seed = _seed_for(session, value)
+    seed = session.backward_seed(value.data)
     if seed is None or not value.requires_grad:
         return [], seed
     names = session.value_names()
@@ -851,13 +817,94 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
 
 def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
     """``value`` as a short expression over the user's names (``y^2``), or None."""
-    from gradcli.lang.formula import simplify, to_expr, to_source
+    from gradcli.lang.syntax import to_text
 
     try:
-        text = to_source(simplify(to_expr(value, names)))
+        text = to_text(_graph_syntax(value, names))
     except Exception:  # any graph the printer cannot write keeps its Function's name
         return None
     return text if len(text) <= width else None
+
+
+def _graph_syntax(root: Variable, names: dict[int, str]) -> Any:
+    """The creator graph of ``root`` as the language's syntax tree, as it was computed
+    (the one printer, syntax.py's, writes it), over the named Variables in ``names``
+    (id -> name); a graph the language cannot write raises."""
+    from gradcli.lang import syntax as S
+    from gradcli.lang.builtins import operation_name
+
+    def number(v: Any) -> Any:
+        return S.Number(float(v))
+
+    def array(values: Any) -> Any:
+        data = np.asarray(values)
+        if data.ndim == 0:
+            return number(data)
+        return S.Array(tuple(array(d) for d in data))
+
+    def axis(axes: tuple[int, ...]) -> Any:
+        return number(axes[0]) if len(axes) == 1 else array(axes)
+
+    def subscript(item: Any) -> Any:
+        if isinstance(item, slice):
+            return S.Slice(*(None if p is None else number(p)
+                             for p in (item.start, item.stop, item.step)))
+        if item is None or item is Ellipsis or np.asarray(item).dtype.kind == "b":
+            raise ValueError("no form in the language")  # (a mask: its values, not places)
+        return array(item)
+
+    # the engine Functions an operator runs (Pow also for a constant power: PowConst)
+    operators = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Pow": "^", "MatMul": "@",
+                 "Mod": "%", "FloorDivide": "//"}
+    done: dict[int, Any] = {}
+    for v in walk(root):
+        key = id(v)
+        fn = v.creator
+        if key in names:
+            done[key] = S.Name(names[key])
+            continue
+        if fn is None:
+            if v.data.size > 16:
+                raise ValueError("a constant too large to write")
+            done[key] = array(v.data.reshape(()) if v.data.size == 1 else v.data)
+            continue
+        args = tuple(done[id(u)] for u in fn.inputs)
+        name = type(fn).__name__
+        call = operation_name(fn)
+        if name == "PowConst":
+            node = S.Binary("^", args[0], number(fn.exponent))
+        elif fn.name in operators:
+            node = S.Binary(operators[fn.name], *args)
+        elif name == "Neg":
+            node = S.Unary("-", args[0])
+        elif getattr(fn, "symbol", ""):
+            node = S.Compare(fn.symbol, *args)
+        elif name == "GetItem":
+            index = fn.index if isinstance(fn.index, tuple) else (fn.index,)
+            node = S.Index(args[0], tuple(subscript(i) for i in index))
+        elif name in ("Reshape", "Squeeze", "ExpandDims", "BroadcastTo"):
+            node = S.Call("broadcast_to" if name == "BroadcastTo" else "reshape",
+                          (args[0], array(v.shape)))
+        elif name == "Transpose":
+            node = S.Transpose(args[0]) if fn.axes == tuple(range(v.ndim))[::-1] else \
+                S.Call("transpose", (args[0], array(fn.axes)))
+        elif name in ("Concatenate", "Stack"):
+            node = S.Call(call, (S.Array(args),), (("axis", number(fn.axis)),))
+        elif hasattr(fn, "keepdims"):  # a reduction
+            keywords = () if tuple(fn.axes) == tuple(range(fn.inputs[0].ndim)) else (
+                ("axis", axis(fn.axes)),)
+            if fn.keepdims:
+                keywords += (("keepdims", S.Number(1.0, "true")),)
+            node = S.Call(call, args, keywords)
+        elif name in ("Softmax", "LogSoftmax"):
+            last = fn.axes == (fn.inputs[0].ndim - 1,)
+            node = S.Call(call, args, () if last else (("axis", axis(fn.axes)),))
+        elif call is not None:
+            node = S.Call(call, args)
+        else:
+            raise ValueError(f"{name} has no form in the language")
+        done[key] = node
+    return done[id(root)]
 
 
 def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray] | None,
@@ -903,6 +950,8 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
 
 
 def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | None]:
+    from gradcli.autograd.functional import jacobian
+
     if value.data.size != 1:
         return None, (f"hessian: needs a scalar result; this one has shape "
                       f"{tuple(value.shape)} (--jacobian gives first derivatives)")
@@ -920,14 +969,14 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
         firsts = take_grad(value, variables, retain_graph=True, create_graph=True) \
             if value.requires_grad and variables else ()
         row = 0
-        for first in firsts:
-            for k in range(first.data.size):
-                if first.requires_grad:
-                    seed = np.zeros(first.shape, dtype=first.data.dtype)
-                    seed.reshape(-1)[k] = 1.0
-                    pieces = take_grad(first, variables, grad_outputs=seed, retain_graph=True)
-                    matrix[row] = np.concatenate([p.data.reshape(-1) for p in pieces])
-                row += 1
+        for first in firsts:  # its rows: d first / d every input, cross terms included
+            size = first.data.size
+            if first.requires_grad:
+                blocks = jacobian(first, variables)
+                matrix[row:row + size] = np.concatenate(
+                    [b.data.reshape(size, v.data.size) for b, v in zip(blocks, variables)],
+                    axis=1)
+            row += size
     blocks, labels, offset = {}, [], 0
     for name, variable in targets:
         size = variable.data.size

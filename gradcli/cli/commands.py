@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from gradcli.cli.options import ProgramOptions
 from gradcli.lang.errors import GradcliError, InputProblem, printable
 from gradcli.lang.results import Failure, Result
 
@@ -112,12 +113,14 @@ class Termination:
             yield line
 
 
-def read_program(program: str | None, file: str | None) -> str | None:
-    """The program's text, or None when it is to be streamed from stdin."""
+def read_program(program: str | None, options: ProgramOptions) -> str | None:
+    """The program's text (PROGRAM, or -f FILE), or None when it is to be streamed from
+    stdin."""
+    file = options.file
     if program is not None and file is not None:
         raise click.UsageError("give either PROGRAM or -f FILE, not both")
     if file is not None and file != "-":
-        SHARED.check_stdin(False)
+        options.check_stdin(False)
         try:
             with open(file, "rb") as handle:  # (a FIFO is fine: `-f <(make-program)`)
                 data = handle.read(MAX_PROGRAM_BYTES + 1)
@@ -132,83 +135,30 @@ def read_program(program: str | None, file: str | None) -> str | None:
             reason = error.strerror or str(error)
             raise click.UsageError(f"cannot read {file!r}: {reason}") from None
     if program is not None and program != "-":
-        SHARED.check_stdin(False)
+        options.check_stdin(False)
         return program
     if sys.stdin is None or sys.stdin.isatty():
         raise click.UsageError(
             "no program: give PROGRAM, -f FILE, or pipe statements on stdin "
             "(`gradcli repl` for an interactive session)"
         )
-    SHARED.check_stdin(True)
+    options.check_stdin(True)
     return None
 
 
-class SharedOptions:
-    """The options every program command takes that only the Session reads (-c, the
-    limits): set once from the command line, added to every Session the command makes."""
-
-    def __init__(self) -> None:
-        self.set()
-
-    def set(self, *, data: dict[str, str] | None = None, timeout: float | None = None,
-            max_memory: str | None = None, max_nodes: int = 10**7,
-            variables: dict[str, str] | None = None) -> None:
-        self.data = dict(data or {})
-        self.timeout = timeout
-        self.max_memory = max_memory
-        self.max_nodes = max_nodes
-        self.variables = dict(variables or {})
-
-    def session_options(self) -> dict[str, Any]:
-        return {"data": self.data or None, "timeout": self.timeout,
-                "max_memory": self.max_memory or "default", "max_nodes": self.max_nodes}
-
-    def check_stdin(self, program_on_stdin: bool) -> None:
-        """``@-`` reads a value from stdin: refused when the program comes from stdin too,
-        or when two values would read it."""
-        readers = [n for n, v in [*self.variables.items(), *self.data.items()]
-                   if v.strip() == "@-"]
-        if readers and program_on_stdin:
-            raise click.UsageError(f"{readers[0]}=@- reads the value from stdin, but the "
-                                   "program is read from stdin too: give PROGRAM or -f FILE")
-        if len(readers) > 1:
-            raise click.UsageError(f"only one value can be read from stdin (@-), not "
-                                   f"{', '.join(readers)}")
+def program_text(program: str | None, options: ProgramOptions) -> str:
+    """The whole program's text: PROGRAM, -f FILE, or all of stdin (for the commands that
+    read a program before they run it, as opposed to eval's stream)."""
+    text = read_program(program, options)
+    return "".join(stdin_lines()) if text is None else text
 
 
-SHARED = SharedOptions()
-
-
-def session_options(
-    *,
-    variables: dict[str, str],
-    seed: int | None,
-    dtype: str,
-    max_elements: int,
-    strict: bool,
-    graph: bool,
-    wrt: Iterable[str] = (),
-    grad_output: str | None = None,
-) -> dict[str, Any]:
-    """Session's keyword arguments from the options every program command shares."""
-    return {
-        "variables": dict(variables) or None,
-        "wrt": list(wrt) or None,
-        "grad_output": grad_output,
-        "dtype": dtype,
-        "seed": seed,
-        "max_elements": max_elements,
-        "graph": graph,
-        "strict": strict,
-        **SHARED.session_options(),
-    }
-
-
-def make_session(**options: Any) -> Any:
-    """A Session made from the shared options (see session_options)."""
+def make_session(options: ProgramOptions, **command: Any) -> Any:
+    """A Session made from the shared options and the command's (see
+    ProgramOptions.session_options)."""
     from gradcli.lang.session import Session
 
-    return Session(**session_options(**options))
+    return Session(**options.session_options(**command))
 
 
 def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
@@ -222,10 +172,9 @@ def write_warnings(warnings: Iterable[str], line: int | None = None) -> None:
 
 def usage_failure(error: GradcliError) -> int:
     """A bad --var, --grad-output or file: say so on stderr; exit status 2."""
-    text = error.render()  # (user text in it made printable)
-    if not text.startswith("error"):
-        text = "error: " + text
-    click.echo(text, err=True)
+    from gradcli.render.plain import error_text
+
+    click.echo(error_text(error), err=True)  # (user text in it made printable)
     return 2
 
 
@@ -308,6 +257,13 @@ class Printer:
         self.stdout.flush()
 
 
+def print_failures(failures: Iterable[Failure], no_color: bool) -> None:
+    """Failures on stderr, as eval prints them."""
+    printer = Printer(as_json=False, precision=0, show_graph=False, no_color=no_color)
+    for failure in failures:
+        printer.failure(failure)
+
+
 def _put(stream: Any, text: str | None) -> bool:
     """Write ``text`` unless it is None (plain text could not be exact); whether written."""
     if text is None:
@@ -322,20 +278,13 @@ def _put(stream: Any, text: str | None) -> bool:
 
 def run_eval(
     program: str | None,
+    options: ProgramOptions,
     *,
-    file: str | None,
-    variables: dict[str, str],
     wrt: tuple[str, ...],
     grad_output: str | None,
     as_json: bool,
     graph: bool | None,
-    seed: int | None,
-    precision: int,
     fail_fast: bool,
-    no_color: bool,
-    max_elements: int,
-    dtype: str,
-    strict: bool,
     trace: bool = False,
     jacobian: bool = False,
     hessian: bool = False,
@@ -351,24 +300,14 @@ def run_eval(
     # Python's own warning lines never reach the user (errors and NaN warnings are ours),
     # and the session then skips guarding each statement against them
     warnings.simplefilter("ignore", RuntimeWarning)
-    text = read_program(program, file)
+    text = read_program(program, options)
     show_graph = graph if graph is not None else not as_json
-    printer = Printer(
-        as_json=as_json, precision=precision, show_graph=show_graph, no_color=no_color
-    )
+    printer = Printer(as_json=as_json, precision=options.precision, show_graph=show_graph,
+                      no_color=options.no_color)
     failed = False
     termination = Termination()
     try:
-        session = make_session(
-            variables=variables,
-            seed=seed,
-            dtype=dtype,
-            max_elements=max_elements,
-            strict=strict,
-            graph=show_graph,
-            wrt=wrt,
-            grad_output=grad_output,
-        )
+        session = make_session(options, graph=show_graph, wrt=wrt, grad_output=grad_output)
         write_warnings(session.input_warnings)
         from gradcli.lang.session import split_lines
 
@@ -400,18 +339,11 @@ def run_eval(
 
 def run_graph(
     program: str | None,
+    options: ProgramOptions,
     *,
-    file: str | None,
-    variables: dict[str, str],
     fmt: str | None,
     output: str | None,
     depth: int | None,
-    seed: int | None,
-    precision: int,
-    no_color: bool,
-    max_elements: int,
-    dtype: str,
-    strict: bool,
 ) -> int:
     """Write the creator graph of the program's last result."""
     from gradcli.render import plain
@@ -432,19 +364,11 @@ def run_graph(
         fmt = "dot"
     fmt = fmt or SUFFIX_FORMATS.get(suffix, "tree")
 
-    text = read_program(program, file)
-    if text is None:
-        text = "".join(stdin_lines())
+    text = program_text(program, options)
+    precision, no_color = options.precision, options.no_color
     printer = Printer(as_json=False, precision=precision, show_graph=True, no_color=no_color)
     try:
-        session = make_session(
-            variables=variables,
-            seed=seed,
-            dtype=dtype,
-            max_elements=max_elements,
-            strict=strict,
-            graph=True,
-        )
+        session = make_session(options, graph=True)
         write_warnings(session.input_warnings)
         outcomes = session.run(text)
     except InputProblem as error:
@@ -613,6 +537,35 @@ def functions_markdown(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def describe_builtin(name: str) -> list[tuple[str, str]] | None:
+    """What `gradcli functions NAME` and the REPL's `:help NAME` say of the built-in
+    function NAME (or an alias of it) or the constant NAME, as (text, style) lines; None
+    when there is none."""
+    from gradcli.lang import builtins
+
+    entry = builtins.lookup(name)
+    if entry is not None:
+        lines = [(entry.signature, "bold"), (entry.doc, "")]
+        if entry.aliases:
+            lines.append(("aliases: " + ", ".join(entry.aliases), "dim"))
+        if entry.category:
+            lines.append(("category: " + entry.category, "dim"))
+        return lines
+    if name in builtins.CONSTANTS:
+        return [(name, "bold"), (builtins.CONSTANT_DOCS.get(name, ""), ""),
+                ("category: constants", "dim")]
+    return None
+
+
+def unknown_builtin(name: str) -> str:
+    """What to say of a NAME that is no built-in function or constant."""
+    from gradcli.lang.builtins import all_names
+    from gradcli.lang.errors import did_you_mean, suggestions
+
+    near = did_you_mean(suggestions(name, all_names()))
+    return f"no built-in function or constant named {name!r}{near}"
+
+
 def run_functions(name: str | None, *, markdown: bool = False) -> int:
     """List the built-ins, or describe one."""
     from rich.text import Text
@@ -627,29 +580,13 @@ def run_functions(name: str | None, *, markdown: bool = False) -> int:
         return 0
     out = make_console(sys.stdout)
     if name is not None:
-        for row in rows:
-            if name == row["name"] or name in row["aliases"]:
-                out.print(Text(row["signature"], style="bold"))
-                out.print(Text(row["doc"]))
-                if row["aliases"]:
-                    out.print(Text("aliases: " + ", ".join(row["aliases"]), style="dim"))
-                if row["category"]:
-                    out.print(Text("category: " + row["category"], style="dim"))
-                return 0
-        for constant, doc in constant_rows():
-            if name == constant:
-                out.print(Text(constant, style="bold"))
-                out.print(Text(doc))
-                out.print(Text("category: constants", style="dim"))
-                return 0
-        from gradcli.lang.builtins import all_names
-        from gradcli.lang.errors import suggestions
-
-        close = suggestions(name, all_names())
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        click.echo(f"gradcli: no built-in function or constant named {name!r}{hint}",
-                   err=True)
-        return 2
+        lines = describe_builtin(name)
+        if lines is None:
+            click.echo(f"gradcli: {unknown_builtin(name)}", err=True)
+            return 2
+        for text, style in lines:
+            out.print(Text(text, style=style))
+        return 0
     # on a narrow terminal the aliases go first, and the docs wrap to its width
     columns = [Column("function", wrap=True), Column("aliases", drop=1),
                Column("what it gives", wrap=True)]

@@ -9,7 +9,6 @@ them. The console script enters through gradcli.cli.main, which answers a bare
 from __future__ import annotations
 
 import errno
-import functools
 import os
 import re
 import sys
@@ -19,7 +18,8 @@ import click
 
 from gradcli import __version__
 from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
-from gradcli.cli.stdout import silence_stdout
+from gradcli.cli.options import SHARED_OPTIONS, ProgramOptions, shared_options
+from gradcli.cli.stdout import cannot_write, interrupted, silence_stdout
 
 CONTEXT = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
@@ -75,8 +75,7 @@ class GradcliGroup(click.Group):
         except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
-            _quiet_echo("\ngradcli: interrupted")
-            raise SystemExit(130) from None
+            interrupted()
         except BrokenPipeError:
             # The reader went away (`gradcli eval ... | head -1`): stop quietly.
             silence_stdout()
@@ -84,10 +83,7 @@ class GradcliGroup(click.Group):
         except OSError as error:
             if error.errno not in OUTPUT_ERRORS:
                 raise
-            # stdout closed, disk full: one line, and no second failure at exit
-            silence_stdout()
-            _quiet_echo(f"gradcli: cannot write the output: {error.strerror or error}")
-            raise SystemExit(1) from None
+            cannot_write(error)  # stdout closed, disk full
         except MemoryError:  # NumPy or Python could not allocate: not a bug of ours
             _quiet_echo("gradcli: out of memory (try a smaller input, or --max-memory to be "
                         "refused before allocating)")
@@ -209,109 +205,6 @@ def _quiet_echo(message: str) -> None:
         pass
 
 
-def _parse_vars(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> dict[str, str]:
-    variables: dict[str, str] = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier() or not value.strip():
-            raise click.BadParameter(
-                f"{item!r} is not NAME=VALUE (e.g. -v x='ones(2,2)' or -v w=@weights.npy)",
-                ctx=ctx,
-                param=param,
-            )
-        variables[name] = value
-    return variables
-
-
-def program_options(func: Any) -> Any:
-    """The options shared by every command that runs a program."""
-    options = [
-        click.option(
-            "-f",
-            "--file",
-            "file",
-            type=click.Path(dir_okay=False, allow_dash=True),
-            help="Read the program from FILE ('-' for stdin).",
-        ),
-        click.option(
-            "-v",
-            "--var",
-            "variables",
-            multiple=True,
-            metavar="NAME=VALUE",
-            callback=_parse_vars,
-            help="Make NAME a leaf input before the program runs. VALUE is a constant "
-            "expression ('ones(2,2)', '[[1,2],[3,4]]', 'randn(3)', '2.5') or @FILE "
-            "(.npy, .csv, .txt).",
-        ),
-        click.option("--seed", type=click.IntRange(min=0), default=None,
-                     help="Seed for rand() and randn()."),
-        click.option(
-            "--dtype",
-            type=click.Choice(["float64", "float32"]),
-            default="float64",
-            show_default=True,
-            help="Floating-point type of every value.",
-        ),
-        click.option(
-            "--max-elements",
-            type=click.IntRange(min=1),
-            default=10**8,
-            show_default=True,
-            help="Refuse to make arrays with more elements than this.",
-        ),
-        click.option(
-            "-c",
-            "--const",
-            "data",
-            multiple=True,
-            metavar="NAME=VALUE",
-            callback=_parse_vars,
-            help="Like -v, but NAME is data: it gets no gradient (requires_grad=False).",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            default=None,
-            metavar="SECONDS",
-            help="Stop a statement that runs longer than this (default: no limit).",
-        ),
-        click.option(
-            "--max-memory",
-            metavar="SIZE",
-            default=None,
-            help="Refuse to hold more memory than this: 2G, 512M (default: half the "
-            "machine's memory).",
-        ),
-        click.option(
-            "--max-nodes",
-            type=click.IntRange(min=1),
-            default=10**7,
-            show_default=True,
-            help="Refuse a statement that records more operations than this in its graph.",
-        ),
-        click.option(
-            "--strict",
-            is_flag=True,
-            help="Treat NaN or infinity produced by an operation as an error.",
-        ),
-        click.option(
-            "--precision",
-            type=click.IntRange(0, 17),
-            default=6,
-            show_default=True,
-            help="Digits after the decimal point in printed values.",
-        ),
-        click.option("--no-color", is_flag=True, help="Plain text even on a terminal."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
 @click.group(
     cls=GradcliGroup,
     invoke_without_command=True,
@@ -348,19 +241,11 @@ def main(ctx: click.Context) -> None:
 
 def program_command(name: str, examples: str) -> Any:
     """A command that runs a PROGRAM: the PROGRAM argument (which may start with "-"),
-    the options every such command shares, and its examples under its help."""
+    the options every such command shares (handed to it as one ProgramOptions, its first
+    argument), and its examples under its help."""
 
     def decorate(command: Any) -> Any:
-        @functools.wraps(command)
-        def run(program: str | None, *, data: dict[str, str], timeout: float | None,
-                max_memory: str | None, max_nodes: int, **options: Any) -> Any:
-            from gradcli.cli.commands import SHARED
-
-            SHARED.set(data=data, timeout=timeout, max_memory=max_memory,
-                       max_nodes=max_nodes, variables=options.get("variables", {}))
-            return command(program, **options)
-
-        func = click.argument("program", required=False)(program_options(run))
+        func = click.argument("program", required=False)(shared_options()(command))
         return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
                             epilog="\b\nExamples:\n" + examples)(func)
 
@@ -410,7 +295,7 @@ def program_command(name: str, examples: str) -> Any:
 @click.option(
     "--hessian", is_flag=True, help="Show the second derivatives of a scalar result, as tables."
 )
-def eval_command(program: str | None, **options: Any) -> None:
+def eval_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Run PROGRAM and show each result's value, gradients and creator graph.
 
     PROGRAM is the program text; -f FILE reads a file; with neither (or '-') the
@@ -423,7 +308,7 @@ def eval_command(program: str | None, **options: Any) -> None:
         from gradcli.cli.calculus import show_result_with_calculus
 
         options["show_calculus"] = show_result_with_calculus
-    raise SystemExit(run_eval(program, **options))
+    raise SystemExit(run_eval(program, shared, **options))
 
 
 @program_command(
@@ -452,11 +337,11 @@ def eval_command(program: str | None, **options: Any) -> None:
     default=None,
     help="Cut the tree below this depth (tree format only).",
 )
-def graph_command(program: str | None, **options: Any) -> None:
+def graph_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Show the creator graph of PROGRAM's last result."""
     from gradcli.cli.commands import run_graph
 
-    raise SystemExit(run_graph(program, **options))
+    raise SystemExit(run_graph(program, shared, **options))
 
 
 @program_command(
@@ -499,7 +384,7 @@ def graph_command(program: str | None, **options: Any) -> None:
 )
 @click.option("--latex", is_flag=True, help="The same as --format latex.")
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
-def diff_command(program: str | None, **options: Any) -> None:
+def diff_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Print the derivative of PROGRAM's last result as a formula.
 
     The derivative of the expression, not of numbers: a name with no value is a symbol
@@ -510,7 +395,7 @@ def diff_command(program: str | None, **options: Any) -> None:
     """
     from gradcli.cli.calculus import run_diff
 
-    raise SystemExit(run_diff(program, **options))
+    raise SystemExit(run_diff(program, shared, **options))
 
 
 @program_command(
@@ -548,7 +433,7 @@ def diff_command(program: str | None, **options: Any) -> None:
     "(seeded by --seed); at most 5,000, as each element costs two runs.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-def check_command(program: str | None, **options: Any) -> None:
+def check_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Check each input's gradient against central finite differences.
 
     Runs PROGRAM again with each input element nudged by +-eps (in float64) and
@@ -558,7 +443,7 @@ def check_command(program: str | None, **options: Any) -> None:
     """
     from gradcli.cli.calculus import run_check
 
-    raise SystemExit(run_check(program, **options))
+    raise SystemExit(run_check(program, shared, **options))
 
 
 @program_command(
@@ -609,7 +494,7 @@ def check_command(program: str | None, **options: Any) -> None:
     default=None,
     help="Rows of the terminal plot's grid (default: 18).",
 )
-def plot_command(program: str | None, **options: Any) -> None:
+def plot_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Plot PROGRAM's result and its derivative against one scalar input.
 
     In the terminal: a character plot of both curves, as wide as the terminal. With
@@ -618,7 +503,7 @@ def plot_command(program: str | None, **options: Any) -> None:
     """
     from gradcli.cli.calculus import run_plot
 
-    raise SystemExit(run_plot(program, **options))
+    raise SystemExit(run_plot(program, shared, **options))
 
 
 @main.command(
@@ -653,43 +538,10 @@ In the session:
   >>> :grad _ x
   >>> :graph""",
 )
-@click.option(
-    "-v",
-    "--var",
-    "variables",
-    multiple=True,
-    metavar="NAME=VALUE",
-    callback=_parse_vars,
-    help="Make NAME a leaf input first.",
-)
-@click.option(
-    "-c",
-    "--const",
-    "data",
-    multiple=True,
-    metavar="NAME=VALUE",
-    callback=_parse_vars,
-    help="Like -v, but NAME is data: it gets no gradient.",
-)
-@click.option("--seed", type=click.IntRange(min=0), default=None,
-              help="Seed for rand() and randn().")
-@click.option(
-    "--dtype",
-    type=click.Choice(["float64", "float32"]),
-    default="float64",
-    show_default=True,
-    help="Floating-point type of every value.",
-)
-@click.option(
-    "--precision",
-    type=click.IntRange(0, 17),
-    default=6,
-    show_default=True,
-    help="Digits after the decimal point in printed values.",
-)
+@shared_options("variables", "data", "seed", "dtype", "precision")
 @click.option("--graph", "show_graph", is_flag=True, help="Show the creator graph of each result.")
-@click.option("--no-color", is_flag=True, help="Plain text.")
-def repl_command(**options: Any) -> None:
+@SHARED_OPTIONS["no_color"]
+def repl_command(shared: ProgramOptions, show_graph: bool) -> None:
     """An interactive session: names persist, _ is the last result, :help lists commands.
 
     History is kept in $XDG_STATE_HOME/gradcli/history (~/.local/state/gradcli/history);
@@ -697,4 +549,4 @@ def repl_command(**options: Any) -> None:
     """
     from gradcli.cli.repl import run_repl
 
-    raise SystemExit(run_repl(**options))
+    raise SystemExit(run_repl(shared, show_graph=show_graph))

@@ -13,7 +13,7 @@ import os
 import sys
 from typing import Any
 
-from gradcli.cli.stdout import silence_stdout
+from gradcli.cli.stdout import cannot_write, interrupted, silence_stdout
 
 
 def quick_answer(args: list[str]) -> str | None:
@@ -52,11 +52,7 @@ class Gradcli:
         try:
             return self._run(args, **extra)
         except KeyboardInterrupt:  # Ctrl-C while starting up (importing click, NumPy...)
-            try:
-                sys.stderr.write("\ngradcli: interrupted\n")
-            except (OSError, AttributeError, ValueError):
-                pass
-            raise SystemExit(130) from None
+            interrupted()
 
     def _run(self, args: list[str] | None, **extra: Any) -> Any:
         if not extra and sys.stdout is not None:
@@ -69,9 +65,7 @@ class Gradcli:
                     silence_stdout()
                     raise SystemExit(1) from None
                 except OSError as error:  # a full disk: one line, exit 1
-                    silence_stdout()
-                    sys.stderr.write(f"gradcli: cannot write the output: {error.strerror}\n")
-                    raise SystemExit(1) from None
+                    cannot_write(error)
                 raise SystemExit(0)  # as click's standalone mode does
         return click_group().main(args, **extra)
 

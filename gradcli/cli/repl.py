@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gradcli.cli.options import ProgramOptions
+
 PROMPT = ">>> "
 CONTINUATION = "... "
 COMMANDS = {
@@ -138,20 +140,20 @@ def _setup_readline() -> Any:
     return readline
 
 
-def run_repl(
-    variables: dict[str, str] | None = None,
-    seed: int | None = None,
-    dtype: str = "float64",
-    precision: int = 6,
-    show_graph: bool = False,
-    no_color: bool = False,
-    data: dict[str, str] | None = None,
-) -> int:
-    """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status."""
+def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False) -> int:
+    """Read, evaluate, print, until :quit or Ctrl-D. Returns the exit status.
+
+    ``options`` are the command line's -v, -c, --seed, --dtype, --precision, --no-color
+    (the rest keep their defaults: no limit but half the machine's memory)."""
     from rich.text import Text
 
     from gradcli import __version__
-    from gradcli.cli.commands import all_builtin_names, builtin_rows, constant_names
+    from gradcli.cli.commands import (
+        all_builtin_names,
+        constant_names,
+        describe_builtin,
+        unknown_builtin,
+    )
     from gradcli.lang.errors import GradcliError, printable
     from gradcli.lang.reader import open_brackets
     from gradcli.lang.results import Failure
@@ -161,6 +163,8 @@ def run_repl(
     from gradcli.render.table import Column, table_text
     from gradcli.render.values import shape_text, short_value
 
+    options = options or ProgramOptions()
+    precision, no_color = options.precision, options.no_color
     out = human.make_console(sys.stdout, no_color=no_color)
     err = human.make_console(sys.stderr, no_color=no_color)
     width = terminal_width(sys.stdout)
@@ -176,9 +180,7 @@ def run_repl(
             say(f"internal error: {type(error).__name__}: {error}", "bold red")
 
     try:
-        session = Session(variables=variables or None, data=data or None, seed=seed,
-                          dtype=dtype, graph=True,
-                          max_memory="default")  # (half the machine's, as the commands)
+        session = Session(**options.session_options(graph=True))
     except GradcliError as error:
         show_error(error)
         return 2
@@ -187,19 +189,15 @@ def run_repl(
     history = History(readline, history_path(), say)
     if readline is not None:
         readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
-    rows = {row["name"]: row for row in builtin_rows()}
-    for row in list(rows.values()):
-        for alias in row["aliases"]:
-            rows[alias] = row
 
     def show_help(arg: str) -> None:
         if arg:
-            row = rows.get(arg)
-            if row is None:
-                say(f"no built-in named {arg!r}; `:help` lists the commands", "yellow")
+            lines = describe_builtin(arg)
+            if lines is None:
+                say(f"{unknown_builtin(arg)}; `:help` lists the commands", "yellow")
                 return
-            out.print(Text(row["signature"], style="bold"))
-            out.print(Text(row["doc"]))
+            for text, style in lines:
+                out.print(Text(text, style=style))
             return
         out.print(Text("Statements: x = [1, 2, 3]   sum(x^2)   y = tanh(x) * 2   (names persist)"))
         out.print(Text("_ is the last result. Tab completes; open brackets continue the line."))

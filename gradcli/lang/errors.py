@@ -145,10 +145,14 @@ class InputProblem(GradcliError):
 
 
 def suggestions(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """The names among ``candidates`` close to ``name``, nearest first."""
+    """The names among ``candidates`` close to ``name``, nearest first: those that differ
+    from it in case alone (``X`` for ``x``), then difflib's close matches."""
     import difflib  # only on an error: not on every start
 
-    return difflib.get_close_matches(name, list(candidates), n=limit, cutoff=0.6)
+    candidates = list(candidates)
+    same = [c for c in candidates if c != name and c.lower() == name.lower()]
+    close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
+    return list(dict.fromkeys([*same, *close]))[:limit]
 
 
 def did_you_mean(names: list[str]) -> str:

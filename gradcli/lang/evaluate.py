@@ -69,14 +69,8 @@ from gradcli.lang.syntax import (
     Unary,
 )
 
-BINARY_FUNCTIONS = {
-    "+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "@": ops.matmul,
-    "^": ops.power, "%": ops.mod, "//": ops.floor_divide,
-}
-COMPARE_FUNCTIONS = {
-    "<": ops.less, "<=": ops.less_equal, ">": ops.greater, ">=": ops.greater_equal,
-    "==": ops.equal, "!=": ops.not_equal,
-}
+# each operator runs the engine function of its name (syntax.OPERATORS: "+" is add)
+ENGINE_FUNCTIONS = {symbol: getattr(ops, op.name) for symbol, op in syntax.OPERATORS.items()}
 OPERATION_NAMES = {symbol: op.name for symbol, op in syntax.OPERATORS.items()}
 
 
@@ -479,15 +473,15 @@ class Evaluator:
                     push(self.load(node.id, node.span))
                 elif kind is Group:
                     continue  # its operand's value, already on the stack
-                elif kind is Binary:
+                elif kind is Binary or kind is Compare:
                     b = pop()
                     a = pop()
                     if type(a) is not Variable:
                         a = materialize(a)
                     if type(b) is not Variable:
                         b = materialize(b)
-                    out = BINARY_FUNCTIONS[node.op](a, b)
-                    if errors.kinds:
+                    out = ENGINE_FUNCTIONS[node.op](a, b)
+                    if errors.kinds and kind is Binary:  # (a comparison has no domain)
                         self.domain(OPERATION_NAMES[node.op], node.span, out, [a, b])
                     push(out)
                 elif kind is Call:
@@ -505,14 +499,6 @@ class Evaluator:
                     if type(a) is not Variable:
                         a = materialize(a)
                     push(ops.negative(a) if node.op == "-" else a)
-                elif kind is Compare:
-                    b = pop()
-                    a = pop()
-                    if type(a) is not Variable:
-                        a = materialize(a)
-                    if type(b) is not Variable:
-                        b = materialize(b)
-                    push(COMPARE_FUNCTIONS[node.op](a, b))
                 elif kind is Index:
                     push(self.index(node, stack))
                 elif kind is Slice:
@@ -540,7 +526,7 @@ class Evaluator:
                         e = materialize(e)
                     s = node.span
                     current = self.load(node.name, (s[0], s[1], s[0], s[1] + len(node.name)))
-                    out = BINARY_FUNCTIONS[node.op](current, e)
+                    out = ENGINE_FUNCTIONS[node.op](current, e)
                     if errors.kinds:
                         self.domain(OPERATION_NAMES[node.op], node.span, out, [current, e])
                     push(self.store(node.name, out))

@@ -454,8 +454,6 @@ def fn(name: str, x: E) -> E:
         return power(x, num(2))
     if name == "reciprocal":
         return power(x, num(-1))
-    if name == "ln":
-        name = "log"
     if name == "exp2":
         return power(num(2), x)
     if name in ("deg2rad", "rad2deg"):
@@ -725,8 +723,6 @@ ELEMENTWISE: dict[str, Any] = {
     "deg2rad": lambda x: mul(const("pi"), num(Fraction(1, 180))),  # read as x*pi/180
     "rad2deg": lambda x: mul(num(180), power(const("pi"), num(-1))),
 }
-_ALIASES = {"ln": "log", "asin": "arcsin", "acos": "arccos", "atan": "arctan",
-            "asinh": "arcsinh", "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2"}
 
 
 def _expand_to(g: E, shape: Shape) -> E:
@@ -966,6 +962,11 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
         a, b = args
         return [back(fn("sigmoid", sub(a, b)), a) if needed[0] else None,
                 back(fn("sigmoid", sub(b, a)), b) if needed[1] else None]
+    if func == "logaddexp2":  # log2(2^a + 2^b): d/da = 2^a/(2^a + 2^b)
+        a, b = args
+        ln2 = fn("log", num(2))
+        return [back(fn("sigmoid", mul(sub(a, b), ln2)), a) if needed[0] else None,
+                back(fn("sigmoid", mul(sub(b, a), ln2)), b) if needed[1] else None]
     if func == "mod":  # between its jumps, as the engine: d/da = 1, d/db = -floor(a/b)
         a, b = args
         return [back(ONE, a) if needed[0] else None,
@@ -1365,7 +1366,8 @@ def size(e: E) -> int:
 
 _LITERAL = "lit"
 _ORDER[_LITERAL] = 9
-_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "mod", "floor_divide")
+_FUNCTIONS_2 = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "logaddexp2", "mod",
+                "floor_divide")
 _JOINING = "joining or splitting arrays has no derivative formula here yet"
 _MOVING = ("rearranging or copying elements has no formula here yet (its adjoint, the "
            "inverse rearrangement, is not written for symbolic sizes)")
@@ -1982,7 +1984,7 @@ def jacobian(f: E, x: E) -> E:
     return _jac(f, x)
 
 
-_ELEMENTWISE_CALLS = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "mod",
+_ELEMENTWISE_CALLS = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "logaddexp2", "mod",
                       "floor_divide", "clip", "where")
 
 

@@ -80,6 +80,16 @@ def test_wrt_limits_the_inputs(cli):
     assert rows == ["b"]
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("x", "X"), ("wieght", "weight")])
+def test_an_unknown_wrt_suggests_the_name_meant(cli, typed, meant):
+    """The one did-you-mean (lang.errors.suggestions): a name in another case, or one
+    letter off, is suggested as the evaluator suggests it."""
+    result = cli("check", f"sum({meant}^2)", "-v", f"{meant}=[1,2]", "--wrt", typed)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f'gradcli: --wrt {typed}: there is no name "{typed}" in '
+                                     f'the program (did you mean "{meant}"?)')
+
+
 def test_the_rosenbrock_sample(cli):
     result = cli("check", "-f", "samples/rosenbrock.grad")
     assert result.exit_code == 0

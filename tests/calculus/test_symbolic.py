@@ -116,6 +116,8 @@ CASES += [
     ("x ^ x * pi + e", {"x": ((), "positive")}),
     ("sum(logaddexp(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
                                   "w": (("n",), "normal")}),
+    ("sum(logaddexp2(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                   "w": (("n",), "normal")}),
     ("sum(mod(x, y) * w + x % 0.7)", {"x": (("n",), "normal"), "y": (("n",), "positive"),
                                       "w": (("n",), "normal")}),
     ("sum(floor_divide(x, y) * w + x // 0.3 + x)", {

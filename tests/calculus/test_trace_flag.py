@@ -79,3 +79,24 @@ def test_no_trace_without_a_seed(cli):
 def test_a_constant_result_has_an_empty_trace(cli):
     result = cli("eval", "2 + 3", "--trace", "--json")
     assert json.loads(result.stdout)["trace"] == []
+
+
+def test_a_step_is_labelled_as_the_program_computed_it(cli):
+    """Unnamed steps are written in the language, as computed (operands in the program's
+    order, its operators, slices and joins), by the syntax tree's printer."""
+
+    def labels(program: str) -> dict:
+        result = cli("eval", program, "-v", "X=[[1, 2, 3], [4, 5, 6]]", "-v", "w=[1, 2, 3]",
+                     "-v", "b=[0.5, 1]", "--trace", "--json")
+        assert result.exit_code == 0
+        [record] = [json.loads(line) for line in result.stdout.splitlines()]
+        return {s["function"]: s["expression"] for s in record["trace"]}
+
+    found = labels("sum(concatenate([X @ w + b, w[1:] % 2]))")
+    assert found["Add"] == "X @ w + b"
+    assert found["MatMul"] == "X @ w"
+    assert found["Mod"] == "w[1:] % 2"
+    assert found["GetItem"] == "w[1:]"
+    assert found["Concatenate"] is None  # over 32 characters: the function's name will do
+    assert labels("sum(concatenate([w, b // 2]))")["Concatenate"] == \
+        "concatenate([w, b // 2], axis=0)"

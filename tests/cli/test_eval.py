@@ -249,6 +249,7 @@ def test_no_program_on_a_terminal_is_a_usage_error(cli, monkeypatch):
     import click
 
     from gradcli.cli import commands
+    from gradcli.cli.options import ProgramOptions
 
     class Terminal:
         def isatty(self):
@@ -256,7 +257,7 @@ def test_no_program_on_a_terminal_is_a_usage_error(cli, monkeypatch):
 
     monkeypatch.setattr("sys.stdin", Terminal())
     with pytest.raises(click.UsageError, match="no program"):
-        commands.read_program(None, None)
+        commands.read_program(None, ProgramOptions())
 
 
 def test_bare_gradcli_evaluates_piped_stdin(cli):

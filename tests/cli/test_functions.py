@@ -21,7 +21,7 @@ def test_lists_and_describes_the_constants(cli):
     result = cli("functions", "pi")
     assert result.exit_code == 0 and result.stdout.startswith("pi\n3.14159")
     result = cli("functions", "pie")
-    assert result.exit_code == 2 and "did you mean pi?" in result.stderr
+    assert result.exit_code == 2 and "named 'pie' (did you mean \"pi\"?)" in result.stderr
 
 
 def test_describes_one_by_name_or_alias(cli):

@@ -36,6 +36,22 @@ def test_stored_help_is_clicks_own(columns):
         assert help_text.stored_help(columns) is None
 
 
+def test_the_stored_help_was_made_from_the_group_as_it_is():
+    """Whatever click is installed: a docstring, epilog, option or command changed since
+    the texts were stored fails here (under another click too, where they are not used)."""
+    from gradcli.cli.group import main
+
+    assert help_text.source_digest(main) == help_text.SOURCE_DIGEST, STALE
+
+
+def test_the_digest_sees_a_changed_command_help(monkeypatch):
+    from gradcli.cli.group import main
+
+    before = help_text.source_digest(main)
+    monkeypatch.setattr(main.commands["eval"], "help", "Run PROGRAM, differently.")
+    assert help_text.source_digest(main) != before
+
+
 def test_another_click_version_turns_the_stored_help_off(monkeypatch):
     monkeypatch.setattr(help_text, "installed_click_version", lambda: "0.0")
     assert help_text.stored_help(80) is None and quick_answer(["--help"]) is None

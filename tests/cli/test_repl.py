@@ -87,6 +87,25 @@ def test_names_persist_underscore_grad_graph_vars(state):
     assert child.exitstatus == 0
 
 
+def test_help_name_says_what_gradcli_functions_says(state, cli):
+    """:help NAME and `gradcli functions NAME` are one description: an alias finds its
+    function, a constant is described, a misspelling gets the same suggestion."""
+    child = spawn(state, "repl")
+    for name in ("ln", "pi"):
+        child.sendline(f":help {name}")
+        for line in cli("functions", name).stdout.splitlines():
+            child.expect_exact(line)
+        child.expect_exact(PROMPT)
+    child.sendline(":help sofmax")
+    child.expect_exact("no built-in function or constant named 'sofmax' (did you mean "
+                       '"softmax"')
+    child.expect_exact(PROMPT)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
 def test_errors_do_not_end_the_session(state):
     child = spawn(state, "repl")
     child.sendline("1 +* 2")

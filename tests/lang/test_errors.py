@@ -100,6 +100,12 @@ def rendered(program: str, **options) -> str:
             "  3 * weigth\n      ^^^^^^",
         ),
         (
+            "Weight = 1\n3 * weight",
+            "name",
+            'line 2, column 5: unknown name "weight" (did you mean "Weight"?)\n'
+            "  3 * weight\n      ^^^^^^",
+        ),
+        (
             "x = ones(2, 3)\ny = ones(3, 2)\nz = 1 + (x + y)",
             "shape",
             "line 3, column 10: add: shapes (2, 3) and (3, 2) cannot be broadcast together\n"
