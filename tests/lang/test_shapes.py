@@ -45,8 +45,8 @@ def resolved(item) -> tuple:
     numbers = item.numbers or {}
     nodes = []
     for node in item.evaluation_order():
-        fields = tuple(v for k, v in vars(node).items()
-                       if k != "span" and not isinstance(v, (Node, tuple)) and k != "text")
+        fields = tuple(v for v in (getattr(node, k) for k in node.__match_args__ if k != "text")
+                       if not isinstance(v, (Node, tuple)))
         if type(node) is Number:
             fields = (numbers.get(id(node), node.value),)
         nodes.append((type(node).__name__, fields, where(node.span)))
