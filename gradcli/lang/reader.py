@@ -23,7 +23,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from lark import Token
@@ -33,6 +32,7 @@ from gradcli.lang.builtins import lookup
 from gradcli.lang.errors import GradcliError, LimitProblem, SyntaxProblem
 from gradcli.lang.evaluate import StatementBuilder, evaluation_order, to_span, token_span
 from gradcli.lang.grammar import build_lark
+from gradcli.lang.records import Record
 from gradcli.lang.results import Span
 from gradcli.lang.syntax import Assign, Augmented, Node, Number, number_value
 
@@ -471,19 +471,30 @@ def get_parser() -> Parser:
     return parser
 
 
-@dataclass
-class Parsed:
-    """A statement that parsed: its tree and where it came from."""
+class Parsed(Record):
+    """A statement that parsed: its tree and where it came from.
 
-    line: int
-    source: str
-    tree: Node
-    target: str | None  # the assigned name, for assignments
-    context: str  # the text of the statement's lines, for error carets
-    first_line: int
-    order: list[Node] | None = None  # the tree's evaluation order (made when None)
-    where: Callable[[tuple], tuple] | None = None  # a cached tree's spans -> this line's
-    numbers: dict[int, float] | None = None  # a cached tree's numbers on this line
+    ``target`` is the assigned name, for assignments; ``context`` the text of the
+    statement's lines, for error carets; ``order`` the tree's evaluation order (made when
+    None); for a cached tree, ``where`` maps its spans to this line's and ``numbers``
+    holds its numbers on this line."""
+
+    __slots__ = __match_args__ = ("line", "source", "tree", "target", "context",
+                                  "first_line", "order", "where", "numbers")
+
+    def __init__(self, line: int, source: str, tree: Node, target: str | None,
+                 context: str, first_line: int, order: list[Node] | None = None,
+                 where: Callable[[tuple], tuple] | None = None,
+                 numbers: dict[int, float] | None = None) -> None:
+        self.line = line
+        self.source = source
+        self.tree = tree
+        self.target = target
+        self.context = context
+        self.first_line = first_line
+        self.order = order
+        self.where = where
+        self.numbers = numbers
 
     def evaluation_order(self) -> list[Node]:
         if self.order is None:
@@ -496,13 +507,15 @@ def target_of(tree: Node) -> str | None:
     return tree.name if type(tree) is Assign or type(tree) is Augmented else None
 
 
-@dataclass
-class Broken:
+class Broken(Record):
     """A statement that failed to parse."""
 
-    line: int
-    source: str
-    error: GradcliError
+    __slots__ = __match_args__ = ("line", "source", "error")
+
+    def __init__(self, line: int, source: str, error: GradcliError) -> None:
+        self.line = line
+        self.source = source
+        self.error = error
 
 
 OPENERS = {"LPAR": "(", "LSQB": "["}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from gradcli.lang.records import Frozen, Record, set_field
 
 DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; graphs name one per node
 
@@ -16,18 +17,23 @@ def dtype_name(dtype: Any) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(Frozen):
     """A stretch of source: 1-based line and column of its start, and of its end (exclusive)."""
 
+    __slots__ = ("line", "column", "end_line", "end_column")
     line: int
     column: int
     end_line: int
     end_column: int
 
+    def __init__(self, line: int, column: int, end_line: int, end_column: int) -> None:
+        set_field(self, "line", line)
+        set_field(self, "column", column)
+        set_field(self, "end_line", end_line)
+        set_field(self, "end_column", end_column)
 
-@dataclass
-class GraphNode:
+
+class GraphNode(Record):
     """One node of a creator graph.
 
     ``kind`` is "input" (a leaf that receives a gradient), "constant" (a value with no
@@ -35,43 +41,63 @@ class GraphNode:
     value, if it has one. ``value`` is the node's array (None if it was not kept).
     """
 
-    id: int
-    name: str | None
-    function: str | None
-    kind: Literal["input", "constant", "computed"]
-    inputs: list[int]
-    shape: tuple[int, ...]
-    dtype: str
-    value: Any = None
-    detail: str = ""  # a parameter that is not an input: "^2", "axis=0"
+    __slots__ = __match_args__ = ("id", "name", "function", "kind", "inputs", "shape",
+                                  "dtype", "value", "detail")
+
+    def __init__(self, id: int, name: str | None, function: str | None,  # noqa: A002
+                 kind: Literal["input", "constant", "computed"], inputs: list[int],
+                 shape: tuple[int, ...], dtype: str, value: Any = None,
+                 detail: str = "") -> None:
+        self.id = id
+        self.name = name
+        self.function = function
+        self.kind = kind
+        self.inputs = inputs
+        self.shape = shape
+        self.dtype = dtype
+        self.value = value
+        self.detail = detail  # a parameter that is not an input: "^2", "axis=0"
 
 
-@dataclass
-class Graph:
+class Graph(Record):
     """A creator graph: nodes in an order where every node comes after its inputs."""
 
-    nodes: list[GraphNode]
-    output: int
+    __slots__ = __match_args__ = ("nodes", "output")
+
+    def __init__(self, nodes: list[GraphNode], output: int) -> None:
+        self.nodes = nodes
+        self.output = output
 
 
-@dataclass
-class Result:
-    """A reported statement: its value, its gradients (or why they are absent), its graph."""
+class Result(Record):
+    """A reported statement: its value, its gradients (or why they are absent), its graph.
 
-    line: int
-    source: str
-    name: str | None
-    value: Any  # numpy.ndarray
-    gradients: dict[str, Any] | None  # name -> numpy.ndarray, or None with `note`
-    note: str | None = None
-    graph: Graph | None = None
-    warnings: list[str] = field(default_factory=list)
+    ``value`` is a numpy.ndarray; ``gradients`` maps a name to its numpy.ndarray, or is
+    None with ``note`` saying why."""
+
+    __slots__ = __match_args__ = ("line", "source", "name", "value", "gradients", "note",
+                                  "graph", "warnings")
+
+    def __init__(self, line: int, source: str, name: str | None, value: Any,
+                 gradients: dict[str, Any] | None, note: str | None = None,
+                 graph: Graph | None = None, warnings: list[str] | None = None) -> None:
+        self.line = line
+        self.source = source
+        self.name = name
+        self.value = value
+        self.gradients = gradients
+        self.note = note
+        self.graph = graph
+        self.warnings = [] if warnings is None else warnings
 
 
-@dataclass
-class Failure:
-    """A statement that failed; ``error`` carries the type, message and source position."""
+class Failure(Record):
+    """A statement that failed; ``error`` carries the type, message and source position
+    (a gradcli.lang.errors.GradcliError)."""
 
-    line: int
-    source: str
-    error: Any  # gradcli.lang.errors.GradcliError
+    __slots__ = __match_args__ = ("line", "source", "error")
+
+    def __init__(self, line: int, source: str, error: Any) -> None:
+        self.line = line
+        self.source = source
+        self.error = error

@@ -1,9 +1,9 @@
 """The language's syntax tree: node types, the operator table, the Lark builder and the
 printers (source text, Unicode, LaTeX).
 
-Every node is a small immutable slotted record (:class:`_Record`); its ``span`` (line,
-column, end_line, end_column; 1-based, end exclusive) is kept out of equality and
-hashing, so two trees that say the same thing compare equal wherever they were written.
+Every node is a small immutable record (:class:`gradcli.lang.records.Frozen`); its
+``span`` (line, column, end_line, end_column; 1-based, end exclusive) is kept out of
+equality and hashing, so two trees that say the same thing compare equal wherever they were written.
 
 The tree is built by Lark's LALR parser from ``grammar/gradcli.lark`` with
 :class:`Builder` as its transformer: the callbacks run *during* the parse (Lark calls a
@@ -22,60 +22,19 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from gradcli.lang.records import Frozen, set_field
+
 Span = tuple[int, int, int, int]
 
 
 # -- nodes --------------------------------------------------------------------------------
 
 
-_set = object.__setattr__
-
-
-class _Record:
-    """A small immutable record: its fields are its class's ``__match_args__`` (its
-    ``__slots__`` less ``span``, so ``match`` works as on a dataclass). Equality and
-    hashing go by type and fields, and it prints as ``Name(field=value, ...)``: what
-    ``@dataclass(frozen=True)`` gave, without its ~0.4 ms of generated code per class at
-    import (start-up runs before every command)."""
-
-    __slots__ = ()
-    __match_args__: tuple[str, ...] = ()
-
-    def __init_subclass__(cls) -> None:
-        cls.__match_args__ = tuple(f for f in cls.__dict__.get("__slots__", ()) if f != "span")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, f) for f in self.__match_args__])
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __ne__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() != other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__match_args__)
-        return f"{type(self).__name__}({fields})"
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"cannot assign to {name!r}: a {type(self).__name__} is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"cannot delete {name!r}: a {type(self).__name__} is immutable")
-
-
-class Node(_Record):
+class Node(Frozen):
     __slots__ = ("span",)
 
     def __init__(self, *, span: Span | None = None) -> None:
-        _set(self, "span", span)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return ()
@@ -86,26 +45,26 @@ class Number(Node):
 
     def __init__(self, value: float, text: str = "", *, span: Span | None = None) -> None:
         # text: as written (``2``, ``1e-3``, ``true``); empty: print the value
-        _set(self, "value", value)
-        _set(self, "text", text)
-        _set(self, "span", span)
+        set_field(self, "value", value)
+        set_field(self, "text", text)
+        set_field(self, "span", span)
 
 
 class Name(Node):
     __slots__ = ("id",)
 
     def __init__(self, id: str, *, span: Span | None = None) -> None:
-        _set(self, "id", id)
-        _set(self, "span", span)
+        set_field(self, "id", id)
+        set_field(self, "span", span)
 
 
 class Unary(Node):
     __slots__ = ("op", "operand")
 
     def __init__(self, op: str, operand: Node, *, span: Span | None = None) -> None:
-        _set(self, "op", op)  # "-" or "+"
-        _set(self, "operand", operand)
-        _set(self, "span", span)
+        set_field(self, "op", op)  # "-" or "+"
+        set_field(self, "operand", operand)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
@@ -115,10 +74,10 @@ class Binary(Node):
     __slots__ = ("op", "left", "right")
 
     def __init__(self, op: str, left: Node, right: Node, *, span: Span | None = None) -> None:
-        _set(self, "op", op)  # "+", "-", "*", "/", "@", "^", "%", "//" ("**" is read as "^")
-        _set(self, "left", left)
-        _set(self, "right", right)
-        _set(self, "span", span)
+        set_field(self, "op", op)  # "+", "-", "*", "/", "@", "^", "%", "//" ("**" is read as "^")
+        set_field(self, "left", left)
+        set_field(self, "right", right)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)
@@ -128,10 +87,10 @@ class Compare(Node):
     __slots__ = ("op", "left", "right")
 
     def __init__(self, op: str, left: Node, right: Node, *, span: Span | None = None) -> None:
-        _set(self, "op", op)
-        _set(self, "left", left)
-        _set(self, "right", right)
-        _set(self, "span", span)
+        set_field(self, "op", op)
+        set_field(self, "left", left)
+        set_field(self, "right", right)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.left, self.right)
@@ -143,10 +102,10 @@ class Call(Node):
     def __init__(self, func: str, args: tuple[Node, ...] = (),
                  keywords: tuple[tuple[str, Node], ...] = (), *,
                  span: Span | None = None) -> None:
-        _set(self, "func", func)
-        _set(self, "args", args)
-        _set(self, "keywords", keywords)
-        _set(self, "span", span)
+        set_field(self, "func", func)
+        set_field(self, "args", args)
+        set_field(self, "keywords", keywords)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return self.args + tuple(v for _, v in self.keywords)
@@ -163,10 +122,10 @@ class Slice(Node):
 
     def __init__(self, lo: Node | None = None, hi: Node | None = None,
                  step: Node | None = None, *, span: Span | None = None) -> None:
-        _set(self, "lo", lo)
-        _set(self, "hi", hi)
-        _set(self, "step", step)
-        _set(self, "span", span)
+        set_field(self, "lo", lo)
+        set_field(self, "hi", hi)
+        set_field(self, "step", step)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return tuple(p for p in (self.lo, self.hi, self.step) if p is not None)
@@ -177,9 +136,9 @@ class Index(Node):
 
     def __init__(self, target: Node, subscripts: tuple[Node, ...], *,
                  span: Span | None = None) -> None:
-        _set(self, "target", target)
-        _set(self, "subscripts", subscripts)
-        _set(self, "span", span)
+        set_field(self, "target", target)
+        set_field(self, "subscripts", subscripts)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.target, *self.subscripts)
@@ -189,8 +148,8 @@ class Array(Node):
     __slots__ = ("elements",)
 
     def __init__(self, elements: tuple[Node, ...], *, span: Span | None = None) -> None:
-        _set(self, "elements", elements)
-        _set(self, "span", span)
+        set_field(self, "elements", elements)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return self.elements
@@ -200,8 +159,8 @@ class Transpose(Node):
     __slots__ = ("operand",)
 
     def __init__(self, operand: Node, *, span: Span | None = None) -> None:
-        _set(self, "operand", operand)
-        _set(self, "span", span)
+        set_field(self, "operand", operand)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
@@ -215,8 +174,8 @@ class Group(Node):
     __slots__ = ("operand",)
 
     def __init__(self, operand: Node, *, span: Span | None = None) -> None:
-        _set(self, "operand", operand)
-        _set(self, "span", span)
+        set_field(self, "operand", operand)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
@@ -226,9 +185,9 @@ class Assign(Node):
     __slots__ = ("name", "value")
 
     def __init__(self, name: str, value: Node, *, span: Span | None = None) -> None:
-        _set(self, "name", name)
-        _set(self, "value", value)
-        _set(self, "span", span)
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.value,)
@@ -238,10 +197,10 @@ class Augmented(Node):
     __slots__ = ("name", "op", "value")
 
     def __init__(self, name: str, op: str, value: Node, *, span: Span | None = None) -> None:
-        _set(self, "name", name)
-        _set(self, "op", op)  # the binary operator: "+" for "+="
-        _set(self, "value", value)
-        _set(self, "span", span)
+        set_field(self, "name", name)
+        set_field(self, "op", op)  # the binary operator: "+" for "+="
+        set_field(self, "value", value)
+        set_field(self, "span", span)
 
     def children(self) -> tuple[Node, ...]:
         return (self.value,)
@@ -254,26 +213,26 @@ class Declare(Node):
 
     def __init__(self, name: str, sizes: tuple[int | str, ...], *,
                  span: Span | None = None) -> None:
-        _set(self, "name", name)
-        _set(self, "sizes", sizes)
-        _set(self, "span", span)
+        set_field(self, "name", name)
+        set_field(self, "sizes", sizes)
+        set_field(self, "span", span)
 
 
 # -- the operator table -------------------------------------------------------------------
 
 
-class Operator(_Record):
+class Operator(Frozen):
     __slots__ = ("symbol", "name", "precedence", "associativity", "text", "unicode", "latex")
 
     def __init__(self, symbol: str, name: str, precedence: int, associativity: str,
                  text: str, unicode: str, latex: str) -> None:
-        _set(self, "symbol", symbol)
-        _set(self, "name", name)  # the user-facing (and engine) name
-        _set(self, "precedence", precedence)  # SPEC §2's level: higher binds tighter
-        _set(self, "associativity", associativity)  # "left", "right", "none", "prefix"
-        _set(self, "text", text)  # how it prints in source text
-        _set(self, "unicode", unicode)
-        _set(self, "latex", latex)
+        set_field(self, "symbol", symbol)
+        set_field(self, "name", name)  # the user-facing (and engine) name
+        set_field(self, "precedence", precedence)  # SPEC §2's level: higher binds tighter
+        set_field(self, "associativity", associativity)  # "left", "right", "none", "prefix"
+        set_field(self, "text", text)  # how it prints in source text
+        set_field(self, "unicode", unicode)
+        set_field(self, "latex", latex)
 
 
 COMPARISON, ADDITIVE, MULTIPLICATIVE, UNARY, POWER, POSTFIX, ATOM = 1, 2, 3, 4, 5, 6, 7
