@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from gradcli.autograd.functional import hessian as autograd_hessian
 from gradcli.autograd.functional import jacobian as autograd_jacobian
 from gradcli.autograd.limits import check_shape
 from gradcli.autograd.ops.reductions import normalize_axes
+from gradcli.lang.records import Frozen, set_field
 
 # -- parameter kinds: how an argument value is converted before the call ------------------
 
@@ -41,35 +41,47 @@ REQUIRED: Any = object()
 MAX_DIMENSIONS = 64 if np.lib.NumpyVersion(np.__version__) >= "2.0.0" else 32  # NumPy's limit
 
 
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str = ARRAY
-    default: Any = REQUIRED
+class Param(Frozen):
+    __slots__ = ("name", "kind", "default")
+
+    def __init__(self, name: str, kind: str = ARRAY, default: Any = REQUIRED) -> None:
+        set_field(self, "name", name)
+        set_field(self, "kind", kind)
+        set_field(self, "default", default)
 
     @property
     def variadic(self) -> bool:
         return self.kind.startswith("*")
 
 
-@dataclass(frozen=True)
-class Builtin:
-    """One callable name: what the user reads and what runs."""
+class Builtin(Frozen):
+    """One callable name: what the user reads and what runs.
 
-    name: str
-    params: tuple[Param, ...]
-    doc: str
-    category: str
-    call: Callable[..., Any]
-    aliases: tuple[str, ...] = ()
-    constructor: bool = False  # called as call(context, ...): makes a constant, no gradient
-    usage: str | None = None  # a hand-written signature, where the generated one misleads
-    # How formulas write a call: a LaTeX command (r"\exp": \exp\left(x\right); default
-    # \operatorname{name}), or, for either style, a form of the one argument "{x}" (r"|{x}|";
-    # one that starts with "{x}" is postfix: the argument is parenthesized as a base).
-    latex: str = ""
-    unicode: str = ""
-    param_names: frozenset[str] = field(default=frozenset(), compare=False)
+    ``constructor``: called as call(context, ...), it makes a constant, no gradient.
+    ``usage``: a hand-written signature, where the generated one misleads. How formulas
+    write a call: ``latex``, a LaTeX command (r"\\exp": \\exp\\left(x\\right); default
+    \\operatorname{name}), or, for either style, a form of the one argument "{x}" (r"|{x}|";
+    one that starts with "{x}" is postfix: the argument is parenthesized as a base).
+    ``param_names``: the names of ``params``."""
+
+    __slots__ = ("name", "params", "doc", "category", "call", "aliases", "constructor",
+                 "usage", "latex", "unicode", "param_names")
+
+    def __init__(self, name: str, params: tuple[Param, ...], doc: str, category: str,
+                 call: Callable[..., Any], aliases: tuple[str, ...] = (),
+                 constructor: bool = False, usage: str | None = None, latex: str = "",
+                 unicode: str = "", param_names: frozenset[str] = frozenset()) -> None:
+        set_field(self, "name", name)
+        set_field(self, "params", params)
+        set_field(self, "doc", doc)
+        set_field(self, "category", category)
+        set_field(self, "call", call)
+        set_field(self, "aliases", aliases)
+        set_field(self, "constructor", constructor)
+        set_field(self, "usage", usage)
+        set_field(self, "latex", latex)
+        set_field(self, "unicode", unicode)
+        set_field(self, "param_names", param_names)
 
     @property
     def signature(self) -> str:
