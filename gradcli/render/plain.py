@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from gradcli.lang.errors import printable
+from gradcli.lang.records import Record
 from gradcli.lang.results import Failure, Graph, Result
 from gradcli.render.labels import node_parts, node_short_name, user_counts
 from gradcli.render.values import DEFAULT_PRECISION, format_array, shape_text
@@ -37,12 +37,14 @@ LABEL_ROOM = 12  # the fewest characters a tree label keeps: deeper trees are cu
 Spans = list[tuple[str, str]]  # one block of text as (text, rich style or "") parts
 
 
-@dataclass
-class Branch:
+class Branch(Record):
     """One node of a creator tree as drawn: its label and the branches below it."""
 
-    label: Spans
-    children: list[Branch] = field(default_factory=list)
+    __slots__ = __match_args__ = ("label", "children")
+
+    def __init__(self, label: Spans, children: list[Branch] | None = None) -> None:
+        self.label = label
+        self.children = [] if children is None else children
 
 
 Layout = list[Spans | Branch]  # blocks, one under the other
