@@ -342,7 +342,10 @@ SQRT = "\u221a"  # √
 # superscript digits and minus: a run of them is one exponent, x²³ is x^23, x⁻¹ is x^-1
 SUPERSCRIPTS = dict(zip("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
                         "0123456789-"))
-_OPERAND = re.compile(  # a name or a number
+# Patterns read only for a non-ASCII line or an error hint are strings, compiled by
+# re (and kept in its cache) when first used: compiling them at import cost every
+# command's start-up ~0.5 ms.
+_OPERAND = (  # a name or a number
     r"[A-Za-z_][A-Za-z_0-9]*|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?")
 
 
@@ -408,7 +411,7 @@ def _square_roots(text: str, where: list[int]) -> tuple[str, list[int]]:
         j = i + 1
         while j < n and text[j] in " \t":
             j += 1
-        m = _OPERAND.match(text, j)
+        m = re.compile(_OPERAND).match(text, j)
         if m is None:  # √(x + 1) is sqrt(x + 1); √ before anything else: the parser says
             out.append("sqrt")
             at.extend([where[i]] * 4)
@@ -940,7 +943,7 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
             "comparisons cannot be chained: write (a < b) * (b < c) for both", here
         )
     if tok.type == "EQUAL" and prev is not None and prev.type == "RPAR" and st.first is not None \
-            and st.first.type == "NAME" and _DEFINITION.fullmatch(st.text(prev)):
+            and st.first.type == "NAME" and re.fullmatch(_DEFINITION, st.text(prev)):
         body = _rest_of_line(st, tok, after=True) or "..."
         name = st.first.value
         inputs = re.findall(r"[A-Za-z_]\w*", st.text(prev))[1:]
@@ -976,9 +979,9 @@ def syntax_problem(tok: Token, expected: set[str], st: _Statement) -> SyntaxProb
 # words other languages write as operators, and what gradcli writes
 INFIX_WORDS = {"mod": "%", "div": "//", "rem": "%"}
 LOGICAL_WORDS = {"and", "or", "not", "xor"}
-_DEFINITION = re.compile(r"[A-Za-z_]\w*\s*\(\s*[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*\)")
-_DERIVATIVE = re.compile(r"d\s*/\s*d([A-Za-z_]\w*)")
-_WORD = re.compile(r"\s*([A-Za-z_]\w*|[\d.]+(?:[eE][+-]?\d+)?)")
+_DEFINITION = r"[A-Za-z_]\w*\s*\(\s*[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*\)"
+_DERIVATIVE = r"d\s*/\s*d([A-Za-z_]\w*)"  # (a string: see _OPERAND)
+_WORD = r"\s*([A-Za-z_]\w*|[\d.]+(?:[eE][+-]?\d+)?)"
 
 
 DECLARATIONS = {"let", "var", "const", "local", "my", "auto", "int", "float", "double",
@@ -1027,7 +1030,7 @@ def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
     (``5 mod 3``, ``let x = 2``, ``d/dx x^2``, ``a and b``), or None."""
     word = tok.value if tok.type == "NAME" else None
     if word in INFIX_WORDS:
-        after = _WORD.match(_rest_of_line(st, tok, after=True))
+        after = re.match(_WORD, _rest_of_line(st, tok, after=True))
         left = prev.value if prev.type in ("NAME", "NUMBER") else "a"
         right = after.group(1) if after else "b"
         symbol = INFIX_WORDS[word]
@@ -1042,7 +1045,7 @@ def _habit(tok: Token, prev: Token, st: _Statement) -> str | None:
         if re.match(r"[A-Za-z_]\w*\s*=[^=]", rest):  # let x = 2, var x = 2, const x = 2
             return (f'write {rest}: a name needs no declaration (there is no "{prev.value}" '
                     "in gradcli)")
-    found = _DERIVATIVE.fullmatch(st.text(prev)) if prev.type == "NAME" else None
+    found = re.fullmatch(_DERIVATIVE, st.text(prev)) if prev.type == "NAME" else None
     if found is not None:
         wrt = found.group(1)
         body = _rest_of_line(st, tok) or "y"
