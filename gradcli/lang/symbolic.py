@@ -22,6 +22,7 @@ Numbers are exact (``fractions.Fraction``) while they can be; ``log(2)`` stays `
 
 from __future__ import annotations
 
+import bisect
 import math
 from fractions import Fraction
 from typing import Any
@@ -319,6 +320,13 @@ def sub(a: E, b: E) -> E:
 
 
 def mul(*factors: E) -> E:
+    if len(factors) == 2:
+        a, b = factors
+        if a is ONE or b is ONE:
+            return b if a is ONE else a  # g*others with g = 1
+        joined = _joined(a, b) if a.op == "mul" else _joined(b, a) if b.op == "mul" else None
+        if joined is not None:
+            return joined
     flat: list[E] = []
     stack = list(reversed(factors))
     while stack:
@@ -345,6 +353,9 @@ def mul(*factors: E) -> E:
         return zeros(shape)
     merged: list[E] = []
     for base, es in exps.items():
+        if len(es) == 1 and es[0] is ONE and base.op != "num":
+            merged.append(base)  # power(base, 1) is base: no call per factor of a long product
+            continue
         p = power(base, add(*es)) if len(es) > 1 else power(base, es[0])
         if p.op == "num":
             coeff = _times(coeff, p.data)
@@ -377,6 +388,28 @@ def mul(*factors: E) -> E:
     if len(merged) == 1:
         return merged[0]
     return make("mul", tuple(merged), None, shape)
+
+
+def _joined(p: E, f: E) -> E | None:
+    """The canonical product ``p`` times one factor ``f`` whose base it does not hold:
+    ``f`` put in its place in the order, without sorting ``p`` again (the chain rule
+    through a 300-deep composition multiplies the adjoint by one factor per level, and
+    re-canonicalising the whole product at each was quadratic with a sort per step).
+    None where mul()'s own rules might apply (numbers, fills, exp, cofactors, a power
+    whose base p holds)."""
+    if f.op in ("num", "fill", "mul", "cof") or f.op == "fn" and f.data == "exp":
+        return None
+    base = f.args[0] if f.op == "pow" else f
+    if base.op in ("num", "mul") or base.op == "call" and base.data[0] == "det":
+        return None
+    args = p.args
+    if any(q is base or q.op == "pow" and q.args[0] is base or q.op in ("fill", "cof")
+           for q in args):
+        return None
+    start = 1 if args[0].op == "num" else 0
+    at = bisect.bisect_right(args, _factor_key(f), lo=start, key=_factor_key)
+    return make("mul", args[:at] + (f,) + args[at:], None,
+                broadcast(p.shape, f.shape, what="multiply"))
 
 
 def _factor_key(f: E) -> tuple:
@@ -783,8 +816,7 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
             if not n:
                 out.append(None)
                 continue
-            others = mul(*(args[:i] + args[i + 1:])) if len(args) > 1 else ONE
-            out.append(unbroadcast(mul(g, others), node.shape, a.shape))
+            out.append(unbroadcast(mul(g, _others_of(node, i)), node.shape, a.shape))
         return out
     if op == "pow":
         b, e = args
@@ -816,6 +848,21 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
     if op == "call":
         return _vjp_call(node, g, needed)
     raise SymbolicError(f"{op}: no derivative rule")
+
+
+def _others_of(node: E, i: int) -> E:
+    """The product ``node`` without its factor ``i``. A canonical product less one factor
+    is still canonical (sorted, one factor per base, one exp, no cofactor pair), so it is
+    made directly: the derivative of a product of k factors is k of these, and putting
+    each through mul() again made it O(k^2 log k). A fill (a factor kept for its shape)
+    goes through mul(), which decides whether it is still needed."""
+    args = node.args
+    rest = args[:i] + args[i + 1:]
+    if not rest:
+        return ONE
+    if len(rest) == 1 or any(f.op == "fill" for f in rest):
+        return mul(*rest)
+    return make("mul", rest, None, broadcast(*[f.shape for f in rest]))
 
 
 def _positive(e: E) -> bool:
@@ -1042,7 +1089,9 @@ def index(x: E, subs: tuple) -> E:
 # -- reverse mode -------------------------------------------------------------------------
 
 
-def _topological(root: E) -> list[E]:
+def _topological(root: E, known: Any = ()) -> list[E]:
+    """The terms under ``root``, arguments first, each once; not those in ``known`` (ids)
+    nor below them."""
     order: list[E] = []
     seen: set[int] = set()
     stack: list[tuple[E, bool]] = [(root, False)]
@@ -1051,7 +1100,7 @@ def _topological(root: E) -> list[E]:
         if done:
             order.append(node)
             continue
-        if id(node) in seen:
+        if id(node) in seen or id(node) in known:
             continue
         seen.add(id(node))
         stack.append((node, True))
@@ -1130,13 +1179,15 @@ def _dims(shape: Shape) -> tuple[S.Node, ...]:
 
 class _ToSyntax:
     def __init__(self, names: dict[E, str] | None = None) -> None:
-        self.names = names or {}
+        self.names = {} if names is None else names
         self.memo: dict[int, S.Node] = {}
 
     def __call__(self, root: E) -> S.Node:
-        for node in _topological(root):
-            if id(node) not in self.memo:
-                self.memo[id(node)] = self.one(node)
+        # down to the terms already printed only: one() prints terms it makes (the
+        # product of the other factors, a negated term), and walking each of those whole
+        # again was quadratic in a deep chain rule's length
+        for node in _topological(root, self.memo):
+            self.memo[id(node)] = self.one(node)
         return self.memo[id(root)]
 
     def of(self, e: E) -> S.Node:
@@ -1795,10 +1846,14 @@ class Formula:
         used = {t: n for t, n in (names or {}).items() if id(t) in inside and weight(t) > 1}
         used.update(_shared_names(term, used, taken=set((names or {}).values())))
         self.where: list[tuple[str, str]] = []
-        defined: dict[E, str] = {}
+        # one printer for every definition, its names growing: each definition reuses
+        # the trees printed before it (a fresh printer per definition walked every
+        # definition's whole subterm again: quadratic in a deep chain rule's names)
+        defining = _ToSyntax({})
         for t, n in used.items():
-            self.where.append((n, S.to_text(_ToSyntax(dict(defined))(t))))
-            defined[t] = n
+            self.where.append((n, S.to_text(defining(t))))
+            defining.names[t] = n
+            defining.memo[id(t)] = S.Name(n)
         self.tree = _ToSyntax(used)(term) if used else to_syntax(term)
 
     @property
