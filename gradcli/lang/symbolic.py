@@ -694,7 +694,14 @@ def _call_shape(func: str, args: tuple[E, ...], kw: dict) -> Shape:
                   f"{_shape_text(args[1].shape)}")
     if func in _FUNCTIONS_2 + ("clip", "where"):
         return broadcast(*[a.shape for a in args], what=func)
+    if func == "pad":  # made by diff only: the adjoint of a slice
+        return tuple(d if (b, a) == (0, 0) else int(d) + b + a
+                     for d, (b, a) in zip(x.shape, _pad_widths(x, kw["pad_width"])))
     raise SymbolicError(f"{func}: no symbolic shape rule")
+
+
+def _pad_widths(x: E, widths: tuple) -> tuple:
+    return (widths,) if x.ndim == 1 else widths
 
 
 def _fail(message: str) -> Any:
@@ -900,6 +907,20 @@ def _vjp_index(node: E, g: E) -> E:
             where = num(i)
         return compare("==", arange(d), where)
 
+    if any(isinstance(s, tuple) for s in subs):
+        # a slice's adjoint is the gradient with zeros around it: pad(g, pad_width=...)
+        if any(isinstance(s, int) for s in subs):
+            raise SymbolicError("indexing: a slice beside an integer index has no derivative "
+                                "formula here yet (slice, then index: x[1:][0])")
+        widths = []
+        for k, d in enumerate(x.shape):
+            s = subs[k] if k < len(subs) else ALL
+            if s == ALL:
+                widths.append((0, 0))
+            else:
+                kept = _slice_range(s, d, k)
+                widths.append((kept.start, int(d) - kept.stop))
+        return call("pad", g, pad_width=widths[0] if len(widths) == 1 else tuple(widths))
     if x.ndim == 1 and len(subs) == 1 and isinstance(subs[0], int):
         return mul(g, hot(0, subs[0]))
     if x.ndim == 2 and len(subs) == 2 and all(isinstance(s, int) for s in subs):
@@ -959,6 +980,10 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
             return [mul(gk, x, power(_same_reduction("norm", node, x), num(-1)))]
         if func == "prod":
             return [mul(gk, _others(node, x))]
+    if func == "pad":  # its adjoint takes the padded part back out: a slice
+        subs = tuple(ALL if (b, a) == (0, 0) else (SLICE, b or None, -a if a else None)
+                     for b, a in _pad_widths(x, kw["pad_width"]))
+        return [index(_expand_to(g, node.shape), subs)]
     if func in ("softmax", "log_softmax") and kw.get("axis") is None:
         kw["axis"] = x.ndim - 1
     if func == "softmax":
@@ -1066,6 +1091,15 @@ def _others(node: E, x: E) -> E:
 
 
 ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
+SLICE = "lo:hi"  # (SLICE, lo, hi): a slice with ends (None: from the start, to the end)
+
+
+def _slice_range(sub: tuple, d: Dim, k: int) -> range:
+    """The indices a slice subscript keeps along an axis of size ``d`` (a number)."""
+    if not isinstance(d, int):
+        raise SymbolicError(f"slicing axis {k}, of symbolic size {d}: the slice's size is not "
+                            f"a size diff can name; give {d} a number (--shape with sizes)")
+    return range(d)[slice(sub[1], sub[2])]
 
 
 def index(x: E, subs: tuple) -> E:
@@ -1080,6 +1114,11 @@ def index(x: E, subs: tuple) -> E:
             continue
         if s == ALL:
             shape.append(d)
+        elif isinstance(s, tuple) and s[0] == SLICE:
+            kept = _slice_range(s, d, k)
+            if not kept:
+                raise SymbolicError(f"indexing: the slice keeps no element of axis {k}")
+            shape.append(len(kept))
         else:
             raise SymbolicError("indexing with slices other than ':' has no formula here")
     shape.extend(x.shape[len(subs):])
@@ -1236,8 +1275,9 @@ class _ToSyntax:
         if op == "reshape":
             return S.Call("reshape", (self.of(e.args[0]), *_dims(e.data)))
         if op == "index":
-            subs = tuple(S.Slice() if s == ALL else _number_node(Fraction(s))
-                         for s in e.data)
+            subs = tuple(S.Slice() if s == ALL else S.Slice(*(
+                None if v is None else _number_node(Fraction(v)) for v in s[1:]))
+                if isinstance(s, tuple) else _number_node(Fraction(s)) for s in e.data)
             return S.Index(self.of(e.args[0]), subs)
         if op == _LITERAL:
             import numpy as np
@@ -1777,8 +1817,15 @@ def _subscript(node: S.Node) -> Any:
     if isinstance(node, S.Slice):
         if node.lo is None and node.hi is None and node.step is None:
             return ALL
-        raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
-                            "here yet", node.span)
+        ends = [None if part is None else _static(part, "a slice's end")
+                for part in (node.lo, node.hi, node.step)]
+        if any(v is not None and (isinstance(v, list) or v != int(v)) for v in ends):
+            raise SymbolicError("a slice's ends must be whole numbers", node.span)
+        lo, hi, step = (None if v is None else int(v) for v in ends)
+        if step not in (None, 1):
+            raise SymbolicError("a slice with a step has no derivative formula here yet "
+                                "(its adjoint spreads the gradient with gaps)", node.span)
+        return (SLICE, lo, hi)
     try:
         value = _static(node, "an index")
     except SymbolicError:

@@ -601,7 +601,8 @@ class _Printer:
         style = self.style
         n = len(node.args)
         args = [p[0] for p in parts[:n]]
-        keywords = [f"{k}={p[0]}" for (k, _), p in zip(node.keywords, parts[n:])]
+        names = [k.replace("_", r"\_") if style == "latex" else k for k, _ in node.keywords]
+        keywords = [f"{k}={p[0]}" for k, p in zip(names, parts[n:])]
         if style == "text":
             return f"{node.func}({', '.join(args + keywords)})", POSTFIX
         from gradcli.lang.builtins import lookup  # the row says how a formula writes it

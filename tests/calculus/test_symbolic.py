@@ -105,6 +105,11 @@ CASES += [
     ("sum(solve(A, b))", {"A": (("n", "n"), "matrix"), "b": (("n",), "normal")}),
     ("x[0]^2 + x[-1] * x[1]", {"x": (("n",), "normal")}),
     ("sum(X[1] * X[:, 0]) + X[0, 1]", {"X": (("n", "n"), "normal")}),
+    # slices (of axes of known size): the gradient padded with zeros, pad(g, pad_width=...)
+    ("sum(x[1:]^2) + sum(x[1:] * x[:-1]) + x[2:4][0]^3 + sum(x[-2:] * y)", {
+        "x": ((5,), "normal"), "y": ((2,), "normal")}),
+    ("sum(X[1:, :]^2 * W) + sum(X[:, :2]) + sum(X[1:3, 1:] @ x)", {
+        "X": ((4, 3), "normal"), "W": ((3, 3), "normal"), "x": ((2,), "normal")}),
     ("sum(reshape(x, 2, 3) * W)", {"x": ((6,), "normal"), "W": ((2, 3), "normal")}),
     ("sum(flatten(X) * w)", {"X": ((2, 3), "normal"), "w": ((6,), "normal")}),
     ("sum(detach(x) * x)", {"x": (("n",), "normal")}),
@@ -303,6 +308,9 @@ def check_jacobian(program, text, n):
 def test_refusals_name_the_operation():
     for program, shapes, words in [
         ("sum(x[x > 0])", {"x": "n"}, "mask"),
+        ("sum(x[::2])", {"x": "5"}, "step"),
+        ("sum(x[1:])", {"x": "n"}, "symbolic size n"),
+        ("sum(X[0, 1:])", {"X": "3,4"}, "beside an integer"),
         ("sum(concatenate([x, x]))", {"x": "n"}, "concatenate"),
         ("prod(x)", {"x": "n"}, "prod"),
         ("sum(cumsum(x))", {"x": "n"}, "cumsum: running totals"),
