@@ -604,7 +604,49 @@ def matmul(a: E, b: E) -> E:
         a, b = b, a
     if b.op == "fill" and b.ndim == 1 and b.shape == (1,) and a.ndim == 2:
         return mul(reshape(a, (a.shape[0],)), num(b.data))
+    cancelled = _cancelled(a, b)
+    if cancelled is not None:
+        return cancelled
     return make("matmul", (a, b), None, shape)
+
+
+def _factors_of(m: E) -> list[E]:
+    """The operands of a chain of matrix products, left to right."""
+    return _factors_of(m.args[0]) + _factors_of(m.args[1]) if m.op == "matmul" else [m]
+
+
+def _chain_product(factors: list[E]) -> E:
+    out = factors[0]
+    for f in factors[1:]:
+        out = matmul(out, f)
+    return out
+
+
+def _cancelled(a: E, b: E) -> E | None:
+    """A square factor cancelled against the inverse (or cofactors) of a chain it starts
+    or ends, M = F1 @ ... @ Fk, all square: F1' @ inv(M)' = inv(F2 @ ... @ Fk)' and
+    inv(M)' @ Fk' = inv(F1 @ ... @ Fk-1)' (where M is invertible), and, with
+    cof(M) = det(M)*inv(M)', F1' @ cof(M) = det(M)*inv(F2 @ ... @ Fk)' (exact wherever the
+    rest is invertible: det(M) = det(F1)*det(rest)). So d/dX det(A @ X @ B) is
+    det(A @ X @ B)*inv(X).T and d/dX log(det(A @ X @ B)) is inv(X).T, as in the Cookbook.
+    Cofactors of a known size up to 3 print exactly (true at singular matrices): kept."""
+    for side, outer, inner in ((0, a, b), (1, b, a)):
+        kind = inner.op if inner.op == "cof" else "inv" if inner.op == "T" and \
+            inner.args[0].op == "call" and inner.args[0].data[0] == "inv" else None
+        if kind is None or outer.ndim != 2 or outer.shape[0] != outer.shape[1]:
+            continue
+        m = inner.args[0] if kind == "cof" else inner.args[0].args[0]
+        if kind == "cof" and isinstance(m.shape[0], int) and m.shape[0] <= 3:
+            continue
+        factors = _factors_of(m)
+        end = factors[0] if side == 0 else factors[-1]
+        if len(factors) < 2 or transpose(end) is not outer or any(
+                f.ndim != 2 or f.shape[0] != f.shape[1] for f in factors):
+            continue
+        rest = _chain_product(factors[1:] if side == 0 else factors[:-1])
+        left = transpose(call("inv", rest))
+        return left if kind == "inv" else mul(call("det", m), left)
+    return None
 
 
 def reshape(x: E, shape: Shape) -> E:

@@ -102,6 +102,9 @@ CASES += [
     ("det(X)", {"X": ((2, 2), "normal")}),
     ("det(X)", {"X": ((3, 3), "normal")}),
     ("sum(inv(X) * C)", {"X": (("n", "n"), "matrix"), "C": (("n", "n"), "normal")}),
+    ("det(A @ X @ B) + log(abs(det(X @ B))) + trace(inv(A @ X))", {
+        k: (("n", "n"), "matrix") for k in "AXB"}),
+    ("det(A @ X @ B)", {k: ((3, 3), "matrix") for k in "AXB"}),  # exact cofactors kept
     ("sum(solve(A, b))", {"A": (("n", "n"), "matrix"), "b": (("n",), "normal")}),
     ("x[0]^2 + x[-1] * x[1]", {"x": (("n",), "normal")}),
     ("sum(X[1] * X[:, 0]) + X[0, 1]", {"X": (("n", "n"), "normal")}),
@@ -239,6 +242,10 @@ TEXTBOOK = [
      {"x": "2*A.T @ (A @ x - b)/m"}),  # ((2*A.T) @ r)/m, no parentheses needed
     ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
+    # a square factor cancelled against the inverse of the chain it starts or ends
+    ("det(A @ X @ B)", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "det(A @ X @ B)*inv(X).T"}),
+    ("log(det(A @ X @ B))", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "inv(X).T"}),
+    ("det(X @ B)", {"X": "n,n", "B": "n,n"}, {"X": "det(X @ B)*inv(X).T"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
 ]
 
@@ -471,3 +478,17 @@ def test_every_refusal_is_in_the_documentation():
     for name, why in Y._REFUSED_WHY.items():
         if why:
             assert f"`{name}`" in text or f"`{name}/" in text or f"/`{name}`" in text, name
+
+
+def test_cancelled_inverse_holds_at_a_singular_outer_factor():
+    # det(A @ X @ B)*inv(X).T needs only X invertible: at a singular A it is 0, as the
+    # engine's gradient A' cof(A X B) B' is there
+    rng = np.random.default_rng(3)
+    n = 4
+    a = rng.normal(size=(n, n))
+    a[-1] = a[0] + a[1]  # rank n - 1
+    point = {"A": a, "X": rng.normal(size=(n, n)) + n * np.eye(n),
+             "B": rng.normal(size=(n, n)) + n * np.eye(n)}
+    [f] = Y.differentiate("det(A @ X @ B)", wrt="X", shapes={k: "n,n" for k in "AXB"})
+    np.testing.assert_allclose(f({**point, "n": n}),
+                               engine_gradient("det(A @ X @ B)", point, "X"), atol=1e-9)
