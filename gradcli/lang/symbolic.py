@@ -123,7 +123,7 @@ def num(value: Any) -> E:
     return make("num", (), value, ())
 
 
-ZERO, ONE, HALF = num(0), num(1), num(Fraction(1, 2))
+ZERO, ONE, HALF, MINUS_ONE = num(0), num(1), num(Fraction(1, 2)), num(-1)
 
 
 def sym(name: str, shape: Shape = ()) -> E:
@@ -376,6 +376,7 @@ def mul(*factors: E) -> E:
         else:
             merged.append(joined)
     merged = _cofactor_rule(merged)
+    merged = _logistic_rule(merged)
     # a fill keeps the shape only when nothing else gives it
     rest_shape = broadcast(*[m.shape for m in merged]) if merged else ()
     if fills and rest_shape != shape:
@@ -414,6 +415,20 @@ def _joined(p: E, f: E) -> E | None:
 
 def _factor_key(f: E) -> tuple:
     return (f.args[0].key, f.args[1].key) if f.op == "pow" else (f.key, ONE.key)
+
+
+def _logistic_rule(factors: list[E]) -> list[E]:
+    """exp(u)*sigmoid(-u) -> sigmoid(u) (e^u/(1 + e^u)): d/dx log(1 + exp(x))."""
+    if not any(g.op == "fn" and g.data == "sigmoid" for g in factors):
+        return factors
+    for i, f in enumerate(factors):
+        if f.op == "fn" and f.data == "exp":
+            partner = fn("sigmoid", neg(f.args[0]))
+            for j, g in enumerate(factors):
+                if g is partner:
+                    rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                    return rest + [fn("sigmoid", f.args[0])]
+    return factors
 
 
 def _cofactor_rule(factors: list[E]) -> list[E]:
@@ -455,6 +470,10 @@ def power(b: E, e: E) -> E:
         return mul(*[power(f, e) for f in b.args])
     if b.op == "fn" and b.data == "exp":
         return fn("exp", mul(b.args[0], e))
+    if e is MINUS_ONE and b.op == "add" and len(b.args) == 2 and ONE in b.args:
+        other = b.args[0] if b.args[1] is ONE else b.args[1]
+        if other.op == "fn" and other.data == "exp":  # 1/(1 + exp(-u)) is sigmoid(u)
+            return fn("sigmoid", neg(other.args[0]))
     return make("pow", (b, e), None, broadcast(b.shape, e.shape, what="power"))
 
 

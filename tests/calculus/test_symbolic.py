@@ -242,6 +242,8 @@ TEXTBOOK = [
      {"x": "2*A.T @ (A @ x - b)/m"}),  # ((2*A.T) @ r)/m, no parentheses needed
     ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
+    ("1/(1 + exp(-x))", {}, {"x": "sigmoid(x)*(1 - sigmoid(x))"}),  # read as sigmoid(x)
+    ("log(1 + exp(x))", {}, {"x": "sigmoid(x)"}),  # exp(x)/(1 + exp(x))
     # a square factor cancelled against the inverse of the chain it starts or ends
     ("det(A @ X @ B)", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "det(A @ X @ B)*inv(X).T"}),
     ("log(det(A @ X @ B))", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "inv(X).T"}),
@@ -354,6 +356,8 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
      {"x": (3,), "X": (3, 2)}),  # softmax
     ("-(A @ B) @ x + C @ (A @ (B @ x))", {"A": (3, 3), "B": (3, 3), "C": (3, 3),
                                           "x": (3,)}),  # printed as chains
+    ("1/(1 + exp(-x)) + 2/(exp(3*x) + 1) + exp(y)*sigmoid(-y) + sum(1/(1 + exp(z)))",
+     {"x": (), "y": (), "z": (3,)}),  # sigmoid
 ]
 
 
