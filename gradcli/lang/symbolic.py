@@ -2189,11 +2189,18 @@ def _jac(f: E, x: E) -> E:
                 return _diag(rest, n) if rest.ndim == 1 else mul(rest, inner)
             if rest.ndim == 0:
                 return mul(rest, inner)
-    if x.ndim == 1 and f.op == "mul" and all(a.ndim == 0 or a.shape == f.shape for a in f.args) \
-            and not any(a.ndim == 0 and depends(a, x) for a in f.args):
-        # the product rule: diag(the other factors) times each factor's Jacobian
-        return add(*[_diag_times(mul(*(f.args[:i] + f.args[i + 1:])), _jac(a, x), n)
-                     for i, a in enumerate(f.args) if depends(a, x)])
+    if x.ndim == 1 and f.op == "mul" and all(a.ndim == 0 or a.shape == f.shape for a in f.args):
+        # the product rule: diag(the other factors) times each factor's Jacobian, and for
+        # a scalar factor s, outer(the others, the gradient of s) (x/norm(x) ->
+        # eye(n)/norm(x) - outer(x, x)/norm(x)^3)
+        return add(*[_outer(others, _expand_to(gradient(a, x), x.shape)) if a.ndim == 0 else
+                     _diag_times(others, _jac(a, x), n)
+                     for i, a in enumerate(f.args) if depends(a, x)
+                     for others in (mul(*(f.args[:i] + f.args[i + 1:])),)])
+    if x.ndim == 1 and f.op == "call" and f.data == ("softmax", ()) and \
+            f.args[0].shape == f.shape:
+        # d softmax(u) = (diag(s) - outer(s, s)) du, s = softmax(u)
+        return _matmul_jac(sub(_diag(f, n), call("outer", f, f)), _jac(f.args[0], x))
     if x.ndim == 1 and f.op in ("fn", "pow") and f.args[0].shape == f.shape and (
             f.op == "fn" or not depends(f.args[1], x)):
         # the chain rule: diag(f'(u)) @ du/dx (tanh(A @ x) -> diag(1 - tanh(A @ x)^2) @ A)
@@ -2205,8 +2212,21 @@ def _jac(f: E, x: E) -> E:
                         "scaling and elementwise functions of the vector itself do)")
 
 
+def _outer(a: E, b: E) -> E:
+    """outer(a, b) with the scalar factors of both in front: -outer(x, x)/norm(x)^3."""
+    scalars, vectors = [], []
+    for v in (a, b):
+        parts = v.args if v.op == "mul" else (v,)
+        kept = [p for p in parts if p.ndim != 0]
+        scalars += [p for p in parts if p.ndim == 0]
+        vectors.append(mul(*kept) if kept else v)
+    return mul(*scalars, call("outer", *vectors))
+
+
 def _jac_broadcast(t: E, x: E, shape: Shape) -> E:
     if t.ndim == 0:
+        if depends(t, x) and x.ndim == 1:  # the scalar broadcast: every row its gradient
+            return _outer(fill(1, shape), _expand_to(gradient(t, x), x.shape))
         if depends(t, x):
             raise SymbolicError("a Jacobian through a scalar has no matrix formula here")
         return ZERO

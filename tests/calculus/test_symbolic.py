@@ -297,6 +297,13 @@ def test_elementwise_jacobians_are_diagonal(program, text, n):
     ("sigmoid(A @ tanh(A @ x))",
      "diag(sigmoid(A @ tanh(A @ x))*(1 - sigmoid(A @ tanh(A @ x)))) @ A @ "
      "diag(1 - tanh(A @ x)^2) @ A"),
+    # through a scalar factor that depends on x: outer(the others, its gradient)
+    ("x/norm(x)", "eye(n)/norm(x) - outer(x, x)/norm(x)^3"),
+    ("w*sum(x^2)", "2*outer(w, x)"),
+    ("x*sum(x)", "outer(x, ones(n)) + sum(x)*eye(n)"),
+    ("x - mean(x)", "eye(n) - ones(n, n)/n"),  # a scalar term broadcast: its gradient in every row
+    ("softmax(x)", "diag(softmax(x)) - outer(softmax(x), softmax(x))"),
+    ("softmax(A @ x)", "(diag(softmax(A @ x)) - outer(softmax(A @ x), softmax(A @ x))) @ A"),
 ])
 @pytest.mark.parametrize("n", SIZES)
 def test_jacobians_by_the_chain_and_product_rules(program, text, n):
