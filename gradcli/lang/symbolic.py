@@ -2425,7 +2425,30 @@ def factor(e: E) -> E | None:
     shared = mul(*[power(b, num(k)) for b, k in common.items()])
     if shared.ndim > e.ndim:
         return None
-    return mul(shared, add(*[div(t, shared) for t in e.args]))
+    return mul(shared, _collected(add(*[div(t, shared) for t in e.args])))
+
+
+def _collected(e: E) -> E:
+    """A sum with a factor that some of its terms (not all: that is factor()) share pulled
+    out of those, where that prints shorter: log(x) + x*log(x) + 1 is
+    (x + 1)*log(x) + 1, so d/dx x*exp(x)*log(x) is exp(x)*((x + 1)*log(x) + 1)."""
+    if e.op != "add" or not 3 <= len(e.args) <= 8:
+        return e
+    holders: dict[E, list[E]] = {}
+    for t in e.args:
+        _, rest = _split_coeff(t)
+        for f in (rest.args if rest.op == "mul" else (rest,)):
+            if f.op not in ("num", "pow", "fill") and f.ndim == e.ndim:
+                holders.setdefault(f, []).append(t)
+    best, best_size = e, (weight(e), len(to_text(e)))
+    for shared, group in holders.items():
+        if 2 <= len(group) < len(e.args):
+            others = [t for t in e.args if not any(t is g for g in group)]
+            candidate = add(mul(shared, add(*[div(t, shared) for t in group])), *others)
+            size = (weight(candidate), len(to_text(candidate)))
+            if size < best_size:
+                best, best_size = candidate, size
+    return best
 
 
 def tidy(root: E) -> E:

@@ -244,6 +244,7 @@ TEXTBOOK = [
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
     ("1/(1 + exp(-x))", {}, {"x": "sigmoid(x)*(1 - sigmoid(x))"}),  # read as sigmoid(x)
     ("log(1 + exp(x))", {}, {"x": "sigmoid(x)"}),  # exp(x)/(1 + exp(x))
+    ("x*exp(x)*log(x)", {}, {"x": "exp(x)*(log(x)*(x + 1) + 1)"}),  # collected in part
     # a square factor cancelled against the inverse of the chain it starts or ends
     ("det(A @ X @ B)", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "det(A @ X @ B)*inv(X).T"}),
     ("log(det(A @ X @ B))", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "inv(X).T"}),
@@ -365,6 +366,8 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
                                           "x": (3,)}),  # printed as chains
     ("1/(1 + exp(-x)) + 2/(exp(3*x) + 1) + exp(y)*sigmoid(-y) + sum(1/(1 + exp(z)))",
      {"x": (), "y": (), "z": (3,)}),  # sigmoid
+    ("exp(x) + x*exp(x)*log(x) + exp(x)*log(x) + y*exp(x)*sin(x) + sin(x)*exp(x)",
+     {"x": (), "y": ()}),  # factored, then collected in part
 ]
 
 
