@@ -153,6 +153,11 @@ def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
         status, kind, message, record = stop.status, stop.kind, stop.message, stop.record
     except InputProblem as error:
         status, kind, message = usage_failure(error), "usage", error.message
+    except click.ClickException as error:  # a bad -f FILE, found once the command runs
+        if not as_json:
+            raise
+        error.show()
+        status, kind, message = error.exit_code, "usage", error.format_message()
     except Exception as error:  # noqa: BLE001 - said once, as an internal error
         if not as_json:
             raise

@@ -398,8 +398,9 @@ class Session:
         try:
             result = self.result_of(value, item.target, line=item.line, source=item.source,
                                     warnings=warnings)
-        except InputProblem:
-            raise  # a bad option (--grad-output of another shape): a usage error, exit 2
+        except InputProblem as exc:  # a bad option (--grad-output of another shape): a
+            exc.statement = (item.line, item.source)  # usage error, exit 2, at this statement
+            raise
         except GradcliError as exc:
             exc.source = item.context
             exc.first_line = item.first_line

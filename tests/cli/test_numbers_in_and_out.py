@@ -75,6 +75,40 @@ def test_a_grad_output_of_another_shape_is_a_usage_error(cli, program, given, sh
                 f"give one of exactly shape {shape}") in result.stderr
 
 
+def test_with_json_a_grad_output_of_another_shape_is_a_record_on_stdout(cli):
+    # SPEC §7: with --json the error record also goes to stdout, at its statement
+    result = cli("eval", "-v", "x=[1, 2]", "--grad-output", "[1, 2, 3]", "--json",
+                 input="sum(x)\nx * 2\n")
+    assert result.exit_code == 2
+    first, failure = json_lines(result.stdout)
+    assert first["value"] == 3.0
+    assert failure["line"] == 2 and failure["source"] == "x * 2"
+    assert failure["error"]["type"] == "usage"
+    assert failure["error"]["message"].startswith("--grad-output has shape (3,), but the "
+                                                  "result has shape (2,)")
+    assert "--grad-output has shape (3,)" in result.stderr
+
+
+@pytest.mark.parametrize(("command", "args"), [
+    ("eval", ["x", "-v", "x=@missing.csv"]),
+    ("eval", ["x", "-v", "x=1+"]),
+    ("eval", ["-f", "missing.grad"]),
+    ("check", ["-f", "missing.grad"]),
+    ("diff", ["-f", "missing.grad"]),
+])
+def test_with_json_every_usage_error_is_a_record_on_stdout(cli, command, args, tmp_path,
+                                                           monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli(command, *args, "--json")
+    assert result.exit_code == 2, result.output
+    [record] = json_lines(result.stdout)
+    assert record["error"]["type"] == "usage"
+    assert "missing" in record["error"]["message"] or "x" in record["error"]["message"]
+    assert record["error"]["message"] in result.stderr
+    if command == "eval":
+        assert record["line"] is None and record["source"] is None
+
+
 def test_a_grad_output_of_the_right_shape_still_seeds_the_gradients(cli):
     result = cli("eval", "x * 2", "-v", "x=[1, 2]", "--grad-output", "[1, 10]", "--json")
     assert result.exit_code == 0
