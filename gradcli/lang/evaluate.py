@@ -67,6 +67,7 @@ from gradcli.lang.syntax import (
     Slice,
     Transpose,
     Unary,
+    Underflow,
 )
 
 BINARY_FUNCTIONS = {
@@ -402,6 +403,10 @@ def _same(span: tuple) -> tuple:
 
 _LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
             np.dtype(np.float32): float(np.finfo(np.float32).max)}
+UNDERFLOW_WARNING = "number: too small for "  # (then the dtype's name, ", it is 0")
+# below this a literal may round to 0 in the dtype (a subnormal is kept: still not 0)
+_SMALLEST = {np.dtype(np.float64): float(np.finfo(np.float64).smallest_subnormal),
+             np.dtype(np.float32): float(np.finfo(np.float32).smallest_subnormal)}
 
 
 class Evaluator:
@@ -466,6 +471,8 @@ class Evaluator:
         dtype = self.session.dtype
         constant = Variable.constant
         largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
+        smallest = _SMALLEST[dtype] if dtype in _SMALLEST else \
+            float(np.finfo(dtype).smallest_subnormal)
         node: Node | None = None
         try:
             for node in order:
@@ -474,6 +481,8 @@ class Evaluator:
                     value = node.value if numbers is None else numbers.get(id(node), node.value)
                     if value > largest:  # (literals have no sign: -x is an operation)
                         self.overflow(node.span, dtype)
+                    elif value < smallest:  # 0, or it may become 0 in the dtype
+                        self.underflow(value, node.span, dtype)
                     push(constant(np.array(value, dtype=dtype)))
                 elif kind is Name:
                     push(self.load(node.id, node.span))
@@ -662,7 +671,16 @@ class Evaluator:
     def overflow(self, span: tuple, dtype: Any) -> None:
         """A number written in the program too large for the dtype: it is infinity, said
         once (an error with --strict), as a NaN or infinity an operation makes is."""
-        message = f"number: too large for {np.dtype(dtype).name}, it is inf"
+        self.lost_number(f"number: too large for {np.dtype(dtype).name}, it is inf", span)
+
+    def underflow(self, value: float, span: tuple, dtype: Any) -> None:
+        """A number written in the program that is not zero but too small for the dtype:
+        it is 0, said as an overflow is. (A subnormal, smaller than the dtype's normal
+        range but not 0, is kept silently, as NumPy and IEEE 754 keep it.)"""
+        if type(value) is Underflow or (value and not np.array(value, dtype=dtype)):
+            self.lost_number(f"{UNDERFLOW_WARNING}{np.dtype(dtype).name}, it is 0", span)
+
+    def lost_number(self, message: str, span: tuple) -> None:
         if self.session.strict:
             raise DomainProblem(message, to_span(self.at(span)))
         if message not in self.warnings:

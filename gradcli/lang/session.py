@@ -35,7 +35,7 @@ from gradcli.lang.errors import (
     LimitProblem,
     UnknownName,
 )
-from gradcli.lang.evaluate import Evaluator
+from gradcli.lang.evaluate import UNDERFLOW_WARNING, Evaluator
 from gradcli.lang.reader import Broken, Parsed, read_statements
 from gradcli.lang.results import Failure, Graph, GraphNode, Result
 
@@ -254,14 +254,15 @@ class Session:
 
     def _value(self, label: str, value: Any) -> np.ndarray:
         """A value given from outside, as an array of the session's dtype."""
+        lost: list[str] = []  # why nonzero numbers in it are 0: underflow
         if isinstance(value, Variable):
             data = value.data
         elif isinstance(value, str):
             text = value.strip()
             if text.startswith("@"):
-                data = self._read_file(label, text[1:])
+                data = self._read_file(label, text[1:], lost)
             else:
-                data = self._constant_expression(label, text)
+                data = self._constant_expression(label, text, lost)
         else:
             try:
                 data = np.asarray(value)
@@ -274,7 +275,17 @@ class Session:
                 f"the value of {label} has {data.size:,} elements, over the limit of "
                 f"{self.max_elements:,}"
             )
-        data = np.array(data, dtype=self.dtype)
+        given, data = data, np.array(data, dtype=self.dtype)
+        if given.dtype.kind == "f" and given.dtype.itemsize > data.itemsize:
+            count = int(np.count_nonzero((data == 0) & (given != 0)))
+            if count:  # (float64 values in a float32 session)
+                lost.append(f"{count} number{'s' if count != 1 else ''} too small for "
+                            f"{self.dtype.name}, made 0")
+        for message in lost:
+            message = f"the value of {label}: {message}"
+            if self.strict:
+                raise InputProblem(message + " (--strict)")
+            self.input_warnings.append(message)
         bad = _nonfinite(data)
         if bad:
             message = f"the value of {label} holds NaN or infinity at {_elements(bad)}"
@@ -283,17 +294,18 @@ class Session:
             self.input_warnings.append(message)
         return data
 
-    def _read_file(self, label: str, path: str) -> np.ndarray:
+    def _read_file(self, label: str, path: str, lost: list[str]) -> np.ndarray:
         """``@path``: a regular file (or ``-``, stdin), read within the limits."""
         from gradcli.lang.inputs import read_value
 
         room = self.max_memory if self.max_memory is not None else 2**62
-        data, warnings = read_value(label, path, max_elements=self.max_elements,
-                                    max_bytes=room)
+        data, warnings, underflows = read_value(label, path, max_elements=self.max_elements,
+                                                max_bytes=room)
         self.input_warnings.extend(warnings)
+        lost.extend(underflows)
         return data
 
-    def _constant_expression(self, label: str, text: str) -> np.ndarray:
+    def _constant_expression(self, label: str, text: str, lost: list[str]) -> np.ndarray:
         outcomes = []
         scope = _ConstantScope(self)
         for item in read_statements(split_lines(text)):
@@ -304,7 +316,10 @@ class Session:
                 outcomes.append(InputProblem("a value cannot assign to a name"))
                 continue
             try:
-                outcomes.append(self._execute(item, scope)[0])
+                value, warnings = self._execute(item, scope)
+                outcomes.append(value)
+                # a literal lost to 0 (NaN and infinity are found in the value itself)
+                lost.extend(w for w in warnings if w.startswith(UNDERFLOW_WARNING))
             except GradcliError as exc:
                 outcomes.append(exc)
         if len(outcomes) != 1:

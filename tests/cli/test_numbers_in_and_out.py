@@ -52,6 +52,74 @@ def test_a_stream_of_one_line_statements_warns_each_time():
     assert [r.warnings for r in results] == [["number: too large for float64, it is inf"]] * 3
 
 
+UNDERFLOWING = [
+    ("1e-999", "float64"),
+    ("2 * 1e-400 + 1", "float64"),  # inside an expression
+    ("2e-324", "float64"),  # below half the smallest subnormal: rounds to 0
+    ("0.000_1e-330", "float64"),
+    ("1e-50", "float32"),  # not 0 in float64, 0 in float32
+]
+
+
+@pytest.mark.parametrize(("program", "dtype"), UNDERFLOWING)
+def test_a_nonzero_literal_that_underflows_to_zero_is_warned_of(cli, program, dtype):
+    result = cli("eval", program, "--dtype", dtype, "--no-graph")
+    assert result.exit_code == 0, result.output
+    assert f"number: too small for {dtype}, it is 0" in result.stderr
+
+
+@pytest.mark.parametrize(("program", "dtype"), UNDERFLOWING)
+def test_a_literal_that_underflows_is_an_error_with_strict(cli, program, dtype):
+    result = cli("eval", program, "--dtype", dtype, "--strict", "--json")
+    assert result.exit_code == 1
+    [record] = json_lines(result.stdout)
+    assert record["error"]["type"] == "domain"
+    assert record["error"]["message"] == f"number: too small for {dtype}, it is 0"
+
+
+@pytest.mark.parametrize(("program", "dtype"), [
+    ("0", "float64"), ("0.0", "float64"), ("0e-999", "float64"), ("0x0", "float64"),
+    ("00.000_0", "float64"), ("false", "float64"),
+    ("1e-310", "float64"), ("5e-324", "float64"),  # subnormal: kept, not 0, no warning
+    ("1e-44", "float32"),
+])
+def test_zero_and_subnormal_literals_are_not_warned_of(cli, program, dtype):
+    result = cli("eval", program, "--dtype", dtype, "--no-graph", "--strict")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+
+
+def test_an_underflow_is_found_in_a_line_that_reuses_an_earlier_lines_tree(cli):
+    # the reader runs a line that differs only in its numbers on the first line's tree
+    result = cli("eval", "--json", input="1 + 2\n1 + 1e-999\n")
+    first, second = json_lines(result.stdout)
+    assert "warnings" not in first
+    assert second["warnings"] == ["number: too small for float64, it is 0"]
+
+
+@pytest.mark.parametrize(("value", "dtype", "said"), [
+    ("1e-999", "float64", "number: too small for float64, it is 0"),
+    ("[1, 2e-400]", "float64", "number: too small for float64, it is 0"),
+    ("@tiny.csv", "float64", "2 numbers too small for float64, read as 0 (first at line 1, "
+                             "column 2)"),
+    ("@tiny.npy", "float32", "1 number too small for float32, made 0"),
+])
+def test_values_given_by_option_that_underflow_are_warned_of_or_refused(cli, value, dtype,
+                                                                       said, tmp_path,
+                                                                       monkeypatch):
+    import numpy as np
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.csv").write_text("1, 1e-999\n-0.0, -3e-400\n0, 2\n")
+    np.save(tmp_path / "tiny.npy", np.array([1.0, 1e-50, 0.0]))
+    result = cli("eval", "sum(x)", "-v", f"x={value}", "--dtype", dtype, "--no-graph")
+    assert result.exit_code == 0, result.output
+    assert f"warning: the value of x: {said}" in result.stderr
+    result = cli("eval", "sum(x)", "-v", f"x={value}", "--dtype", dtype, "--strict")
+    assert result.exit_code == 2
+    assert f"error: the value of x: {said} (--strict)" in result.stderr
+
+
 @pytest.mark.parametrize("option", [["-v", "x=1e400"], ["--grad-output", "[1e400, 1]"]])
 def test_values_given_by_option_that_overflow_are_warned_of_or_refused(cli, option):
     program = "x * 2" if option[0] == "-v" else "y * 2"
