@@ -213,7 +213,7 @@ def _quiet_echo(message: str) -> None:
 Examples:
   gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   echo 'sum(x^2)' | gradcli eval -v x='[1,2,3]' --json
-  gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o graph.svg
+  gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o net.svg
   gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)'
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
