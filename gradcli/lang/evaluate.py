@@ -346,11 +346,25 @@ def limit_problem(opname: str, exc: SizeLimitError, span: tuple) -> LimitProblem
     if elements is None or limit is None:
         return LimitProblem(f"{opname}: {exc}", to_span(span))
     shape = getattr(exc, "shape", None)
-    what = f"shape {tuple(shape)}, " if shape is not None else ""
+    what = ""
+    if shape is not None:
+        sizes = ", ".join(_size_text(int(d), group=False) for d in shape)
+        what = f"shape ({sizes}{',' if len(shape) == 1 else ''}), "
     return LimitProblem(
-        f"{opname}: the result would have {what}{elements:,} elements, over the limit of "
-        f"{limit:,} (raise it with --max-elements)", to_span(span),
+        f"{opname}: the result would have {what}{_size_text(elements)} elements, over the "
+        f"limit of {limit:,} (raise it with --max-elements)", to_span(span),
     )
+
+
+def _size_text(n: int, group: bool = True) -> str:
+    """A count as a reader takes it in: its digits (grouped), or ``1.5e+300`` from 10^15
+    on (hundreds of digits would be noise; exact, where a float could overflow)."""
+    if abs(n) < 10**15:
+        return f"{n:,}" if group else str(n)
+    from decimal import Decimal  # (only on this error)
+
+    mantissa, _, exponent = format(Decimal(n), ".4g").partition("e")
+    return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{exponent}"
 
 
 def _count_new(out: np.ndarray, inputs: list) -> int:
@@ -728,8 +742,23 @@ def _index_item(value: Any, span: tuple) -> Any:
         if not number.is_integer():
             raise ArgumentProblem(f"an index must be a whole number, got {number!r}",
                                   to_span(span))
+        _index_in_range(number, span)
         return int(number)
-    return value if is_mask(value) else data  # a comparison's result selects, as in NumPy
+    if is_mask(value):
+        return value  # a comparison's result selects, as in NumPy
+    if data.dtype.kind == "f" and data.size:
+        with np.errstate(invalid="ignore"):
+            _index_in_range(float(np.max(np.abs(data))), span)
+    return data
+
+
+_INDEX_LIMIT = 2.0**63  # NumPy's indices are int64: one this large has no position
+
+
+def _index_in_range(number: float, span: tuple) -> None:
+    if abs(number) >= _INDEX_LIMIT:
+        raise ShapeProblem(f"index {number:g} is out of bounds: no array has an axis that "
+                           "long (an index is below 2^63)", to_span(span))
 
 
 def _slice_bound(value: Any, span: tuple) -> int:
