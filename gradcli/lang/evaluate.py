@@ -357,9 +357,9 @@ def limit_problem(opname: str, exc: SizeLimitError, span: tuple) -> LimitProblem
 
 
 def _size_text(n: int, group: bool = True) -> str:
-    """A count as a reader takes it in: its digits (grouped), or ``1.5e+300`` from 10^15
+    """A count as a reader takes it in: its digits (grouped), or ``1.5e+300`` from 10^21
     on (hundreds of digits would be noise; exact, where a float could overflow)."""
-    if abs(n) < 10**15:
+    if abs(n) < 10**21:
         return f"{n:,}" if group else str(n)
     from decimal import Decimal  # (only on this error)
 

@@ -29,7 +29,7 @@ def test_indices_within_int64_still_index_and_say_which_axis():
     ("ones(1e300)", "shape (1e+300,), 1e+300 elements"),
     ("ones(1e200, 1e200)", "shape (1e+200, 1e+200), 1e+400 elements"),  # beyond a float
     ("zeros(1234567e300)", "shape (1.235e+306,), 1.235e+306 elements"),
-    ("ones(3, 1e9)", "shape (3, 1000000000), 3,000,000,000 elements"),  # below 10^15: exact
+    ("ones(3, 1e9)", "shape (3, 1000000000), 3,000,000,000 elements"),  # below 10^21: exact
 ])
 def test_a_size_over_the_limit_is_said_in_a_readable_number(program, said):
     f = failure(program)
