@@ -459,8 +459,9 @@ class Evaluator:
                               to_span(self.at(span)))
         near = suggestions(name, session.known_names())
         # no near name: say how to give this one a value (a symbol is diff's, SPEC §9)
-        hint = None if near else (f"(give it a value with -v {name}=VALUE, or assign it "
-                                  f"first: {name} = ...)")
+        hint = None if near else (
+            f"(assign it first: {name} = ...)" if getattr(session, "interactive", False)
+            else f"(give it a value with -v {name}=VALUE, or assign it first: {name} = ...)")
         raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}', to_span(self.at(span)),
                           hint=hint)
 

@@ -199,6 +199,7 @@ class Session:
         self.max_nodes = _positive("max_nodes", max_nodes, int)
         self.graph = bool(graph)
         self.strict = bool(strict)
+        self.interactive = False  # statements typed in the REPL, as they are being run
         self.wrt: list[str] | None = list(wrt) if wrt else None
         self.constants: dict[str, float] = dict(CONSTANTS)
         self.names: dict[str, Variable] = {}
@@ -387,6 +388,7 @@ class Session:
         """
         if isinstance(lines, str):
             lines = split_lines(lines)
+        self.interactive = interactive  # (what an unknown name's hint says to do)
         pending: tuple[Parsed, Variable, list[str]] | None = None
         for item in read_statements(lines):
             if isinstance(item, Broken):

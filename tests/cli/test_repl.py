@@ -302,3 +302,30 @@ def test_output_follows_the_terminal_width_when_it_is_resized(state):
     assert any(line.endswith("...") for line in lines)
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_the_readmes_repl_session_is_real(state):
+    """The README's `$ gradcli repl` transcript, typed line by line: each answer is the
+    one pasted (what the README shows a new user first)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    transcript = readme.split("$ gradcli repl\n", 1)[1].split("```", 1)[0].splitlines()
+    banner, *rest = transcript
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    assert child.before.strip() == banner
+    expected: list[str] = []
+    typed = None
+    for line in [*rest, ">>> "]:
+        if line.startswith((">>> ", "... ")):
+            if typed is not None:
+                child.sendline(typed)
+                child.expect([r"\r\n>>> ", r"\r\n\.\.\. ", pexpect.EOF])
+                shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before).replace("\r", "")
+                got = "\n".join(t.rstrip() for t in shown.split("\n")[1:])  # (after the echo)
+                assert got.rstrip("\n") == "\n".join(t.rstrip() for t in expected), typed
+            typed, expected = line[4:], []
+        else:
+            expected.append(line)
+    child.close()
