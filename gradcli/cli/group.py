@@ -102,6 +102,12 @@ class GradcliGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
             hint = function_hint(args[0]) if args else None
+            if hint is None and args and _COMMAND_LIKE.fullmatch(args[0]) and not getattr(
+                    error, "possibilities", True):  # (click's NoSuchCommand, with no near one)
+                # a plain word near no command (`gradcli x -v x=2`, `gradcli pi`): a
+                # calculator user's program, which only a word's look keeps from running
+                hint = (f"{error.message} To run it as a program: gradcli eval {args[0]} "
+                        "(a word alone is taken for a command)")
             if hint is None:
                 raise
             raise click.UsageError(hint, ctx) from error
