@@ -739,7 +739,8 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
                            "pip install 'gradcli[plot]'", err=True)
                 return 2
             except (OSError, ValueError) as error:
-                raise click.UsageError(f"cannot write {output!r}: {error}") from None
+                reason = getattr(error, "strerror", None) or error  # (as graph -o says it)
+                raise click.UsageError(f"cannot write {output!r}: {reason}") from None
             for note in notes:  # written on the image, and said here
                 click.echo(f"gradcli: {note}", err=True)
             return 0
