@@ -262,9 +262,10 @@ def _shape_options(shapes: tuple[str, ...]) -> dict[str, tuple]:
         name = name.strip()
         parts = [p.strip() for p in dims.strip().strip("[]()").split(",") if p.strip()]
         if not sep or not name.isidentifier() or not all(
-                p.isdigit() or p.isidentifier() for p in parts):
-            raise _fail(f"--shape {item!r} is not NAME=DIMS (e.g. --shape x=n, --shape "
-                        "X=n,m, --shape A=3,3, --shape a= for a scalar)", 2)
+                (p.isdigit() and int(p) > 0) or p.isidentifier() for p in parts):
+            raise _fail(f"--shape {item!r} is not NAME=DIMS, each size a whole number above "
+                        "0 or a size name (e.g. --shape x=n, --shape X=n,m, --shape A=3,3, "
+                        "--shape a= for a scalar)", 2)
         declared[name] = tuple(int(p) if p.isdigit() else p for p in parts)
     return declared
 
