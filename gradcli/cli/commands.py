@@ -330,6 +330,7 @@ def run_eval(
             for outcome in session.stream(termination.lines(lines)):
                 if isinstance(outcome, Failure):
                     failed = True
+                    write_warnings(session.take_unreported())  # (assignments' before it)
                     printer.failure(outcome)
                     if fail_fast:
                         break
@@ -338,6 +339,7 @@ def run_eval(
                                   hessian=hessian)
                 else:
                     printer.result(outcome)
+            write_warnings(session.take_unreported())
     except Terminated:
         return 143
     except (InputProblem, click.ClickException) as error:

@@ -293,6 +293,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         nonlocal noted
         for outcome in session.run(text, interactive=True):
             if isinstance(outcome, Failure):
+                for warning in session.take_unreported():  # (assignments' before it)
+                    err.print(human.render_warning(warning))
                 err.print(human.render_failure(outcome))
                 continue
             for warning in outcome.warnings:
@@ -300,6 +302,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
             out.print(human.render_result(outcome, precision=precision, show_graph=show_graph,
                                           header=False, note=not noted, width=width))
             noted |= outcome.gradients is None and bool(outcome.note)
+        for warning in session.take_unreported():  # an assignment reports nothing, but
+            err.print(human.render_warning(warning))  # x = log(0) is still warned of
 
     if sys.stdin is not None and sys.stdin.isatty():
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")

@@ -200,6 +200,7 @@ class Session:
         self.graph = bool(graph)
         self.strict = bool(strict)
         self.interactive = False  # statements typed in the REPL, as they are being run
+        self.unreported: list[str] = []  # warnings of assignments that report nothing
         self.wrt: list[str] | None = list(wrt) if wrt else None
         self.constants: dict[str, float] = dict(CONSTANTS)
         self.names: dict[str, Variable] = {}
@@ -391,6 +392,8 @@ class Session:
         self.interactive = interactive  # (what an unknown name's hint says to do)
         pending: tuple[Parsed, Variable, list[str]] | None = None
         for item in read_statements(lines):
+            if pending is not None and pending[2]:  # not the last after all: it reports
+                self._unreported(pending[0].line, pending[2])  # nothing, but its warnings
             if isinstance(item, Broken):
                 pending = None
                 yield Failure(item.line, item.source, item.error)
@@ -406,10 +409,26 @@ class Session:
             if item.target is None:
                 pending = None
                 yield self._report(item, value, warnings)
+            elif interactive:
+                pending = None
+                if warnings:
+                    self._unreported(item.line, warnings)
             else:
-                pending = None if interactive else (item, value, warnings)
+                pending = (item, value, warnings)
         if pending is not None:
             yield self._report(*pending)
+
+    def _unreported(self, line: int, warnings: list[str]) -> None:
+        """Keep the warnings of an assignment that reports nothing (``x = log(0)``): the
+        next result carries them, each with its line (SPEC §7: NaN or infinity is always
+        warned of), else :meth:`take_unreported` hands them to the command."""
+        self.unreported.extend(w if w.startswith("line ") or self.interactive
+                               else f"line {line}: {w}" for w in warnings)
+
+    def take_unreported(self) -> list[str]:
+        """The warnings of assignments that no result has carried yet (each 'line N: ...')."""
+        taken, self.unreported = self.unreported, []
+        return taken
 
     def _report(self, item: Parsed, value: Variable, warnings: list[str]) -> Result | Failure:
         try:
@@ -422,6 +441,8 @@ class Session:
             exc.source = item.context
             exc.first_line = item.first_line
             return Failure(item.line, item.source, exc)
+        if self.unreported:  # (the warnings of assignments before it, first)
+            result.warnings[:0] = self.take_unreported()
         self.last = value
         return result
 

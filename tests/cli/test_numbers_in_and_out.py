@@ -240,3 +240,12 @@ def test_check_takes_a_finite_step(cli):
 def test_a_small_number_never_rounds_to_a_signed_zero(cli, program, shown):
     result = cli("eval", program, "--precision", "2", "--no-graph")
     assert result.exit_code == 0 and shown in result.stdout.splitlines(), result.stdout
+
+
+@pytest.mark.parametrize("fmt", [[], ["--json"]])
+def test_an_assignment_that_reports_nothing_is_still_warned_of(cli, fmt):
+    result = cli("eval", "--no-graph", *fmt, input="x = log(0)\nnope\ny = 1e-999\ny + 1\n")
+    assert result.exit_code == 1
+    assert "warning: line 1: log: divide by zero at 1 element" in result.stderr
+    assert "warning: line 3: number: too small for float64, it is 0" in result.stderr
+    assert result.stderr.index("line 1: log") < result.stderr.index('unknown name "nope"')

@@ -329,3 +329,12 @@ def test_the_readmes_repl_session_is_real(state):
         else:
             expected.append(line)
     child.close()
+
+
+def test_an_assignment_is_warned_of_though_it_reports_nothing(state):
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    child.sendline("x = log(0)")
+    child.expect_exact("warning: log: divide by zero at 1 element")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
