@@ -150,7 +150,8 @@ SHARED_OPTIONS = dict([
     _shared("max_nodes", "--max-nodes", type=click.IntRange(min=1), show_default=True,
             help="Refuse a statement that records more operations than this in its graph."),
     _shared("strict", "--strict", is_flag=True,
-            help="Treat NaN or infinity produced by an operation as an error."),
+            help="Treat NaN or infinity produced by an operation, and a number too large "
+            "or too small for the dtype, as an error."),
     _shared("precision", "--precision", type=click.IntRange(0, 17), show_default=True,
             help="Digits after the decimal point in printed values."),
     _shared("no_color", "--no-color", is_flag=True, help="Plain text even on a terminal."),
