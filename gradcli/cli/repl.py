@@ -19,7 +19,7 @@ from gradcli.cli.options import ProgramOptions
 PROMPT = ">>> "
 CONTINUATION = "... "
 COMMANDS = {
-    ":help": ":help [NAME]       this help, or what the built-in NAME does",
+    ":help": ":help [NAME]       this help, or what NAME (a built-in or a :command) does",
     ":vars": ":vars              the names defined so far: kind, shape, value",
     ":graph": ":graph [NAME]      the creator graph of NAME (default: the last result, _)",
     ":grad": ":grad NAME [WRT..] NAME's value and its gradients (w.r.t. WRT only, if given)",
@@ -191,6 +191,10 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
 
     def show_help(arg: str) -> None:
+        command = ALIASES.get(arg, arg)
+        if command in COMMANDS:  # :help :grad, as the list says it
+            out.print(Text(COMMANDS[command]))
+            return
         if arg:
             lines = describe_builtin(arg)
             if lines is None:

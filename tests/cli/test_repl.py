@@ -338,3 +338,15 @@ def test_an_assignment_is_warned_of_though_it_reports_nothing(state):
     child.expect_exact(PROMPT)
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_help_of_a_colon_command_is_its_line(state):
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    child.sendline(":help :grad")
+    child.expect_exact(":grad NAME [WRT..] NAME's value and its gradients")
+    child.expect_exact(PROMPT)
+    child.sendline(":help :q")
+    child.expect_exact(":quit              leave")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
