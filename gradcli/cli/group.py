@@ -280,7 +280,8 @@ def program_command(name: str, examples: str) -> Any:
     metavar="VALUE",
     help="Seed gradient for a non-scalar result, of exactly its shape ('ones(2,2)').",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout, one per result or failed statement.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON Lines on stdout, one per result or failed statement.")
 @click.option(
     "--graph/--no-graph",
     default=None,
