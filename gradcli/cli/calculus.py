@@ -115,7 +115,8 @@ def _fail(message: str, status: int = 1) -> Stop:
     return Stop(status, message, "usage" if status == 2 else "error")
 
 
-def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
+def _run_last(session: Session, text: str, no_color: bool,
+              warn: bool = True) -> tuple[Variable, Result]:
     """Run the program; its last result and that result's Variable (Stop on a failure)."""
     write_warnings(session.input_warnings)
     outcomes = session.run(text)
@@ -125,6 +126,9 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
+    for result in results if warn else ():  # NaN or infinity is a value, with its
+        write_warnings(result.warnings, result.line)  # warning (SPEC §7)
+    write_warnings(session.take_unreported() if warn else ())
     if not results or session.last is None:
         raise _fail("the program reports no result")
     return session.last, results[-1]
@@ -695,7 +699,9 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
         options = _replayed(shared, variables=given).session_options(graph=False)
         base = ReplaySession(**options)
         started = time.monotonic()
-        value, result = _run_last(base, text, shared.no_color)
+        # (no warnings at this one point: the plot says where its curves are NaN or
+        # infinite over the whole range)
+        value, result = _run_last(base, text, shared.no_color, warn=False)
         _refuse_passes("plot", points, time.monotonic() - started, shared.timeout)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:

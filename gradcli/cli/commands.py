@@ -394,6 +394,10 @@ def run_graph(
     except InputProblem as error:
         return usage_failure(error)
     failures = [o for o in outcomes if isinstance(o, Failure)]
+    for outcome in outcomes:  # NaN or infinity is a value, with its warning (SPEC §7)
+        if isinstance(outcome, Result):
+            write_warnings(outcome.warnings, outcome.line)
+    write_warnings(session.take_unreported())
     for failure in failures:
         printer.failure(failure)
     if failures:

@@ -249,3 +249,10 @@ def test_an_assignment_that_reports_nothing_is_still_warned_of(cli, fmt):
     assert "warning: line 1: log: divide by zero at 1 element" in result.stderr
     assert "warning: line 3: number: too small for float64, it is 0" in result.stderr
     assert result.stderr.index("line 1: log") < result.stderr.index('unknown name "nope"')
+
+
+@pytest.mark.parametrize("command", [["graph"], ["check"], ["eval", "--no-graph"]])
+def test_every_command_that_runs_a_program_says_its_nan_and_infinity(cli, command):
+    # SPEC §7: NaN or infinity from a valid operation is a value, with a one-line warning
+    result = cli(*command, "y = log(x)\ny + 1", "-v", "x=0")
+    assert "warning: line 1: log: divide by zero at 1 element" in result.stderr
