@@ -309,15 +309,18 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         for warning in session.take_unreported():  # an assignment reports nothing, but
             err.print(human.render_warning(warning))  # x = log(0) is still warned of
 
-    if sys.stdin is not None and sys.stdin.isatty():
+    typed = sys.stdin is not None and sys.stdin.isatty()
+    if typed:
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")
+    # prompts are for a person typing: lines piped in get answers alone on stdout
+    prompt, continuation = (PROMPT, CONTINUATION) if typed else ("", "")
     while True:
         ended = False  # the input ended inside an open bracket: report it, then leave
         try:
-            text = input(PROMPT)
+            text = input(prompt)
             while open_brackets(text):
                 try:
-                    text += "\n" + input(CONTINUATION)
+                    text += "\n" + input(continuation)
                 except EOFError:
                     ended = True
                     break
@@ -325,7 +328,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
             print("\nKeyboardInterrupt", flush=True)
             continue
         except EOFError:
-            print(flush=True)
+            if typed:
+                print(flush=True)  # (the prompt's line ends)
             break
         if not text.strip():
             continue

@@ -350,3 +350,9 @@ def test_help_of_a_colon_command_is_its_line(state):
     child.expect_exact(PROMPT)
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_lines_piped_into_the_repl_get_answers_without_prompts(cli):
+    result = cli("repl", input="1+1\nx = [1,\n2]\nsum(x)\n")
+    assert result.exit_code == 0
+    assert result.stdout == "= 2.0\n= 3.0\nx.grad (2,) = [1. 1.]\n"
