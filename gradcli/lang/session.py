@@ -214,7 +214,7 @@ class Session:
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
-            self.grad_output = self._value("grad_output", grad_output)
+            self.grad_output = self._value("--grad-output", grad_output)
         self._load_variables()
 
     @property

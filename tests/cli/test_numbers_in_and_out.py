@@ -256,3 +256,14 @@ def test_every_command_that_runs_a_program_says_its_nan_and_infinity(cli, comman
     # SPEC §7: NaN or infinity from a valid operation is a value, with a one-line warning
     result = cli(*command, "y = log(x)\ny + 1", "-v", "x=0")
     assert "warning: line 1: log: divide by zero at 1 element" in result.stderr
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("[1, 2", 'the value of --grad-output: "[" is never closed'),
+    ("y", 'the value of --grad-output: unknown name "y"'),
+    ("[nan, 1]", "the value of --grad-output holds NaN or infinity at 1 element"),
+])
+def test_a_bad_grad_output_is_named_as_the_option(cli, given, said):
+    result = cli("eval", "x * 2", "-v", "x=[1, 2]", "--grad-output", given, "--no-graph")
+    assert said in result.stderr
+    assert "grad_output" not in result.stderr
