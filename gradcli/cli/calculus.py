@@ -835,11 +835,13 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
 
 
 def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
-    """``value`` as a short expression over the user's names (``y^2``), or None."""
-    from gradcli.lang.formula import simplify, to_expr, to_source
+    """``value`` as a short expression over the user's names (``y^2``), or None: as the
+    user wrote it, not simplified (``y/3`` stays ``y/3``, not ``0.3333333333333333*y``;
+    ``x*(x - x)`` is the Mul the trace shows, not ``0``)."""
+    from gradcli.lang.formula import to_expr, to_source
 
     try:
-        text = to_source(simplify(to_expr(value, names)))
+        text = to_source(to_expr(value, names))
     except Exception:  # any graph the printer cannot write keeps its Function's name
         return None
     return text if len(text) <= width else None
