@@ -28,6 +28,7 @@ COMMANDS = {
     ":quit": ":quit              leave (Ctrl-D does too)",
 }
 ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
+MAX_ARGUMENTS = {":help": 1, ":vars": 0, ":graph": 1, ":reset": 0}  # the others take lists
 HISTORY_LENGTH = 2000
 COMPLETER_DELIMS = " \t\n()[],;=+-*/^@<>!~`'\"{}%&|"
 
@@ -233,6 +234,9 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         args = rest.split()
         if word == ":quit":
             return False
+        if len(args) > MAX_ARGUMENTS.get(word, len(args)):  # (not silently dropped)
+            say(f"usage: {COMMANDS[word].split('  ')[0]}", "yellow")
+            return True
         if word == ":help":
             show_help(args[0] if args else "")
         elif word == ":vars":

@@ -356,3 +356,13 @@ def test_lines_piped_into_the_repl_get_answers_without_prompts(cli):
     result = cli("repl", input="1+1\nx = [1,\n2]\nsum(x)\n")
     assert result.exit_code == 0
     assert result.stdout == "= 2.0\n= 3.0\nx.grad (2,) = [1. 1.]\n"
+
+
+@pytest.mark.parametrize(("typed", "usage"), [
+    (":graph x y", "usage: :graph [NAME]"), (":vars x", "usage: :vars"),
+    (":reset now", "usage: :reset"), (":help sin cos", "usage: :help [NAME]"),
+])
+def test_a_command_given_more_than_it_takes_says_its_usage(cli, typed, usage):
+    result = cli("repl", input=f"x = 1\ny = 2\n{typed}\n:vars\n")
+    assert usage in result.stderr + result.stdout
+    assert "x" in result.stdout  # nothing was reset, the session goes on
