@@ -253,6 +253,13 @@ class Function:
         """Keep arrays needed by ``backward`` (released after the backward pass)."""
         self.saved = values
 
+    def saved_output(self, recompute: Any, *args: Any, **params: Any) -> Any:
+        """What forward kept in ``saved`` for backward (its result, or part of it), read
+        the one way: that array, or, while the engine records a graph (create_graph),
+        ``recompute(*args, **params)``, the same value rebuilt from the inputs, so the
+        gradient built from it is differentiable too."""
+        return recompute(*args, **params) if GRAD_MODE.enabled else self.saved
+
     def release(self) -> None:
         """Drop the edges and saved values; a later backward through here is an error."""
         self.inputs = None

@@ -83,24 +83,29 @@ def grad(
     )
 
 
-def jacobian(output: Variable, input: Variable, create_graph: bool = False) -> Variable:
-    """d output / d input as an array of shape ``output.shape + input.shape``.
+def jacobian(output: Variable, input: Variable | Sequence[Variable],
+             create_graph: bool = False) -> Any:
+    """d output / d input as an array of shape ``output.shape + input.shape``; for a list
+    of inputs, a list of them, from the same passes.
 
     One backward pass per output element: meant for small outputs.
     """
     from gradcli.autograd.ops import reshape, stack
 
+    inputs = list(input) if isinstance(input, list | tuple) else [input]
     flat = reshape(output, -1)
-    rows = []
+    rows: list[list[Variable]] = [[] for _ in inputs]
     for i in range(flat.shape[0]):
         seed = np.zeros(flat.shape, dtype=flat.dtype)
         seed[i] = 1.0
-        (row,) = grad(flat, input, grad_outputs=seed, retain_graph=True,
-                      create_graph=create_graph)
-        rows.append(row)
-    if not rows:
-        return Variable(np.zeros(output.shape + input.shape, dtype=input.dtype))
-    return reshape(stack(rows), output.shape + input.shape)
+        found = grad(flat, inputs, grad_outputs=seed, retain_graph=True,
+                     create_graph=create_graph)
+        for row, g in zip(rows, found):
+            row.append(g)
+    blocks = [reshape(stack(row), output.shape + v.shape) if row else
+              Variable(np.zeros(output.shape + v.shape, dtype=v.dtype))
+              for row, v in zip(rows, inputs)]
+    return blocks if isinstance(input, list | tuple) else blocks[0]
 
 
 def hessian(output: Variable, input: Variable, create_graph: bool = False) -> Variable:
@@ -115,6 +120,27 @@ class GradcheckError(AssertionError):
     """gradcheck found an analytical gradient that disagrees with finite differences."""
 
 
+def central_differences(f: Callable[[np.ndarray], float], point: Any, eps: float = 1e-6,
+                        indices: Sequence[int] | None = None) -> np.ndarray:
+    """``(f(point + eps e_i) - f(point - eps e_i)) / (2 eps)`` at each flat index ``i``
+    (every one, without ``indices``), in float64: the one finite-difference routine
+    (gradcheck's, and ``gradcli check``'s). ``f`` is given the same work array each time,
+    changed in place: it copies what it keeps."""
+    work = np.array(point, dtype=np.float64)
+    flat = work.reshape(-1)
+    chosen = range(flat.size) if indices is None else indices
+    numeric = np.zeros(len(chosen))
+    for n, i in enumerate(chosen):
+        saved = flat[i]
+        flat[i] = saved + eps
+        plus = f(work)
+        flat[i] = saved - eps
+        minus = f(work)
+        flat[i] = saved
+        numeric[n] = (plus - minus) / (2 * eps)
+    return numeric
+
+
 def numerical_gradient(
     fn: Callable[..., Variable], inputs: Sequence[Variable], weights: np.ndarray,
     eps: float = 1e-6,
@@ -124,20 +150,14 @@ def numerical_gradient(
     # Not under no_grad: fn may itself take gradients (checking second derivatives).
     for v in inputs:
         original = v.data
-        work = np.array(original, dtype=np.float64)
-        numeric = np.zeros_like(work)
-        flat = work.reshape(-1)
-        for i in range(flat.size):
-            saved = flat[i]
-            flat[i] = saved + eps
+
+        def at(work: np.ndarray, v: Variable = v) -> float:
             v.data = work
-            plus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
-            flat[i] = saved - eps
-            minus = float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
-            flat[i] = saved
-            numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
+            return float(np.sum(np.asarray(fn(*inputs).data, dtype=np.float64) * weights))
+
+        numeric = central_differences(at, original, eps)
         v.data = original
-        results.append(numeric)
+        results.append(numeric.reshape(np.shape(original)))
     return results
 
 

@@ -209,11 +209,14 @@ def _on_alarm(signum: int, frame: object) -> None:
 
 @contextmanager
 def watch(label: str, *, timeout: float | None, max_memory: int | None,
-          max_nodes: int) -> Iterator[None]:
+          max_nodes: int, max_elements: int | None = None) -> Iterator[None]:
     """Run the body under the limits: a fresh node budget, the deadline, the memory limit
-    (watched by a timer where this is the main thread of a POSIX system)."""
+    (watched by a timer where this is the main thread of a POSIX system), and the array
+    size limit where one is given; all restored after."""
     saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-             LIMITS.nodes_left, LIMITS.watched_bytes)
+             LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements)
+    if max_elements is not None:
+        LIMITS.max_elements = max_elements
     LIMITS.timeout = timeout
     LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
     LIMITS.max_memory = max_memory
@@ -235,7 +238,7 @@ def watch(label: str, *, timeout: float | None, max_memory: int | None,
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.nodes_left, LIMITS.watched_bytes) = saved
+         LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = saved
 
 
 def _can_watch() -> bool:

@@ -187,12 +187,10 @@ def figure_deep(quick: bool) -> list[Row]:
     ]
 
 
-def figure_symbolic(quick: bool) -> Row:
+def figure_symbolic(quick: bool) -> list[Row]:
     from gradcli.bench import symbolic
 
-    ours, reference, peers, target, met = symbolic.summary(symbolic.measure(quick))
-    return Row("symbolic", "gradcli diff (differentiate + simplify): textbook scalars, "
-               "Matrix Cookbook", ours, reference, peers, target, met)
+    return [Row(**fields) for fields in symbolic.rows(quick)]
 
 
 def figure_mlp(quick: bool) -> Row:

@@ -302,6 +302,10 @@ def _engine_derivatives(statements: list, formulas: list, order: int,
                 found[f.wrt] = take_grad(y, [x], retain_graph=True)[0].data
             else:
                 found[f.wrt] = jacobian(y, x).data
+            if not np.all(np.isfinite(y.data)):
+                # outside the domain (the result itself is NaN or infinite) the gradient is
+                # undefined: the formula is not held to the engine's numbers there
+                found[f.wrt] = np.full(np.shape(found[f.wrt]), np.nan)
     return found
 
 
@@ -315,8 +319,16 @@ def _checked_value(formula: Any, point: dict[str, np.ndarray], engine: np.ndarra
     except SymbolicError as error:
         raise _fail(f"internal error: {error.message} (please report it)") from None
     value = np.broadcast_to(value, engine.shape) if value.size <= engine.size else value
-    if value.shape != engine.shape or not np.allclose(value, engine, rtol=1e-6, atol=1e-9,
-                                                      equal_nan=True):
+    # compared where the engine's gradient is defined: where it is NaN or infinite (a
+    # 0/0, like arctan2(x, x) at 0) the formula may have a value (there, 0)
+    defined = np.isfinite(engine)
+    # and where the function is not differentiable and the engine takes the zero
+    # subgradient (norm and hypot at the origin, std of equal elements), the textbook
+    # formula is 0/0: NaN there is the formula's honest answer, not a mismatch
+    defined &= ~(np.isnan(np.broadcast_to(value, engine.shape)) & (engine == 0)) \
+        if value.size <= engine.size else defined
+    if value.shape != engine.shape or not np.allclose(value[defined], engine[defined],
+                                                      rtol=1e-6, atol=1e-9):
         raise _fail(f"internal error: the formula d/d{formula.wrt} = {formula.text} gives "
                     f"{value.tolist()} at this point, but the engine's gradient is "
                     f"{engine.tolist()} (please report it)")
@@ -499,12 +511,12 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                          variable: Variable, weights: np.ndarray, eps: float,
                          indices: np.ndarray) -> np.ndarray:
     """The central difference of the weighted output at each of the flat ``indices``."""
-    kind, key = base.source_of(variable)
-    work = np.array(variable.data, dtype=np.float64)
-    flat = work.reshape(-1)
-    numeric = np.zeros(len(indices))
+    from gradcli.autograd.functional import central_differences
 
-    def at(point: np.ndarray) -> float:
+    kind, key = base.source_of(variable)
+
+    def at(work: np.ndarray) -> float:
+        point = work.copy()
         overrides = {key: point} if kind == "made" else {}
         given = {key: point} if kind == "var" else {}
         try:
@@ -515,15 +527,7 @@ def _central_differences(text: str, options: dict[str, Any], base: ReplaySession
                         f"{failed.failure.error.message}") from None
         return float(np.sum(np.asarray(result.value, dtype=np.float64) * weights))
 
-    for n, i in enumerate(indices):
-        saved = flat[i]
-        flat[i] = saved + eps
-        plus = at(work.copy())
-        flat[i] = saved - eps
-        minus = at(work.copy())
-        flat[i] = saved
-        numeric[n] = (plus - minus) / (2 * eps)
-    return numeric
+    return central_differences(at, variable.data, eps, indices)
 
 
 def _compare(name: str, analytic: np.ndarray, numeric: np.ndarray, rtol: float,
@@ -768,16 +772,6 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
 # -- eval --trace / --jacobian / --hessian ---------------------------------------------------
 
 
-def _seed_for(session: Session, value: Variable) -> np.ndarray | None:
-    """The backward pass's seed, as eval's gradients use it; None where there is none."""
-    data = value.data
-    if session.grad_output is not None and session.grad_output.shape == data.shape:
-        return session.grad_output
-    if data.size != 1:
-        return None
-    return np.ones(data.shape, dtype=data.dtype)
-
-
 def trace_backward(session: Session, value: Variable, name: str | None) -> tuple[
     list[Any], np.ndarray | None
 ]:
@@ -785,7 +779,7 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
     from gradcli.render.trace import Passed, TraceStep
     from gradcli.render.values import short_value
 
-    seed = _seed_for(session, value)
+    seed = session.backward_seed(value.data)
     if seed is None or not value.requires_grad:
         return [], seed
     names = session.value_names()
@@ -835,16 +829,95 @@ def trace_backward(session: Session, value: Variable, name: str | None) -> tuple
 
 
 def _short_formula(value: Variable, names: dict[int, str], width: int = 32) -> str | None:
-    """``value`` as a short expression over the user's names (``y^2``), or None: as the
-    user wrote it, not simplified (``y/3`` stays ``y/3``, not ``0.3333333333333333*y``;
-    ``x*(x - x)`` is the Mul the trace shows, not ``0``)."""
-    from gradcli.lang.formula import to_expr, to_source
+    """``value`` as a short expression over the user's names (``y^2``), or None."""
+    from gradcli.lang.syntax import to_text
 
     try:
-        text = to_source(to_expr(value, names))
+        text = to_text(_graph_syntax(value, names))
     except Exception:  # any graph the printer cannot write keeps its Function's name
         return None
     return text if len(text) <= width else None
+
+
+def _graph_syntax(root: Variable, names: dict[int, str]) -> Any:
+    """The creator graph of ``root`` as the language's syntax tree, as it was computed
+    (the one printer, syntax.py's, writes it), over the named Variables in ``names``
+    (id -> name); a graph the language cannot write raises."""
+    from gradcli.lang import syntax as S
+    from gradcli.lang.builtins import operation_name
+
+    def number(v: Any) -> Any:
+        return S.Number(float(v))
+
+    def array(values: Any) -> Any:
+        data = np.asarray(values)
+        if data.ndim == 0:
+            return number(data)
+        return S.Array(tuple(array(d) for d in data))
+
+    def axis(axes: tuple[int, ...]) -> Any:
+        return number(axes[0]) if len(axes) == 1 else array(axes)
+
+    def subscript(item: Any) -> Any:
+        if isinstance(item, slice):
+            return S.Slice(*(None if p is None else number(p)
+                             for p in (item.start, item.stop, item.step)))
+        if item is None or item is Ellipsis or np.asarray(item).dtype.kind == "b":
+            raise ValueError("no form in the language")  # (a mask: its values, not places)
+        return array(item)
+
+    # the engine Functions an operator runs (Pow also for a constant power: PowConst)
+    operators = {"Add": "+", "Sub": "-", "Mul": "*", "Div": "/", "Pow": "^", "MatMul": "@",
+                 "Mod": "%", "FloorDivide": "//"}
+    done: dict[int, Any] = {}
+    for v in walk(root):
+        key = id(v)
+        fn = v.creator
+        if key in names:
+            done[key] = S.Name(names[key])
+            continue
+        if fn is None:
+            if v.data.size > 16:
+                raise ValueError("a constant too large to write")
+            done[key] = array(v.data.reshape(()) if v.data.size == 1 else v.data)
+            continue
+        args = tuple(done[id(u)] for u in fn.inputs)
+        name = type(fn).__name__
+        call = operation_name(fn)
+        if name == "PowConst":
+            node = S.Binary("^", args[0], number(fn.exponent))
+        elif fn.name in operators:
+            node = S.Binary(operators[fn.name], *args)
+        elif name == "Neg":
+            node = S.Unary("-", args[0])
+        elif getattr(fn, "symbol", ""):
+            node = S.Compare(fn.symbol, *args)
+        elif name == "GetItem":
+            index = fn.index if isinstance(fn.index, tuple) else (fn.index,)
+            node = S.Index(args[0], tuple(subscript(i) for i in index))
+        elif name in ("Reshape", "Squeeze", "ExpandDims", "BroadcastTo"):
+            node = S.Call("broadcast_to" if name == "BroadcastTo" else "reshape",
+                          (args[0], array(v.shape)))
+        elif name == "Transpose":
+            node = S.Transpose(args[0]) if fn.axes == tuple(range(v.ndim))[::-1] else \
+                S.Call("transpose", (args[0], array(fn.axes)))
+        elif name in ("Concatenate", "Stack"):
+            node = S.Call(call, (S.Array(args),), (("axis", number(fn.axis)),))
+        elif hasattr(fn, "keepdims"):  # a reduction
+            keywords = () if tuple(fn.axes) == tuple(range(fn.inputs[0].ndim)) else (
+                ("axis", axis(fn.axes)),)
+            if fn.keepdims:
+                keywords += (("keepdims", S.Number(1.0, "true")),)
+            node = S.Call(call, args, keywords)
+        elif name in ("Softmax", "LogSoftmax"):
+            last = fn.axes == (fn.inputs[0].ndim - 1,)
+            node = S.Call(call, args, () if last else (("axis", axis(fn.axes)),))
+        elif call is not None:
+            node = S.Call(call, args)
+        else:
+            raise ValueError(f"{name} has no form in the language")
+        done[key] = node
+    return done[id(root)]
 
 
 def _jacobians(session: Session, value: Variable) -> tuple[dict[str, np.ndarray] | None,
@@ -890,6 +963,8 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
 
 
 def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | None]:
+    from gradcli.autograd.functional import jacobian
+
     if value.data.size != 1:
         return None, (f"hessian: needs a scalar result; this one has shape "
                       f"{tuple(value.shape)} (--jacobian gives first derivatives)")
@@ -907,14 +982,14 @@ def _hessians(session: Session, value: Variable) -> tuple[Hessian | None, str | 
         firsts = take_grad(value, variables, retain_graph=True, create_graph=True) \
             if value.requires_grad and variables else ()
         row = 0
-        for first in firsts:
-            for k in range(first.data.size):
-                if first.requires_grad:
-                    seed = np.zeros(first.shape, dtype=first.data.dtype)
-                    seed.reshape(-1)[k] = 1.0
-                    pieces = take_grad(first, variables, grad_outputs=seed, retain_graph=True)
-                    matrix[row] = np.concatenate([p.data.reshape(-1) for p in pieces])
-                row += 1
+        for first in firsts:  # its rows: d first / d every input, cross terms included
+            size = first.data.size
+            if first.requires_grad:
+                blocks = jacobian(first, variables)
+                matrix[row:row + size] = np.concatenate(
+                    [b.data.reshape(size, v.data.size) for b, v in zip(blocks, variables)],
+                    axis=1)
+            row += size
     blocks, labels, offset = {}, [], 0
     for name, variable in targets:
         size = variable.data.size

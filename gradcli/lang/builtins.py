@@ -1,9 +1,11 @@
 """The table of callable names: one row per built-in (SPEC §3).
 
-``gradcli functions``, the REPL's completion, the "did you mean" hints and the evaluator
-all read :data:`BUILTINS` (canonical names) through :func:`lookup` (which also resolves
-aliases). A row says how a call's arguments are bound and converted (``params``), what
-the user reads (``signature``, ``doc``, ``category``) and what runs (``call``).
+``gradcli functions``, the REPL's completion, the "did you mean" hints, the evaluator
+and the formula printers all read :data:`BUILTINS` (canonical names) through
+:func:`lookup` (which also resolves aliases). A row says how a call's arguments are
+bound and converted (``params``), what the user reads (``signature``, ``doc``,
+``category``), what runs (``call``; the engine Function is named after the row, see
+:func:`operation_name`) and how a formula writes it (``latex``, ``unicode``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,11 @@ class Builtin:
     aliases: tuple[str, ...] = ()
     constructor: bool = False  # called as call(context, ...): makes a constant, no gradient
     usage: str | None = None  # a hand-written signature, where the generated one misleads
+    # How formulas write a call: a LaTeX command (r"\exp": \exp\left(x\right); default
+    # \operatorname{name}), or, for either style, a form of the one argument "{x}" (r"|{x}|";
+    # one that starts with "{x}" is postfix: the argument is parenthesized as a base).
+    latex: str = ""
+    unicode: str = ""
     param_names: frozenset[str] = field(default=frozenset(), compare=False)
 
     @property
@@ -323,32 +330,32 @@ _row("randn", (Param("d", SIZES),), _randn,
      "standard normal random values (seeded by --seed)", CONSTRUCTOR, constructor=True)
 
 ELEMENTWISE = "elementwise"
-for _name, _doc, _aliases in [
-    ("abs", "absolute value |x|", ()),
+for _name, _doc, _aliases, *_forms in [
+    ("abs", "absolute value |x|", (), {"latex": r"\left|{x}\right|", "unicode": "|{x}|"}),
     ("sign", "-1, 0 or 1 by the sign of x (zero gradient)", ()),
-    ("exp", "e to the power x", ()),
+    ("exp", "e to the power x", (), {"latex": r"\exp"}),
     ("expm1", "exp(x) - 1, accurate for small x", ()),
-    ("log", "natural logarithm", ("ln",)),
+    ("log", "natural logarithm", ("ln",), {"latex": r"\log"}),
     ("log1p", "log(1 + x), accurate for small x", ()),
     ("log2", "base-2 logarithm", ()),
     ("log10", "base-10 logarithm", ()),
-    ("sqrt", "square root", ()),
+    ("sqrt", "square root", (), {"latex": r"\sqrt{{x}}"}),
     ("cbrt", "cube root", ()),
     ("square", "x squared", ()),
     ("reciprocal", "1 / x", ()),
-    ("sin", "sine (radians)", ()),
-    ("cos", "cosine (radians)", ()),
-    ("tan", "tangent (radians)", ()),
-    ("arcsin", "inverse sine", ("asin",)),
-    ("arccos", "inverse cosine", ("acos",)),
-    ("arctan", "inverse tangent", ("atan",)),
-    ("sinh", "hyperbolic sine", ()),
-    ("cosh", "hyperbolic cosine", ()),
-    ("tanh", "hyperbolic tangent", ()),
+    ("sin", "sine (radians)", (), {"latex": r"\sin"}),
+    ("cos", "cosine (radians)", (), {"latex": r"\cos"}),
+    ("tan", "tangent (radians)", (), {"latex": r"\tan"}),
+    ("arcsin", "inverse sine", ("asin",), {"latex": r"\arcsin"}),
+    ("arccos", "inverse cosine", ("acos",), {"latex": r"\arccos"}),
+    ("arctan", "inverse tangent", ("atan",), {"latex": r"\arctan"}),
+    ("sinh", "hyperbolic sine", (), {"latex": r"\sinh"}),
+    ("cosh", "hyperbolic cosine", (), {"latex": r"\cosh"}),
+    ("tanh", "hyperbolic tangent", (), {"latex": r"\tanh"}),
     ("arcsinh", "inverse hyperbolic sine", ("asinh",)),
     ("arccosh", "inverse hyperbolic cosine", ("acosh",)),
     ("arctanh", "inverse hyperbolic tangent", ("atanh",)),
-    ("sigmoid", "the logistic function 1 / (1 + exp(-x))", ()),
+    ("sigmoid", "the logistic function 1 / (1 + exp(-x))", (), {"latex": r"\sigma"}),
     ("relu", "max(x, 0)", ()),
     ("softplus", "log(1 + exp(x)), a smooth relu", ()),
     ("floor", "round down (zero gradient)", ()),
@@ -361,7 +368,8 @@ for _name, _doc, _aliases in [
     ("deg2rad", "degrees to radians", ("radians",)),
     ("rad2deg", "radians to degrees", ("degrees",)),
 ]:
-    _row(_name, X, getattr(ops, _name), _doc, ELEMENTWISE, _aliases)
+    _row(_name, X, getattr(ops, _name), _doc, ELEMENTWISE, _aliases,
+         **(_forms[0] if _forms else {}))
 
 _row("maximum", AB, ops.maximum, "elementwise larger of a and b (ties share the gradient)",
      ELEMENTWISE)
@@ -372,6 +380,7 @@ _row("arctan2", (Param("y"), Param("x")), ops.arctan2, "the angle of the point (
      ELEMENTWISE, ("atan2",))
 _row("hypot", AB, ops.hypot, "sqrt(a^2 + b^2) without overflow", ELEMENTWISE)
 _row("logaddexp", AB, ops.logaddexp, "log(exp(a) + exp(b)) without overflow", ELEMENTWISE)
+_row("logaddexp2", AB, ops.logaddexp2, "log2(2^a + 2^b) without overflow", ELEMENTWISE)
 _row("mod", AB, ops.mod,
      "the remainder a % b, with the sign of b (NumPy's mod); d/db = -floor(a/b)",
      ELEMENTWISE, ("remainder",))
@@ -429,7 +438,7 @@ for _name, _pair, _word in [("max", "maximum", "largest"), ("min", "minimum", "s
          _axis_first(_name, f"{_name}(x, axis) is the {_word} element along an axis; for "
                      f"the {_word} of two values, elementwise, write {_pair}(a, b)"),
          f"{_word} element (along axis); ties share the gradient; of two values: {_pair}",
-         REDUCTION)
+         REDUCTION, latex=rf"\{_name}")
 _row("softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.softmax,
      "exp(x) / sum(exp(x)) along axis, computed stably", REDUCTION)
 _row("log_softmax", (Param("x"), Param("axis", AXIS, -1.0)), ops.log_softmax,
@@ -444,9 +453,10 @@ _row("transpose", (Param("x"), Param("axes", AXES)), lambda x, axes: ops.transpo
      "reverse the axes, or permute them as given", LINALG, usage="transpose(x[, axes])")
 _row("trace", (Param("x"), Param("offset", INT, 0.0)), ops.trace,
      "sum of the diagonal of a matrix (or of the diagonal offset above it, below if < 0)",
-     LINALG)
-_row("det", X, ops.det, "determinant of a square matrix", LINALG)
-_row("inv", X, ops.inv, "inverse of a square matrix", LINALG)
+     LINALG, latex=r"\operatorname{tr}")
+_row("det", X, ops.det, "determinant of a square matrix", LINALG, latex=r"\det")
+_row("inv", X, ops.inv, "inverse of a square matrix", LINALG, latex="{x}^{-1}",
+     unicode="{x}⁻¹")
 _row("solve", AB, ops.solve, "x such that a @ x = b", LINALG)
 
 def _einsum(values: tuple) -> Variable:
@@ -641,6 +651,15 @@ CONSTANT_DOCS: dict[str, str] = {
 def lookup(name: str) -> Builtin | None:
     """The built-in called ``name`` (canonical or alias), or None."""
     return _BY_ANY_NAME.get(name)
+
+
+_BY_OPERATION: dict[str, str] = {b.name.replace("_", ""): b.name for b in _ROWS}
+
+
+def operation_name(fn: Any) -> str | None:
+    """The built-in that runs the engine Function ``fn`` (``Exp`` -> ``exp``,
+    ``LogSoftmax`` -> ``log_softmax``): each Function is named after its built-in."""
+    return _BY_OPERATION.get(fn.name.lower())
 
 
 def callable_names() -> list[str]:

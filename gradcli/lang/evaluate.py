@@ -70,14 +70,8 @@ from gradcli.lang.syntax import (
     Underflow,
 )
 
-BINARY_FUNCTIONS = {
-    "+": ops.add, "-": ops.subtract, "*": ops.multiply, "/": ops.divide, "@": ops.matmul,
-    "^": ops.power, "%": ops.mod, "//": ops.floor_divide,
-}
-COMPARE_FUNCTIONS = {
-    "<": ops.less, "<=": ops.less_equal, ">": ops.greater, ">=": ops.greater_equal,
-    "==": ops.equal, "!=": ops.not_equal,
-}
+# each operator runs the engine function of its name (syntax.OPERATORS: "+" is add)
+ENGINE_FUNCTIONS = {symbol: getattr(ops, op.name) for symbol, op in syntax.OPERATORS.items()}
 OPERATION_NAMES = {symbol: op.name for symbol, op in syntax.OPERATORS.items()}
 
 
@@ -503,15 +497,15 @@ class Evaluator:
                     push(self.load(node.id, node.span))
                 elif kind is Group:
                     continue  # its operand's value, already on the stack
-                elif kind is Binary:
+                elif kind is Binary or kind is Compare:
                     b = pop()
                     a = pop()
                     if type(a) is not Variable:
                         a = materialize(a)
                     if type(b) is not Variable:
                         b = materialize(b)
-                    out = BINARY_FUNCTIONS[node.op](a, b)
-                    if errors.kinds:
+                    out = ENGINE_FUNCTIONS[node.op](a, b)
+                    if errors.kinds and kind is Binary:  # (a comparison has no domain)
                         self.domain(OPERATION_NAMES[node.op], node.span, out, [a, b])
                     push(out)
                 elif kind is Call:
@@ -529,14 +523,6 @@ class Evaluator:
                     if type(a) is not Variable:
                         a = materialize(a)
                     push(ops.negative(a) if node.op == "-" else a)
-                elif kind is Compare:
-                    b = pop()
-                    a = pop()
-                    if type(a) is not Variable:
-                        a = materialize(a)
-                    if type(b) is not Variable:
-                        b = materialize(b)
-                    push(COMPARE_FUNCTIONS[node.op](a, b))
                 elif kind is Index:
                     push(self.index(node, stack))
                 elif kind is Slice:
@@ -564,7 +550,7 @@ class Evaluator:
                         e = materialize(e)
                     s = node.span
                     current = self.load(node.name, (s[0], s[1], s[0], s[1] + len(node.name)))
-                    out = BINARY_FUNCTIONS[node.op](current, e)
+                    out = ENGINE_FUNCTIONS[node.op](current, e)
                     if errors.kinds:
                         self.domain(OPERATION_NAMES[node.op], node.span, out, [current, e])
                     push(self.store(node.name, out))
@@ -796,67 +782,71 @@ def _quick_tail(builtin: Builtin, npos: int) -> tuple | None:
     return tail
 
 
-def bind(builtin: Builtin, positional: list, keywords: tuple, keyword_values: list) -> list:
-    """Match the arguments to the parameters and convert each; ArgumentError if they
-    do not fit (its ``index`` says which argument, counting positional ones first)."""
+def match_arguments(builtin: Builtin, npositional: int, keywords: tuple) -> list:
+    """Which argument fills each parameter of ``builtin``: the argument's index
+    (positional ones first, then the keywords), a ``range`` of positional indices for a
+    variadic parameter, or None for its default; ArgumentError if they do not fit (too
+    many, an unknown or repeated name, a missing argument). ``gradcli diff`` reads calls
+    with it too."""
     params = builtin.params
-    slots: list[Any] = [REQUIRED] * len(params)
-    origin: list[int | None] = [None] * len(params)
+    origin: list[Any] = [None] * len(params)
     n = len(params)
     i = 0
-    for k, value in enumerate(positional):
+    for k in range(npositional):
         if i >= n:
-            most = n
             raise ArgumentError(
                 f"takes {'at most ' if any(p.default is not REQUIRED for p in params) else ''}"
-                f"{most} argument{'s' if most != 1 else ''} but got {len(positional)}",
-                k,
-            )
-        p = params[i]
-        if p.variadic:
-            try:
-                slots[i] = convert_variadic(p.kind, positional[k:])
-            except ArgumentError as exc:
-                raise ArgumentError(str(exc), k) from None
-            i += 1
-            break
-        slots[i] = value
-        origin[i] = k
+                f"{n} argument{'s' if n != 1 else ''} but got {npositional}", k)
+        origin[i] = range(k, npositional) if params[i].variadic else k
         i += 1
-    for offset, (name, value) in enumerate(zip(keywords, keyword_values)):
-        where = len(positional) + offset
+        if params[i - 1].variadic:
+            break
+    for offset, name in enumerate(keywords):
+        where = npositional + offset
         j = next((k for k, p in enumerate(params) if p.name == name), None)
         if j is None:
             near = suggestions(name, [p.name for p in params])
             raise ArgumentError(f"no argument named {name}{did_you_mean(near)}", where)
-        if slots[j] is not REQUIRED:
+        if origin[j] is not None:
             raise ArgumentError(f"got two values for {name}", where)
-        if params[j].variadic:  # transpose(x, axes=[1, 0]): one list, by name
-            try:
-                value = convert_variadic(params[j].kind, [value])
-            except ArgumentError as exc:
-                raise ArgumentError(str(exc), where) from None
-        slots[j] = value
         origin[j] = where
-    result = []
     for j, p in enumerate(params):
-        value = slots[j]
-        if value is REQUIRED:
+        if origin[j] is None and not p.variadic and p.default is REQUIRED:
+            raise ArgumentError(f"missing the argument {p.name}")
+    return origin
+
+
+def bind(builtin: Builtin, positional: list, keywords: tuple, keyword_values: list) -> list:
+    """Match the arguments to the parameters and convert each; ArgumentError if they
+    do not fit (its ``index`` says which argument, counting positional ones first)."""
+    origin = match_arguments(builtin, len(positional), keywords)
+    values = [*positional, *keyword_values]
+    result = []
+    for p, where in zip(builtin.params, origin):
+        if isinstance(where, range) or (where is not None and p.variadic):
+            # by position, the rest of the arguments; by name (transpose(x, axes=[1, 0])),
+            # one list
+            written = [values[k] for k in where] if isinstance(where, range) else \
+                [values[where]]
+            at = where.start if isinstance(where, range) else where
+            try:
+                result.append(convert_variadic(p.kind, written))
+            except ArgumentError as exc:
+                raise ArgumentError(str(exc), at) from None
+            continue
+        if where is None:
             if p.variadic:
                 result.append(())
                 continue
-            if p.default is REQUIRED:
-                raise ArgumentError(f"missing the argument {p.name}")
             value = p.default
             if value is None or isinstance(value, bool):
                 result.append(value)
                 continue
             value = Variable(np.array(value))
-        elif p.variadic:
-            result.append(value)
-            continue
+        else:
+            value = values[where]
         try:
             result.append(convert(p.kind, value, p.name))
         except ArgumentError as exc:
-            raise ArgumentError(str(exc), origin[j]) from None
+            raise ArgumentError(str(exc), where) from None
     return result

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; graphs name one per node
+
+
+def dtype_name(dtype: Any) -> str:
+    """The name results give a NumPy dtype ("float64"), cached."""
+    name = DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
 
 @dataclass(frozen=True)
 class Span:

@@ -21,7 +21,6 @@ from gradcli.autograd import Variable, grad
 from gradcli.autograd.errors import LimitError
 from gradcli.autograd.limits import (
     DEFAULT_MAX_NODES,
-    LIMITS,
     Stopped,
     default_max_memory,
     parse_size,
@@ -37,12 +36,11 @@ from gradcli.lang.errors import (
 )
 from gradcli.lang.evaluate import UNDERFLOW_WARNING, Evaluator
 from gradcli.lang.reader import Broken, Parsed, read_statements
-from gradcli.lang.results import Failure, Graph, GraphNode, Result
+from gradcli.lang.results import DTYPE_NAMES, Failure, Graph, GraphNode, Result, dtype_name
 
 __all__ = ["Session", "evaluate"]
 
 DTYPES = ("float64", "float32")
-_DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) is slow; graphs name one per node
 
 
 _IGNORE_RUNTIME_WARNINGS = ("ignore", None, RuntimeWarning, None, 0)
@@ -339,10 +337,12 @@ class Session:
     # -- running ------------------------------------------------------------------------------
 
     def limits(self, line: int | None = None, *, timed: bool = True) -> Any:
-        """The statement's budgets (time, memory, graph nodes), as a context manager."""
+        """The statement's budgets (time, memory, graph nodes, array sizes), as a context
+        manager."""
         where = f"the statement on line {line}" if line else "the statement"
         return watch(where, timeout=self.timeout if timed else None,
-                     max_memory=self.max_memory, max_nodes=self.max_nodes)
+                     max_memory=self.max_memory, max_nodes=self.max_nodes,
+                     max_elements=self.max_elements)
 
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
         started = time.monotonic()
@@ -358,20 +358,15 @@ class Session:
     def _run_code(self, parsed: Parsed, scope: Any) -> tuple[Variable, list[str]]:
         runner = Evaluator(scope or self, parsed.where, parsed.numbers)
         order = parsed.evaluation_order()
-        saved = LIMITS.max_elements
-        LIMITS.max_elements = self.max_elements
-        try:
-            # NumPy's own RuntimeWarnings ("Degrees of freedom <= 0") would reach stderr
-            # raw: the errstate callback already reports what matters, by operation
-            with np.errstate(all="call", under="ignore", call=runner.errors):
-                if _runtime_warnings_ignored():  # (the command line ignores them already)
+        # NumPy's own RuntimeWarnings ("Degrees of freedom <= 0") would reach stderr
+        # raw: the errstate callback already reports what matters, by operation
+        with np.errstate(all="call", under="ignore", call=runner.errors):
+            if _runtime_warnings_ignored():  # (the command line ignores them already)
+                value = runner.execute(order)
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     value = runner.execute(order)
-                else:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", RuntimeWarning)
-                        value = runner.execute(order)
-        finally:
-            LIMITS.max_elements = saved
         return value, runner.warnings
 
     def run(self, text: str, *, interactive: bool = False) -> list[Result | Failure]:
@@ -460,8 +455,6 @@ class Session:
     ) -> Result:
         """A Result for ``value``: its gradients by its own backward pass, and its graph."""
         warnings = list(warnings or [])
-        saved = LIMITS.max_elements
-        LIMITS.max_elements = self.max_elements
         try:
             with self.limits(line):
                 # without a graph to draw, only the leaves matter: no topological order
@@ -482,8 +475,6 @@ class Session:
         except Exception as exc:  # a bug in the engine: say so, without a traceback
             raise InternalProblem(f"computing the gradients failed: {type(exc).__name__}: "
                                   f"{exc}") from None
-        finally:
-            LIMITS.max_elements = saved
         return Result(line, source, name, value.data, gradients, note, graph, warnings)
 
     def _gradients(self, value: Variable, nodes: Iterable[Variable], warnings: list[str],
@@ -504,19 +495,17 @@ class Session:
             return {}, None
         if not value.requires_grad:
             return {n: np.zeros(v.shape, dtype=v.dtype) for n, v in targets}, None
-        seed = None
         data = value.data
-        if self.grad_output is not None and self.grad_output.shape == data.shape:
-            seed = self.grad_output
-        elif data.size != 1:
+        seed = self.backward_seed(data)
+        if seed is None:
             if self.grad_output is not None:  # given, but for another shape: a bad option
                 raise InputProblem(
                     f"--grad-output has shape {self.grad_output.shape}, but the result has "
                     f"shape {data.shape}: give one of exactly shape {data.shape}")
             return None, (f"gradients need a scalar output or --grad-output of shape "
                           f"{data.shape}")
-        elif data.ndim:
-            seed = np.ones(data.shape, dtype=data.dtype)
+        if not data.ndim and seed is not self.grad_output:
+            seed = None  # a number's 1: the engine's own (shared) seed
         with np.errstate(all="ignore"):
             found = grad(value, [v for _, v in targets], grad_outputs=seed, retain_graph=True)
         gradients = {}
@@ -526,6 +515,16 @@ class Session:
             if bad:
                 warnings.append(f"gradient for {n}: NaN or infinity at {_elements(bad)}")
         return gradients, None
+
+    def backward_seed(self, data: np.ndarray) -> np.ndarray | None:
+        """The seed of the backward pass from a result of these values (SPEC §4):
+        --grad-output where it has their shape, else ones for a single number; None where
+        there is none (a larger result, and no --grad-output of its shape)."""
+        if self.grad_output is not None and self.grad_output.shape == data.shape:
+            return self.grad_output
+        if data.size != 1:
+            return None
+        return np.ones(data.shape, dtype=data.dtype)
 
     def _leaf_targets(self, nodes: Iterable[Variable]) -> list[tuple[str, Variable]]:
         """The named leaf inputs among ``nodes`` (the graph's, in any order): by their
@@ -545,11 +544,7 @@ class Session:
         return targets
 
     def _graph(self, value: Variable, name: str | None, order: list[Variable]) -> Graph:
-        names: dict[int, str] = {}
-        for n, v in self.names.items():
-            names.setdefault(id(v), n)
-        for key, (n, _) in self._leaf_names.items():
-            names.setdefault(key, n)
+        names = self.value_names()
         if name is not None:
             names[id(value)] = name
         ids: dict[int, int] = {}
@@ -567,9 +562,7 @@ class Session:
                 function = None
                 detail = ""
             data = v.data
-            dtype = _DTYPE_NAMES.get(data.dtype)
-            if dtype is None:
-                dtype = _DTYPE_NAMES[data.dtype] = str(data.dtype)
+            dtype = DTYPE_NAMES.get(data.dtype) or dtype_name(data.dtype)  # (inlined: per node)
             ids[id(v)] = len(nodes)
             nodes.append(GraphNode(len(nodes), names.get(id(v)), function, kind, inputs,
                                    data.shape, dtype, data, detail))

@@ -461,14 +461,6 @@ def _number_text(value: float) -> str:
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_LATEX_CALLS = {
-    "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-    "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "arcsin": r"\arcsin",
-    "arccos": r"\arccos", "arctan": r"\arctan", "det": r"\det", "trace": r"\operatorname{tr}",
-    "sigmoid": r"\sigma", "max": r"\max", "min": r"\min",
-}
-
-
 class _Printer:
     """Source text (``style="text"``), Unicode or LaTeX, with the parentheses the meaning
     needs and no others. ``transpose_text`` is how text writes a transpose."""
@@ -581,22 +573,21 @@ class _Printer:
         n = len(node.args)
         args = [p[0] for p in parts[:n]]
         keywords = [f"{k}={p[0]}" for (k, _), p in zip(node.keywords, parts[n:])]
+        if style == "text":
+            return f"{node.func}({', '.join(args + keywords)})", POSTFIX
+        from gradcli.lang.builtins import lookup  # the row says how a formula writes it
+
+        builtin = lookup(node.func)
+        form = getattr(builtin, style, "") if builtin is not None else ""
+        if "{x}" in form and n == 1 and not keywords:
+            if form.startswith("{x}"):  # postfix (x⁻¹): the argument as a base
+                return form.replace("{x}", self.wrap(parts[0], POSTFIX)), POSTFIX
+            return form.replace("{x}", args[0]), ATOM
         if style == "unicode":
-            if node.func == "inv" and n == 1 and not keywords:
-                return self.wrap(parts[0], POSTFIX) + "⁻¹", POSTFIX
-            if node.func == "abs" and n == 1:
-                return f"|{args[0]}|", ATOM
-        if style == "latex":
-            if node.func == "sqrt" and n == 1:
-                return rf"\sqrt{{{args[0]}}}", ATOM
-            if node.func == "abs" and n == 1:
-                return rf"\left|{args[0]}\right|", ATOM
-            if node.func == "inv" and n == 1 and not keywords:
-                return self.wrap(parts[0], POSTFIX) + "^{-1}", POSTFIX
-            name = _LATEX_CALLS.get(node.func,
-                                    rf"\operatorname{{{node.func}}}".replace("_", r"\_"))
-            return rf"{name}\left({', '.join(args + keywords)}\right)", POSTFIX
-        return f"{node.func}({', '.join(args + keywords)})", POSTFIX
+            return f"{node.func}({', '.join(args + keywords)})", POSTFIX
+        name = form if form and "{x}" not in form else rf"\operatorname{{{node.func}}}".replace(
+            "_", r"\_")
+        return rf"{name}\left({', '.join(args + keywords)}\right)", POSTFIX
 
 
 def to_text(node: Node, transpose: str = "attribute") -> str:

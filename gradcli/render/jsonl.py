@@ -13,19 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from gradcli.lang.results import Failure, Graph, Result
+from gradcli.lang.results import Failure, Graph, Result, dtype_name
 from gradcli.render.values import shown
 
 _SMALL = 256  # up to this many elements, checking the Python floats beats np.isfinite
-_DTYPE_NAMES: dict[Any, str] = {}  # str(dtype) costs microseconds; there are two dtypes
 _ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True)
-
-
-def dtype_name(dtype: np.dtype) -> str:
-    name = _DTYPE_NAMES.get(dtype)
-    if name is None:
-        name = _DTYPE_NAMES[dtype] = str(dtype)
-    return name
 
 
 def json_value(value: Any) -> Any:

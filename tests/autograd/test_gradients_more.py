@@ -134,13 +134,20 @@ def test_erf_and_erfc_match_math_to_2e_15(name):
 # -- elementwise functions of two arguments ------------------------------------------------
 
 
-@covers("logaddexp")
+@covers("logaddexp", "logaddexp2")
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
 @pytest.mark.parametrize("shapes", BROADCAST_PAIRS, ids=str)
-def test_logaddexp(shapes):
+def test_logaddexp(name, shapes):
     a, b = rng(1).uniform(-3, 3, size=shapes[0]), rng(2).uniform(-3, 3, size=shapes[1])
-    np.testing.assert_allclose(ops.logaddexp(*variables(a, b)).data, np.logaddexp(a, b),
-                               rtol=1e-14)
-    check(ops.logaddexp, a, b)
+    np.testing.assert_allclose(getattr(ops, name)(*variables(a, b)).data,
+                               getattr(np, name)(a, b), rtol=1e-14)
+    check(getattr(ops, name), a, b)
+
+
+def test_logaddexp2_is_stable_and_twice_differentiable():
+    big = ops.logaddexp2(*variables(np.array([1000.0, -1000.0]), np.array([1000.0, -999.0])))
+    np.testing.assert_allclose(big.data, [1001.0, -999 + math.log2(1.5)])
+    check_second_order(ops.logaddexp2, rng(7).uniform(-2, 2, (3, 1)), rng(8).uniform(-2, 2, 4))
 
 
 def test_logaddexp_is_stable_and_twice_differentiable():

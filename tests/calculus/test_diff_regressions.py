@@ -76,3 +76,69 @@ def test_a_formula_printed_at_one_point_holds_at_the_others(cli, program, name, 
     formula = printed(cli, program, name, at)
     for value in [at, *elsewhere]:
         check_at(cli, formula, program, name, value)
+
+
+def test_a_formula_is_checked_where_the_engine_is_defined(cli, capsys):
+    # arctan2(x, x) is constant but at 0, where the engine's gradient is 0/0 (NaN): the
+    # formula 0 equals the engine wherever the engine has a value, and -v at 0 is no
+    # internal error
+    result = cli("diff", "sum(arctan2(x, x))", "-v", "x=[0, 1.5, -2]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "d/dx = zeros(3)"
+    result = cli("diff", "sum(arctan2(x, x))")
+    assert result.stdout == "d/dx = 0\n"
+    # a real mismatch elsewhere is still caught: the check compares the defined elements
+    from gradcli.cli.calculus import _checked_value
+
+    class Wrong:
+        wrt, text = "x", "x"
+
+        def __call__(self, point):
+            return np.array([1.0, 2.0])
+
+    with pytest.raises(Exception):  # noqa: B017 (the CLI's exit, status 1)
+        _checked_value(Wrong(), {}, np.array([np.nan, 3.0]))
+    assert "internal error: the formula d/dx = x gives [1.0, 2.0]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("program, shapes", [
+    ("X*2", ["X=n,n"]), ("f = A @ X; f", ["X=n,n", "A=n,n"]),
+    ("sum(X, axis=0)", ["X=n,n"]), ("x*2 + A @ x", ["x=n", "A=n,n"]),
+])
+def test_the_advice_for_a_non_scalar_result_works_when_followed(cli, program, shapes):
+    import re
+
+    options = [a for s in shapes for a in ("--shape", s)]
+    order = ["--order", "2"] if "axis" in program or "A @ x" in program else []
+    result = cli("diff", program, *options, *order)
+    assert result.exit_code == 1
+    found = re.search(r"differentiate (.+) or sum\((.+)\)$", result.stderr.strip())
+    assert found, result.stderr
+    element, total = found.group(1), f"sum({found.group(2)})"
+    body = program.rsplit(";", 1)[0] + "; " if ";" in program else ""
+    for advice in (element, total):
+        followed = cli("diff", body + advice if body and not advice.startswith(body) else
+                       advice, *options, *order)
+        assert followed.exit_code == 0, (advice, followed.stderr)
+        assert followed.stdout.startswith(("d/d", "d^2/d"))
+
+
+def test_the_exponent_derivative_at_a_zero_base_is_the_engines(cli):
+    # d/dy x^y at x = 0 is 0 (the limit for y > 0), as the engine takes it; x^y*log(x)
+    # was 0*(-inf) = NaN there (found by the fuzz test, with a matrix of zeros)
+    result = cli("diff", "x^y + sum(A^y)", "-v", "x=0", "-v", "y=2", "-v",
+                 "A=[[0, 1], [2, 0]]", "--wrt", "y")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == \
+        "d/dy = sum(A^y*log(A + (A == 0))) + x^y*log(x + (x == 0))"
+    for program in ("2^y", "exp(x)^y", "x^x"):  # a base that is never 0, and x^x
+        assert "==" not in cli("diff", program, "--wrt", program[-1]).stdout
+
+
+def test_the_spread_of_one_element_is_zero_and_a_subgradient_is_no_mismatch(cli):
+    assert cli("diff", "std(x + x)").stdout == "d/dx = 0\n"
+    # norm at the origin: the engine takes the zero subgradient, the formula is 0/0
+    result = cli("diff", "norm(v - w)", "-v", "v=[1, 2]", "-v", "w=[1, 2]")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["d/dv = (v - w)/norm(v - w)",
+                                              "  at v = [1.0, 2.0], w = [1.0, 2.0]: [nan, nan]"]

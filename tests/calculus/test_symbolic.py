@@ -42,6 +42,8 @@ def sample(rng, shape, domain):
         return rng.uniform(-0.8, 0.8, size=shape)
     if domain == "above1":
         return rng.uniform(1.2, 3.0, size=shape)
+    if domain == "prob":
+        return rng.uniform(0.1, 0.9, size=shape)
     if domain == "matrix":
         n = shape[0]
         return rng.normal(size=shape) + n * np.eye(n)
@@ -53,7 +55,7 @@ def sample(rng, shape, domain):
 ELEMENTWISE_DOMAINS = {
     "log": "positive", "log1p": "positive", "log2": "positive", "log10": "positive",
     "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "arctanh": "unit",
-    "arccosh": "above1", "reciprocal": "positive",
+    "arccosh": "above1", "reciprocal": "positive", "logit": "prob",
 }
 UNARY = sorted(set(Y.ELEMENTWISE) | {"sqrt", "square", "reciprocal"})
 CASES = [(f"sum({f}(x) * w)", {"x": (("n",), ELEMENTWISE_DOMAINS.get(f, "normal")),
@@ -112,6 +114,25 @@ CASES += [
      {"X": (("n", 3), "normal"), "w": ((3,), "normal"), "y": (("n",), "positive")}),
     ("h = tanh(W @ x); sum(h^2)", {"W": ((2, "n"), "normal"), "x": (("n",), "normal")}),
     ("x ^ x * pi + e", {"x": ((), "positive")}),
+    ("sum(logaddexp(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                  "w": (("n",), "normal")}),
+    ("sum(logaddexp2(x, y) * w)", {"x": (("n",), "normal"), "y": (("n",), "normal"),
+                                   "w": (("n",), "normal")}),
+    ("sum(mod(x, y) * w + x % 0.7)", {"x": (("n",), "normal"), "y": (("n",), "positive"),
+                                      "w": (("n",), "normal")}),
+    ("sum(floor_divide(x, y) * w + x // 0.3 + x)", {
+        "x": (("n",), "normal"), "y": (("n",), "positive"), "w": (("n",), "normal")}),
+    ("inner(x, y) + sum(inner(X, Y) * C) + sum(inner(X, x))", {
+        "x": (("n",), "normal"), "y": (("n",), "normal"), "X": ((2, "n"), "normal"),
+        "Y": ((3, "n"), "normal"), "C": ((2, 3), "normal")}),
+    ("sum(diag(x) * X) + sum(diag(X) * y) + sum(diagonal(X)^2)", {
+        "x": (("n",), "normal"), "y": (("n",), "normal"), "X": (("n", "n"), "normal")}),
+    ("var(x, ddof=1) + std(x, 0, false, 1) + sum(std(X, axis=1, ddof=1) * y)", {
+        "x": (("n",), "normal"), "X": ((3, "n"), "normal"), "y": ((3,), "normal")}),
+    ("trace(X, 0) + norm(x, ord=2)", {"X": (("n", "n"), "normal"), "x": (("n",), "normal")}),
+    # constants the program makes (fixed sizes: the values fix them)
+    ("sum(x * arange(3) + ones(3) * x^2 + full(3, 2) * x - zeros(3) + eye(3) @ x"
+     " + linspace(0, 1, 3) * x)", {"x": ((3,), "normal")}),
 ]
 
 
@@ -151,6 +172,25 @@ def test_every_rule_has_a_case():
         assert f"{name}(" in programs, f"{name} has no case against the engine"
 
 
+def test_every_builtin_has_a_case_or_a_refusal_that_says_why():
+    """Every row of builtins.py's table: a case above, held against the engine, or a line
+    in diff's refusal table whose reason the refusal prints. A new built-in without
+    either fails here."""
+    from gradcli.lang.builtins import BUILTINS
+
+    programs = " ".join(p for p, _ in CASES)
+    for name in BUILTINS:
+        why = Y._REFUSED_WHY.get(name)
+        if why is None:
+            assert f"{name}(" in programs, f"{name}: no case against the engine, no refusal"
+            continue
+        assert f"{name}(" not in programs, f"{name} is refused but has a case"
+        with pytest.raises(Y.SymbolicError) as error:
+            Y.differentiate(f"y = {name}(x); sum(y)", shapes={"x": ("n", "n")})
+        assert error.value.message == f"{name}: {why}"
+        assert error.value.span[:2] == (1, 5)  # the call, by line and column
+
+
 # -- the textbook and Matrix Cookbook table -------------------------------------------------
 
 TEXTBOOK = [
@@ -182,6 +222,18 @@ TEXTBOOK = [
     ("mean(x)", {"x": "n"}, {"x": "1/n"}),
     ("p = sigmoid(X @ w); sum(-y*log(p) - (1-y)*log(1-p))", {"X": "n,m", "w": "m", "y": "n"},
      {"w": "X.T @ (p - y)"}),
+    ("sin(x)*cos(x)", {}, {"x": "cos(2*x)"}),  # cos(x)^2 - sin(x)^2
+    ("trace(inv(X) @ A)", {"X": "n,n", "A": "n,n"},
+     {"X": "-inv(X).T @ A.T @ inv(X).T"}),  # the sign on the chain's first operand
+    ("trace(X @ B @ X.T @ C)", {"X": "n,m", "B": "m,m", "C": "n,n"},
+     {"X": "C @ X @ B + C.T @ X @ B.T"}),  # one chain, not C @ (X @ B)
+    ("log(det(X.T @ X))", {"X": "n,m"}, {"X": "2*X @ inv(X.T @ X)"}),  # symmetric inverse
+    ("x.T @ A.T @ A @ x", {"x": "n", "A": "m,n"}, {"x": "2*A.T @ A @ x"}),
+    ("-x.T @ A @ x", {"x": "n", "A": "n,n"}, {"x": "-(A + A.T) @ x"}),  # the sign out
+    ("mean((A @ x - b)^2)", {"x": "n", "A": "m,n", "b": "m"},
+     {"x": "2*A.T @ (A @ x - b)/m"}),  # ((2*A.T) @ r)/m, no parentheses needed
+    ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
+    ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
 ]
 
@@ -213,12 +265,53 @@ def test_jacobians():
     assert j.text == "A + 2*eye(n)"
 
 
+@pytest.mark.parametrize("program, text", [
+    ("x^2", "diag(2*x)"), ("x*sin(x)", "diag(sin(x) + x*cos(x))"),
+    ("maximum(x, w) * w", "diag(w*((x == w)/2 + (x > w)))"),
+    ("exp(-x^2/2) + 3", "diag(-x*exp(-x^2/2))"),
+])
+@pytest.mark.parametrize("n", SIZES)
+def test_elementwise_jacobians_are_diagonal(program, text, n):
+    check_jacobian(program, text, n)
+
+
+@pytest.mark.parametrize("program, text", [
+    ("tanh(A @ x)", "diag(1 - tanh(A @ x)^2) @ A"),
+    ("(A @ x)^2 + w", "2*diag(A @ x) @ A"),
+    ("x * (A @ x)", "diag(x) @ A + diag(A @ x)"),
+    ("exp(x) * (A @ x) + x", "diag(exp(x)) @ A + diag(exp(x)*(A @ x)) + eye(n)"),
+    ("sigmoid(A @ tanh(A @ x))",
+     "diag(sigmoid(A @ tanh(A @ x))*(1 - sigmoid(A @ tanh(A @ x)))) @ A @ "
+     "diag(1 - tanh(A @ x)^2) @ A"),
+])
+@pytest.mark.parametrize("n", SIZES)
+def test_jacobians_by_the_chain_and_product_rules(program, text, n):
+    check_jacobian(program, text, n)
+
+
+def check_jacobian(program, text, n):
+    # each f[i] depends on x[i] alone: diag(the gradient of sum(f)), against the engine
+    [j] = Y.differentiate(program, wrt="x", shapes={"x": "n", "w": "n", "A": "n,n"})
+    assert j.text == text
+    rng = np.random.default_rng(n)
+    point = {"x": rng.normal(size=n), "w": rng.normal(size=n),
+             "A": rng.normal(size=(n, n)) / n}
+    np.testing.assert_allclose(j({**point, "n": n}),
+                               value_of(f"jacobian({program}, x)", point), rtol=1e-9)
+
+
 def test_refusals_name_the_operation():
     for program, shapes, words in [
         ("sum(x[x > 0])", {"x": "n"}, "mask"),
         ("sum(concatenate([x, x]))", {"x": "n"}, "concatenate"),
         ("prod(x)", {"x": "n"}, "prod"),
-        ("x % 2", {}, "mod"),
+        ("sum(cumsum(x))", {"x": "n"}, "cumsum: running totals"),
+        ("logsumexp(x, b=x)", {"x": "n"}, "weights"),
+        ("norm(x, ord=1)", {"x": "n"}, "Euclidean"),
+        ("norm(X, ord=2)", {"X": "n,n"}, "singular value"),
+        ("trace(X, 1)", {"X": "n,n"}, "offset"),
+        ("sum(diag(x, 1))", {"x": "n"}, "main diagonal"),
+        ("sum(diagonal(X))", {"X": "n,m"}, "square"),
         ("sum(A @ B)", {"A": "n,m", "B": "k,m"}, "matmul"),
     ]:
         with pytest.raises(Y.SymbolicError) as error:
@@ -241,6 +334,11 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
     ("1/(x - 1) - (x + 1)/(x - 1)^2", {"x": ()}),  # over a common denominator
     ("x*(1 - x) + x^2", {"x": ()}),  # multiplied out where shorter
     ("sqrt(x)^2 + x^0.5 * x^0.5", {"x": ()}),
+    ("cos(x)^2*y - y*sin(x)^2 + 2*cos(3*x)^2 - 2*sin(3*x)^2", {"x": (), "y": ()}),  # 2u
+    ("sum(exp(x - logsumexp(x))*x) + sum(exp(X - logsumexp(X, axis=0, keepdims=true))*X)",
+     {"x": (3,), "X": (3, 2)}),  # softmax
+    ("-(A @ B) @ x + C @ (A @ (B @ x))", {"A": (3, 3), "B": (3, 3), "C": (3, 3),
+                                          "x": (3,)}),  # printed as chains
 ]
 
 
@@ -255,6 +353,34 @@ def test_rewrites_are_sound(program, inputs):
         np.testing.assert_allclose(value_of(text, point), value_of(program, point),
                                    rtol=1e-9, err_msg=f"{program} -> {text}")
     assert Y.weight(term) <= Y.weight(Y.Reader(shapes=inputs).run(S.parse(program))) + 1
+
+
+def test_double_angle_only_for_opposite_equal_coefficients():
+    for program, text in [("cos(x)^2 - sin(x)^2", "cos(2*x)"),
+                          ("3*y*cos(x)^2 - 3*y*sin(x)^2", "3*y*cos(2*x)"),
+                          ("3*cos(x)^2 - 2*sin(x)^2", "3*cos(x)^2 - 2*sin(x)^2"),
+                          ("cos(x)^2 - sin(y)^2", "cos(x)^2 - sin(y)^2")]:
+        assert Y.to_text(Y.Reader().run(S.parse(program))) == text, program
+
+
+def test_the_inverse_of_a_symmetric_matrix_is_not_transposed():
+    X = Y.sym("X", ("n", "m"))
+    gram = Y.matmul(Y.transpose(X), X)
+    assert Y.transpose(Y.call("inv", gram)) is Y.call("inv", gram)
+    A = Y.sym("A", ("n", "n"))
+    assert Y.to_text(Y.transpose(Y.call("inv", A))) == "inv(A).T"  # not symmetric
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 2))
+    np.testing.assert_allclose(value_of("transpose(inv(X.T @ X))", {"X": x}),
+                               value_of("inv(X.T @ X)", {"X": x}), rtol=1e-9)
+
+
+def test_a_derivative_forgets_its_terms():
+    Y.differentiate("x^2*sin(x)")
+    before = len(Y._INTERNED)
+    for k in range(20):
+        Y.differentiate(f"x^{k}*log(x + {k})")
+    assert len(Y._INTERNED) == before
 
 
 def test_shared_subexpressions_stay_shared():
@@ -328,3 +454,12 @@ def test_random_vector_and_matrix_expressions(body, seed, n):
         got = np.broadcast_to(f({**point, "n": n}), want.shape)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8,
                                    err_msg=f"d/d{f.wrt} {program} = {f.text}")
+
+
+def test_every_refusal_is_in_the_documentation():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text()
+    for name, why in Y._REFUSED_WHY.items():
+        if why:
+            assert f"`{name}`" in text or f"`{name}/" in text or f"/`{name}`" in text, name

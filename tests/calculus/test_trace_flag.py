@@ -90,3 +90,24 @@ def test_each_step_is_named_by_the_expression_as_written(cli):
     expressions = {step["expression"] for step in record["trace"]}
     assert {"y/3", "x*2", "exp(x*2)", "x*(x - x)", "x - x"} <= expressions
     assert not any("0.333" in (e or "") for e in expressions)
+
+
+def test_a_step_is_labelled_as_the_program_computed_it(cli):
+    """Unnamed steps are written in the language, as computed (operands in the program's
+    order, its operators, slices and joins), by the syntax tree's printer."""
+
+    def labels(program: str) -> dict:
+        result = cli("eval", program, "-v", "X=[[1, 2, 3], [4, 5, 6]]", "-v", "w=[1, 2, 3]",
+                     "-v", "b=[0.5, 1]", "--trace", "--json")
+        assert result.exit_code == 0
+        [record] = [json.loads(line) for line in result.stdout.splitlines()]
+        return {s["function"]: s["expression"] for s in record["trace"]}
+
+    found = labels("sum(concatenate([X @ w + b, w[1:] % 2]))")
+    assert found["Add"] == "X @ w + b"
+    assert found["MatMul"] == "X @ w"
+    assert found["Mod"] == "w[1:] % 2"
+    assert found["GetItem"] == "w[1:]"
+    assert found["Concatenate"] is None  # over 32 characters: the function's name will do
+    assert labels("sum(concatenate([w, b // 2]))")["Concatenate"] == \
+        "concatenate([w, b // 2], axis=0)"

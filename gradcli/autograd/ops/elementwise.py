@@ -17,123 +17,115 @@ from gradcli.autograd.ops.broadcasting import sum_to
 from gradcli.autograd.ops.masks import MASKS, carry_mask, mark_mask
 from gradcli.autograd.variable import Variable
 
+# -- the functions users call: ``exp(x)`` is ``Exp()(x)`` -------------------------------
+
+
+def _function(cls: type[Function], name: str | None = None) -> Any:
+    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``; its name is the
+    Function's, lower case (as builtins.operation_name reads it back), unless given."""
+    name = name or cls.__name__.lower()
+
+    def call(*args: Any) -> Variable:
+        return cls()(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
+def _masked(cls: type[Function], name: str | None = None) -> Any:
+    """Like :func:`_function`, for an operation whose result is a mask when all its
+    inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
+    booleans. The check costs nothing while no mask is alive."""
+    name = name or cls.__name__.lower()
+
+    def call(a: Any, b: Any) -> Variable:
+        out = cls()(a, b)
+        return carry_mask(out, (a, b)) if MASKS else out
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = cls.__doc__
+    return call
+
+
 # -- arithmetic -----------------------------------------------------------------------
 
 
-class Add(Function):
+class _Binary(Function):
+    """A two-argument elementwise function, declared with :func:`_binary`."""
+
     __slots__ = ()
     elementwise = True
 
-    def forward(self, a, b):
-        return a + b
+
+def _binary(name: str, ufunc: Any, da: Any, db: Any, doc: str,
+            shared: Any = None) -> type[_Binary]:
+    """Declare a binary op, as :func:`_unary` declares a unary one: ``da(g, a, b)`` and
+    ``db(g, a, b)`` are the gradients to a and b at the output's shape (None: ``g``
+    itself), where ``g`` is first replaced by ``shared(g, a, b)`` if given: what both
+    start from, computed once (``g / b`` for division). Broadcasting is handled here,
+    once: each is summed back to its input's shape (HIPS autograd's ``unbroadcast_f``)."""
+
+    # whether a rule reads the operands (Add and Sub read only shapes: no operands())
+    reads = any(getattr(rule, "reads", True) for rule in (da, db, shared) if rule is not None)
 
     def backward(self, g):
-        a, b = self.inputs  # (only their shapes: no operands() needed)
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        sa = a._data.shape
-        sb = b._data.shape
-        return (
-            (g if sa == out else sum_to(g, sa, out)) if na else None,
-            (g if sb == out else sum_to(g, sb, out)) if nb else None,
-        )
-
-
-class Sub(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a - b
-
-    def backward(self, g):
-        a, b = self.inputs  # (only their shapes: no operands() needed)
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        sa = a._data.shape
-        sb = b._data.shape
-        return (
-            (g if sa == out else sum_to(g, sa, out)) if na else None,
-            (-g if sb == out else sum_to(-g, sb, out)) if nb else None,
-        )
-
-
-class Mul(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a * b
-
-    def backward(self, g):
+        # the hot path of Add, Sub, Mul...: operands() and sum_to's shape test inlined
         a, b = self.inputs
         na, nb = self.needs_input_grad
         out = self.out_shape
         sa = a._data.shape
         sb = b._data.shape
-        if not GRAD_MODE.enabled:  # operands(), inlined: the arrays
+        if reads and not GRAD_MODE.enabled:
             a = a._data
             b = b._data
+        if shared is not None:
+            g = shared(g, a, b)
         ga = gb = None
         if na:
-            ga = g * b if sa == out else sum_to(g * b, sa, out)
+            ga = g if da is None else da(g, a, b)
+            if sa != out:
+                ga = sum_to(ga, sa, out)
         if nb:
-            gb = g * a if sb == out else sum_to(g * a, sb, out)
+            gb = g if db is None else db(g, a, b)
+            if sb != out:
+                gb = sum_to(gb, sb, out)
         return ga, gb
 
-
-class Div(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return a / b
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        ga = g / b
-        return (
-            sum_to(ga, a.shape, out) if na else None,
-            sum_to(-ga * a / b, b.shape, out) if nb else None,
-        )
+    # forward is the ufunc itself (no Python frame between the engine and NumPy)
+    return type(name, (_Binary,), {"__slots__": (), "forward": staticmethod(ufunc),
+                                   "backward": backward, "__doc__": doc})
 
 
-class Mod(Function):
-    """``a % b`` with NumPy's (and Python's) sign convention: the result takes the sign
-    of b. Between its jumps, d/da = 1 and d/db = -floor(a / b)."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.mod(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        return (
-            sum_to(g, a.shape, out) if na else None,
-            sum_to(-g * floor_divide(a, b), b.shape, out) if nb else None,
-        )
+def _negated(g, a, b):
+    return -g
 
 
-class FloorDivide(Function):
-    """``a // b``: floor(a / b), NumPy's floor division; a step function, so its gradient
-    is zero (as floor's)."""
+def _zero(g, a, b):
+    return np.zeros((), dtype=g.dtype)
 
-    __slots__ = ()
-    elementwise = True
 
-    def forward(self, a, b):
-        return np.floor_divide(a, b)
+_negated.reads = _zero.reads = False  # (only g)
 
-    def backward(self, g):
-        na, nb = self.needs_input_grad
-        zero = np.zeros((), dtype=g.dtype)
-        return (zero if na else None, zero if nb else None)
+
+def _pow_exponent(g, a, b):
+    # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
+    return g * power(a, b) * log(where(equal(a, 0.0), 1.0, a))
+
+
+Add = _binary("Add", np.add, None, None, "a + b")
+Sub = _binary("Sub", np.subtract, None, _negated, "a - b")
+Mul = _binary("Mul", np.multiply, lambda g, a, b: g * b, lambda g, a, b: g * a, "a * b")
+Div = _binary("Div", np.divide, None, lambda g, a, b: -g * a / b, "a / b",
+              shared=lambda g, a, b: g / b)
+Mod = _binary("Mod", np.mod, None, lambda g, a, b: -g * floor_divide(a, b),
+              "a % b with NumPy's (and Python's) sign convention: the result takes the "
+              "sign of b. Between its jumps, d/da = 1 and d/db = -floor(a / b).")
+FloorDivide = _binary("FloorDivide", np.floor_divide, _zero, _zero,
+                      "a // b: floor(a / b), NumPy's floor division; a step function, so "
+                      "its gradient is zero (as floor's).")
+Pow = _binary("Pow", np.power, lambda g, a, b: g * b * a ** (b - 1.0), _pow_exponent,
+              "a ** b where the exponent is itself differentiable.")
 
 
 class Neg(Function):
@@ -184,29 +176,6 @@ class PowConst(Function):
         return (g * c) * a ** (c - 1.0)
 
 
-class Pow(Function):
-    """``a ** b`` where the exponent is itself differentiable."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.power(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        ga = gb = None
-        if na:
-            ga = sum_to(g * b * a ** (b - 1.0), a.shape, out)
-        if nb:
-            # d/db a^b = a^b log a; taken as 0 where a == 0 (the limit for b > 0).
-            safe_a = where(equal(a, 0.0), 1.0, a)
-            gb = sum_to(g * power(a, b) * log(safe_a), b.shape, out)
-        return ga, gb
-
-
 # -- elementwise functions of one argument ----------------------------------------------
 
 
@@ -223,10 +192,8 @@ class _Unary(Function):
         return out
 
     def output(self) -> Variable:
-        """The forward result: recomputed (differentiably) when building a graph."""
-        if GRAD_MODE.enabled:
-            return type(self)()(self.inputs[0])
-        return self.saved
+        """The forward result (see Function.saved_output)."""
+        return self.saved_output(type(self).apply, self.inputs[0])
 
 
 def _zero_gradient(self, g):
@@ -409,96 +376,40 @@ Rad2deg = _unary("Rad2deg", _rad2deg, lambda f, g, x: g * (1.0 / DEGREE), "radia
 # -- elementwise functions of two or three arguments -------------------------------------
 
 
-class _Extremum(Function):
-    """maximum/minimum: the gradient goes to the larger (smaller) input, split on ties."""
-
-    __slots__ = ()
-    elementwise = True
-    ufunc: Any = None
-    pick: Any = None
-
-    def forward(self, a, b):
-        return type(self).ufunc(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        wins = type(self).pick(a, b) + equal(a, b) * 0.5
-        return (
-            sum_to(g * wins, a.shape, out) if na else None,
-            sum_to(g * (1.0 - wins), b.shape, out) if nb else None,
-        )
+def _split(name: str, ufunc: Any, share: Any, doc: str) -> type[_Binary]:
+    """A binary op that splits its gradient: ``share(a, b)`` of it to a, the rest to b."""
+    return _binary(name, ufunc, lambda s, a, b: s[0] * s[1], lambda s, a, b: s[0] * (1.0 - s[1]),
+                   doc, shared=lambda g, a, b: (g, share(a, b)))
 
 
-class Maximum(_Extremum):
-    __slots__ = ()
-    ufunc = staticmethod(np.maximum)
-    pick = staticmethod(lambda a, b: greater(a, b))
+def _ties_halved(pick: Any) -> Any:
+    """maximum's (minimum's) share for a: 1 where ``pick(a, b)`` (a is the larger, the
+    smaller), a half on ties."""
+    return lambda a, b: pick(a, b) + equal(a, b) * 0.5
 
 
-class Minimum(_Extremum):
-    __slots__ = ()
-    ufunc = staticmethod(np.minimum)
-    pick = staticmethod(lambda a, b: less(a, b))
+Maximum = _split("Maximum", np.maximum, _ties_halved(lambda a, b: greater(a, b)),
+                 "maximum: the gradient goes to the larger input, split on ties")
+Minimum = _split("Minimum", np.minimum, _ties_halved(lambda a, b: less(a, b)),
+                 "minimum: the gradient goes to the smaller input, split on ties")
+LogAddExp = _split("LogAddExp", np.logaddexp, lambda a, b: sigmoid(a - b),  # exp(a) / (..)
+                   "log(exp(a) + exp(b)), computed without overflow; its gradient is "
+                   "softmax's.")
+LogAddExp2 = _split("LogAddExp2", np.logaddexp2, lambda a, b: sigmoid((a - b) * LN2),
+                    "log2(2^a + 2^b), computed without overflow.")
+Arctan2 = _binary("Arctan2", np.arctan2, lambda s, y, x: s * x, lambda s, y, x: -s * y,
+                  "the angle of the point (x, y)",
+                  shared=lambda g, y, x: g / (square(x) + square(y)))
 
 
-class LogAddExp(Function):
-    """log(exp(a) + exp(b)), computed without overflow; its gradient is softmax's."""
-
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.logaddexp(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        share = sigmoid(a - b)  # exp(a) / (exp(a) + exp(b))
-        return (
-            sum_to(g * share, a.shape, out) if na else None,
-            sum_to(g * (1.0 - share), b.shape, out) if nb else None,
-        )
+def _hypot_shared(g, a, b):
+    h = hypot(a, b)
+    # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
+    return g / where(equal(h, 0.0), 1.0, h)
 
 
-class Arctan2(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, y, x):
-        return np.arctan2(y, x)
-
-    def backward(self, g):
-        y, x = self.operands()
-        ny, nx = self.needs_input_grad
-        out = self.out_shape
-        scale = g / (square(x) + square(y))
-        return (
-            sum_to(scale * x, y.shape, out) if ny else None,
-            sum_to(-scale * y, x.shape, out) if nx else None,
-        )
-
-
-class Hypot(Function):
-    __slots__ = ()
-    elementwise = True
-
-    def forward(self, a, b):
-        return np.hypot(a, b)
-
-    def backward(self, g):
-        a, b = self.operands()
-        na, nb = self.needs_input_grad
-        out = self.out_shape
-        h = hypot(a, b)
-        # At the origin, as the norm (ops.norm) does: the zero subgradient, not 0 / 0.
-        scale = g / where(equal(h, 0.0), 1.0, h)
-        return (
-            sum_to(scale * a, a.shape, out) if na else None,
-            sum_to(scale * b, b.shape, out) if nb else None,
-        )
+Hypot = _binary("Hypot", np.hypot, lambda s, a, b: s * a, lambda s, a, b: s * b,
+                "sqrt(a^2 + b^2) without overflow", shared=_hypot_shared)
 
 
 class Clip(Function):
@@ -581,28 +492,12 @@ Equal = _comparison("Equal", np.equal, "==")
 NotEqual = _comparison("NotEqual", np.not_equal, "!=")
 
 
-def less(a: Any, b: Any) -> Variable:
-    return Less()(a, b)
-
-
-def less_equal(a: Any, b: Any) -> Variable:
-    return LessEqual()(a, b)
-
-
-def greater(a: Any, b: Any) -> Variable:
-    return Greater()(a, b)
-
-
-def greater_equal(a: Any, b: Any) -> Variable:
-    return GreaterEqual()(a, b)
-
-
-def equal(a: Any, b: Any) -> Variable:
-    return Equal()(a, b)
-
-
-def not_equal(a: Any, b: Any) -> Variable:
-    return NotEqual()(a, b)
+less = _function(Less)
+less_equal = _function(LessEqual, "less_equal")
+greater = _function(Greater)
+greater_equal = _function(GreaterEqual, "greater_equal")
+equal = _function(Equal)
+not_equal = _function(NotEqual, "not_equal")
 
 
 # -- the functions users call ------------------------------------------------------------
@@ -621,78 +516,54 @@ def power(a: Any, b: Any) -> Variable:
     return Pow()(a, b)
 
 
-def _function(cls: type[Function], name: str) -> Any:
-    """The function users call for ``cls``: ``exp(x)`` is ``Exp()(x)``."""
-
-    def call(*args: Any) -> Variable:
-        return cls()(*args)
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = cls.__doc__
-    return call
-
-
-add = _function(Add, "add")
+add = _function(Add)
 subtract = _function(Sub, "subtract")
-def _masked(cls: type[Function], name: str) -> Any:
-    """Like :func:`_function`, for an operation whose result is a mask when all its
-    inputs are (``multiply``: and; ``minimum``: and; ``maximum``: or), as with NumPy's
-    booleans. The check costs nothing while no mask is alive."""
-
-    def call(a: Any, b: Any) -> Variable:
-        out = cls()(a, b)
-        return carry_mask(out, (a, b)) if MASKS else out
-
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = cls.__doc__
-    return call
-
-
 multiply = _masked(Mul, "multiply")
 divide = _function(Div, "divide")
-mod = _function(Mod, "mod")
+mod = _function(Mod)
 floor_divide = _function(FloorDivide, "floor_divide")
 negative = _function(Neg, "negative")
-abs = _function(Abs, "abs")
-sign = _function(Sign, "sign")
-floor = _function(Floor, "floor")
-ceil = _function(Ceil, "ceil")
-round = _function(Round, "round")
-exp = _function(Exp, "exp")
-expm1 = _function(Expm1, "expm1")
-log = _function(Log, "log")
-log1p = _function(Log1p, "log1p")
-log2 = _function(Log2, "log2")
-log10 = _function(Log10, "log10")
-sqrt = _function(Sqrt, "sqrt")
-cbrt = _function(Cbrt, "cbrt")
-square = _function(Square, "square")
-reciprocal = _function(Reciprocal, "reciprocal")
-sin = _function(Sin, "sin")
-cos = _function(Cos, "cos")
-tan = _function(Tan, "tan")
-arcsin = _function(Arcsin, "arcsin")
-arccos = _function(Arccos, "arccos")
-arctan = _function(Arctan, "arctan")
-sinh = _function(Sinh, "sinh")
-cosh = _function(Cosh, "cosh")
-tanh = _function(Tanh, "tanh")
-arcsinh = _function(Arcsinh, "arcsinh")
-arccosh = _function(Arccosh, "arccosh")
-arctanh = _function(Arctanh, "arctanh")
-sigmoid = _function(Sigmoid, "sigmoid")
-relu = _function(Relu, "relu")
-softplus = _function(Softplus, "softplus")
-maximum = _masked(Maximum, "maximum")
-minimum = _masked(Minimum, "minimum")
-arctan2 = _function(Arctan2, "arctan2")
-logaddexp = _function(LogAddExp, "logaddexp")
-exp2 = _function(Exp2, "exp2")
-logit = _function(Logit, "logit")
-erf = _function(Erf, "erf")
-erfc = _function(Erfc, "erfc")
-deg2rad = _function(Deg2rad, "deg2rad")
-rad2deg = _function(Rad2deg, "rad2deg")
-hypot = _function(Hypot, "hypot")
-clip = _function(Clip, "clip")
-where = _function(Where, "where")
+abs = _function(Abs)
+sign = _function(Sign)
+floor = _function(Floor)
+ceil = _function(Ceil)
+round = _function(Round)
+exp = _function(Exp)
+expm1 = _function(Expm1)
+log = _function(Log)
+log1p = _function(Log1p)
+log2 = _function(Log2)
+log10 = _function(Log10)
+sqrt = _function(Sqrt)
+cbrt = _function(Cbrt)
+square = _function(Square)
+reciprocal = _function(Reciprocal)
+sin = _function(Sin)
+cos = _function(Cos)
+tan = _function(Tan)
+arcsin = _function(Arcsin)
+arccos = _function(Arccos)
+arctan = _function(Arctan)
+sinh = _function(Sinh)
+cosh = _function(Cosh)
+tanh = _function(Tanh)
+arcsinh = _function(Arcsinh)
+arccosh = _function(Arccosh)
+arctanh = _function(Arctanh)
+sigmoid = _function(Sigmoid)
+relu = _function(Relu)
+softplus = _function(Softplus)
+maximum = _masked(Maximum)
+minimum = _masked(Minimum)
+arctan2 = _function(Arctan2)
+logaddexp = _function(LogAddExp)
+logaddexp2 = _function(LogAddExp2)
+exp2 = _function(Exp2)
+logit = _function(Logit)
+erf = _function(Erf)
+erfc = _function(Erfc)
+deg2rad = _function(Deg2rad)
+rad2deg = _function(Rad2deg)
+hypot = _function(Hypot)
+clip = _function(Clip)
+where = _function(Where)

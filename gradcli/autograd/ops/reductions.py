@@ -74,6 +74,13 @@ class _Reduction(Function):
     def reduce(self, x, axes):
         raise NotImplementedError
 
+    def saved_result(self, out, x, axes):
+        """Save ``out`` (the result in the kept shape) for backward, and return the
+        result in the shape asked for: the one way a reduction keeps its value."""
+        self.saved = out
+        return out if self.keepdims else out.reshape(
+            [n for k, n in enumerate(x.shape) if k not in axes])
+
     @property
     def detail(self) -> str:
         if self.axis is None:
@@ -88,10 +95,8 @@ class _Reduction(Function):
         return g.reshape(self.kept)
 
     def kept_output(self, recompute: Any) -> Variable:
-        """The forward result in the kept shape; rebuilt differentiably when recording."""
-        if GRAD_MODE.enabled:
-            return recompute(self.inputs[0], axis=self.axes, keepdims=True)
-        return self.saved.reshape(self.kept)
+        """The forward result in the kept shape (reduce saves it so)."""
+        return self.saved_output(recompute, self.inputs[0], axis=self.axes, keepdims=True)
 
 
 class Sum(_Reduction):
@@ -172,14 +177,12 @@ class Max(_Reduction):
     """The largest element; ties share the gradient equally."""
 
     __slots__ = ()
+    pick: Any = staticmethod(np.max)
 
     def reduce(self, x, axes):
         if x.size == 0:
-            raise ValueError("max of an empty array")
-        out = np.max(x, axis=axes, keepdims=True)
-        self.saved = out
-        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
-                                                      if k not in axes])
+            raise ValueError(f"{self.name.lower()} of an empty array")
+        return self.saved_result(type(self).pick(x, axis=axes, keepdims=True), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -195,14 +198,7 @@ class Min(Max):
     """The smallest element; ties share the gradient equally."""
 
     __slots__ = ()
-
-    def reduce(self, x, axes):
-        if x.size == 0:
-            raise ValueError("min of an empty array")
-        out = np.min(x, axis=axes, keepdims=True)
-        self.saved = out
-        return out if self.keepdims else out.reshape([n for k, n in enumerate(x.shape)
-                                                      if k not in axes])
+    pick = staticmethod(np.min)
 
 
 class Var(_Reduction):
@@ -238,16 +234,12 @@ class Std(Var):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = np.std(x, axis=axes, keepdims=True, ddof=self.ddof)
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(np.std(x, axis=axes, keepdims=True, ddof=self.ddof), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
         centred = x - mean(x, axis=self.axes, keepdims=True)
-        out = (std(x, axis=self.axes, keepdims=True, ddof=self.ddof) if GRAD_MODE.enabled
-               else self.saved)
+        out = self.saved_output(std, x, axis=self.axes, keepdims=True, ddof=self.ddof)
         # Where the std is 0 (one element, or all equal) centred is 0 too: take the zero
         # subgradient there, as Norm does, rather than 0 / 0.
         safe = where(equal(out, 0.0), 1.0, out)
@@ -260,10 +252,7 @@ class LogSumExp(_Reduction):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = _logsumexp(x, axes)
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(_logsumexp(x, axes), x, axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -286,10 +275,8 @@ class Norm(_Reduction):
     __slots__ = ()
 
     def reduce(self, x, axes):
-        out = np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True))
-        self.saved = out
-        return out if self.keepdims else out.reshape(
-            [n for k, n in enumerate(x.shape) if k not in axes])
+        return self.saved_result(np.sqrt(np.sum(np.square(x), axis=axes, keepdims=True)), x,
+                                 axes)
 
     def backward(self, g):
         x = self.operands()[0]
@@ -315,7 +302,7 @@ class Softmax(Function):
 
     def backward(self, g):
         x = self.operands()[0]
-        s = softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        s = self.saved_output(softmax, x, axis=self.axes)
         gs = g * s
         return gs - s * sum(gs, axis=self.axes, keepdims=True)
 
@@ -336,7 +323,7 @@ class LogSoftmax(Function):
 
     def backward(self, g):
         x = self.operands()[0]
-        out = log_softmax(x, axis=self.axes) if GRAD_MODE.enabled else self.saved
+        out = self.saved_output(log_softmax, x, axis=self.axes)
         return g - exp(out) * sum(g, axis=self.axes, keepdims=True)
 
 
