@@ -186,8 +186,8 @@ class StatementBuilder(syntax.Builder):
             f'reads; to evaluate, give {name.value} a value (-v {name.value}=VALUE, or '
             f'{name.value} = ...)', to_span(span))
 
-    def sizes(self, c: list) -> list:
-        return c
+    # sizes: syntax.Builder's, which refuses a size that is not a positive whole number
+    # here, where the reader reports it with its caret (diff, and eval alike)
 
 
 def _call(name: Any, leading: list, arguments: list | None, span: tuple) -> Call:

@@ -364,12 +364,12 @@ class Builder:
         for tok in c:
             if tok.type == "NUMBER":
                 value = number_value(tok.value)
-                if value != int(value) or value < 0:
+                if not (0 < value < math.inf and value == int(value)):  # SPEC §9: positive
                     from gradcli.lang.errors import ArgumentProblem
                     from gradcli.lang.results import Span as ResultSpan
 
-                    raise ArgumentProblem(f"a size is a whole number or a size name, not "
-                                          f"{tok.value}", ResultSpan(*_span_of(tok)))
+                    raise ArgumentProblem(f"a size is a whole number above 0 or a size name, "
+                                          f"not {tok.value}", ResultSpan(*_span_of(tok)))
                 out.append(int(value))
             else:
                 out.append(tok.value)
