@@ -12,7 +12,7 @@ rules build nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,9 +45,8 @@ def _scalar_seed(dtype: np.dtype) -> np.ndarray:
 
 
 def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> Any:
-    """The gradient that starts the pass: a Variable when recording, else an array."""
-    if grad_output is None and not create_graph and not output._data.shape:
-        return _scalar_seed(output._data.dtype)  # the common case: loss.backward()
+    """The gradient that starts the pass: a Variable when recording, else an array (the
+    common case, loss.backward() of a scalar, run_backward takes itself)."""
     if grad_output is None:
         if output._data.size != 1:
             raise BackwardError(
@@ -77,7 +76,7 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
 _RUNNING = [0]
 
 
-def _count_pending(roots: list[Function], token: object, saved: list | None) -> None:
+def _count_pending(roots: Iterable[Function], token: object, saved: list | None) -> None:
     """For every Function reachable from the roots, how many graph edges lead into it,
     kept on the Function itself (``_count``, valid while ``_pass is token``): no table
     of a million entries for a chain of a million operations.
@@ -152,25 +151,31 @@ def run_backward(
                 "this value does not require a gradient: nothing it depends on is an input "
                 "with requires_grad=True"
             )
-        seed = _seed_gradient(output, grad_output, create_graph)
+        if grad_output is None and not create_graph and not output._data.shape:
+            seed = _scalar_seed(output._data.dtype)  # loss.backward(), the common case
+        else:
+            seed = _seed_gradient(output, grad_output, create_graph)
         fn = output.creator
         if fn is None:  # backward() on a leaf itself
             _add(leaf_grads, output, seed)
         else:
             _add(grads, fn, seed)
 
-    wanted: dict[Function, list[int]] = {}
+    wanted: dict[Function, list[int]] | None = None  # (None: no input asked for)
     captured: dict[int, Any] = {}
     if inputs is not None:
+        wanted = {}
         for i, v in enumerate(inputs):
             if v.creator is not None:
                 wanted.setdefault(v.creator, []).append(i)
+        wanted = wanted or None
 
-    saved: list | None = [] if _RUNNING[0] else None
-    _RUNNING[0] += 1
+    running = _RUNNING[0]
+    saved: list | None = [] if running else None
+    _RUNNING[0] = running + 1
     previous_mode = GRAD_MODE.enabled
     try:
-        _count_pending(list(grads), object(), saved)
+        _count_pending(grads, object(), saved)  # (reads the roots, changes no entry)
         ready = [fn for fn in grads if fn._count == 0]
         GRAD_MODE.enabled = create_graph
         # the loop runs once per node of the graph: its lookups are bound to locals
@@ -184,7 +189,7 @@ def run_backward(
         while ready:
             fn = pop_ready()
             g = pop_grad(fn)
-            if wanted and fn in wanted:
+            if wanted is not None and fn in wanted:
                 for i in wanted[fn]:
                     captured[i] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
@@ -202,33 +207,39 @@ def run_backward(
             for v, r in zip(fn_inputs, results):
                 if not v.requires_grad:
                     continue
-                if r is not None:
-                    if plain:
-                        if type(r) is not ndarray:
-                            r = r._data if isinstance(r, Variable) else np.asarray(r)
-                    elif type(r) is not Variable:
-                        r = Variable(r)
                 creator = v.creator
-                if creator is None:
-                    if r is not None:
-                        previous = get_leaf(v)
-                        leaf_grads[v] = r if previous is None else previous + r
+                if r is None:
+                    if creator is not None:
+                        count = creator._count - 1
+                        creator._count = count
+                        if count == 0:
+                            if creator in grads:
+                                push_ready(creator)
+                            else:  # every path into it carried no gradient
+                                _pass_nothing(creator, grads, ready, retain_graph)
                     continue
-                if r is not None:
-                    previous = get_grad(creator)
-                    grads[creator] = r if previous is None else previous + r
+                if plain:
+                    if type(r) is not ndarray:
+                        r = r._data if isinstance(r, Variable) else np.asarray(r)
+                elif type(r) is not Variable:
+                    r = Variable(r)
+                if creator is None:
+                    previous = get_leaf(v)
+                    leaf_grads[v] = r if previous is None else previous + r
+                    continue
+                previous = get_grad(creator)
+                grads[creator] = r if previous is None else previous + r
                 count = creator._count - 1
                 creator._count = count
                 if count == 0:
-                    if creator in grads:
-                        push_ready(creator)
-                    else:  # every path into it carried no gradient
-                        _pass_nothing(creator, grads, ready, retain_graph)
+                    push_ready(creator)
             if not retain_graph:
                 fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
         GRAD_MODE.enabled = previous_mode
-        _finish_pass(saved)
+        _RUNNING[0] -= 1
+        if saved:  # a pass it ran inside gets its Functions' counts back
+            _restore_counts(saved)
 
     handed: set[int] = set()
     if inputs is not None:
@@ -270,13 +281,10 @@ def _add(store: dict, key: Any, g: Any) -> None:
     store[key] = g if previous is None else previous + g
 
 
-def _finish_pass(saved: list | None) -> None:
-    """The pass is over: a pass it ran inside gets its Functions' counts back."""
-    _RUNNING[0] -= 1
-    if saved:
-        for fn, token, count in reversed(saved):
-            fn._pass = token
-            fn._count = count
+def _restore_counts(saved: list) -> None:
+    for fn, token, count in reversed(saved):
+        fn._pass = token
+        fn._count = count
 
 
 def _pass_nothing(fn: Function, grads: dict, ready: list, retain_graph: bool) -> None:

@@ -159,7 +159,7 @@ class Function:
                 inputs = (a, b)
             da = a._data
             db = b._data
-            if self.elementwise and da.shape != db.shape and da.ndim and db.ndim:
+            if da.ndim and db.ndim and self.elementwise and da.shape != db.shape:
                 _check_broadcast(self.name, [da, db])
             try:
                 out = self.forward(da, db)

@@ -16,8 +16,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from gradcli.autograd.errors import LimitError, SizeLimitError
 
@@ -207,40 +205,66 @@ def _on_alarm(signum: int, frame: object) -> None:
                           "--max-memory)")
 
 
-@contextmanager
 def watch(label: str, *, timeout: float | None, max_memory: int | None,
-          max_nodes: int, max_elements: int | None = None) -> Iterator[None]:
+          max_nodes: int, max_elements: int | None = None) -> _Watching:
     """Run the body under the limits: a fresh node budget, the deadline, the memory limit
     (watched by a timer where this is the main thread of a POSIX system), and the array
-    size limit where one is given; all restored after."""
-    saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-             LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements)
-    if max_elements is not None:
-        LIMITS.max_elements = max_elements
-    LIMITS.timeout = timeout
-    LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
-    LIMITS.max_memory = max_memory
-    LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
-    LIMITS.max_nodes = LIMITS.nodes_left = max_nodes
-    timer = (timeout is not None or max_memory is not None) and _can_watch()
-    previous = None
-    if timer:
-        previous = signal.signal(signal.SIGALRM, _on_alarm)
-        _WATCH.label = label
-        _WATCH.active = True
-        first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
-        signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
-    try:
-        yield
-    finally:
+    size limit where one is given; all restored after. A context manager; every
+    statement of a stream runs in two, so it is a plain class, not a generator, and
+    installs its handler with the signal module's C function."""
+    return _Watching(label, timeout, max_memory, max_nodes, max_elements)
+
+
+class _Watching:
+    __slots__ = ("label", "timeout", "max_memory", "max_nodes", "max_elements", "saved",
+                 "timer", "previous")
+
+    def __init__(self, label: str, timeout: float | None, max_memory: int | None,
+                 max_nodes: int, max_elements: int | None) -> None:
+        self.label = label
+        self.timeout = timeout
+        self.max_memory = max_memory
+        self.max_nodes = max_nodes
+        self.max_elements = max_elements
+
+    def __enter__(self) -> None:
+        timeout = self.timeout
+        max_memory = self.max_memory
+        self.saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
+                      LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements)
+        if self.max_elements is not None:
+            LIMITS.max_elements = self.max_elements
+        LIMITS.timeout = timeout
+        LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
+        LIMITS.max_memory = max_memory
+        LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
+        LIMITS.max_nodes = LIMITS.nodes_left = self.max_nodes
+        self.timer = timer = (timeout is not None or max_memory is not None) and _can_watch()
         if timer:
+            self.previous = _set_handler(signal.SIGALRM, _on_alarm)
+            _WATCH.label = self.label
+            _WATCH.active = True
+            first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
+            signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.timer:
             _WATCH.active = False
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous or signal.SIG_DFL)
+            _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = saved
+         LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
+
+
+try:  # signal.signal without its wrapper's enum conversions (a few µs a statement)
+    from _signal import signal as _set_handler  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - another Python
+    _set_handler = signal.signal
+
+_HAS_TIMER = hasattr(signal, "setitimer")
+_SIG_DFL = int(signal.SIG_DFL)  # (the C function takes the plain int)
 
 
 def _can_watch() -> bool:
-    return (hasattr(signal, "setitimer") and not _WATCH.active
-            and threading.current_thread() is threading.main_thread())
+    return (_HAS_TIMER and not _WATCH.active
+            and threading.get_ident() == threading.main_thread().ident)

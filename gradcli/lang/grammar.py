@@ -28,7 +28,6 @@ import stat
 import sys
 import tempfile
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,11 +53,15 @@ _OPTIONS: dict[str, Any] = {
 _VERSION_LINE = re.compile(r"""^__version__\s*(?::[^=\n]*)?=\s*["']([^"'\n]+)["']""", re.M)
 
 
-def grammar_path() -> Path:
+# Paths are strings (os.path), not pathlib: importing pathlib costs every start ~2 ms.
+
+
+def grammar_path() -> str:
     """The grammar file: the wheel's copy if installed, else the checkout's."""
-    here = Path(__file__).resolve().parent.parent  # the gradcli package
-    for candidate in (here / "_grammar" / "gradcli.lark", here.parent / "grammar" / "gradcli.lark"):
-        if candidate.is_file():
+    here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))  # the package
+    for candidate in (os.path.join(here, "_grammar", "gradcli.lark"),
+                      os.path.join(os.path.dirname(here), "grammar", "gradcli.lark")):
+        if os.path.isfile(candidate):
             return candidate
     raise FileNotFoundError(
         "gradcli's grammar file is missing (looked for gradcli/_grammar/gradcli.lark and "
@@ -67,18 +70,19 @@ def grammar_path() -> Path:
 
 
 def grammar_text() -> str:
-    return grammar_path().read_text(encoding="utf-8")
+    with open(grammar_path(), encoding="utf-8") as f:
+        return f.read()
 
 
-def cache_dir() -> Path:
+def cache_dir() -> str:
     """The user's cache directory for gradcli (never a shared /tmp path)."""
     base = os.environ.get("XDG_CACHE_HOME")
     if base and os.path.isabs(base):
-        return Path(base) / "gradcli"
-    try:
-        return Path.home() / ".cache" / "gradcli"
-    except RuntimeError:  # no home directory at all: a "directory" nothing can create
-        return Path(os.devnull) / "gradcli"  # (reads miss, writes fail: tables in memory)
+        return os.path.join(base, "gradcli")
+    home = os.path.expanduser("~")
+    if home[:1] == "~":  # no home directory at all: a "directory" nothing can create
+        return os.path.join(os.devnull, "gradcli")  # (reads miss, writes fail: in memory)
+    return os.path.join(home, ".cache", "gradcli")
 
 
 def lark_version() -> str:
@@ -136,11 +140,11 @@ def _decode_object(obj: dict) -> Any:
     raise ValueError("not a gradcli grammar cache")
 
 
-def _cache_path(kind: str, key: str) -> Path:
-    return cache_dir() / f"{kind}-{key[:24]}.json"
+def _cache_path(kind: str, key: str) -> str:
+    return os.path.join(cache_dir(), f"{kind}-{key[:24]}.json")
 
 
-def _read_bytes(path: Path) -> bytes | None:
+def _read_bytes(path: str) -> bytes | None:
     """The bytes of ``path`` if it is a regular file of this user's, not a symlink and
     not too large; else None. Opened without following a link and without blocking (a
     FIFO at the path would wait for a writer forever), and checked on the descriptor."""
@@ -186,7 +190,7 @@ def _sealed(key: str, content: str) -> str:
     return f'{content[:-2]},["seal","{_seal(key, content.encode("ascii"))}"]]}}'
 
 
-def _read_sealed(path: Path, key: str) -> Any:
+def _read_sealed(path: str, key: str) -> Any:
     """The tables in ``path``, or None if it is missing, not a regular file of this
     user's, too large, not sealed for ``key`` or not JSON."""
     data = _read_bytes(path)
@@ -232,10 +236,11 @@ def _build_tables(text: str, key: str) -> dict:
     return tables
 
 
-def _write_atomically(path: Path, content: str) -> None:
+def _write_atomically(path: str, content: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".grammar-", suffix=".tmp")
+        folder = os.path.dirname(path)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".grammar-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(content)

@@ -83,8 +83,8 @@ class Shapes:
     """Trees by line shape: a one-line statement that differs from one read before only
     in its numbers (and so in its columns) has the same tree.
 
-    The key is the line's tokens (from the grammar's own compiled terminal pattern and
-    keyword check, without a Token object per match) with every NUMBER's text left out.
+    The key is the line's tokens (from the grammar's own compiled terminal pattern,
+    without a Token object per match) with every NUMBER's text left out.
     A line's tree depends on nothing else: the parse depends only on the tokens' types,
     and a number's value reaches only its Number node (no check at parse time reads
     one). So a line with a known key runs the cached tree with its own numbers (by the
@@ -94,81 +94,88 @@ class Shapes:
     character no terminal matches, or not ASCII) takes the full path.
     """
 
-    __slots__ = ("match", "ignore", "keywords", "trees", "enabled")
+    __slots__ = ("finditer", "ignore", "trees", "enabled", "number", "sketches")
 
     def __init__(self, lexer: Any) -> None:
         self.trees: dict[tuple, Shape] = {}
+        self.sketches: dict[str, list[Sketch]] = {}
+        self.number: Callable[[str, int], re.Match | None] | None = None
         self.enabled = False
         try:
             scanner = lexer.scanner
             patterns = scanner._mres  # Lark's compiled terminals, in its priority order
-            keywords = {kind: callback.scanner.fullmatch
-                        for kind, callback in lexer.callback.items()}
             if len(patterns) != 1 or any(type(c).__name__ != "UnlessCallback"
                                          for c in lexer.callback.values()):
                 return  # (past Python's group limit Lark splits the pattern: full path)
+            number = [t.pattern for t in lexer.terminals if t.name == "NUMBER"]
+            if len(number) == 1 and not number[0].flags:
+                self.number = re.compile(number[0].to_regexp()).match
         except AttributeError:  # a Lark laid out otherwise: every line the full way
             return
-        self.match = patterns[0].match
+        self.finditer = patterns[0].finditer
         self.ignore = frozenset(lexer.ignore_types)
-        self.keywords = keywords
         self.enabled = True
+
+    def sketched(self, line: int, text: str) -> Parsed | None:
+        """The statement on line ``line`` as a cached tree, found without scanning its
+        tokens (see :class:`Sketch`), or None."""
+        for sketch in self.sketches.get(text.translate(_NO_DIGITS), ()):
+            found = sketch.match(text)
+            if found is not None:
+                return sketch.parsed(line, text, found)
+        return None
 
     def tokens(self, text: str) -> tuple[list[str], list[str], list[int], list[int]] | None:
         """Kinds, values, start and end offsets of the tokens of ``text`` (one line, ending
         in its newline), without the final newline; None if the line is not one simple
-        statement (or no statement at all) that the cache can take."""
-        match = self.match
+        statement (or no statement at all) that the cache can take.
+
+        The kinds are the terminals' (a keyword is a NAME here: its value, in the key
+        too, tells it apart), so the loop does no more per token than keep it."""
+        if ";" in text or "\\" in text:
+            return None  # two statements, or a continuation (or either in a comment)
         ignore = self.ignore
-        keywords = self.keywords
         kinds: list[str] = []
         values: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
-        depth = 0
         pos = 0
-        end = len(text)
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
+        for m in self.finditer(text):
+            start, end = m.span()
+            if start != pos:
                 return None  # a character no terminal matches: the full path says so
-            start, pos = m.span()
+            pos = end
             kind = m.lastgroup
             if kind in ignore:
-                if "\n" in m.group():
-                    return None
                 continue
-            value = m.group()
-            if kind == "_NEWLINE":
-                if pos != end or depth or not kinds:
-                    return None
-                return kinds, values, starts, ends
-            if kind in keywords:
-                kind = keywords[kind](value) or kind
-            elif kind == "LPAR" or kind == "LSQB":
-                depth += 1
-            elif kind == "RPAR" or kind == "RSQB":
-                depth -= 1
-                if depth < 0:
-                    return None
-            elif kind == "_SEMICOLON":
-                return None
             kinds.append(kind)
-            values.append(value)
+            values.append(m.group())
             starts.append(start)
-            ends.append(pos)
-        return None
+            ends.append(end)
+        if (pos != len(text) or len(kinds) < 2 or kinds.index("_NEWLINE") != len(kinds) - 1
+                or kinds.count("LPAR") != kinds.count("RPAR")
+                or kinds.count("LSQB") != kinds.count("RSQB")):
+            # (not one whole line; or a bracket left open, so the statement goes on: a
+            # closer before its opener fails to parse, and what fails is never cached)
+            return None
+        kinds.pop()
+        values.pop()
+        starts.pop()
+        ends.pop()
+        return kinds, values, starts, ends
 
     @staticmethod
     def key(kinds: list[str], values: list[str]) -> tuple:
         return (*kinds, *(None if k == "NUMBER" else v for k, v in zip(kinds, values)))
 
     def learn(self, key: tuple, tree: Node, order: list[Node], line: int, kinds: list[str],
-              starts: list[int], ends: list[int]) -> None:
-        """Keep ``tree`` (parsed from line ``line``, with these tokens) for its key, if
-        every span in it runs from a token's start to a token's end on that line."""
+              starts: list[int], ends: list[int], text: str) -> None:
+        """Keep ``tree`` (parsed from line ``line``, ``text``, with these tokens) for its
+        key, if every span in it runs from a token's start to a token's end on that
+        line; and its sketch."""
         if len(self.trees) >= _MAX_SHAPES:
             self.trees.clear()
+            self.sketches.clear()
         by_start = {s + 1: i for i, s in enumerate(starts)}
         by_end = {e + 1: i for i, e in enumerate(ends)}
         numbers: list[tuple[int, int]] = []  # (id of a Number node, its token's index)
@@ -181,10 +188,17 @@ class Shapes:
                 i = by_start[span[1]]
                 if kinds[i] == "NUMBER":
                     numbers.append((id(node), i))
-        self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
+        shape = self.trees[key] = Shape(tree, order, by_start, by_end, tuple(numbers))
+        if self.number is not None:
+            sketch = Sketch(shape, text, kinds, starts, ends, self.number)
+            found = self.sketches.setdefault(text.translate(_NO_DIGITS), [])
+            if len(found) < _SKETCHES_A_KEY:
+                found.append(sketch)  # (x1 = 1, x2 = 2...: a few, then the token scan)
 
 
 _MAX_SHAPES = 2048
+_NO_DIGITS = str.maketrans("", "", "0123456789")
+_SKETCHES_A_KEY = 4  # lines that differ in the digits of their names share a key
 
 
 class Shape:
@@ -212,6 +226,100 @@ class Shape:
         numbers = {key: number_value(values[i]) for key, i in self.numbers}
         return Parsed(line, text[starts[0]:ends[-1]], self.tree, self.target, text, line,
                       self.order, where, numbers)
+
+
+class Sketch:
+    """A cached tree found by the line's text alone: the line with its digits left out
+    (a dict key), then the learned line's text checked piece by piece: each piece
+    between two of its numbers as written, each number where Lark's NUMBER matches (its
+    match at that spot is the lexer's; a number that would run on into the text after
+    it leaves that text unmatched), after no character a token could continue with into
+    a number (a letter, digit, ``_`` or ``.``). A line that passes therefore lexes to
+    the learned line's tokens with other numbers, so it has the same tree (see
+    :class:`Shapes`); its spans move by the difference in the numbers' lengths (worked
+    out only if a span is asked for). (In today's grammar a line that parses never has
+    a number right after a letter, digit, ``_`` or ``.``, nor one that could run on into
+    what follows it: the two guards cost nothing, and keep this exact should the grammar
+    ever allow them.) No pattern is compiled per line: learning a line of 10,000
+    numbers costs what scanning it does."""
+
+    __slots__ = ("shape", "pieces", "number", "slots", "starts", "ends", "length")
+
+    def __init__(self, shape: Shape, text: str, kinds: list[str], starts: list[int],
+                 ends: list[int], number: Callable[[str, int], re.Match | None]) -> None:
+        self.shape = shape
+        self.number = number
+        self.starts = starts
+        self.ends = ends
+        self.length = len(text)
+        # the learned line's NUMBER tokens, in order: each one's token index
+        self.slots = [i for i, k in enumerate(kinds) if k == "NUMBER"]
+        pieces = []
+        at = 0
+        for i in self.slots:
+            pieces.append(text[at:starts[i]])
+            at = ends[i]
+        pieces.append(text[at:])
+        self.pieces = pieces
+
+    def match(self, text: str) -> list[tuple[int, int]] | None:
+        """Where each number of ``text`` is, if ``text`` is this sketch's line with other
+        numbers; else None."""
+        pieces = self.pieces
+        number = self.number
+        found = []
+        at = 0
+        for k in range(len(pieces) - 1):
+            piece = pieces[k]
+            if not text.startswith(piece, at):
+                return None
+            at += len(piece)
+            if at and text[at - 1] in _RUNS_ON:
+                return None
+            m = number(text, at)
+            if m is None:
+                return None
+            found.append((at, m.end()))
+            at = m.end()
+        last = pieces[-1]
+        if len(text) - at != len(last) or not text.endswith(last):
+            return None
+        return found
+
+    def parsed(self, line: int, text: str, found: list[tuple[int, int]]) -> Parsed:
+        """The statement on line ``line`` (``text``, its numbers at ``found``)."""
+        shape = self.shape
+        slot_of = {i: k for k, i in enumerate(self.slots)}
+        moved: list[list[int]] = []
+
+        def where(span: tuple) -> tuple:
+            if not moved:  # each token's offsets on this line, from the learned ones
+                starts, ends = [], []
+                shift = 0
+                for i, (start, end) in enumerate(zip(self.starts, self.ends)):
+                    k = slot_of.get(i)
+                    if k is None:
+                        starts.append(start + shift)
+                        ends.append(end + shift)
+                    else:
+                        starts.append(found[k][0])
+                        ends.append(found[k][1])
+                        shift = found[k][1] - end
+                moved.extend((starts, ends))
+            starts, ends = moved
+            return (line, starts[shape.by_start[span[1]]] + 1, line,
+                    ends[shape.by_end[span[3]]] + 1)
+
+        numbers = {}
+        for key, i in shape.numbers:
+            a, b = found[slot_of[i]]
+            numbers[key] = number_value(text[a:b])
+        end = self.ends[-1] + len(text) - self.length
+        return Parsed(line, text[self.starts[0]:end], shape.tree, shape.target, text, line,
+                      shape.order, where, numbers)
+
+
+_RUNS_ON = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
 
 
 # -- Unicode forms that people paste, read as their ASCII meaning (SPEC §2) -----------------
@@ -507,6 +615,10 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                 st.size += len(text)
         learning = None
         if quick and st is None and text.isascii():  # one whole statement: a known shape?
+            sketched = shapes.sketched(current, text)
+            if sketched is not None:
+                yield sketched
+                continue
             found = shapes.tokens(text)
             if found is not None:
                 kinds, values, starts, ends = found
@@ -538,7 +650,7 @@ def read_statements(lines: Iterable[str], parser: Parser | None = None) -> Itera
                         if learning is not None and parsed.line == learning[1]:
                             kinds, _, starts, ends = learning[2]
                             shapes.learn(learning[0], tree, parsed.evaluation_order(),
-                                         current, kinds, starts, ends)
+                                         current, kinds, starts, ends, text)
                             learning = None
                         yield parsed
                         st = None

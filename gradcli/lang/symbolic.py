@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import sys
 from fractions import Fraction
 from typing import Any
 
@@ -120,7 +121,13 @@ def num(value: Any) -> E:
                 value = Fraction(repr(value)) if "e" not in repr(value) else f
     if isinstance(value, int):
         value = Fraction(value)
+    if isinstance(value, Fraction) and value and not _FLOAT_TINY <= abs(value) <= _FLOAT_MAX:
+        # past what a float holds, an exact number is what the engine computes: inf or 0
+        value = (math.inf if value > 0 else -math.inf) if abs(value) > 1 else 0.0
     return make("num", (), value, ())
+
+
+_FLOAT_MAX, _FLOAT_TINY = Fraction(sys.float_info.max), Fraction(5e-324)
 
 
 ZERO, ONE, HALF, MINUS_ONE = num(0), num(1), num(Fraction(1, 2)), num(-1)
@@ -1849,12 +1856,19 @@ def _random(node: S.Node) -> bool:
 
 
 def _exact(text: str, value: float) -> Any:
+    """The literal as written, exactly, when the engine holds it as a finite float.
+    One that overflows or underflows is what the engine computes with (inf, 0.0): an
+    exact 10^400 would differentiate to a formula whose numbers no float can hold."""
+    if not math.isfinite(value):
+        return value
     try:
         if text[:2].lower() in ("0x", "0o", "0b"):
-            return Fraction(int(text.replace("_", ""), 0))
-        return Fraction(text.replace("_", ""))
+            exact = Fraction(int(text.replace("_", ""), 0))
+        else:
+            exact = Fraction(text.replace("_", ""))
     except (ValueError, ZeroDivisionError):
         return value
+    return value if exact and not value else exact
 
 
 def _literal_values(e: E) -> Any:

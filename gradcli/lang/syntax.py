@@ -221,15 +221,36 @@ def _join(first: Any, last: Any) -> Span | None:
     return (a[0], a[1], b[2], b[3])
 
 
+class Underflow(float):
+    """The value 0.0 of a literal that is not zero as written (``1e-999``): a float like
+    any other, marked so that the evaluator says the number was lost (as it says inf for
+    one too large)."""
+
+    __slots__ = ()
+
+
+UNDERFLOW = Underflow(0.0)
+
+
 def number_value(text: str) -> float:
-    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf)."""
+    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf, a
+    nonzero decimal too small for a float is :data:`UNDERFLOW`)."""
     if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
         value = int(text, 0)
         try:
             return float(value)
         except OverflowError:
             return math.inf
-    return float(text)
+    value = float(text)
+    if not value and written_nonzero(text):
+        return UNDERFLOW
+    return value
+
+
+def written_nonzero(text: str) -> bool:
+    """Whether a decimal number as written (``1e-999``, ``-0.0``) has a digit other than
+    0 before its exponent: for one whose float is 0, whether it was lost to underflow."""
+    return bool(text.lower().partition("e")[0].strip("+-0._ "))
 
 
 class _Keyword:
@@ -343,12 +364,12 @@ class Builder:
         for tok in c:
             if tok.type == "NUMBER":
                 value = number_value(tok.value)
-                if value != int(value) or value < 0:
+                if not (0 < value < math.inf and value == int(value)):  # SPEC §9: positive
                     from gradcli.lang.errors import ArgumentProblem
                     from gradcli.lang.results import Span as ResultSpan
 
-                    raise ArgumentProblem(f"a size is a whole number or a size name, not "
-                                          f"{tok.value}", ResultSpan(*_span_of(tok)))
+                    raise ArgumentProblem(f"a size is a whole number above 0 or a size name, "
+                                          f"not {tok.value}", ResultSpan(*_span_of(tok)))
                 out.append(int(value))
             else:
                 out.append(tok.value)

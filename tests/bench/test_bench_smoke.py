@@ -69,8 +69,12 @@ def test_every_target_row_prints_the_value_it_is_judged_on() -> None:
     assert "Python API" in chain[1] and "via the CLI" in program[1]
     assert chain[5] == program[5] == "≤ 11×"
     for cells in rows:
+        verdict = cells[7].rstrip(" |")
+        if verdict == "n/a":  # judged against a peer that is not installed (PyTorch)
+            assert "not installed" in cells[4] and cells[6] == "-", cells
+            continue
         assert cells[6] != "-", cells  # the spread over the two runs
-        assert cells[7].rstrip(" |").endswith("/2 runs)") or cells[7].startswith("n/a"), cells
+        assert verdict.endswith("/2 runs)"), cells
 
 
 def test_a_target_is_met_only_if_it_held_in_every_run() -> None:

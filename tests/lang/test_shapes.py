@@ -195,3 +195,56 @@ def test_a_stream_of_the_corpus_reads_as_the_full_parse_reads_it() -> None:
     quick = [plain(item) for item in read_statements(lines, cached)]
     assert quick == [plain(item) for item in read_statements(lines, _full_parser())]
     assert len(cached.shapes.trees) > 10
+
+
+# -- sketches: a known tree found by the line's text without its digits ----------------------
+
+
+def _digits_changed(line: str, rng: random.Random) -> str:
+    """``line`` with its digits changed, dropped or doubled (so its sketch key, the text
+    without digits, stays the same: numbers get other lengths, names other digits)."""
+    out = []
+    for ch in line:
+        if not ch.isdigit():
+            out.append(ch)
+            continue
+        roll = rng.random()
+        if roll < 0.15:
+            continue
+        out.append(rng.choice("0123456789"))
+        if roll < 0.3:
+            out.append(rng.choice("0123456789"))
+    return "".join(out)
+
+
+def test_lines_that_differ_only_in_their_digits_read_as_the_full_parse_reads_them() -> None:
+    rng = random.Random(3)
+    texts = [shape.format(*numbers) for shape in SHAPES for numbers in NUMBERS]
+    texts += [t for t in corpus()[:3000] if any(ch.isdigit() for ch in t)]
+    lines = []
+    for text in texts:
+        for line in split_lines(text + "\n"):
+            lines += [line] + [_digits_changed(line, rng) for _ in range(3)]
+    cached = Parser()
+    quick = [plain(item) for item in read_statements(lines, cached)]
+    assert quick == [plain(item) for item in read_statements(lines, _full_parser())]
+    assert sum(len(s) for s in cached.shapes.sketches.values()) > 50
+
+
+@pytest.mark.parametrize("lines", [
+    ["x1 = 2\n", "x12 = 3\n", "x = 4\n"],  # digits in a name are the name's
+    ["y = x1*2\n", "y = x7*25\n"],
+    ["sum([1.5, 2])\n", "sum([15, 2])\n", "sum([1e3, 2])\n", "sum([1e+3, 2])\n"],
+    ["0x1f + 1\n", "0x1 + 12\n", "1 + 0x1f\n"],
+    ["f = 12.5\n", "f = 1.\n", "f = .5\n"],
+])
+def test_a_sketch_never_reads_digits_as_another_token(lines) -> None:
+    assert _parse(lines, Parser()) == _parse(lines, _full_parser())
+
+
+def test_lines_whose_names_differ_in_their_digits_keep_few_sketches_a_key() -> None:
+    lines = [f"x{i} = {i}\n" for i in range(50)] + [f"x{i} = {i + 1}\n" for i in range(50)]
+    parser = Parser()
+    assert _parse(lines, parser) == _parse(lines, _full_parser())
+    assert [len(s) for s in parser.shapes.sketches.values()] == [4]  # the rest: scanned
+    assert len(parser.shapes.trees) == 50
