@@ -18,12 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pasted_runs(section: str | None = None) -> list[tuple[str, str]]:
-    """(command, output) for each `$ gradcli ...` in a ```text block of the README (or
-    of the section whose heading starts with ``section``) that needs no shell."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    if section is not None:
-        text = text.split(section, 1)[1].split("\n## ", 1)[0]
+SHELL_SIGNS = ("|", "$(", ";", "echo $?")
+WRITES_FILES = (" -o ", ">")
+
+
+def all_runs(text: str) -> list[tuple[str, str]]:
+    """(command, output) for each `$ ...` in a ```text block of ``text``."""
     runs = []
     for block in text.split("```text\n")[1:]:
         body = block.split("```", 1)[0]
@@ -35,10 +35,41 @@ def pasted_runs(section: str | None = None) -> list[tuple[str, str]]:
                 command, output = line[2:], []
             else:
                 output.append(line)
+    return runs
+
+
+def pasted_runs(section: str | None = None) -> list[tuple[str, str]]:
+    """(command, output) for each `$ gradcli ...` in a ```text block of the README (or
+    of the section whose heading starts with ``section``) that needs no shell."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    if section is not None:
+        text = text.split(section, 1)[1].split("\n## ", 1)[0]
     # pipes, $(...), `; echo $?` and files written need a shell: the plain runs are compared
-    return [(c, o) for c, o in runs
-            if c.startswith("gradcli ") and not any(s in c for s in ("|", "$(", ";", " -o ", ">"))
+    return [(c, o) for c, o in all_runs(text)
+            if c.startswith("gradcli ") and not any(s in c for s in (*SHELL_SIGNS, *WRITES_FILES))
             and not c.startswith("gradcli repl")]
+
+
+def shell_runs() -> list[tuple[str, str]]:
+    """The runs a shell must make (pipes, ``$(...)``, ``; echo $?``, a ``$ echo $?`` of
+    its own after a run) in the README, and every run in docs/*.md, as (command, output)
+    for bash; runs that write files or start the REPL are left out."""
+    runs = []
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    texts = [(readme, True)] + [(p.read_text(encoding="utf-8"), False)
+                                for p in sorted((ROOT / "docs").glob("*.md"))]
+    for text, only_shell in texts:
+        found = all_runs(text)
+        for i, (command, output) in enumerate(found):
+            if command == "echo $?" or command.startswith("gradcli repl"):
+                continue
+            if i + 1 < len(found) and found[i + 1][0] == "echo $?":
+                command, output = f"{command}; echo $?", f"{output}\n{found[i + 1][1]}"
+            if any(s in command for s in WRITES_FILES):
+                continue
+            if not only_shell or any(s in command for s in SHELL_SIGNS):
+                runs.append((command, output))
+    return runs
 
 
 RUNS = pasted_runs()
@@ -60,6 +91,30 @@ def real_output(command: str) -> str:
 @pytest.mark.parametrize(("command", "expected"), RUNS, ids=[c for c, _ in RUNS])
 def test_pasted_run_is_real(command, expected):
     got = real_output(command)
+    assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
+
+
+SHELL_RUNS = shell_runs()
+
+
+def test_the_docs_have_shell_runs():
+    assert len(SHELL_RUNS) >= 10
+
+
+@pytest.mark.parametrize(("command", "expected"), SHELL_RUNS, ids=[c for c, _ in SHELL_RUNS])
+def test_pasted_shell_run_is_real(command, expected):
+    import shutil
+
+    if "jq" in command and shutil.which("jq") is None:
+        pytest.skip("jq is not installed")  # (the gradcli part runs in the other runs)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), NO_COLOR="1")
+    env.pop("FORCE_COLOR", None)
+    # `gradcli` is this checkout's, in every part of a pipe and $(...); stderr joins
+    # stdout in the order written, as on a terminal
+    define = f'gradcli() {{ {shlex.quote(sys.executable)} -m gradcli "$@"; }}; '
+    done = subprocess.run(["bash", "-c", define + "{ " + command + "\n} 2>&1"], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=120)
+    got = "\n".join(line.rstrip() for line in done.stdout.splitlines())
     assert got == "\n".join(line.rstrip() for line in expected.rstrip("\n").splitlines())
 
 

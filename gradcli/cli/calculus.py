@@ -115,7 +115,8 @@ def _fail(message: str, status: int = 1) -> Stop:
     return Stop(status, message, "usage" if status == 2 else "error")
 
 
-def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Result]:
+def _run_last(session: Session, text: str, no_color: bool,
+              warn: bool = True) -> tuple[Variable, Result]:
     """Run the program; its last result and that result's Variable (Stop on a failure)."""
     write_warnings(session.input_warnings)
     outcomes = session.run(text)
@@ -125,6 +126,9 @@ def _run_last(session: Session, text: str, no_color: bool) -> tuple[Variable, Re
         error = failures[0].error
         raise Stop(1, getattr(error, "message", str(error)), getattr(error, "type", "error"))
     results = [o for o in outcomes if isinstance(o, Result)]
+    for result in results if warn else ():  # NaN or infinity is a value, with its
+        write_warnings(result.warnings, result.line)  # warning (SPEC §7)
+    write_warnings(session.take_unreported() if warn else ())
     if not results or session.last is None:
         raise _fail("the program reports no result")
     return session.last, results[-1]
@@ -153,6 +157,11 @@ def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
         status, kind, message, record = stop.status, stop.kind, stop.message, stop.record
     except InputProblem as error:
         status, kind, message = usage_failure(error), "usage", error.message
+    except click.ClickException as error:  # a bad -f FILE, found once the command runs
+        if not as_json:
+            raise
+        error.show()
+        status, kind, message = error.exit_code, "usage", error.format_message()
     except Exception as error:  # noqa: BLE001 - said once, as an internal error
         if not as_json:
             raise
@@ -257,9 +266,10 @@ def _shape_options(shapes: tuple[str, ...]) -> dict[str, tuple]:
         name = name.strip()
         parts = [p.strip() for p in dims.strip().strip("[]()").split(",") if p.strip()]
         if not sep or not name.isidentifier() or not all(
-                p.isdigit() or p.isidentifier() for p in parts):
-            raise _fail(f"--shape {item!r} is not NAME=DIMS (e.g. --shape x=n, --shape "
-                        "X=n,m, --shape A=3,3, --shape a= for a scalar)", 2)
+                (p.isdigit() and int(p) > 0) or p.isidentifier() for p in parts):
+            raise _fail(f"--shape {item!r} is not NAME=DIMS, each size a whole number above "
+                        "0 or a size name (e.g. --shape x=n, --shape X=n,m, --shape A=3,3, "
+                        "--shape a= for a scalar)", 2)
         declared[name] = tuple(int(p) if p.isdigit() else p for p in parts)
     return declared
 
@@ -693,7 +703,9 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
         options = _replayed(shared, variables=given).session_options(graph=False)
         base = ReplaySession(**options)
         started = time.monotonic()
-        value, result = _run_last(base, text, shared.no_color)
+        # (no warnings at this one point: the plot says where its curves are NaN or
+        # infinite over the whole range)
+        value, result = _run_last(base, text, shared.no_color, warn=False)
         _refuse_passes("plot", points, time.monotonic() - started, shared.timeout)
         variable = base.names.get(wrt)
         if variable is None or variable.creator is not None:
@@ -738,7 +750,8 @@ def run_plot(program: str | None, shared: ProgramOptions, *, wrt: str, value_ran
                            "pip install 'gradcli[plot]'", err=True)
                 return 2
             except (OSError, ValueError) as error:
-                raise click.UsageError(f"cannot write {output!r}: {error}") from None
+                reason = getattr(error, "strerror", None) or error  # (as graph -o says it)
+                raise click.UsageError(f"cannot write {output!r}: {reason}") from None
             for note in notes:  # written on the image, and said here
                 click.echo(f"gradcli: {note}", err=True)
             return 0

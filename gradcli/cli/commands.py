@@ -177,6 +177,20 @@ def usage_failure(error: GradcliError) -> int:
     return 2
 
 
+def usage_record(error: InputProblem | click.ClickException) -> str:
+    """eval --json's line for a usage error: SPEC §6's failure object, of type "usage"
+    (as check and diff say it), at the statement where it was found, else with null
+    line and source (a bad -v or -f FILE, before any statement)."""
+    from gradcli.render.jsonl import dumps, failure_record
+
+    if isinstance(error, click.ClickException):
+        error = InputProblem(error.format_message())
+    line, source = error.statement or (None, None)
+    record = failure_record(Failure(line, source, error))  # type: ignore[arg-type]
+    record["error"]["type"] = "usage"
+    return dumps(record)
+
+
 class Printer:
     """Where outcomes go: text for a person, or JSON Lines (and plain stderr) with --json.
 
@@ -299,13 +313,13 @@ def run_eval(
     # Python's own warning lines never reach the user (errors and NaN warnings are ours),
     # and the session then skips guarding each statement against them
     warnings.simplefilter("ignore", RuntimeWarning)
-    text = read_program(program, options)
     show_graph = graph if graph is not None else not as_json
     printer = Printer(as_json=as_json, precision=options.precision, show_graph=show_graph,
                       no_color=options.no_color)
     failed = False
     termination = Termination()
     try:
+        text = read_program(program, options)
         session = make_session(options, graph=show_graph, wrt=wrt, grad_output=grad_output)
         write_warnings(session.input_warnings)
         from gradcli.lang.session import split_lines
@@ -319,6 +333,7 @@ def run_eval(
             for outcome in session.stream(termination.lines(lines)):
                 if isinstance(outcome, Failure):
                     failed = True
+                    write_warnings(session.take_unreported())  # (assignments' before it)
                     printer.failure(outcome)
                     if fail_fast:
                         break
@@ -327,9 +342,14 @@ def run_eval(
                                   hessian=hessian)
                 else:
                     printer.result(outcome)
+            write_warnings(session.take_unreported())
     except Terminated:
         return 143
-    except InputProblem as error:
+    except (InputProblem, click.ClickException) as error:
+        if as_json:  # SPEC §7: with --json the error record goes to stdout too
+            print(usage_record(error), flush=True)
+        if isinstance(error, click.ClickException):
+            raise  # (click says it, as for a bad option)
         return usage_failure(error)
     except GradcliError as error:
         printer.failure(Failure(error.line or 0, "", error))
@@ -379,6 +399,10 @@ def run_graph(
     except InputProblem as error:
         return usage_failure(error)
     failures = [o for o in outcomes if isinstance(o, Failure)]
+    for outcome in outcomes:  # NaN or infinity is a value, with its warning (SPEC §7)
+        if isinstance(outcome, Result):
+            write_warnings(outcome.warnings, outcome.line)
+    write_warnings(session.take_unreported())
     for failure in failures:
         printer.failure(failure)
     if failures:

@@ -102,6 +102,12 @@ class GradcliGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError as error:
             hint = function_hint(args[0]) if args else None
+            if hint is None and args and _COMMAND_LIKE.fullmatch(args[0]) and not getattr(
+                    error, "possibilities", True):  # (click's NoSuchCommand, with no near one)
+                # a plain word near no command (`gradcli x -v x=2`, `gradcli pi`): a
+                # calculator user's program, which only a word's look keeps from running
+                hint = (f"{error.message} To run it as a program: gradcli eval {args[0]} "
+                        "(a word alone is taken for a command)")
             if hint is None:
                 raise
             raise click.UsageError(hint, ctx) from error
@@ -213,7 +219,7 @@ def _quiet_echo(message: str) -> None:
 Examples:
   gradcli eval 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   echo 'sum(x^2)' | gradcli eval -v x='[1,2,3]' --json
-  gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o graph.svg
+  gradcli graph 'y = tanh(w @ x)' -v w='randn(3,3)' -v x='ones(3)' -o net.svg
   gradcli diff 'mean(3*(x+2)^2)' -v x='ones(2,2)'
   gradcli check 'sum(tanh(W @ x))' -v W='randn(3,3)' -v x='ones(3)'
   gradcli plot 'sin(x) * x' --wrt x --range -3:3
@@ -274,7 +280,8 @@ def program_command(name: str, examples: str) -> Any:
     metavar="VALUE",
     help="Seed gradient for a non-scalar result, of exactly its shape ('ones(2,2)').",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON Lines on stdout, one per result.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON Lines on stdout, one per result or failed statement.")
 @click.option(
     "--graph/--no-graph",
     default=None,

@@ -107,6 +107,26 @@ def _shared(name: str, *decls: str, parse: Any = None, **attrs: Any) -> tuple[st
 
 _ASSIGNMENTS = {"multiple": True, "metavar": "NAME=VALUE", "parse": _parse_vars}  # -v, -c
 
+
+def _parse_size(value: str | None, ctx: click.Context, param: click.Parameter) -> str | None:
+    """--max-memory SIZE, refused here in the option's own words (not the Session's)."""
+    from gradcli.autograd.limits import parse_size
+
+    if value is not None:
+        try:
+            parse_size(value)
+        except (ValueError, IndexError):
+            raise click.BadParameter(f"{value!r} is not a size above zero: bytes, or a "
+                                     "number with K, M, G or T (512M, 2G, 1.5GiB)") from None
+    return value
+
+
+def _parse_seconds(value: float | None, ctx: click.Context,
+                   param: click.Parameter) -> float | None:
+    if value is not None and value != value:  # (a FloatRange lets NaN through)
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
 SHARED_OPTIONS = dict([
     _shared("file", "-f", "--file", type=click.Path(dir_okay=False, allow_dash=True),
             help="Read the program from FILE ('-' for stdin)."),
@@ -122,15 +142,16 @@ SHARED_OPTIONS = dict([
     _shared("data", "-c", "--const", **_ASSIGNMENTS,
             help="Like -v, but NAME is data: it gets no gradient (requires_grad=False)."),
     _shared("timeout", "--timeout", type=click.FloatRange(min=0, min_open=True),
-            metavar="SECONDS",
+            metavar="SECONDS", parse=_parse_seconds,
             help="Stop a statement that runs longer than this (default: no limit)."),
-    _shared("max_memory", "--max-memory", metavar="SIZE",
+    _shared("max_memory", "--max-memory", metavar="SIZE", parse=_parse_size,
             help="Refuse to hold more memory than this: 2G, 512M (default: half the "
             "machine's memory)."),
     _shared("max_nodes", "--max-nodes", type=click.IntRange(min=1), show_default=True,
             help="Refuse a statement that records more operations than this in its graph."),
     _shared("strict", "--strict", is_flag=True,
-            help="Treat NaN or infinity produced by an operation as an error."),
+            help="Treat NaN or infinity produced by an operation, and a number too large "
+            "or too small for the dtype, as an error."),
     _shared("precision", "--precision", type=click.IntRange(0, 17), show_default=True,
             help="Digits after the decimal point in printed values."),
     _shared("no_color", "--no-color", is_flag=True, help="Plain text even on a terminal."),

@@ -19,7 +19,7 @@ from gradcli.cli.options import ProgramOptions
 PROMPT = ">>> "
 CONTINUATION = "... "
 COMMANDS = {
-    ":help": ":help [NAME]       this help, or what the built-in NAME does",
+    ":help": ":help [NAME]       this help, or what NAME (a built-in or a :command) does",
     ":vars": ":vars              the names defined so far: kind, shape, value",
     ":graph": ":graph [NAME]      the creator graph of NAME (default: the last result, _)",
     ":grad": ":grad NAME [WRT..] NAME's value and its gradients (w.r.t. WRT only, if given)",
@@ -28,6 +28,7 @@ COMMANDS = {
     ":quit": ":quit              leave (Ctrl-D does too)",
 }
 ALIASES = {":q": ":quit", ":exit": ":quit", ":h": ":help", ":?": ":help"}
+MAX_ARGUMENTS = {":help": 1, ":vars": 0, ":graph": 1, ":reset": 0}  # the others take lists
 HISTORY_LENGTH = 2000
 COMPLETER_DELIMS = " \t\n()[],;=+-*/^@<>!~`'\"{}%&|"
 
@@ -191,6 +192,10 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         readline.set_completer(Completer(session, all_builtin_names(), constant_names()).complete)
 
     def show_help(arg: str) -> None:
+        command = ALIASES.get(arg, arg)
+        if command in COMMANDS:  # :help :grad, as the list says it
+            out.print(Text(COMMANDS[command]))
+            return
         if arg:
             lines = describe_builtin(arg)
             if lines is None:
@@ -229,6 +234,9 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         args = rest.split()
         if word == ":quit":
             return False
+        if len(args) > MAX_ARGUMENTS.get(word, len(args)):  # (not silently dropped)
+            say(f"usage: {COMMANDS[word].split('  ')[0]}", "yellow")
+            return True
         if word == ":help":
             show_help(args[0] if args else "")
         elif word == ":vars":
@@ -293,6 +301,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
         nonlocal noted
         for outcome in session.run(text, interactive=True):
             if isinstance(outcome, Failure):
+                for warning in session.take_unreported():  # (assignments' before it)
+                    err.print(human.render_warning(warning))
                 err.print(human.render_failure(outcome))
                 continue
             for warning in outcome.warnings:
@@ -300,16 +310,21 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
             out.print(human.render_result(outcome, precision=precision, show_graph=show_graph,
                                           header=False, note=not noted, width=width))
             noted |= outcome.gradients is None and bool(outcome.note)
+        for warning in session.take_unreported():  # an assignment reports nothing, but
+            err.print(human.render_warning(warning))  # x = log(0) is still warned of
 
-    if sys.stdin is not None and sys.stdin.isatty():
+    typed = sys.stdin is not None and sys.stdin.isatty()
+    if typed:
         say(f"gradcli {__version__} — :help for help, :quit or Ctrl-D to leave")
+    # prompts are for a person typing: lines piped in get answers alone on stdout
+    prompt, continuation = (PROMPT, CONTINUATION) if typed else ("", "")
     while True:
         ended = False  # the input ended inside an open bracket: report it, then leave
         try:
-            text = input(PROMPT)
+            text = input(prompt)
             while open_brackets(text):
                 try:
-                    text += "\n" + input(CONTINUATION)
+                    text += "\n" + input(continuation)
                 except EOFError:
                     ended = True
                     break
@@ -317,7 +332,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
             print("\nKeyboardInterrupt", flush=True)
             continue
         except EOFError:
-            print(flush=True)
+            if typed:
+                print(flush=True)  # (the prompt's line ends)
             break
         if not text.strip():
             continue

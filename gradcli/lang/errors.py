@@ -136,9 +136,13 @@ class InternalProblem(GradcliError):
 
 
 class InputProblem(GradcliError):
-    """A bad --var, --grad-output or file: a usage error rather than a statement's."""
+    """A bad --var, --grad-output or file: a usage error rather than a statement's.
+
+    ``statement`` is the (line, source) of the statement it was found at, where one
+    was (a --grad-output that fits no result is found at the result)."""
 
     type = "input"
+    statement: tuple[int, str] | None = None
 
 
 # -- did you mean: the one place near names are found and said ----------------------------

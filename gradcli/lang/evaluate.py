@@ -67,6 +67,7 @@ from gradcli.lang.syntax import (
     Slice,
     Transpose,
     Unary,
+    Underflow,
 )
 
 # each operator runs the engine function of its name (syntax.OPERATORS: "+" is add)
@@ -185,8 +186,8 @@ class StatementBuilder(syntax.Builder):
             f'reads; to evaluate, give {name.value} a value (-v {name.value}=VALUE, or '
             f'{name.value} = ...)', to_span(span))
 
-    def sizes(self, c: list) -> list:
-        return c
+    # sizes: syntax.Builder's, which refuses a size that is not a positive whole number
+    # here, where the reader reports it with its caret (diff, and eval alike)
 
 
 def _call(name: Any, leading: list, arguments: list | None, span: tuple) -> Call:
@@ -339,11 +340,25 @@ def limit_problem(opname: str, exc: SizeLimitError, span: tuple) -> LimitProblem
     if elements is None or limit is None:
         return LimitProblem(f"{opname}: {exc}", to_span(span))
     shape = getattr(exc, "shape", None)
-    what = f"shape {tuple(shape)}, " if shape is not None else ""
+    what = ""
+    if shape is not None:
+        sizes = ", ".join(_size_text(int(d), group=False) for d in shape)
+        what = f"shape ({sizes}{',' if len(shape) == 1 else ''}), "
     return LimitProblem(
-        f"{opname}: the result would have {what}{elements:,} elements, over the limit of "
-        f"{limit:,} (raise it with --max-elements)", to_span(span),
+        f"{opname}: the result would have {what}{_size_text(elements)} elements, over the "
+        f"limit of {limit:,} (raise it with --max-elements)", to_span(span),
     )
+
+
+def _size_text(n: int, group: bool = True) -> str:
+    """A count as a reader takes it in: its digits (grouped), or ``1.5e+300`` from 10^21
+    on (hundreds of digits would be noise; exact, where a float could overflow)."""
+    if abs(n) < 10**21:
+        return f"{n:,}" if group else str(n)
+    from decimal import Decimal  # (only on this error)
+
+    mantissa, _, exponent = format(Decimal(n), ".4g").partition("e")
+    return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{exponent}"
 
 
 def _count_new(out: np.ndarray, inputs: list) -> int:
@@ -396,6 +411,10 @@ def _same(span: tuple) -> tuple:
 
 _LARGEST = {np.dtype(np.float64): float(np.finfo(np.float64).max),
             np.dtype(np.float32): float(np.finfo(np.float32).max)}
+UNDERFLOW_WARNING = "number: too small for "  # (then the dtype's name, ", it is 0")
+# below this a literal may round to 0 in the dtype (a subnormal is kept: still not 0)
+_SMALLEST = {np.dtype(np.float64): float(np.finfo(np.float64).smallest_subnormal),
+             np.dtype(np.float32): float(np.finfo(np.float32).smallest_subnormal)}
 
 
 class Evaluator:
@@ -434,8 +453,9 @@ class Evaluator:
                               to_span(self.at(span)))
         near = suggestions(name, session.known_names())
         # no near name: say how to give this one a value (a symbol is diff's, SPEC §9)
-        hint = None if near else (f"(give it a value with -v {name}=VALUE, or assign it "
-                                  f"first: {name} = ...)")
+        hint = None if near else (
+            f"(assign it first: {name} = ...)" if getattr(session, "interactive", False)
+            else f"(give it a value with -v {name}=VALUE, or assign it first: {name} = ...)")
         raise UnknownName(f'unknown name "{name}"{did_you_mean(near)}', to_span(self.at(span)),
                           hint=hint)
 
@@ -460,6 +480,8 @@ class Evaluator:
         dtype = self.session.dtype
         constant = Variable.constant
         largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
+        smallest = _SMALLEST[dtype] if dtype in _SMALLEST else \
+            float(np.finfo(dtype).smallest_subnormal)
         node: Node | None = None
         try:
             for node in order:
@@ -468,6 +490,8 @@ class Evaluator:
                     value = node.value if numbers is None else numbers.get(id(node), node.value)
                     if value > largest:  # (literals have no sign: -x is an operation)
                         self.overflow(node.span, dtype)
+                    elif value < smallest:  # 0, or it may become 0 in the dtype
+                        self.underflow(value, node.span, dtype)
                     push(constant(np.array(value, dtype=dtype)))
                 elif kind is Name:
                     push(self.load(node.id, node.span))
@@ -648,7 +672,16 @@ class Evaluator:
     def overflow(self, span: tuple, dtype: Any) -> None:
         """A number written in the program too large for the dtype: it is infinity, said
         once (an error with --strict), as a NaN or infinity an operation makes is."""
-        message = f"number: too large for {np.dtype(dtype).name}, it is inf"
+        self.lost_number(f"number: too large for {np.dtype(dtype).name}, it is inf", span)
+
+    def underflow(self, value: float, span: tuple, dtype: Any) -> None:
+        """A number written in the program that is not zero but too small for the dtype:
+        it is 0, said as an overflow is. (A subnormal, smaller than the dtype's normal
+        range but not 0, is kept silently, as NumPy and IEEE 754 keep it.)"""
+        if type(value) is Underflow or (value and not np.array(value, dtype=dtype)):
+            self.lost_number(f"{UNDERFLOW_WARNING}{np.dtype(dtype).name}, it is 0", span)
+
+    def lost_number(self, message: str, span: tuple) -> None:
         if self.session.strict:
             raise DomainProblem(message, to_span(self.at(span)))
         if message not in self.warnings:
@@ -696,8 +729,23 @@ def _index_item(value: Any, span: tuple) -> Any:
         if not number.is_integer():
             raise ArgumentProblem(f"an index must be a whole number, got {number!r}",
                                   to_span(span))
+        _index_in_range(number, span)
         return int(number)
-    return value if is_mask(value) else data  # a comparison's result selects, as in NumPy
+    if is_mask(value):
+        return value  # a comparison's result selects, as in NumPy
+    if data.dtype.kind == "f" and data.size:
+        with np.errstate(invalid="ignore"):
+            _index_in_range(float(np.max(np.abs(data))), span)
+    return data
+
+
+_INDEX_LIMIT = 2.0**63  # NumPy's indices are int64: one this large has no position
+
+
+def _index_in_range(number: float, span: tuple) -> None:
+    if abs(number) >= _INDEX_LIMIT:
+        raise ShapeProblem(f"index {number:g} is out of bounds: no array has an axis that "
+                           "long (an index is below 2^63)", to_span(span))
 
 
 def _slice_bound(value: Any, span: tuple) -> int:

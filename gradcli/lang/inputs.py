@@ -21,6 +21,7 @@ from typing import IO
 import numpy as np
 
 from gradcli.lang.errors import InputProblem
+from gradcli.lang.syntax import written_nonzero
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -38,14 +39,16 @@ class _Reader:
         self.max_elements = max_elements
         self.max_bytes = max_bytes
         self.warnings: list[str] = []
+        self.lost: list[str] = []  # numbers lost to underflow (an error with --strict)
 
     def problem(self, reason: str) -> InputProblem:
         return InputProblem(f"cannot read {self.where} for {self.label}: {reason}")
 
 
 def read_value(label: str, path: str, *, max_elements: int, max_bytes: int,
-               stdin: IO[bytes] | None = None) -> tuple[np.ndarray, list[str]]:
-    """The array at ``path`` (``-`` for stdin; ``file.npz:key``) and its warnings.
+               stdin: IO[bytes] | None = None) -> tuple[np.ndarray, list[str], list[str]]:
+    """The array at ``path`` (``-`` for stdin; ``file.npz:key``), its warnings, and what
+    says that numbers in it were lost to underflow (an error with --strict).
 
     ``max_bytes`` bounds what is read into memory (the session's memory limit)."""
     reader = _Reader(label, path, max_elements, max_bytes)
@@ -59,8 +62,8 @@ def read_value(label: str, path: str, *, max_elements: int, max_bytes: int,
             raise reader.problem(f"more than {limit:,} bytes arrived, over the limits "
                                  "(--max-elements, --max-memory)")
         if data.startswith(NPY_MAGIC):
-            return _npy(reader, io.BytesIO(data), len(data)), reader.warnings
-        return _text(reader, data, ".csv" if b"," in data else ".txt"), reader.warnings
+            return _npy(reader, io.BytesIO(data), len(data)), reader.warnings, reader.lost
+        return _text(reader, data, ".csv" if b"," in data else ".txt"), reader.warnings, reader.lost
     key = None
     base, sep, tail = path.rpartition(":")
     if sep and base.lower().endswith(".npz"):
@@ -76,9 +79,9 @@ def read_value(label: str, path: str, *, max_elements: int, max_bytes: int,
             if suffix != ".npz":
                 raise reader.problem("it is a .npz archive, not a .npy file: name it .npz "
                                      "and read an array in it as @FILE.npz:KEY")
-            return _npz(reader, handle, key), reader.warnings
+            return _npz(reader, handle, key), reader.warnings, reader.lost
         if suffix == ".npy":
-            return _npy(reader, handle, size), reader.warnings
+            return _npy(reader, handle, size), reader.warnings, reader.lost
         # parsed whole before its size is known: refuse a text that could not hold a
         # number in under 32 characters each within the limits
         if size > TEXT_BYTES_PER_ELEMENT * max_elements:
@@ -88,7 +91,7 @@ def read_value(label: str, path: str, *, max_elements: int, max_bytes: int,
             raise reader.problem(f"{size:,} bytes of text would take about "
                                  f"{size * TEXT_PARSE_FACTOR:,} bytes to parse, over the "
                                  "session's memory limit (--max-memory)")
-        return _text(reader, _read_bounded(handle, size), suffix), reader.warnings
+        return _text(reader, _read_bounded(handle, size), suffix), reader.warnings, reader.lost
 
 
 def _read_bounded(stream: IO[bytes], limit: int) -> bytes:
@@ -234,6 +237,14 @@ def _text(reader: _Reader, data: bytes, suffix: str) -> np.ndarray:
                     raise reader.problem(f"line {number}, column {column}: {field!r} is not "
                                          "a number") from None
         raise
+    if not array.all():  # a number too small for a float is read as 0: say where
+        for row, column in np.argwhere(array == 0):
+            if written_nonzero(rows[row][column]):
+                count = sum(written_nonzero(rows[r][c]) for r, c in np.argwhere(array == 0))
+                reader.lost.append(
+                    f"{count} number{'s' if count != 1 else ''} too small for float64, read "
+                    f"as 0 (first at line {lines[row][0]}, column {column + 1})")
+                break
     if array.ndim == 2:
         array = np.squeeze(array)  # one row or column: a vector; one number: a scalar
     return array

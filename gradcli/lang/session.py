@@ -34,7 +34,7 @@ from gradcli.lang.errors import (
     LimitProblem,
     UnknownName,
 )
-from gradcli.lang.evaluate import Evaluator
+from gradcli.lang.evaluate import UNDERFLOW_WARNING, Evaluator
 from gradcli.lang.reader import Broken, Parsed, read_statements
 from gradcli.lang.results import DTYPE_NAMES, Failure, Graph, GraphNode, Result, dtype_name
 
@@ -197,6 +197,8 @@ class Session:
         self.max_nodes = _positive("max_nodes", max_nodes, int)
         self.graph = bool(graph)
         self.strict = bool(strict)
+        self.interactive = False  # statements typed in the REPL, as they are being run
+        self.unreported: list[str] = []  # warnings of assignments that report nothing
         self.wrt: list[str] | None = list(wrt) if wrt else None
         self.constants: dict[str, float] = dict(CONSTANTS)
         self.names: dict[str, Variable] = {}
@@ -210,7 +212,7 @@ class Session:
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
         self.grad_output: np.ndarray | None = None
         if grad_output is not None:
-            self.grad_output = self._value("grad_output", grad_output)
+            self.grad_output = self._value("--grad-output", grad_output)
         self._load_variables()
 
     @property
@@ -252,14 +254,15 @@ class Session:
 
     def _value(self, label: str, value: Any) -> np.ndarray:
         """A value given from outside, as an array of the session's dtype."""
+        lost: list[str] = []  # why nonzero numbers in it are 0: underflow
         if isinstance(value, Variable):
             data = value.data
         elif isinstance(value, str):
             text = value.strip()
             if text.startswith("@"):
-                data = self._read_file(label, text[1:])
+                data = self._read_file(label, text[1:], lost)
             else:
-                data = self._constant_expression(label, text)
+                data = self._constant_expression(label, text, lost)
         else:
             try:
                 data = np.asarray(value)
@@ -272,7 +275,17 @@ class Session:
                 f"the value of {label} has {data.size:,} elements, over the limit of "
                 f"{self.max_elements:,}"
             )
-        data = np.array(data, dtype=self.dtype)
+        given, data = data, np.array(data, dtype=self.dtype)
+        if given.dtype.kind == "f" and given.dtype.itemsize > data.itemsize:
+            count = int(np.count_nonzero((data == 0) & (given != 0)))
+            if count:  # (float64 values in a float32 session)
+                lost.append(f"{count} number{'s' if count != 1 else ''} too small for "
+                            f"{self.dtype.name}, made 0")
+        for message in lost:
+            message = f"the value of {label}: {message}"
+            if self.strict:
+                raise InputProblem(message + " (--strict)")
+            self.input_warnings.append(message)
         bad = _nonfinite(data)
         if bad:
             message = f"the value of {label} holds NaN or infinity at {_elements(bad)}"
@@ -281,17 +294,18 @@ class Session:
             self.input_warnings.append(message)
         return data
 
-    def _read_file(self, label: str, path: str) -> np.ndarray:
+    def _read_file(self, label: str, path: str, lost: list[str]) -> np.ndarray:
         """``@path``: a regular file (or ``-``, stdin), read within the limits."""
         from gradcli.lang.inputs import read_value
 
         room = self.max_memory if self.max_memory is not None else 2**62
-        data, warnings = read_value(label, path, max_elements=self.max_elements,
-                                    max_bytes=room)
+        data, warnings, underflows = read_value(label, path, max_elements=self.max_elements,
+                                                max_bytes=room)
         self.input_warnings.extend(warnings)
+        lost.extend(underflows)
         return data
 
-    def _constant_expression(self, label: str, text: str) -> np.ndarray:
+    def _constant_expression(self, label: str, text: str, lost: list[str]) -> np.ndarray:
         outcomes = []
         scope = _ConstantScope(self)
         for item in read_statements(split_lines(text)):
@@ -302,7 +316,10 @@ class Session:
                 outcomes.append(InputProblem("a value cannot assign to a name"))
                 continue
             try:
-                outcomes.append(self._execute(item, scope)[0])
+                value, warnings = self._execute(item, scope)
+                outcomes.append(value)
+                # a literal lost to 0 (NaN and infinity are found in the value itself)
+                lost.extend(w for w in warnings if w.startswith(UNDERFLOW_WARNING))
             except GradcliError as exc:
                 outcomes.append(exc)
         if len(outcomes) != 1:
@@ -367,8 +384,11 @@ class Session:
         """
         if isinstance(lines, str):
             lines = split_lines(lines)
+        self.interactive = interactive  # (what an unknown name's hint says to do)
         pending: tuple[Parsed, Variable, list[str]] | None = None
         for item in read_statements(lines):
+            if pending is not None and pending[2]:  # not the last after all: it reports
+                self._unreported(pending[0].line, pending[2])  # nothing, but its warnings
             if isinstance(item, Broken):
                 pending = None
                 yield Failure(item.line, item.source, item.error)
@@ -384,21 +404,40 @@ class Session:
             if item.target is None:
                 pending = None
                 yield self._report(item, value, warnings)
+            elif interactive:
+                pending = None
+                if warnings:
+                    self._unreported(item.line, warnings)
             else:
-                pending = None if interactive else (item, value, warnings)
+                pending = (item, value, warnings)
         if pending is not None:
             yield self._report(*pending)
+
+    def _unreported(self, line: int, warnings: list[str]) -> None:
+        """Keep the warnings of an assignment that reports nothing (``x = log(0)``): the
+        next result carries them, each with its line (SPEC §7: NaN or infinity is always
+        warned of), else :meth:`take_unreported` hands them to the command."""
+        self.unreported.extend(w if w.startswith("line ") or self.interactive
+                               else f"line {line}: {w}" for w in warnings)
+
+    def take_unreported(self) -> list[str]:
+        """The warnings of assignments that no result has carried yet (each 'line N: ...')."""
+        taken, self.unreported = self.unreported, []
+        return taken
 
     def _report(self, item: Parsed, value: Variable, warnings: list[str]) -> Result | Failure:
         try:
             result = self.result_of(value, item.target, line=item.line, source=item.source,
                                     warnings=warnings)
-        except InputProblem:
-            raise  # a bad option (--grad-output of another shape): a usage error, exit 2
+        except InputProblem as exc:  # a bad option (--grad-output of another shape): a
+            exc.statement = (item.line, item.source)  # usage error, exit 2, at this statement
+            raise
         except GradcliError as exc:
             exc.source = item.context
             exc.first_line = item.first_line
             return Failure(item.line, item.source, exc)
+        if self.unreported:  # (the warnings of assignments before it, first)
+            result.warnings[:0] = self.take_unreported()
         self.last = value
         return result
 

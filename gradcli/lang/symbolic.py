@@ -22,7 +22,9 @@ Numbers are exact (``fractions.Fraction``) while they can be; ``log(2)`` stays `
 
 from __future__ import annotations
 
+import bisect
 import math
+import sys
 from fractions import Fraction
 from typing import Any
 
@@ -119,10 +121,16 @@ def num(value: Any) -> E:
                 value = Fraction(repr(value)) if "e" not in repr(value) else f
     if isinstance(value, int):
         value = Fraction(value)
+    if isinstance(value, Fraction) and value and not _FLOAT_TINY <= abs(value) <= _FLOAT_MAX:
+        # past what a float holds, an exact number is what the engine computes: inf or 0
+        value = (math.inf if value > 0 else -math.inf) if abs(value) > 1 else 0.0
     return make("num", (), value, ())
 
 
-ZERO, ONE, HALF = num(0), num(1), num(Fraction(1, 2))
+_FLOAT_MAX, _FLOAT_TINY = Fraction(sys.float_info.max), Fraction(5e-324)
+
+
+ZERO, ONE, HALF, MINUS_ONE = num(0), num(1), num(Fraction(1, 2)), num(-1)
 
 
 def sym(name: str, shape: Shape = ()) -> E:
@@ -319,6 +327,13 @@ def sub(a: E, b: E) -> E:
 
 
 def mul(*factors: E) -> E:
+    if len(factors) == 2:
+        a, b = factors
+        if a is ONE or b is ONE:
+            return b if a is ONE else a  # g*others with g = 1
+        joined = _joined(a, b) if a.op == "mul" else _joined(b, a) if b.op == "mul" else None
+        if joined is not None:
+            return joined
     flat: list[E] = []
     stack = list(reversed(factors))
     while stack:
@@ -345,6 +360,9 @@ def mul(*factors: E) -> E:
         return zeros(shape)
     merged: list[E] = []
     for base, es in exps.items():
+        if len(es) == 1 and es[0] is ONE and base.op != "num":
+            merged.append(base)  # power(base, 1) is base: no call per factor of a long product
+            continue
         p = power(base, add(*es)) if len(es) > 1 else power(base, es[0])
         if p.op == "num":
             coeff = _times(coeff, p.data)
@@ -365,6 +383,7 @@ def mul(*factors: E) -> E:
         else:
             merged.append(joined)
     merged = _cofactor_rule(merged)
+    merged = _logistic_rule(merged)
     # a fill keeps the shape only when nothing else gives it
     rest_shape = broadcast(*[m.shape for m in merged]) if merged else ()
     if fills and rest_shape != shape:
@@ -379,8 +398,44 @@ def mul(*factors: E) -> E:
     return make("mul", tuple(merged), None, shape)
 
 
+def _joined(p: E, f: E) -> E | None:
+    """The canonical product ``p`` times one factor ``f`` whose base it does not hold:
+    ``f`` put in its place in the order, without sorting ``p`` again (the chain rule
+    through a 300-deep composition multiplies the adjoint by one factor per level, and
+    re-canonicalising the whole product at each was quadratic with a sort per step).
+    None where mul()'s own rules might apply (numbers, fills, exp, cofactors, a power
+    whose base p holds)."""
+    if f.op in ("num", "fill", "mul", "cof") or f.op == "fn" and f.data == "exp":
+        return None
+    base = f.args[0] if f.op == "pow" else f
+    if base.op in ("num", "mul") or base.op == "call" and base.data[0] == "det":
+        return None
+    args = p.args
+    if any(q is base or q.op == "pow" and q.args[0] is base or q.op in ("fill", "cof")
+           for q in args):
+        return None
+    start = 1 if args[0].op == "num" else 0
+    at = bisect.bisect_right(args, _factor_key(f), lo=start, key=_factor_key)
+    return make("mul", args[:at] + (f,) + args[at:], None,
+                broadcast(p.shape, f.shape, what="multiply"))
+
+
 def _factor_key(f: E) -> tuple:
     return (f.args[0].key, f.args[1].key) if f.op == "pow" else (f.key, ONE.key)
+
+
+def _logistic_rule(factors: list[E]) -> list[E]:
+    """exp(u)*sigmoid(-u) -> sigmoid(u) (e^u/(1 + e^u)): d/dx log(1 + exp(x))."""
+    if not any(g.op == "fn" and g.data == "sigmoid" for g in factors):
+        return factors
+    for i, f in enumerate(factors):
+        if f.op == "fn" and f.data == "exp":
+            partner = fn("sigmoid", neg(f.args[0]))
+            for j, g in enumerate(factors):
+                if g is partner:
+                    rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                    return rest + [fn("sigmoid", f.args[0])]
+    return factors
 
 
 def _cofactor_rule(factors: list[E]) -> list[E]:
@@ -422,6 +477,10 @@ def power(b: E, e: E) -> E:
         return mul(*[power(f, e) for f in b.args])
     if b.op == "fn" and b.data == "exp":
         return fn("exp", mul(b.args[0], e))
+    if e is MINUS_ONE and b.op == "add" and len(b.args) == 2 and ONE in b.args:
+        other = b.args[0] if b.args[1] is ONE else b.args[1]
+        if other.op == "fn" and other.data == "exp":  # 1/(1 + exp(-u)) is sigmoid(u)
+            return fn("sigmoid", neg(other.args[0]))
     return make("pow", (b, e), None, broadcast(b.shape, e.shape, what="power"))
 
 
@@ -571,7 +630,49 @@ def matmul(a: E, b: E) -> E:
         a, b = b, a
     if b.op == "fill" and b.ndim == 1 and b.shape == (1,) and a.ndim == 2:
         return mul(reshape(a, (a.shape[0],)), num(b.data))
+    cancelled = _cancelled(a, b)
+    if cancelled is not None:
+        return cancelled
     return make("matmul", (a, b), None, shape)
+
+
+def _factors_of(m: E) -> list[E]:
+    """The operands of a chain of matrix products, left to right."""
+    return _factors_of(m.args[0]) + _factors_of(m.args[1]) if m.op == "matmul" else [m]
+
+
+def _chain_product(factors: list[E]) -> E:
+    out = factors[0]
+    for f in factors[1:]:
+        out = matmul(out, f)
+    return out
+
+
+def _cancelled(a: E, b: E) -> E | None:
+    """A square factor cancelled against the inverse (or cofactors) of a chain it starts
+    or ends, M = F1 @ ... @ Fk, all square: F1' @ inv(M)' = inv(F2 @ ... @ Fk)' and
+    inv(M)' @ Fk' = inv(F1 @ ... @ Fk-1)' (where M is invertible), and, with
+    cof(M) = det(M)*inv(M)', F1' @ cof(M) = det(M)*inv(F2 @ ... @ Fk)' (exact wherever the
+    rest is invertible: det(M) = det(F1)*det(rest)). So d/dX det(A @ X @ B) is
+    det(A @ X @ B)*inv(X).T and d/dX log(det(A @ X @ B)) is inv(X).T, as in the Cookbook.
+    Cofactors of a known size up to 3 print exactly (true at singular matrices): kept."""
+    for side, outer, inner in ((0, a, b), (1, b, a)):
+        kind = inner.op if inner.op == "cof" else "inv" if inner.op == "T" and \
+            inner.args[0].op == "call" and inner.args[0].data[0] == "inv" else None
+        if kind is None or outer.ndim != 2 or outer.shape[0] != outer.shape[1]:
+            continue
+        m = inner.args[0] if kind == "cof" else inner.args[0].args[0]
+        if kind == "cof" and isinstance(m.shape[0], int) and m.shape[0] <= 3:
+            continue
+        factors = _factors_of(m)
+        end = factors[0] if side == 0 else factors[-1]
+        if len(factors) < 2 or transpose(end) is not outer or any(
+                f.ndim != 2 or f.shape[0] != f.shape[1] for f in factors):
+            continue
+        rest = _chain_product(factors[1:] if side == 0 else factors[:-1])
+        left = transpose(call("inv", rest))
+        return left if kind == "inv" else mul(call("det", m), left)
+    return None
 
 
 def reshape(x: E, shape: Shape) -> E:
@@ -661,7 +762,14 @@ def _call_shape(func: str, args: tuple[E, ...], kw: dict) -> Shape:
                   f"{_shape_text(args[1].shape)}")
     if func in _FUNCTIONS_2 + ("clip", "where"):
         return broadcast(*[a.shape for a in args], what=func)
+    if func == "pad":  # made by diff only: the adjoint of a slice
+        return tuple(d if (b, a) == (0, 0) else int(d) + b + a
+                     for d, (b, a) in zip(x.shape, _pad_widths(x, kw["pad_width"])))
     raise SymbolicError(f"{func}: no symbolic shape rule")
+
+
+def _pad_widths(x: E, widths: tuple) -> tuple:
+    return (widths,) if x.ndim == 1 else widths
 
 
 def _fail(message: str) -> Any:
@@ -783,8 +891,7 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
             if not n:
                 out.append(None)
                 continue
-            others = mul(*(args[:i] + args[i + 1:])) if len(args) > 1 else ONE
-            out.append(unbroadcast(mul(g, others), node.shape, a.shape))
+            out.append(unbroadcast(mul(g, _others_of(node, i)), node.shape, a.shape))
         return out
     if op == "pow":
         b, e = args
@@ -816,6 +923,21 @@ def _vjp(node: E, g: E, needed: list[bool]) -> list[E | None]:
     if op == "call":
         return _vjp_call(node, g, needed)
     raise SymbolicError(f"{op}: no derivative rule")
+
+
+def _others_of(node: E, i: int) -> E:
+    """The product ``node`` without its factor ``i``. A canonical product less one factor
+    is still canonical (sorted, one factor per base, one exp, no cofactor pair), so it is
+    made directly: the derivative of a product of k factors is k of these, and putting
+    each through mul() again made it O(k^2 log k). A fill (a factor kept for its shape)
+    goes through mul(), which decides whether it is still needed."""
+    args = node.args
+    rest = args[:i] + args[i + 1:]
+    if not rest:
+        return ONE
+    if len(rest) == 1 or any(f.op == "fill" for f in rest):
+        return mul(*rest)
+    return make("mul", rest, None, broadcast(*[f.shape for f in rest]))
 
 
 def _positive(e: E) -> bool:
@@ -853,6 +975,20 @@ def _vjp_index(node: E, g: E) -> E:
             where = num(i)
         return compare("==", arange(d), where)
 
+    if any(isinstance(s, tuple) for s in subs):
+        # a slice's adjoint is the gradient with zeros around it: pad(g, pad_width=...)
+        if any(isinstance(s, int) for s in subs):
+            raise SymbolicError("indexing: a slice beside an integer index has no derivative "
+                                "formula here yet (slice, then index: x[1:][0])")
+        widths = []
+        for k, d in enumerate(x.shape):
+            s = subs[k] if k < len(subs) else ALL
+            if s == ALL:
+                widths.append((0, 0))
+            else:
+                kept = _slice_range(s, d, k)
+                widths.append((kept.start, int(d) - kept.stop))
+        return call("pad", g, pad_width=widths[0] if len(widths) == 1 else tuple(widths))
     if x.ndim == 1 and len(subs) == 1 and isinstance(subs[0], int):
         return mul(g, hot(0, subs[0]))
     if x.ndim == 2 and len(subs) == 2 and all(isinstance(s, int) for s in subs):
@@ -912,6 +1048,10 @@ def _vjp_call(node: E, g: E, needed: list[bool]) -> list[E | None]:
             return [mul(gk, x, power(_same_reduction("norm", node, x), num(-1)))]
         if func == "prod":
             return [mul(gk, _others(node, x))]
+    if func == "pad":  # its adjoint takes the padded part back out: a slice
+        subs = tuple(ALL if (b, a) == (0, 0) else (SLICE, b or None, -a if a else None)
+                     for b, a in _pad_widths(x, kw["pad_width"]))
+        return [index(_expand_to(g, node.shape), subs)]
     if func in ("softmax", "log_softmax") and kw.get("axis") is None:
         kw["axis"] = x.ndim - 1
     if func == "softmax":
@@ -1019,6 +1159,15 @@ def _others(node: E, x: E) -> E:
 
 
 ALL = ":"  # a whole-axis subscript (slices are not hashable before Python 3.12)
+SLICE = "lo:hi"  # (SLICE, lo, hi): a slice with ends (None: from the start, to the end)
+
+
+def _slice_range(sub: tuple, d: Dim, k: int) -> range:
+    """The indices a slice subscript keeps along an axis of size ``d`` (a number)."""
+    if not isinstance(d, int):
+        raise SymbolicError(f"slicing axis {k}, of symbolic size {d}: the slice's size is not "
+                            f"a size diff can name; give {d} a number (--shape with sizes)")
+    return range(d)[slice(sub[1], sub[2])]
 
 
 def index(x: E, subs: tuple) -> E:
@@ -1033,6 +1182,11 @@ def index(x: E, subs: tuple) -> E:
             continue
         if s == ALL:
             shape.append(d)
+        elif isinstance(s, tuple) and s[0] == SLICE:
+            kept = _slice_range(s, d, k)
+            if not kept:
+                raise SymbolicError(f"indexing: the slice keeps no element of axis {k}")
+            shape.append(len(kept))
         else:
             raise SymbolicError("indexing with slices other than ':' has no formula here")
     shape.extend(x.shape[len(subs):])
@@ -1042,7 +1196,9 @@ def index(x: E, subs: tuple) -> E:
 # -- reverse mode -------------------------------------------------------------------------
 
 
-def _topological(root: E) -> list[E]:
+def _topological(root: E, known: Any = ()) -> list[E]:
+    """The terms under ``root``, arguments first, each once; not those in ``known`` (ids)
+    nor below them."""
     order: list[E] = []
     seen: set[int] = set()
     stack: list[tuple[E, bool]] = [(root, False)]
@@ -1051,7 +1207,7 @@ def _topological(root: E) -> list[E]:
         if done:
             order.append(node)
             continue
-        if id(node) in seen:
+        if id(node) in seen or id(node) in known:
             continue
         seen.add(id(node))
         stack.append((node, True))
@@ -1130,13 +1286,15 @@ def _dims(shape: Shape) -> tuple[S.Node, ...]:
 
 class _ToSyntax:
     def __init__(self, names: dict[E, str] | None = None) -> None:
-        self.names = names or {}
+        self.names = {} if names is None else names
         self.memo: dict[int, S.Node] = {}
 
     def __call__(self, root: E) -> S.Node:
-        for node in _topological(root):
-            if id(node) not in self.memo:
-                self.memo[id(node)] = self.one(node)
+        # down to the terms already printed only: one() prints terms it makes (the
+        # product of the other factors, a negated term), and walking each of those whole
+        # again was quadratic in a deep chain rule's length
+        for node in _topological(root, self.memo):
+            self.memo[id(node)] = self.one(node)
         return self.memo[id(root)]
 
     def of(self, e: E) -> S.Node:
@@ -1185,8 +1343,9 @@ class _ToSyntax:
         if op == "reshape":
             return S.Call("reshape", (self.of(e.args[0]), *_dims(e.data)))
         if op == "index":
-            subs = tuple(S.Slice() if s == ALL else _number_node(Fraction(s))
-                         for s in e.data)
+            subs = tuple(S.Slice() if s == ALL else S.Slice(*(
+                None if v is None else _number_node(Fraction(v)) for v in s[1:]))
+                if isinstance(s, tuple) else _number_node(Fraction(s)) for s in e.data)
             return S.Index(self.of(e.args[0]), subs)
         if op == _LITERAL:
             import numpy as np
@@ -1697,12 +1856,19 @@ def _random(node: S.Node) -> bool:
 
 
 def _exact(text: str, value: float) -> Any:
+    """The literal as written, exactly, when the engine holds it as a finite float.
+    One that overflows or underflows is what the engine computes with (inf, 0.0): an
+    exact 10^400 would differentiate to a formula whose numbers no float can hold."""
+    if not math.isfinite(value):
+        return value
     try:
         if text[:2].lower() in ("0x", "0o", "0b"):
-            return Fraction(int(text.replace("_", ""), 0))
-        return Fraction(text.replace("_", ""))
+            exact = Fraction(int(text.replace("_", ""), 0))
+        else:
+            exact = Fraction(text.replace("_", ""))
     except (ValueError, ZeroDivisionError):
         return value
+    return value if exact and not value else exact
 
 
 def _literal_values(e: E) -> Any:
@@ -1726,8 +1892,15 @@ def _subscript(node: S.Node) -> Any:
     if isinstance(node, S.Slice):
         if node.lo is None and node.hi is None and node.step is None:
             return ALL
-        raise SymbolicError("indexing with a slice other than ':' has no derivative formula "
-                            "here yet", node.span)
+        ends = [None if part is None else _static(part, "a slice's end")
+                for part in (node.lo, node.hi, node.step)]
+        if any(v is not None and (isinstance(v, list) or v != int(v)) for v in ends):
+            raise SymbolicError("a slice's ends must be whole numbers", node.span)
+        lo, hi, step = (None if v is None else int(v) for v in ends)
+        if step not in (None, 1):
+            raise SymbolicError("a slice with a step has no derivative formula here yet "
+                                "(its adjoint spreads the gradient with gaps)", node.span)
+        return (SLICE, lo, hi)
     try:
         value = _static(node, "an index")
     except SymbolicError:
@@ -1795,10 +1968,14 @@ class Formula:
         used = {t: n for t, n in (names or {}).items() if id(t) in inside and weight(t) > 1}
         used.update(_shared_names(term, used, taken=set((names or {}).values())))
         self.where: list[tuple[str, str]] = []
-        defined: dict[E, str] = {}
+        # one printer for every definition, its names growing: each definition reuses
+        # the trees printed before it (a fresh printer per definition walked every
+        # definition's whole subterm again: quadratic in a deep chain rule's names)
+        defining = _ToSyntax({})
         for t, n in used.items():
-            self.where.append((n, S.to_text(_ToSyntax(dict(defined))(t))))
-            defined[t] = n
+            self.where.append((n, S.to_text(defining(t))))
+            defining.names[t] = n
+            defining.memo[id(t)] = S.Name(n)
         self.tree = _ToSyntax(used)(term) if used else to_syntax(term)
 
     @property
@@ -2026,11 +2203,18 @@ def _jac(f: E, x: E) -> E:
                 return _diag(rest, n) if rest.ndim == 1 else mul(rest, inner)
             if rest.ndim == 0:
                 return mul(rest, inner)
-    if x.ndim == 1 and f.op == "mul" and all(a.ndim == 0 or a.shape == f.shape for a in f.args) \
-            and not any(a.ndim == 0 and depends(a, x) for a in f.args):
-        # the product rule: diag(the other factors) times each factor's Jacobian
-        return add(*[_diag_times(mul(*(f.args[:i] + f.args[i + 1:])), _jac(a, x), n)
-                     for i, a in enumerate(f.args) if depends(a, x)])
+    if x.ndim == 1 and f.op == "mul" and all(a.ndim == 0 or a.shape == f.shape for a in f.args):
+        # the product rule: diag(the other factors) times each factor's Jacobian, and for
+        # a scalar factor s, outer(the others, the gradient of s) (x/norm(x) ->
+        # eye(n)/norm(x) - outer(x, x)/norm(x)^3)
+        return add(*[_outer(others, _expand_to(gradient(a, x), x.shape)) if a.ndim == 0 else
+                     _diag_times(others, _jac(a, x), n)
+                     for i, a in enumerate(f.args) if depends(a, x)
+                     for others in (mul(*(f.args[:i] + f.args[i + 1:])),)])
+    if x.ndim == 1 and f.op == "call" and f.data == ("softmax", ()) and \
+            f.args[0].shape == f.shape:
+        # d softmax(u) = (diag(s) - outer(s, s)) du, s = softmax(u)
+        return _matmul_jac(sub(_diag(f, n), call("outer", f, f)), _jac(f.args[0], x))
     if x.ndim == 1 and f.op in ("fn", "pow") and f.args[0].shape == f.shape and (
             f.op == "fn" or not depends(f.args[1], x)):
         # the chain rule: diag(f'(u)) @ du/dx (tanh(A @ x) -> diag(1 - tanh(A @ x)^2) @ A)
@@ -2042,8 +2226,21 @@ def _jac(f: E, x: E) -> E:
                         "scaling and elementwise functions of the vector itself do)")
 
 
+def _outer(a: E, b: E) -> E:
+    """outer(a, b) with the scalar factors of both in front: -outer(x, x)/norm(x)^3."""
+    scalars, vectors = [], []
+    for v in (a, b):
+        parts = v.args if v.op == "mul" else (v,)
+        kept = [p for p in parts if p.ndim != 0]
+        scalars += [p for p in parts if p.ndim == 0]
+        vectors.append(mul(*kept) if kept else v)
+    return mul(*scalars, call("outer", *vectors))
+
+
 def _jac_broadcast(t: E, x: E, shape: Shape) -> E:
     if t.ndim == 0:
+        if depends(t, x) and x.ndim == 1:  # the scalar broadcast: every row its gradient
+            return _outer(fill(1, shape), _expand_to(gradient(t, x), x.shape))
         if depends(t, x):
             raise SymbolicError("a Jacobian through a scalar has no matrix formula here")
         return ZERO
@@ -2242,7 +2439,30 @@ def factor(e: E) -> E | None:
     shared = mul(*[power(b, num(k)) for b, k in common.items()])
     if shared.ndim > e.ndim:
         return None
-    return mul(shared, add(*[div(t, shared) for t in e.args]))
+    return mul(shared, _collected(add(*[div(t, shared) for t in e.args])))
+
+
+def _collected(e: E) -> E:
+    """A sum with a factor that some of its terms (not all: that is factor()) share pulled
+    out of those, where that prints shorter: log(x) + x*log(x) + 1 is
+    (x + 1)*log(x) + 1, so d/dx x*exp(x)*log(x) is exp(x)*((x + 1)*log(x) + 1)."""
+    if e.op != "add" or not 3 <= len(e.args) <= 8:
+        return e
+    holders: dict[E, list[E]] = {}
+    for t in e.args:
+        _, rest = _split_coeff(t)
+        for f in (rest.args if rest.op == "mul" else (rest,)):
+            if f.op not in ("num", "pow", "fill") and f.ndim == e.ndim:
+                holders.setdefault(f, []).append(t)
+    best, best_size = e, (weight(e), len(to_text(e)))
+    for shared, group in holders.items():
+        if 2 <= len(group) < len(e.args):
+            others = [t for t in e.args if not any(t is g for g in group)]
+            candidate = add(mul(shared, add(*[div(t, shared) for t in group])), *others)
+            size = (weight(candidate), len(to_text(candidate)))
+            if size < best_size:
+                best, best_size = candidate, size
+    return best
 
 
 def tidy(root: E) -> E:

@@ -275,15 +275,36 @@ def _join(first: Any, last: Any) -> Span | None:
     return (a[0], a[1], b[2], b[3])
 
 
+class Underflow(float):
+    """The value 0.0 of a literal that is not zero as written (``1e-999``): a float like
+    any other, marked so that the evaluator says the number was lost (as it says inf for
+    one too large)."""
+
+    __slots__ = ()
+
+
+UNDERFLOW = Underflow(0.0)
+
+
 def number_value(text: str) -> float:
-    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf)."""
+    """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf, a
+    nonzero decimal too small for a float is :data:`UNDERFLOW`)."""
     if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
         value = int(text, 0)
         try:
             return float(value)
         except OverflowError:
             return math.inf
-    return float(text)
+    value = float(text)
+    if not value and written_nonzero(text):
+        return UNDERFLOW
+    return value
+
+
+def written_nonzero(text: str) -> bool:
+    """Whether a decimal number as written (``1e-999``, ``-0.0``) has a digit other than
+    0 before its exponent: for one whose float is 0, whether it was lost to underflow."""
+    return bool(text.lower().partition("e")[0].strip("+-0._ "))
 
 
 class _Keyword:
@@ -397,12 +418,12 @@ class Builder:
         for tok in c:
             if tok.type == "NUMBER":
                 value = number_value(tok.value)
-                if value != int(value) or value < 0:
+                if not (0 < value < math.inf and value == int(value)):  # SPEC §9: positive
                     from gradcli.lang.errors import ArgumentProblem
                     from gradcli.lang.results import Span as ResultSpan
 
-                    raise ArgumentProblem(f"a size is a whole number or a size name, not "
-                                          f"{tok.value}", ResultSpan(*_span_of(tok)))
+                    raise ArgumentProblem(f"a size is a whole number above 0 or a size name, "
+                                          f"not {tok.value}", ResultSpan(*_span_of(tok)))
                 out.append(int(value))
             else:
                 out.append(tok.value)
@@ -454,8 +475,11 @@ def parse(text: str, start: str = "program") -> list[Node] | Node:
 # -- walking ------------------------------------------------------------------------------
 
 
-def postorder(root: Node) -> Iterator[Node]:
-    """Every node under ``root`` (shared ones once), children before parents."""
+def postorder(root: Node, children: Callable[[Node], tuple[Node, ...]] | None = None
+              ) -> Iterator[Node]:
+    """Every node under ``root`` (shared ones once), children before parents
+    (``children(node)``, when given, says which nodes are a node's children)."""
+    kids = children or (lambda node: node.children())
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
@@ -467,15 +491,16 @@ def postorder(root: Node) -> Iterator[Node]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for child in reversed(node.children()):
+        for child in reversed(kids(node)):
             if id(child) not in seen:
                 stack.append((child, False))
 
 
-def fold(root: Node, one: Callable[[Node, dict[int, Any]], Any]) -> Any:
+def fold(root: Node, one: Callable[[Node, dict[int, Any]], Any],
+         children: Callable[[Node], tuple[Node, ...]] | None = None) -> Any:
     """Bottom-up: ``one(node, done)`` with ``done[id(child)]`` ready for every child."""
     done: dict[int, Any] = {}
-    for node in postorder(root):
+    for node in postorder(root, children):
         done[id(node)] = one(node, done)
     return done[id(root)]
 
@@ -501,6 +526,43 @@ class _Printer:
     def __init__(self, style: str, transpose_text: str = "attribute") -> None:
         self.style = style
         self.transpose_text = transpose_text
+        self.runs: dict[int, tuple[list[Node], list[str]]] = {}
+
+    def run(self, node: Binary) -> tuple[list[Node], list[str]] | None:
+        """A left-nested run of one precedence's operators (``a*b/c*d``, ``a + b - c``)
+        as its operands and operators, or None for a lone operator. Printed link by
+        link, each link copied the whole text on its left: a product of k factors, or a
+        sum of k terms, cost O(k^2) characters; read as one run it is one join."""
+        def linked(n: Node) -> bool:
+            return isinstance(n, Binary) and n.op != "^" and \
+                OPERATORS[n.op].precedence == level and not (latex and n.op == "/")
+
+        latex = self.style == "latex"
+        level = OPERATORS[node.op].precedence
+        if not linked(node) or not linked(node.left):
+            return None
+        operands, ops = [], []
+        while linked(node):
+            assert isinstance(node, Binary)
+            operands.append(node.right)
+            ops.append(node.op)
+            node = node.left
+        operands.append(node)
+        operands.reverse()
+        ops.reverse()
+        return operands, ops
+
+    def children(self, node: Node) -> tuple[Node, ...]:
+        """The nodes whose text ``node``'s is made of: a run's operands (see ``run``)."""
+        if isinstance(node, Binary):
+            found = self.run(node)
+            if found is not None:
+                self.runs[id(node)] = found
+                return tuple(found[0])
+        return node.children()
+
+    def print(self, root: Node) -> str:
+        return fold(root, self.one, self.children)[0]
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)" if self.style == "latex" else f"({text})"
@@ -511,6 +573,15 @@ class _Printer:
 
     def one(self, node: Node, done: dict[int, Any]) -> tuple[str, int]:
         style = self.style
+        found = self.runs.get(id(node))
+        if found is not None:
+            operands, ops = found
+            level = OPERATORS[ops[0]].precedence
+            pieces = [self.wrap(done[id(operands[0])], level)]
+            for op, operand in zip(ops, operands[1:]):
+                pieces.append(getattr(OPERATORS[op], style))
+                pieces.append(self.wrap(done[id(operand)], level + 1))
+            return "".join(pieces), level
         parts = [done[id(c)] for c in node.children()]
         if isinstance(node, Number):
             text = node.text or _number_text(node.value)
@@ -605,7 +676,8 @@ class _Printer:
         style = self.style
         n = len(node.args)
         args = [p[0] for p in parts[:n]]
-        keywords = [f"{k}={p[0]}" for (k, _), p in zip(node.keywords, parts[n:])]
+        names = [k.replace("_", r"\_") if style == "latex" else k for k, _ in node.keywords]
+        keywords = [f"{k}={p[0]}" for k, p in zip(names, parts[n:])]
         if style == "text":
             return f"{node.func}({', '.join(args + keywords)})", POSTFIX
         from gradcli.lang.builtins import lookup  # the row says how a formula writes it
@@ -626,12 +698,12 @@ class _Printer:
 def to_text(node: Node, transpose: str = "attribute") -> str:
     """Source text that parses back to ``node`` (``transpose="attribute"`` writes
     ``A.T``, for a grammar that reads it; else ``transpose(A)``)."""
-    return fold(node, _Printer("text", transpose).one)[0]
+    return _Printer("text", transpose).print(node)
 
 
 def to_unicode(node: Node) -> str:
-    return fold(node, _Printer("unicode").one)[0]
+    return _Printer("unicode").print(node)
 
 
 def to_latex(node: Node) -> str:
-    return fold(node, _Printer("latex").one)[0]
+    return _Printer("latex").print(node)

@@ -41,6 +41,14 @@ __all__ = [
 ]
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 on its own; the command line ends a closed pipe quietly, with
+        # one exit status however the text was written (the group's BrokenPipeError: 141)
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def make_console(file: IO[str] | None = None, *, no_color: bool = False) -> Console:
     """A rich Console on ``file``: styled on a terminal only, never wrapped when piped.
 
@@ -48,15 +56,15 @@ def make_console(file: IO[str] | None = None, *, no_color: bool = False) -> Cons
     bold, no escape sequences at all.
     """
     plain = no_color or bool(os.environ.get("NO_COLOR"))
-    console = Console(file=file, highlight=False)
+    console = _Console(file=file, highlight=False)
     if not console.is_terminal:
         # Piped output is read by programs and pagers: never wrap it at 80 columns.
-        return Console(file=file, highlight=False, width=PIPE_WIDTH, color_system=None)
+        return _Console(file=file, highlight=False, width=PIPE_WIDTH, color_system=None)
     # the width every layout is cut to (plain.terminal_width): rich and plain text agree
     width = terminal_width(console.file)
     if plain:
-        return Console(file=file, highlight=False, color_system=None, width=width)
-    return Console(file=file, highlight=False, width=width)
+        return _Console(file=file, highlight=False, color_system=None, width=width)
+    return _Console(file=file, highlight=False, width=width)
 
 
 def _text(spans: Spans) -> Text:

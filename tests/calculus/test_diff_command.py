@@ -221,3 +221,16 @@ def test_json_holds_one_record_per_input(cli):
     assert set(record["error"]) == {"type", "message", "line", "column"}
     assert "cannot differentiate" in record["error"]["message"]
     assert (record["error"]["line"], record["error"]["column"]) == (1, 7)
+
+
+@pytest.mark.parametrize("shape", ["x=0", "x=n,0", "x=-1", "x=1e3", "=3", "x"])
+def test_a_shape_option_with_a_size_that_is_not_positive_is_a_usage_error(cli, shape):
+    # SPEC §9: a size is a positive integer or a size name
+    result = cli("diff", "sum(x)", "--shape", shape)
+    assert result.exit_code == 2
+    assert f"--shape {shape!r} is not NAME=DIMS" in result.stderr
+
+
+def test_a_shape_option_with_positive_sizes_and_size_names_is_read(cli):
+    assert cli("diff", "sum(x)", "--shape", "x=n").stdout == "d/dx = 1\n"
+    assert cli("diff", "sum(X)", "--shape", "X=2,m").exit_code == 0

@@ -16,7 +16,8 @@ from gradcli.lang.symbolic import ELEMENTWISE
 
 # every built-in, and (as often) one diff has a rule for
 NAMES = st.one_of(st.sampled_from(sorted(BUILTINS)), st.sampled_from(sorted(ELEMENTWISE)))
-LEAVES = st.sampled_from(["x", "y", "v", "w", "A", "2", "0.5", "-1.5", "pi", "3"])
+LEAVES = st.sampled_from(["x", "y", "v", "w", "A", "2", "0.5", "-1.5", "pi", "3",
+                         "1e308", "1e400", "1e-999", "1e-300"])  # and past what a float holds
 OPERATORS = ["+", "-", "*", "/", "^", "@", "%", "//", ">", "=="]
 POINT = ["-v", "x=0.7", "-v", "y=-1.3", "-v", "v=[0.4, -0.9, 1.6]",
          "-v", "w=[1.1, 0.3, -0.6]", "-v", "A=[[2, 0.5, 0], [0.3, 1.5, 0.2], [0, 0.4, 3]]"]

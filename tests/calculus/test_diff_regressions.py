@@ -142,3 +142,31 @@ def test_the_spread_of_one_element_is_zero_and_a_subgradient_is_no_mismatch(cli)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[:2] == ["d/dv = (v - w)/norm(v - w)",
                                               "  at v = [1.0, 2.0], w = [1.0, 2.0]: [nan, nan]"]
+
+
+@pytest.mark.parametrize("program, formula", [
+    ("x^1e400", "inf*x^inf"),         # an overflowing literal is inf, as in the engine
+    ("x*1e400", "inf"),
+    ("x + 1e-999*x^2", "1"),          # an underflowing one is 0
+    ("x*1e-999", "0"),
+    ("x*1e308*10", "inf"),            # exact arithmetic past a float: inf, as computed
+    ("-x*1e308*10", "-inf"),
+    ("x*1e-300*1e-300", "0"),
+    ("x^2*1.5e-300", "3e-300*x"),     # a small number a float holds stays exact
+])
+def test_numbers_past_a_float_differentiate_as_the_engine_computes(cli, program, formula):
+    # these were internal errors (OverflowError turning a huge exact Fraction to a float)
+    result = cli("diff", program, "-v", "x=2")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"d/dx = {formula}"
+
+
+@pytest.mark.parametrize("size", ["0", "2.5", "1e400", "1e-999"])
+def test_a_declared_size_is_a_whole_number_above_zero(cli, size):
+    # SPEC §9, as --shape x=0 already is: x: [0] was taken, and x: [1e400] was an
+    # internal error (int of infinity) raised from inside the parse
+    result = cli("diff", "-f", "-", input=f"x: [{size}]\nsum(x)\n")
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr.startswith(
+        f"error: line 1, column 5: a size is a whole number above 0 or a size name, not {size}")
+    assert "internal error" not in result.stderr

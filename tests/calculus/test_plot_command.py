@@ -122,6 +122,17 @@ def test_unknown_image_suffix(cli, tmp_path):
     assert result.exit_code == 2 and ".png" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["plot", "x", "--wrt", "x", "--range", "0:1"],
+                                     ["graph", "x + 1", "-v", "x=1"]])
+def test_an_unwritable_output_is_said_alike_by_plot_and_graph(cli, tmp_path, command):
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "missing" / ("out.png" if command[0] == "plot" else "out.dot")
+    result = cli(*command, "-o", str(target))
+    assert result.exit_code == 2
+    assert f"cannot write {str(target)!r}: No such file or directory" in result.stderr
+    assert "Errno" not in result.stderr
+
+
 def test_matplotlib_is_imported_only_for_images():
     code = (
         "import sys\n"

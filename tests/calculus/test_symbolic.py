@@ -102,9 +102,17 @@ CASES += [
     ("det(X)", {"X": ((2, 2), "normal")}),
     ("det(X)", {"X": ((3, 3), "normal")}),
     ("sum(inv(X) * C)", {"X": (("n", "n"), "matrix"), "C": (("n", "n"), "normal")}),
+    ("det(A @ X @ B) + log(abs(det(X @ B))) + trace(inv(A @ X))", {
+        k: (("n", "n"), "matrix") for k in "AXB"}),
+    ("det(A @ X @ B)", {k: ((3, 3), "matrix") for k in "AXB"}),  # exact cofactors kept
     ("sum(solve(A, b))", {"A": (("n", "n"), "matrix"), "b": (("n",), "normal")}),
     ("x[0]^2 + x[-1] * x[1]", {"x": (("n",), "normal")}),
     ("sum(X[1] * X[:, 0]) + X[0, 1]", {"X": (("n", "n"), "normal")}),
+    # slices (of axes of known size): the gradient padded with zeros, pad(g, pad_width=...)
+    ("sum(x[1:]^2) + sum(x[1:] * x[:-1]) + x[2:4][0]^3 + sum(x[-2:] * y)", {
+        "x": ((5,), "normal"), "y": ((2,), "normal")}),
+    ("sum(X[1:, :]^2 * W) + sum(X[:, :2]) + sum(X[1:3, 1:] @ x)", {
+        "X": ((4, 3), "normal"), "W": ((3, 3), "normal"), "x": ((2,), "normal")}),
     ("sum(reshape(x, 2, 3) * W)", {"x": ((6,), "normal"), "W": ((2, 3), "normal")}),
     ("sum(flatten(X) * w)", {"X": ((2, 3), "normal"), "w": ((6,), "normal")}),
     ("sum(detach(x) * x)", {"x": (("n",), "normal")}),
@@ -234,6 +242,13 @@ TEXTBOOK = [
      {"x": "2*A.T @ (A @ x - b)/m"}),  # ((2*A.T) @ r)/m, no parentheses needed
     ("logsumexp(x)", {"x": "n"}, {"x": "softmax(x)"}),  # exp(x - logsumexp(x))
     ("sum(logsumexp(X, axis=0) * w)", {"X": "n,m", "w": "m"}, {"X": "w*softmax(X, axis=0)"}),
+    ("1/(1 + exp(-x))", {}, {"x": "sigmoid(x)*(1 - sigmoid(x))"}),  # read as sigmoid(x)
+    ("log(1 + exp(x))", {}, {"x": "sigmoid(x)"}),  # exp(x)/(1 + exp(x))
+    ("x*exp(x)*log(x)", {}, {"x": "exp(x)*(log(x)*(x + 1) + 1)"}),  # collected in part
+    # a square factor cancelled against the inverse of the chain it starts or ends
+    ("det(A @ X @ B)", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "det(A @ X @ B)*inv(X).T"}),
+    ("log(det(A @ X @ B))", {"A": "n,n", "X": "n,n", "B": "n,n"}, {"X": "inv(X).T"}),
+    ("det(X @ B)", {"X": "n,n", "B": "n,n"}, {"X": "det(X @ B)*inv(X).T"}),
     ("transpose(transpose(A)) @ x", {"A": "n,n", "x": "n"}, {}),  # forward only
 ]
 
@@ -283,6 +298,13 @@ def test_elementwise_jacobians_are_diagonal(program, text, n):
     ("sigmoid(A @ tanh(A @ x))",
      "diag(sigmoid(A @ tanh(A @ x))*(1 - sigmoid(A @ tanh(A @ x)))) @ A @ "
      "diag(1 - tanh(A @ x)^2) @ A"),
+    # through a scalar factor that depends on x: outer(the others, its gradient)
+    ("x/norm(x)", "eye(n)/norm(x) - outer(x, x)/norm(x)^3"),
+    ("w*sum(x^2)", "2*outer(w, x)"),
+    ("x*sum(x)", "outer(x, ones(n)) + sum(x)*eye(n)"),
+    ("x - mean(x)", "eye(n) - ones(n, n)/n"),  # a scalar term broadcast: its gradient in every row
+    ("softmax(x)", "diag(softmax(x)) - outer(softmax(x), softmax(x))"),
+    ("softmax(A @ x)", "(diag(softmax(A @ x)) - outer(softmax(A @ x), softmax(A @ x))) @ A"),
 ])
 @pytest.mark.parametrize("n", SIZES)
 def test_jacobians_by_the_chain_and_product_rules(program, text, n):
@@ -303,6 +325,9 @@ def check_jacobian(program, text, n):
 def test_refusals_name_the_operation():
     for program, shapes, words in [
         ("sum(x[x > 0])", {"x": "n"}, "mask"),
+        ("sum(x[::2])", {"x": "5"}, "step"),
+        ("sum(x[1:])", {"x": "n"}, "symbolic size n"),
+        ("sum(X[0, 1:])", {"X": "3,4"}, "beside an integer"),
         ("sum(concatenate([x, x]))", {"x": "n"}, "concatenate"),
         ("prod(x)", {"x": "n"}, "prod"),
         ("sum(cumsum(x))", {"x": "n"}, "cumsum: running totals"),
@@ -339,6 +364,10 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
      {"x": (3,), "X": (3, 2)}),  # softmax
     ("-(A @ B) @ x + C @ (A @ (B @ x))", {"A": (3, 3), "B": (3, 3), "C": (3, 3),
                                           "x": (3,)}),  # printed as chains
+    ("1/(1 + exp(-x)) + 2/(exp(3*x) + 1) + exp(y)*sigmoid(-y) + sum(1/(1 + exp(z)))",
+     {"x": (), "y": (), "z": (3,)}),  # sigmoid
+    ("exp(x) + x*exp(x)*log(x) + exp(x)*log(x) + y*exp(x)*sin(x) + sin(x)*exp(x)",
+     {"x": (), "y": ()}),  # factored, then collected in part
 ]
 
 
@@ -463,3 +492,17 @@ def test_every_refusal_is_in_the_documentation():
     for name, why in Y._REFUSED_WHY.items():
         if why:
             assert f"`{name}`" in text or f"`{name}/" in text or f"/`{name}`" in text, name
+
+
+def test_cancelled_inverse_holds_at_a_singular_outer_factor():
+    # det(A @ X @ B)*inv(X).T needs only X invertible: at a singular A it is 0, as the
+    # engine's gradient A' cof(A X B) B' is there
+    rng = np.random.default_rng(3)
+    n = 4
+    a = rng.normal(size=(n, n))
+    a[-1] = a[0] + a[1]  # rank n - 1
+    point = {"A": a, "X": rng.normal(size=(n, n)) + n * np.eye(n),
+             "B": rng.normal(size=(n, n)) + n * np.eye(n)}
+    [f] = Y.differentiate("det(A @ X @ B)", wrt="X", shapes={k: "n,n" for k in "AXB"})
+    np.testing.assert_allclose(f({**point, "n": n}),
+                               engine_gradient("det(A @ X @ B)", point, "X"), atol=1e-9)

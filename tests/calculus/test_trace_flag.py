@@ -81,6 +81,17 @@ def test_a_constant_result_has_an_empty_trace(cli):
     assert json.loads(result.stdout)["trace"] == []
 
 
+def test_each_step_is_named_by_the_expression_as_written(cli):
+    # the trace shows the user's expression, not a simplified one: y/3 is not
+    # 0.3333333333333333*y, x*2 is not 2*x, and x*(x - x) is the Mul it is, not 0
+    result = cli("eval", "exp(x*2) + y/3 + sum(x*(x - x))", "-v", "x=1", "-v", "y=2",
+                 "--trace", "--json")
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    expressions = {step["expression"] for step in record["trace"]}
+    assert {"y/3", "x*2", "exp(x*2)", "x*(x - x)", "x - x"} <= expressions
+    assert not any("0.333" in (e or "") for e in expressions)
+
+
 def test_a_step_is_labelled_as_the_program_computed_it(cli):
     """Unnamed steps are written in the language, as computed (operands in the program's
     order, its operators, slices and joins), by the syntax tree's printer."""

@@ -50,6 +50,11 @@ def test_a_word_is_still_a_command(cli, word):
         assert '"grad" is a built-in function, not a command' in result.stderr
     else:
         assert "No such command" in result.stderr
+    # a word near a command gets click's suggestion; one near none, the way to run it
+    if word == "evl":
+        assert "Did you mean 'eval'?" in result.stderr and "gradcli eval evl" not in result.stderr
+    elif word != "grad":
+        assert f"To run it as a program: gradcli eval {word} " in result.stderr
 
 
 def test_an_unknown_option_is_still_an_option_error(cli):

@@ -8,7 +8,21 @@ import sys
 import pytest
 from cli_support import run_gradcli, subprocess_env
 
-COMMANDS = ["eval", "graph", "functions", "repl"]
+COMMANDS = ["eval", "graph", "functions", "repl", "diff", "check", "plot"]
+
+
+def test_every_command_is_in_the_list():
+    from gradcli.cli.main import click_group
+
+    assert sorted(click_group().commands) == sorted(COMMANDS)
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
+def test_help_fits_an_80_column_terminal(cli, command):
+    result = cli(*command, "--help", env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    too_long = [line for line in result.stdout.splitlines() if len(line) > 80]
+    assert not too_long
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -72,3 +72,22 @@ def test_a_bad_value_names_its_option(cli):
     result = cli("repl", "-v", "x")
     assert result.exit_code == 2
     assert "Invalid value for '-v' / '--var': 'x' is not NAME=VALUE" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--max-memory", "lots", "'lots' is not a size above zero"),
+    ("--max-memory", "0", "'0' is not a size above zero"),
+    ("--max-memory", "", "'' is not a size above zero"),
+    ("--timeout", "nan", "nan is not a number of seconds"),
+])
+@pytest.mark.parametrize("command", ["eval", "check", "diff", "graph"])
+def test_a_bad_limit_names_its_option_not_the_sessions_argument(cli, command, option, value,
+                                                                 said):
+    result = cli(command, "x", "-v", "x=1", option, value)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': {said}" in result.stderr
+    assert "max_memory" not in result.stderr
+
+
+def test_a_good_limit_still_reaches_the_session(cli):
+    assert cli("eval", "1", "--max-memory", "2G", "--timeout", "inf").exit_code == 0

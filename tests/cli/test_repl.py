@@ -302,3 +302,67 @@ def test_output_follows_the_terminal_width_when_it_is_resized(state):
     assert any(line.endswith("...") for line in lines)
     child.sendline(":quit")
     child.expect(pexpect.EOF)
+
+
+def test_the_readmes_repl_session_is_real(state):
+    """The README's `$ gradcli repl` transcript, typed line by line: each answer is the
+    one pasted (what the README shows a new user first)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    transcript = readme.split("$ gradcli repl\n", 1)[1].split("```", 1)[0].splitlines()
+    banner, *rest = transcript
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    assert child.before.strip() == banner
+    expected: list[str] = []
+    typed = None
+    for line in [*rest, ">>> "]:
+        if line.startswith((">>> ", "... ")):
+            if typed is not None:
+                child.sendline(typed)
+                child.expect([r"\r\n>>> ", r"\r\n\.\.\. ", pexpect.EOF])
+                shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before).replace("\r", "")
+                got = "\n".join(t.rstrip() for t in shown.split("\n")[1:])  # (after the echo)
+                assert got.rstrip("\n") == "\n".join(t.rstrip() for t in expected), typed
+            typed, expected = line[4:], []
+        else:
+            expected.append(line)
+    child.close()
+
+
+def test_an_assignment_is_warned_of_though_it_reports_nothing(state):
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    child.sendline("x = log(0)")
+    child.expect_exact("warning: log: divide by zero at 1 element")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+
+
+def test_help_of_a_colon_command_is_its_line(state):
+    child = spawn(dict(state, TERM="dumb"), "repl")
+    child.sendline(":help :grad")
+    child.expect_exact(":grad NAME [WRT..] NAME's value and its gradients")
+    child.expect_exact(PROMPT)
+    child.sendline(":help :q")
+    child.expect_exact(":quit              leave")
+    child.expect_exact(PROMPT)
+    child.sendline(":quit")
+    child.expect(pexpect.EOF)
+
+
+def test_lines_piped_into_the_repl_get_answers_without_prompts(cli):
+    result = cli("repl", input="1+1\nx = [1,\n2]\nsum(x)\n")
+    assert result.exit_code == 0
+    assert result.stdout == "= 2.0\n= 3.0\nx.grad (2,) = [1. 1.]\n"
+
+
+@pytest.mark.parametrize(("typed", "usage"), [
+    (":graph x y", "usage: :graph [NAME]"), (":vars x", "usage: :vars"),
+    (":reset now", "usage: :reset"), (":help sin cos", "usage: :help [NAME]"),
+])
+def test_a_command_given_more_than_it_takes_says_its_usage(cli, typed, usage):
+    result = cli("repl", input=f"x = 1\ny = 2\n{typed}\n:vars\n")
+    assert usage in result.stderr + result.stdout
+    assert "x" in result.stdout  # nothing was reset, the session goes on

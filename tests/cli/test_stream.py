@@ -86,6 +86,19 @@ def test_human_output_into_a_closed_pipe_ends_quietly():
     assert "Traceback" not in result.stderr and "Exception" not in result.stderr
 
 
+@pytest.mark.parametrize("options", [[], ["--trace"], ["--jacobian"]])
+def test_a_closed_pipe_gives_one_exit_status_whoever_writes_the_text(options):
+    # plain text and rich (which draws the trace and tables) end the same way: 141, quietly
+    env = subprocess_env()
+    command = (" ".join([*gradcli_command(), "eval", "-v", "x='ones(2,2)'", *options])
+               + " | head -1; echo status=${PIPESTATUS[0]}")
+    result = subprocess.run(["bash", "-c", command], input="mean(3*(x+2)^2)\n" * 500,
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.stdout.startswith("line 1:")
+    assert result.stdout.splitlines()[-1] == "status=141"
+    assert result.stderr == ""
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_in_a_stream_exits_130_with_one_line():
     process = subprocess.Popen(

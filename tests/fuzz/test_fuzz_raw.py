@@ -77,9 +77,10 @@ def test_nesting_deeper_than_numpy_allows_is_a_clear_error():
 
 
 @pytest.mark.parametrize("text, expected, warned", [
-    # a literal too large for float64 is inf, and says so (issue 11); one too small is 0
+    # a literal too large for float64 is inf, and says so (issue 11); one too small is 0,
+    # and says so too; a subnormal (1e-320) is kept, not 0, without a word
     ("1e308", 1e308, False), ("1e-320", 1e-320, False), ("1e999", math.inf, True),
-    ("-1e999", -math.inf, True), ("1e-999", 0.0, False), ("9" * 400, math.inf, True),
+    ("-1e999", -math.inf, True), ("1e-999", 0.0, True), ("9" * 400, math.inf, True),
     ("1e308 * 10", math.inf, True), ("x = 1e-320; 1/x", math.inf, True),
 ])
 def test_huge_and_tiny_numbers(text, expected, warned):

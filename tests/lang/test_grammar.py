@@ -408,3 +408,29 @@ def test_open_brackets_say_a_statement_continues() -> None:
     assert not open_brackets("sum(x)")
     assert not open_brackets("x # (")
     assert not open_brackets("x)")
+
+
+def augmented_operators() -> list[str]:
+    """The AUGMENTED terminal's alternatives, read from the grammar file itself."""
+    import re
+
+    text = grammar.grammar_text()
+    [rule] = [line for line in text.splitlines() if line.startswith("AUGMENTED")]
+    return re.findall(r'"([^"]+)"', rule)
+
+
+def test_every_augmented_assignment_runs_and_is_documented() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    operators = augmented_operators()
+    assert {"+=", "%=", "//=", "**="} <= set(operators)
+    table = (root / "docs" / "language.md").read_text(encoding="utf-8")
+    [row] = [line for line in table.splitlines() if line.startswith("| `name += expr`")]
+    brief = (root / "README.md").read_text(encoding="utf-8")
+    [line] = [line for line in brief.splitlines() if line.startswith("s += 1 ")]
+    for op in operators:
+        assert f"`{op}`" in row or f"name {op} expr" in row, f"docs/language.md lacks {op}"
+        assert op in line.split(), f"README's language in brief lacks {op}"
+        binary = op[:-1]
+        assert value(f"x = 7\nx {op} 2") == value(f"x = 7\nx = x {binary} (2)")

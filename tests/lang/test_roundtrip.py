@@ -172,3 +172,18 @@ def test_printer_uses_the_precedence_table() -> None:
     assert show(Node("bin", "^", (Node("neg", args=(two,)), three)), True) == "(-2.0) ^ 3.0"
     assert show(Node("bin", "^", (two, Node("neg", args=(three,)))), False) == "2.0^-3.0"
     assert show(Node("bin", "-", (two, Node("bin", "-", (two, three)))), False) == "2.0-(2.0-3.0)"
+
+
+def test_a_run_of_operators_prints_as_link_by_link():
+    # the printer reads a*b/c*d and a + b - c as one run (one join, not a copy of the
+    # left text per link): the same text, in every style, as printing each link
+    from gradcli.lang import syntax as S
+
+    for program in ["a*b/c*d @ e % f // g", "a + b - c - (d - e) + -f", "a - b*c/d + e^f^g",
+                    "-a*b*c", "a/b/c*d/e", "(a + b)*(c - d)*e/(f*g)", "x[0]*y[1:]*z.T*w'",
+                    "f(a*b*c, d + e + f) + 2*3*x", "a < b + c + d"]:
+        tree = S.parse(program, start="statement")
+        for style in ("text", "unicode", "latex"):
+            link_by_link = S.fold(tree, S._Printer(style).one)[0]
+            assert S._Printer(style).print(tree) == link_by_link, (program, style)
+        assert S.to_text(S.parse(S.to_text(tree), start="statement")) == S.to_text(tree)

@@ -339,3 +339,21 @@ def test_a_syntax_error_loses_no_statement_after_a_semicolon(program, lines_and_
     got = [type(o).__name__ + (f" {float(o.value)}" if isinstance(o, Result) else "")
            for o in outcomes]
     assert got == lines_and_kinds
+
+
+def test_the_warnings_of_an_assignment_that_reports_nothing_are_not_lost() -> None:
+    # SPEC §7: NaN or infinity from a valid operation always has its warning; an
+    # assignment in the middle reports nothing, so the next result carries it, by line
+    from gradcli.lang.session import Session
+
+    session = Session()
+    first, second = session.run("x = log(0)\ny = 1e400\nz = 2\nx + 1\nz * 2")
+    assert first.warnings == ["line 1: log: divide by zero at 1 element",
+                              "line 2: number: too large for float64, it is inf"]
+    assert second.warnings == []
+    assert session.take_unreported() == []
+    # where no result follows (the REPL; a failure after it), the command takes them
+    assert session.run("w = log(0)", interactive=True) == []
+    assert session.take_unreported() == ["log: divide by zero at 1 element"]
+    [failure] = session.run("v = log(0)\nnope")
+    assert session.take_unreported() == ["line 1: log: divide by zero at 1 element"]
