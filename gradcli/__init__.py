@@ -21,7 +21,7 @@ _PUBLIC = {
     "gradcheck": "gradcli.autograd.functional",
     "ops": "gradcli.autograd",
     "evaluate": "gradcli.lang.session",
-    "diff": "gradcli.lang.symbolic",
+    "diff": "gradcli.lang.symbolic.formula",
     "Session": "gradcli.lang.session",
 }
 
@@ -48,7 +48,7 @@ if _TYPE_CHECKING:
     from gradcli.autograd.functional import grad, gradcheck, hessian, jacobian
     from gradcli.autograd.variable import Variable
     from gradcli.lang.session import Session, evaluate
-    from gradcli.lang.symbolic import diff
+    from gradcli.lang.symbolic.formula import diff
 
 
 def __getattr__(name: str) -> _Any:

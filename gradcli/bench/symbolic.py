@@ -71,11 +71,11 @@ def _best(run: Any, repeat: int, before: Any = None) -> float:
 
 
 def _gradcli(program: str, **options: Any) -> Any:
-    from gradcli.lang import symbolic
+    from gradcli.lang.symbolic.formula import differentiate
 
     # parse + read + differentiate + simplify + print; each call interns its terms in a
     # scope of its own (forgotten when it returns), so no run reuses another's
-    formula = symbolic.differentiate(program, **options)[0]
+    formula = differentiate(program, **options)[0]
     formula.text  # noqa: B018 (printing is part of the work)
     return formula
 

@@ -197,7 +197,8 @@ def run_diff(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...
     as_json = style == "json"
 
     def body() -> int:
-        from gradcli.lang.symbolic import SymbolicError, differentiate
+        from gradcli.lang.symbolic.formula import differentiate
+        from gradcli.lang.symbolic.terms import SymbolicError
 
         text = program_text(program, shared)
         statements = _diff_statements(text, shared.no_color, as_json)
@@ -311,7 +312,7 @@ def _engine_derivatives(statements: list, formulas: list, order: int,
 
 def _checked_value(formula: Any, point: dict[str, np.ndarray], engine: np.ndarray) -> np.ndarray:
     """The formula's value at the point; an internal error if the engine disagrees."""
-    from gradcli.lang.symbolic import SymbolicError
+    from gradcli.lang.symbolic.terms import SymbolicError
 
     try:
         with np.errstate(all="ignore"):

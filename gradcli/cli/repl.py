@@ -265,7 +265,8 @@ def run_repl(options: ProgramOptions | None = None, *, show_graph: bool = False)
     def show_diff(rest: str) -> None:
         """:diff EXPR [WRT...]: names after the expression that would not parse with it
         are what to differentiate with respect to."""
-        from gradcli.lang.symbolic import SymbolicError, differentiate
+        from gradcli.lang.symbolic.formula import differentiate
+        from gradcli.lang.symbolic.terms import SymbolicError
         from gradcli.lang.syntax import parse
 
         words = rest.split()

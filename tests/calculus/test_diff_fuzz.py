@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradcli.lang.builtins import BUILTINS
-from gradcli.lang.symbolic import ELEMENTWISE
+from gradcli.lang.symbolic.constructors import ELEMENTWISE
 
 # every built-in, and (as often) one diff has a rule for
 NAMES = st.one_of(st.sampled_from(sorted(BUILTINS)), st.sampled_from(sorted(ELEMENTWISE)))

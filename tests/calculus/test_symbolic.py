@@ -1,7 +1,7 @@
 """Symbolic `diff` (SPEC §9): every rule against the engine, the simplifier's rewrites for
 soundness, round trips, random expressions, and the textbook table of printed forms.
 
-The symbolic side has derivative rules of its own (gradcli/lang/symbolic.py); the table
+The symbolic side has derivative rules of its own (gradcli/lang/symbolic/); the table
 test below holds each one against the engine's numeric gradient, at random points and at
 two sizes, so the two can never drift apart: a rule added to ``ELEMENTWISE`` (or a
 built-in that ``diff`` reads) without a case here fails ``test_every_rule_has_a_case``.
@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradcli import evaluate
-from gradcli.lang import symbolic as Y
 from gradcli.lang import syntax as S
 from gradcli.lang.results import Failure
+from gradcli.lang.symbolic import constructors, formula, printing, reading, simplify, terms
 
 SIZES = (3, 5)
 
@@ -57,7 +57,7 @@ ELEMENTWISE_DOMAINS = {
     "sqrt": "positive", "arcsin": "unit", "arccos": "unit", "arctanh": "unit",
     "arccosh": "above1", "reciprocal": "positive", "logit": "prob",
 }
-UNARY = sorted(set(Y.ELEMENTWISE) | {"sqrt", "square", "reciprocal"})
+UNARY = sorted(set(constructors.ELEMENTWISE) | {"sqrt", "square", "reciprocal"})
 CASES = [(f"sum({f}(x) * w)", {"x": (("n",), ELEMENTWISE_DOMAINS.get(f, "normal")),
                                "w": (("n",), "normal")}) for f in UNARY]
 CASES += [
@@ -152,7 +152,7 @@ def check_program(program: str, inputs: dict, n: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     point = {k: sample(rng, shape_at(s, n), dom) for k, (s, dom) in inputs.items()}
     shapes = {k: s for k, (s, _) in inputs.items()}
-    formulas = Y.differentiate(program, shapes=shapes)
+    formulas = formula.differentiate(program, shapes=shapes)
     assert sorted(f.wrt for f in formulas) == sorted(inputs), program
     for f in formulas:
         got = f({**point, "n": n})  # the size name is bound like a value
@@ -173,7 +173,7 @@ def test_formula_equals_the_engine_gradient(program, inputs, n):
 
 def test_every_rule_has_a_case():
     programs = " ".join(p for p, _ in CASES)
-    for name in list(Y.ELEMENTWISE) + list(Y.REDUCTIONS) + [
+    for name in list(constructors.ELEMENTWISE) + list(constructors.REDUCTIONS) + [
             "maximum", "minimum", "power", "arctan2", "hypot", "clip", "where", "softmax",
             "log_softmax", "matmul", "dot", "outer", "transpose", "trace", "det", "inv",
             "solve", "reshape", "flatten", "detach"]:
@@ -188,13 +188,13 @@ def test_every_builtin_has_a_case_or_a_refusal_that_says_why():
 
     programs = " ".join(p for p, _ in CASES)
     for name in BUILTINS:
-        why = Y._REFUSED_WHY.get(name)
+        why = reading._REFUSED_WHY.get(name)
         if why is None:
             assert f"{name}(" in programs, f"{name}: no case against the engine, no refusal"
             continue
         assert f"{name}(" not in programs, f"{name} is refused but has a case"
-        with pytest.raises(Y.SymbolicError) as error:
-            Y.differentiate(f"y = {name}(x); sum(y)", shapes={"x": ("n", "n")})
+        with pytest.raises(terms.SymbolicError) as error:
+            formula.differentiate(f"y = {name}(x); sum(y)", shapes={"x": ("n", "n")})
         assert error.value.message == f"{name}: {why}"
         assert error.value.span[:2] == (1, 5)  # the call, by line and column
 
@@ -256,27 +256,28 @@ TEXTBOOK = [
 @pytest.mark.parametrize("program, shapes, expected", TEXTBOOK, ids=[t[0] for t in TEXTBOOK])
 def test_textbook_forms(program, shapes, expected):
     if not expected:
-        assert Y.to_text(Y.Reader(shapes={k: Y._parse_shape(v) for k, v in shapes.items()})
-                         .run(S.parse(program))) == "A @ x"
+        declared = {k: reading._parse_shape(v) for k, v in shapes.items()}
+        assert printing.to_text(reading.Reader(shapes=declared)
+                                .run(S.parse(program))) == "A @ x"
         return
-    found = {f.wrt: f.text for f in Y.differentiate(program, wrt=list(expected),
+    found = {f.wrt: f.text for f in formula.differentiate(program, wrt=list(expected),
                                                     shapes=shapes)}
     assert found == expected
 
 
 def test_hessians():
-    [h] = Y.differentiate("x' @ A @ x", wrt="x", shapes={"x": "n", "A": "n,n"}, order=2)
+    [h] = formula.differentiate("x' @ A @ x", wrt="x", shapes={"x": "n", "A": "n,n"}, order=2)
     assert h.text == "A + A.T"
-    [h] = Y.differentiate("x^3", order=2)
+    [h] = formula.differentiate("x^3", order=2)
     assert h.text == "6*x"
-    [h] = Y.differentiate("sin(x)*y", wrt="x", order=2)
+    [h] = formula.differentiate("sin(x)*y", wrt="x", order=2)
     assert h.text == "-y*sin(x)"
 
 
 def test_jacobians():
-    [j] = Y.differentiate("A @ x", wrt="x", shapes={"x": "n", "A": "m,n"})
+    [j] = formula.differentiate("A @ x", wrt="x", shapes={"x": "n", "A": "m,n"})
     assert j.text == "A"
-    [j] = Y.differentiate("2*x + A @ x", wrt="x", shapes={"x": "n", "A": "n,n"})
+    [j] = formula.differentiate("2*x + A @ x", wrt="x", shapes={"x": "n", "A": "n,n"})
     assert j.text == "A + 2*eye(n)"
 
 
@@ -313,7 +314,7 @@ def test_jacobians_by_the_chain_and_product_rules(program, text, n):
 
 def check_jacobian(program, text, n):
     # each f[i] depends on x[i] alone: diag(the gradient of sum(f)), against the engine
-    [j] = Y.differentiate(program, wrt="x", shapes={"x": "n", "w": "n", "A": "n,n"})
+    [j] = formula.differentiate(program, wrt="x", shapes={"x": "n", "w": "n", "A": "n,n"})
     assert j.text == text
     rng = np.random.default_rng(n)
     point = {"x": rng.normal(size=n), "w": rng.normal(size=n),
@@ -339,8 +340,8 @@ def test_refusals_name_the_operation():
         ("sum(diagonal(X))", {"X": "n,m"}, "square"),
         ("sum(A @ B)", {"A": "n,m", "B": "k,m"}, "matmul"),
     ]:
-        with pytest.raises(Y.SymbolicError) as error:
-            Y.differentiate(program, shapes=shapes)
+        with pytest.raises(terms.SymbolicError) as error:
+            formula.differentiate(program, shapes=shapes)
         assert words in error.value.message, (program, error.value.message)
 
 
@@ -373,15 +374,16 @@ REWRITES = [  # (program whose term is rewritten as it is built, inputs)
 
 @pytest.mark.parametrize("program, inputs", REWRITES, ids=[r[0] for r in REWRITES])
 def test_rewrites_are_sound(program, inputs):
-    reader = Y.Reader(shapes=inputs)
-    term = Y.tidy(reader.run(S.parse(program)))
-    text = Y.to_text(term)
+    reader = reading.Reader(shapes=inputs)
+    term = simplify.tidy(reader.run(S.parse(program)))
+    text = printing.to_text(term)
     rng = np.random.default_rng(1)
     for _ in range(3):
         point = {k: rng.uniform(1.2, 2.0, size=s) for k, s in inputs.items()}
         np.testing.assert_allclose(value_of(text, point), value_of(program, point),
                                    rtol=1e-9, err_msg=f"{program} -> {text}")
-    assert Y.weight(term) <= Y.weight(Y.Reader(shapes=inputs).run(S.parse(program))) + 1
+    read = reading.Reader(shapes=inputs).run(S.parse(program))
+    assert terms.weight(term) <= terms.weight(read) + 1
 
 
 def test_double_angle_only_for_opposite_equal_coefficients():
@@ -389,15 +391,16 @@ def test_double_angle_only_for_opposite_equal_coefficients():
                           ("3*y*cos(x)^2 - 3*y*sin(x)^2", "3*y*cos(2*x)"),
                           ("3*cos(x)^2 - 2*sin(x)^2", "3*cos(x)^2 - 2*sin(x)^2"),
                           ("cos(x)^2 - sin(y)^2", "cos(x)^2 - sin(y)^2")]:
-        assert Y.to_text(Y.Reader().run(S.parse(program))) == text, program
+        assert printing.to_text(reading.Reader().run(S.parse(program))) == text, program
 
 
 def test_the_inverse_of_a_symmetric_matrix_is_not_transposed():
-    X = Y.sym("X", ("n", "m"))
-    gram = Y.matmul(Y.transpose(X), X)
-    assert Y.transpose(Y.call("inv", gram)) is Y.call("inv", gram)
-    A = Y.sym("A", ("n", "n"))
-    assert Y.to_text(Y.transpose(Y.call("inv", A))) == "inv(A).T"  # not symmetric
+    X = terms.sym("X", ("n", "m"))
+    gram = constructors.matmul(constructors.transpose(X), X)
+    assert constructors.transpose(constructors.call("inv", gram)) is constructors.call("inv", gram)
+    A = terms.sym("A", ("n", "n"))
+    # not symmetric
+    assert printing.to_text(constructors.transpose(constructors.call("inv", A))) == "inv(A).T"
     rng = np.random.default_rng(3)
     x = rng.normal(size=(4, 2))
     np.testing.assert_allclose(value_of("transpose(inv(X.T @ X))", {"X": x}),
@@ -405,18 +408,18 @@ def test_the_inverse_of_a_symmetric_matrix_is_not_transposed():
 
 
 def test_a_derivative_forgets_its_terms():
-    Y.differentiate("x^2*sin(x)")
-    before = len(Y._INTERNED)
+    formula.differentiate("x^2*sin(x)")
+    before = len(terms._INTERNED)
     for k in range(20):
-        Y.differentiate(f"x^{k}*log(x + {k})")
-    assert len(Y._INTERNED) == before
+        formula.differentiate(f"x^{k}*log(x + {k})")
+    assert len(terms._INTERNED) == before
 
 
 def test_shared_subexpressions_stay_shared():
     # f = x; f = sin(f) * f, twenty times: a DAG of ~60 nodes whose tree is huge
     program = "f = x\n" + "f = sin(f) * f + f\n" * 20 + "f"
-    [f] = Y.differentiate(program)
-    tree, dag = Y.weight(f.term), len(Y._topological(f.term))
+    [f] = formula.differentiate(program)
+    tree, dag = terms.weight(f.term), len(terms._topological(f.term))
     assert tree > 10**15 and dag < 2000  # huge as a tree; the DAG is small
     assert len(f.program) < 60 * dag  # printed with names for the shared parts
     x = 0.7
@@ -426,7 +429,7 @@ def test_shared_subexpressions_stay_shared():
 
 def test_a_thousand_node_sum_differentiates():
     program = " + ".join(f"{k % 7 + 1}*sin({k % 5 + 1}*x)^{k % 3 + 1}" for k in range(150))
-    [f] = Y.differentiate(program)
+    [f] = formula.differentiate(program)
     rng = np.random.default_rng(0)
     x = rng.normal()
     np.testing.assert_allclose(f({"x": x}), engine_gradient(program, {"x": x}, "x"),
@@ -456,7 +459,7 @@ def expressions(depth: int = 3):
 def test_random_scalar_expressions(program, x, y):
     program = f"{program} + 0*x + 0*y"
     point = {"x": x if abs(x) > 0.05 else 0.3, "y": y if abs(y) > 0.05 else 0.3}
-    for f in Y.differentiate(program):
+    for f in formula.differentiate(program):
         want = engine_gradient(program, point, f.wrt)
         np.testing.assert_allclose(f(point), want, rtol=1e-6, atol=1e-8,
                                    err_msg=f"d/d{f.wrt} {program} = {f.text}")
@@ -478,7 +481,8 @@ def test_random_vector_and_matrix_expressions(body, seed, n):
     rng = np.random.default_rng(seed)
     point = {"v": rng.normal(size=n), "w": rng.normal(size=n),
              "A": rng.normal(size=(n, n)) / n}
-    for f in Y.differentiate(program + " + 0*sum(A)", shapes={"v": "n", "w": "n", "A": "n,n"}):
+    shapes = {"v": "n", "w": "n", "A": "n,n"}
+    for f in formula.differentiate(program + " + 0*sum(A)", shapes=shapes):
         want = engine_gradient(program + " + 0*sum(A)", point, f.wrt)
         got = np.broadcast_to(f({**point, "n": n}), want.shape)
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8,
@@ -489,7 +493,7 @@ def test_every_refusal_is_in_the_documentation():
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text()
-    for name, why in Y._REFUSED_WHY.items():
+    for name, why in reading._REFUSED_WHY.items():
         if why:
             assert f"`{name}`" in text or f"`{name}/" in text or f"/`{name}`" in text, name
 
@@ -503,6 +507,6 @@ def test_cancelled_inverse_holds_at_a_singular_outer_factor():
     a[-1] = a[0] + a[1]  # rank n - 1
     point = {"A": a, "X": rng.normal(size=(n, n)) + n * np.eye(n),
              "B": rng.normal(size=(n, n)) + n * np.eye(n)}
-    [f] = Y.differentiate("det(A @ X @ B)", wrt="X", shapes={k: "n,n" for k in "AXB"})
+    [f] = formula.differentiate("det(A @ X @ B)", wrt="X", shapes={k: "n,n" for k in "AXB"})
     np.testing.assert_allclose(f({**point, "n": n}),
                                engine_gradient("det(A @ X @ B)", point, "X"), atol=1e-9)
