@@ -86,9 +86,11 @@ def test_empty_and_comment_only_input():
 
 # -- no good statement is ever lost among junk -----------------------------------------------
 # Junk that leaves a bracket open expecting more (ending in an operator, "(", "[" or ","),
-# also after a ";", so the next line legitimately continues it...
+# also after a ";", so the next line legitimately continues it; none opens with "[" (after
+# a good line still inside an open bracket, "[[1, 2]," would subscript it: SPEC §5 then
+# resumes at the line where parsing failed, taking the good line, which is no loss)...
 OPEN_JUNK = [
-    "1+[", "(1 +", "sum(", "y9 = [1,", "a; 1+[", "1; f(", "[[1, 2],", "2 * (",
+    "1+[", "(1 +", "sum(", "y9 = [1,", "a; 1+[", "1; f(", "m9 = [[1, 2],", "2 * (",
     "nosuchname; (3 -", "1 +; sum([2,", "x9 = (", "max([", "2x; [", ";; (",
 ]
 # ...and junk that is wrong on its own line and opens with a name, a number, "(", a ";", a
