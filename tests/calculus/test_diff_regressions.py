@@ -170,3 +170,15 @@ def test_a_declared_size_is_a_whole_number_above_zero(cli, size):
     assert result.stderr.startswith(
         f"error: line 1, column 5: a size is a whole number above 0 or a size name, not {size}")
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("program, what", [
+    ("std(x, 1e400)", "axis"), ("mean(x, axis=[0, 1e400])", "axis"),
+    ("x[1e400]", "an index"), ("x[2.5]", "an index"), ("x[0:1e400]", "a slice's end"),
+    ("reshape(x, [1e400])", "a size"), ("ones(1e400)*x", "a size"),
+])
+def test_a_whole_number_argument_is_refused_as_eval_refuses_it(cli, program, what):
+    # int() of inf was an internal error (found by the fuzz test's huge literals)
+    result = cli("diff", program, "--shape", "x=3")
+    assert result.exit_code == 1
+    assert f"{what} must be a whole number, got" in result.stderr, result.stderr

@@ -260,8 +260,8 @@ class Reader:
         if func in REDUCTIONS:
             axis = static("axis", 1)
             keepdims = bool(static("keepdims", 2, False))
-            axis = tuple(int(a) for a in axis) if isinstance(axis, list) else (
-                None if axis is None else int(axis))
+            axis = tuple(_whole(a, "axis", node) for a in axis) if isinstance(axis, list) \
+                else None if axis is None else _whole(axis, "axis", node)
             ddof = static("ddof", 3, 0) if func in ("var", "std") else 0
             if func == "norm" and static("ord", 3) is not None and args[0].ndim > 1 and \
                     axis is None:
@@ -271,7 +271,7 @@ class Reader:
                         ddof=_exact(repr(float(ddof)), float(ddof)) or None)
         if func in ("softmax", "log_softmax"):
             axis = static("axis", 1, -1)
-            axis = int(axis) % max(args[0].ndim, 1)
+            axis = _whole(axis, "axis", node) % max(args[0].ndim, 1)
             return call(func, args[0], axis=None if axis == args[0].ndim - 1 else axis)
         if func in ("matmul", "dot"):
             return matmul(args[0], args[1])
@@ -297,15 +297,17 @@ class Reader:
             dims = [_static(a, "reshape's size") for a in node.args[1:]]
             if len(dims) == 1 and isinstance(dims[0], list):
                 dims = dims[0]
-            return reshape(args[0], _reshaped(args[0].shape, [int(d) for d in dims]))
+            return reshape(args[0], _reshaped(args[0].shape,
+                                              [_whole(d, "a size", node) for d in dims]))
         if builtin.constructor:  # a constant: its value, or its structure where it has one
             sizes = [_static(a, f"{func}'s size") for a in node.args]
             if len(sizes) == 1 and isinstance(sizes[0], list):
                 sizes = sizes[0]
             if func in ("ones", "zeros") and not kw:
-                return fill(1 if func == "ones" else 0, tuple(int(d) for d in sizes))
+                return fill(1 if func == "ones" else 0,
+                            tuple(_whole(d, "a size", node) for d in sizes))
             if func == "eye" and len(sizes) == 1 and not kw:
-                return eye(int(sizes[0]))
+                return eye(_whole(sizes[0], "a size", node))
             from gradcli.lang.session import evaluate
 
             [*_, result] = evaluate(S.to_text(node))
@@ -403,9 +405,8 @@ def _subscript(node: S.Node) -> Any:
             return ALL
         ends = [None if part is None else _static(part, "a slice's end")
                 for part in (node.lo, node.hi, node.step)]
-        if any(v is not None and (isinstance(v, list) or v != int(v)) for v in ends):
-            raise SymbolicError("a slice's ends must be whole numbers", node.span)
-        lo, hi, step = (None if v is None else int(v) for v in ends)
+        lo, hi, step = (None if v is None else _whole(v, "a slice's end", node)
+                        for v in ends)
         if step not in (None, 1):
             raise SymbolicError("a slice with a step has no derivative formula here yet "
                                 "(its adjoint spreads the gradient with gaps)", node.span)
@@ -416,9 +417,17 @@ def _subscript(node: S.Node) -> Any:
         raise SymbolicError("indexing by a mask or a computed index (like x[x > 0]) has no "
                             "derivative formula in the language; where(x > 0, x, 0) "
                             "writes the same with one", node.span) from None
-    if isinstance(value, list) or value != int(value):
+    if isinstance(value, list):
         raise SymbolicError("indexing with a list or a mask has no derivative formula here",
                             node.span)
+    return _whole(value, "an index", node)
+
+
+def _whole(value: Any, what: str, node: S.Node) -> int:
+    """A number written in the program where a whole one is wanted (an axis, a size, an
+    index), refused as eval refuses it: 2.5, 1e400 (inf) and lists are not."""
+    if isinstance(value, list) or not math.isfinite(value) or value != int(value):
+        raise SymbolicError(f"{what} must be a whole number, got {value!r}", node.span)
     return int(value)
 
 
