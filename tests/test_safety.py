@@ -174,7 +174,7 @@ def test_the_cache_is_written_atomically():
 
 def _key(path: Path) -> str:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return dict(data["{"])["key"]
+    return data["key"]
 
 
 @pytest.mark.parametrize("content", [
@@ -196,9 +196,9 @@ def test_a_bad_cache_file_is_ignored_and_rebuilt(cache_home, content):
     if content == "TRUNCATE":
         content = original[: len(original) // 2]
     elif content == "RIGHT_KEY_EMPTY_TABLES":
-        content = json.dumps({"{": [["key", key], ["data", {"{": []}], ["memo", {"{": []}]]})
+        content = json.dumps({"key": key, "data": {}, "memo": {}})
     elif content == "RIGHT_KEY_ONLY":
-        content = json.dumps({"{": [["key", key]]})
+        content = json.dumps({"key": key})
     elif content == "DEEP":
         content = "[" * 100_000 + "]" * 100_000
     elif content == "HUGE":

@@ -92,7 +92,7 @@ def test_the_tables_are_plain_json_with_the_key_and_lark_version(fresh_cache) ->
 
     grammar.tables()
     (path,) = fresh_cache.glob("grammar-*.json")
-    content = dict(json.loads(path.read_text())["{"])
+    content = json.loads(path.read_text())
     assert content["key"] == grammar.cache_key(grammar.grammar_text())
     assert content["lark"] == lark.__version__
     assert not list(fresh_cache.glob("*.tmp"))
@@ -119,8 +119,8 @@ def test_build_lark_rebuilds_tables_another_lark_version_wrote(fresh_cache) -> N
     tables = grammar.tables()
     (path,) = fresh_cache.glob("grammar-*.json")
     content = json.loads(path.read_text())
-    content["{"] = [[k, "0.0.1-other" if k == "lark" else v] for k, v in content["{"]
-                    if k != "seal"]
+    del content["seal"]
+    content["lark"] = "0.0.1-other"
     path.write_text(json.dumps(content) + "\n")
     grammar._TABLES = None
     assert grammar.tables()["lark"] != "0.0.1-other"  # edited after gradcli wrote it
