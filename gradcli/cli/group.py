@@ -12,6 +12,7 @@ import errno
 import os
 import re
 import sys
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import click
@@ -46,8 +47,81 @@ class FiniteFloat(click.ParamType):
         return number
 
 
+class Commands(MutableMapping):
+    """The group's commands by name, each built (its click options made) when first
+    looked up: `gradcli eval` makes eval's ~20 options, not the ~100 of every command
+    (~2 ms of each start). Names are known without building (``in``, iteration, click's
+    suggestions); ``commands[name]`` and ``.get`` build that one command; help and
+    completion, which read every command, build them all."""
+
+    def __init__(self, commands: dict[str, Any]) -> None:
+        self._entries: dict[str, Any] = dict(commands)  # a command, or a Deferred
+        self._building: set[str] = set()
+
+    def defer(self, name: str, build: Any) -> None:
+        self._entries[name] = Deferred(build)
+
+    def __getitem__(self, name: str) -> Any:
+        entry = self._entries[name]
+        if isinstance(entry, Deferred) and name not in self._building:
+            self._building.add(name)
+            try:
+                entry.build()  # adds the command under its name (add_command)
+            finally:
+                self._building.discard(name)
+            entry = self._entries[name]
+        return entry
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._entries[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Deferred:
+    """A command not built yet: ``build()`` makes it and adds it to the group."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Any) -> None:
+        self.build = build
+
+
 class GradcliGroup(click.Group):
     """A group that never lets a Python traceback reach the user."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: Commands = Commands(self.commands)  # type: ignore[assignment]
+
+    def lazy_command(self, name: str, *decorators: Any, **attrs: Any) -> Any:
+        """``group.command(name, **attrs)``, with its ``decorators`` (click options,
+        outermost first) and the options recorded by :func:`option` and
+        :func:`argument`, applied only when the command is first looked up."""
+
+        def defer(func: Any) -> Any:
+            def build() -> Any:
+                built = func
+                for decorator in reversed(getattr(func, "_deferred_params", [])):
+                    built = decorator(built)
+                for decorator in reversed(decorators):
+                    built = decorator(built)
+                return self.command(name, **attrs)(built)
+
+            self.commands.defer(name, build)
+            return func
+
+        return defer
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # Named gradcli however it is started (python -m gradcli too), so usage lines read
@@ -211,6 +285,27 @@ def _quiet_echo(message: str) -> None:
         pass
 
 
+def _recorded(decorator: Any) -> Any:
+    """``decorator`` (a click option or argument) kept on the function, to be applied
+    when its command is built (GradcliGroup.lazy_command)."""
+
+    def record(func: Any) -> Any:
+        func.__dict__.setdefault("_deferred_params", []).insert(0, decorator)
+        return func
+
+    return record
+
+
+def option(*decls: str, **attrs: Any) -> Any:
+    """``click.option(...)``, applied when the command is built."""
+    return _recorded(click.option(*decls, **attrs))
+
+
+def argument(*decls: str, **attrs: Any) -> Any:
+    """``click.argument(...)``, applied when the command is built."""
+    return _recorded(click.argument(*decls, **attrs))
+
+
 @click.group(
     cls=GradcliGroup,
     invoke_without_command=True,
@@ -242,7 +337,7 @@ def main(ctx: click.Context) -> None:
         from gradcli.cli.repl import run_repl
 
         ctx.exit(run_repl())
-    ctx.invoke(eval_command)
+    ctx.invoke(main.commands["eval"])
 
 
 def program_command(name: str, examples: str) -> Any:
@@ -250,12 +345,9 @@ def program_command(name: str, examples: str) -> Any:
     the options every such command shares (handed to it as one ProgramOptions, its first
     argument), and its examples under its help."""
 
-    def decorate(command: Any) -> Any:
-        func = click.argument("program", required=False)(shared_options()(command))
-        return main.command(name, cls=ProgramCommand, context_settings=CONTEXT,
-                            epilog="\b\nExamples:\n" + examples)(func)
-
-    return decorate
+    return main.lazy_command(name, click.argument("program", required=False),
+                             shared_options(), cls=ProgramCommand, context_settings=CONTEXT,
+                             epilog="\b\nExamples:\n" + examples)
 
 
 @program_command(
@@ -269,37 +361,37 @@ def program_command(name: str, examples: str) -> Any:
   gradcli eval 'softmax(z)' -v z='[1,2,3]' --jacobian
   printf 'a = 2\\na^3\\n' | gradcli eval""",
 )
-@click.option(
+@option(
     "--wrt",
     multiple=True,
     metavar="NAME",
     help="Report gradients with respect to NAME only (repeatable).",
 )
-@click.option(
+@option(
     "--grad-output",
     metavar="VALUE",
     help="Seed gradient for a non-scalar result, of exactly its shape ('ones(2,2)').",
 )
-@click.option("--json", "as_json", is_flag=True,
+@option("--json", "as_json", is_flag=True,
               help="JSON Lines on stdout, one per result or failed statement.")
-@click.option(
+@option(
     "--graph/--no-graph",
     default=None,
     help="Show the creator graph (default: shown, except with --json).",
 )
-@click.option("--fail-fast", is_flag=True, help="Stop at the first failing statement.")
-@click.option(
+@option("--fail-fast", is_flag=True, help="Stop at the first failing statement.")
+@option(
     "--trace",
     is_flag=True,
     help="Show the backward pass step by step: each Function, the gradient it received, "
     "what it passed to each input.",
 )
-@click.option(
+@option(
     "--jacobian",
     is_flag=True,
     help="Show d(result)/d(input) for every input, as tables (any result shape).",
 )
-@click.option(
+@option(
     "--hessian", is_flag=True, help="Show the second derivatives of a scalar result, as tables."
 )
 def eval_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
@@ -325,20 +417,20 @@ def eval_command(shared: ProgramOptions, program: str | None, **options: Any) ->
   gradcli graph -f samples/walkthrough.grad --format mermaid
   gradcli graph 'sum(tanh(w @ x))' -v w='randn(2,3)' -v x='ones(3)' -o net.svg""",
 )
-@click.option(
+@option(
     "--format",
     "fmt",
     type=click.Choice(["tree", "dot", "mermaid", "json"]),
     default=None,
     help="Output format (default: from -o's suffix, else tree).",
 )
-@click.option(
+@option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     help="Write to FILE: .txt, .dot, .mmd, .json, or .svg/.png/.pdf (needs Graphviz's dot).",
 )
-@click.option(
+@option(
     "--depth",
     type=click.IntRange(min=1),
     default=None,
@@ -361,13 +453,13 @@ def graph_command(shared: ProgramOptions, program: str | None, **options: Any) -
   gradcli diff 'x^3' --order 2
   gradcli diff 'x^2 * y' --json | jq -r .formula""",
 )
-@click.option(
+@option(
     "--wrt",
     multiple=True,
     metavar="NAME",
     help="Differentiate with respect to NAME (repeatable; default: every symbol and input).",
 )
-@click.option(
+@option(
     "--shape",
     "shapes",
     multiple=True,
@@ -375,22 +467,22 @@ def graph_command(shared: ProgramOptions, program: str | None, **options: Any) -
     help="Declare a symbol's shape: x=n (a vector), X=n,m, A=3,3; sizes are whole numbers "
     "or size names (repeatable).",
 )
-@click.option(
+@option(
     "--order",
     type=click.IntRange(1, 2),
     default=1,
     show_default=True,
     help="1: gradients (Jacobians for a vector result); 2: Hessians.",
 )
-@click.option(
+@option(
     "--format",
     "fmt",
     type=click.Choice(["text", "unicode", "latex", "json"]),
     default=None,
     help="How formulas are written (default: text, gradcli syntax).",
 )
-@click.option("--latex", is_flag=True, help="The same as --format latex.")
-@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@option("--latex", is_flag=True, help="The same as --format latex.")
+@option("--json", "as_json", is_flag=True, help="The same as --format json.")
 def diff_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Print the derivative of PROGRAM's last result as a formula.
 
@@ -414,23 +506,23 @@ def diff_command(shared: ProgramOptions, program: str | None, **options: Any) ->
   gradcli check 'softmax(z)' -v z='[1,2,3]' --grad-output '[1,0,0]'
   gradcli check 'sum(x^3)' -v x='[1,2]' --json | jq .ok""",
 )
-@click.option(
+@option(
     "--wrt", multiple=True, metavar="NAME", help="Check only NAME's gradient (repeatable)."
 )
-@click.option(
+@option(
     "--grad-output",
     metavar="VALUE",
     help="Weights for a non-scalar result (default: a fixed random projection).",
 )
-@click.option("--rtol", type=FiniteFloat(), default=1e-5, show_default=True,
+@option("--rtol", type=FiniteFloat(), default=1e-5, show_default=True,
               help="Relative tolerance.")
-@click.option("--atol", type=FiniteFloat(), default=1e-6, show_default=True,
+@option("--atol", type=FiniteFloat(), default=1e-6, show_default=True,
               help="Absolute tolerance.")
-@click.option(
+@option(
     "--eps", type=FiniteFloat(positive=True), default=1e-6, show_default=True,
     help="Finite-difference step.",
 )
-@click.option(
+@option(
     "--sample",
     type=int,
     default=500,
@@ -439,7 +531,7 @@ def diff_command(shared: ProgramOptions, program: str | None, **options: Any) ->
     help="Inputs of more elements than N in all are checked at N random elements "
     "(seeded by --seed); at most 5,000, as each element costs two runs.",
 )
-@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+@option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def check_command(shared: ProgramOptions, program: str | None, **options: Any) -> None:
     """Check each input's gradient against central finite differences.
 
@@ -461,8 +553,8 @@ def check_command(shared: ProgramOptions, program: str | None, **options: Any) -
   gradcli plot 'tanh(x)' --wrt x --range -pi:pi -o tanh.png
   gradcli plot '1/x' --wrt x --range -1:1 --ylim -10:10 --width 60""",
 )
-@click.option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
-@click.option(
+@option("--wrt", required=True, metavar="NAME", help="The scalar input on the x axis.")
+@option(
     "--range",
     "value_range",
     default="-3:3",
@@ -470,32 +562,32 @@ def check_command(shared: ProgramOptions, program: str | None, **options: Any) -
     metavar="LOW:HIGH",
     help="The interval of NAME's values.",
 )
-@click.option(
+@option(
     "--points",
     type=click.IntRange(2, 10_000),
     default=64,
     show_default=True,
     help="How many values of NAME to evaluate at.",
 )
-@click.option(
+@option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False),
     help="Draw an image (.png, .svg or .pdf) with matplotlib: pip install 'gradcli[plot]'.",
 )
-@click.option(
+@option(
     "--ylim",
     metavar="LOW:HIGH",
     help="The y-range (default: from the values, leaving out the extremes of a pole).",
 )
-@click.option(
+@option(
     "--width",
     type=click.IntRange(24, 1000),
     default=None,
     help="Columns of the terminal plot, labels included (default: the terminal's, "
     "else 72).",
 )
-@click.option(
+@option(
     "--height",
     type=click.IntRange(5, 500),
     default=None,
@@ -513,7 +605,7 @@ def plot_command(shared: ProgramOptions, program: str | None, **options: Any) ->
     raise SystemExit(run_plot(program, shared, **options))
 
 
-@main.command(
+@main.lazy_command(
     "functions",
     context_settings=CONTEXT,
     epilog="""\b
@@ -522,8 +614,8 @@ Examples:
   gradcli functions softmax
   gradcli functions --markdown > functions.md""",
 )
-@click.argument("name", required=False)
-@click.option("--markdown", is_flag=True, help="A Markdown table (the docs are made with it).")
+@argument("name", required=False)
+@option("--markdown", is_flag=True, help="A Markdown table (the docs are made with it).")
 def functions_command(name: str | None, markdown: bool) -> None:
     """List the built-in functions, or describe NAME."""
     from gradcli.cli.commands import run_functions
@@ -531,8 +623,9 @@ def functions_command(name: str | None, markdown: bool) -> None:
     raise SystemExit(run_functions(name, markdown=markdown))
 
 
-@main.command(
+@main.lazy_command(
     "repl",
+    shared_options("variables", "data", "seed", "dtype", "precision"),
     context_settings=CONTEXT,
     epilog="""\b
 Examples:
@@ -545,9 +638,8 @@ In the session:
   >>> :grad _ x
   >>> :graph""",
 )
-@shared_options("variables", "data", "seed", "dtype", "precision")
-@click.option("--graph", "show_graph", is_flag=True, help="Show the creator graph of each result.")
-@SHARED_OPTIONS["no_color"]
+@option("--graph", "show_graph", is_flag=True, help="Show the creator graph of each result.")
+@_recorded(SHARED_OPTIONS["no_color"])
 def repl_command(shared: ProgramOptions, show_graph: bool) -> None:
     """An interactive session: names persist, _ is the last result, :help lists commands.
 
