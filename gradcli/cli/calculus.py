@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +137,7 @@ def _run_last(session: Session, text: str, no_color: bool,
 def _replayed(shared: ProgramOptions, **changes: Any) -> ProgramOptions:
     """The options for a command that runs the program again and again: the seed fixed
     (--seed, else 0), so that every run draws the same rand()."""
-    return replace(shared, seed=0 if shared.seed is None else shared.seed, **changes)
+    return shared.replace(seed=0 if shared.seed is None else shared.seed, **changes)
 
 
 def _guarded(body: Any, as_json: bool = False, spec_error: bool = False) -> int:
@@ -228,8 +228,8 @@ def run_diff(program: str | None, shared: ProgramOptions, *, wrt: tuple[str, ...
         reader = differentiate.reader  # type: ignore[attr-defined]
         point = {**reader.made, **values}
         checked = all(n in point for n in reader.symbols)
-        engine = _engine_derivatives(statements, formulas, order, options=replace(
-            shared, dtype="float64", strict=False).session_options(graph=False)) \
+        engine = _engine_derivatives(statements, formulas, order, options=shared.replace(
+            dtype="float64", strict=False).session_options(graph=False)) \
             if checked else {}
         out = []
         for f in formulas:

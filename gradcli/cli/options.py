@@ -12,33 +12,52 @@ gradcli.cli.commands (which runs them); it imports nothing heavier than click.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import click
+
+from gradcli.lang.records import Record
 
 # the options `gradcli repl` takes too (it has no program to read, and no limits)
 REPL_OPTIONS = ("variables", "data", "seed", "dtype", "precision", "no_color")
 
 
-@dataclass
-class ProgramOptions:
+_FIELDS = ("file", "variables", "seed", "dtype", "max_elements", "data", "timeout",
+           "max_memory", "max_nodes", "strict", "precision", "no_color")
+
+
+class ProgramOptions(Record):
     """What the shared options say. Made by the first option's callback (or, where
     click does not parse them, `gradcli` with no command, with these defaults, which
-    are also the options' defaults)."""
+    are also the options' defaults). A record, not a dataclass (whose generated code
+    every start-up paid for): equal by fields, printed as ``ProgramOptions(...)``."""
 
+    __match_args__ = _FIELDS
     file: str | None = None
-    variables: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str]
     seed: int | None = None
     dtype: str = "float64"
     max_elements: int = 10**8
-    data: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str]
     timeout: float | None = None
     max_memory: str | None = None
     max_nodes: int = 10**7
     strict: bool = False
     precision: int = 6
     no_color: bool = False
+
+    def __init__(self, **fields: Any) -> None:
+        unknown = set(fields) - set(_FIELDS)
+        if unknown:
+            raise TypeError(f"ProgramOptions has no field {sorted(unknown)[0]!r}")
+        self.variables = {}
+        self.data = {}
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def replace(self, **changes: Any) -> ProgramOptions:
+        """A copy with ``changes`` (as dataclasses.replace)."""
+        return ProgramOptions(**{**{f: getattr(self, f) for f in _FIELDS}, **changes})
 
     def session_options(self, *, graph: bool, wrt: Any = (),
                         grad_output: str | None = None) -> dict[str, Any]:
@@ -93,7 +112,7 @@ def _parse_vars(values: tuple[str, ...], ctx: click.Context,
 
 def _shared(name: str, *decls: str, parse: Any = None, **attrs: Any) -> tuple[str, Any]:
     """``name`` and a click option that stores its value as ``ProgramOptions.<name>``
-    (after ``parse``), its default the dataclass's (multiple options: none given)."""
+    (after ``parse``), its default the record's (multiple options: none given)."""
 
     def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if parse is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import fields
+import subprocess
+import sys
 
 import click
 import pytest
@@ -13,7 +14,7 @@ from gradcli.cli.group import main
 from gradcli.cli.options import REPL_OPTIONS, SHARED_OPTIONS, ProgramOptions
 
 PROGRAM_COMMANDS = ["eval", "graph", "diff", "check", "plot"]
-FIELDS = [f.name for f in fields(ProgramOptions)]
+FIELDS = list(ProgramOptions.__match_args__)
 
 
 def _shared_params(name: str) -> dict[str, click.Option]:
@@ -91,3 +92,28 @@ def test_a_bad_limit_names_its_option_not_the_sessions_argument(cli, command, op
 
 def test_a_good_limit_still_reaches_the_session(cli):
     assert cli("eval", "1", "--max-memory", "2G", "--timeout", "inf").exit_code == 0
+
+
+def test_program_options_are_a_record_with_the_defaults_of_their_options():
+    options = ProgramOptions(seed=4)
+    assert options == ProgramOptions(seed=4) and options != ProgramOptions()
+    assert options.variables == {} and options.variables is not ProgramOptions().variables
+    assert repr(ProgramOptions()).startswith("ProgramOptions(file=None, variables={}, seed=None")
+    changed = options.replace(dtype="float32")
+    assert (changed.dtype, changed.seed, options.dtype) == ("float32", 4, "float64")
+    with pytest.raises(TypeError, match="colour"):
+        ProgramOptions(colour=True)
+
+
+def test_a_command_is_built_only_when_looked_up():
+    # (in a fresh interpreter: other tests here have built every command)
+    code = ("from gradcli.cli.group import main, Deferred\n"
+            "entries = main.commands._entries\n"
+            "print(sorted(n for n, c in entries.items() if not isinstance(c, Deferred)))\n"
+            "print('eval' in main.commands, 'evl' in main.commands, main.commands.get('evl'))\n"
+            "print(main.commands['eval'].name, sorted(\n"
+            "    n for n, c in entries.items() if not isinstance(c, Deferred)))\n"
+            "print(sorted(main.commands) == sorted(main.list_commands(None)), len(main.commands))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines() == ["[]", "True False None", "eval ['eval']", "True 7"]
