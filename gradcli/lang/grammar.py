@@ -21,7 +21,6 @@ that version, and :func:`build_lark` checks it against ``lark.__version__``.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
 import stat
@@ -109,7 +108,7 @@ def lark_version() -> str:
 
 def cache_key(text: str) -> str:
     digest = sha256()
-    for part in (text, lark_version(), str(CACHE_FORMAT), json.dumps(_OPTIONS, sort_keys=True)):
+    for part in (text, lark_version(), str(CACHE_FORMAT), repr(sorted(_OPTIONS.items()))):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
@@ -147,6 +146,41 @@ def _decode_object(obj: dict) -> Any:
     if tag == "{":
         return {k: v for k, v in items}
     return obj
+
+
+class _ScanContext:
+    """What json's C scanner reads from a JSONDecoder: strict JSON, our object hook."""
+
+    strict = True
+    object_hook = staticmethod(_decode_object)
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict = {}
+
+    @staticmethod
+    def parse_constant(name: str) -> Any:  # NaN, Infinity: never in a file gradcli wrote
+        raise ValueError(f"not a gradcli grammar cache: {name}")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text, object_hook=_decode_object)``, by json's own C scanner, without
+    importing json (its Python modules cost every start ~1 ms). Anything but one JSON
+    value with at most whitespace around it raises ValueError."""
+    try:
+        from _json import make_scanner
+    except ImportError:  # no C accelerator (another Python): json itself
+        import json
+
+        return json.loads(text, object_hook=_decode_object)
+    start = len(text) - len(text.lstrip(" \t\n\r"))
+    try:
+        value, end = make_scanner(_ScanContext)(text, start)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if text[end:].strip(" \t\n\r"):
+        raise ValueError("not JSON: data after the value")
+    return value
 
 
 def _cache_path(kind: str, key: str) -> str:
@@ -212,7 +246,7 @@ def _read_sealed(path: str, key: str) -> Any:
     try:
         if found.group(1).decode("ascii") != _seal(key, content):
             return None
-        return json.loads(content.decode("utf-8"), object_hook=_decode_object)
+        return _loads(content.decode("utf-8"))
     except Exception:  # noqa: BLE001 - corrupt, foreign or hostile: rebuild
         pass  # (a file nested 10^5 deep raises RecursionError; wrong tables, anything)
     return None
@@ -231,6 +265,8 @@ def _tables(text: str) -> dict:
 
 def _build_tables(text: str, key: str) -> dict:
     """Build the parser with Lark and cache it."""
+    import json
+
     import lark
     from lark.grammar import Rule
     from lark.lexer import TerminalDef

@@ -4,6 +4,11 @@ the parser is made (the cache is read once per start, and loaded once)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+
+import pytest
 
 from gradcli.lang import grammar
 
@@ -36,3 +41,23 @@ def test_no_home_directory_means_a_cache_that_cannot_exist(monkeypatch) -> None:
     # under the null device not even root can make a directory: tables stay in memory
     assert grammar.cache_dir() == os.path.join(os.devnull, "gradcli")
     assert not os.path.exists(grammar.cache_dir())
+
+
+def test_the_cache_is_read_as_json_reads_it() -> None:
+    # grammar._loads is json's own C scanner, without importing json's Python modules
+    text = json.dumps(grammar._encode({"a": (1, 2.5, "\u00e9"), "b": {3: [None, True]},
+                                       "{": 1, "c": {"(": 2}}), separators=(",", ":"))
+    assert grammar._loads(f" {text}\n") == json.loads(text, object_hook=grammar._decode_object)
+    assert grammar._loads(text)["b"] == {3: [None, True]} and grammar._loads(text)["{"] == 1
+    for junk in ["", "[", "[1,]", "1 2", '{"a": 1}x', "NaN", "[-Infinity]", "\ufeff[1]"]:
+        with pytest.raises(ValueError):
+            grammar._loads(junk)
+
+
+def test_reading_the_cache_does_not_import_json(tmp_path) -> None:
+    code = ("import sys\nfrom gradcli.lang import grammar\ngrammar.build_lark()\n"
+            "print('json' in sys.modules)")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env=env).stdout.split() for _ in range(2)]
+    assert runs == [["True"], ["False"]]  # json writes the cache; reading it needs none
