@@ -155,8 +155,10 @@ def program_text(program: str | None, options: ProgramOptions) -> str:
 def make_session(options: ProgramOptions, **command: Any) -> Any:
     """A Session made from the shared options and the command's (see
     ProgramOptions.session_options)."""
+    from gradcli.cli import startup
     from gradcli.lang.session import Session
 
+    startup.resume()  # NumPy and Lark are loaded: the program runs with the collector
     return Session(**options.session_options(**command))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from gradcli import __version__
+from gradcli.cli import startup
 from gradcli.cli.help_text import HELP_OPTIONS, MAX_CONTENT_WIDTH, VERSION_MESSAGE, VERSION_OPTIONS
 from gradcli.cli.options import SHARED_OPTIONS, ProgramOptions, shared_options
 from gradcli.cli.stdout import cannot_write, interrupted, silence_stdout
@@ -336,6 +337,7 @@ def main(ctx: click.Context) -> None:
     if sys.stdin is not None and sys.stdin.isatty():
         from gradcli.cli.repl import run_repl
 
+        startup.resume()  # its imports are done
         ctx.exit(run_repl())
     ctx.invoke(main.commands["eval"])
 
@@ -494,6 +496,7 @@ def diff_command(shared: ProgramOptions, program: str | None, **options: Any) ->
     """
     from gradcli.cli.calculus import run_diff
 
+    startup.resume()  # its imports are done
     raise SystemExit(run_diff(program, shared, **options))
 
 
@@ -542,6 +545,7 @@ def check_command(shared: ProgramOptions, program: str | None, **options: Any) -
     """
     from gradcli.cli.calculus import run_check
 
+    startup.resume()  # its imports are done
     raise SystemExit(run_check(program, shared, **options))
 
 
@@ -602,6 +606,7 @@ def plot_command(shared: ProgramOptions, program: str | None, **options: Any) ->
     """
     from gradcli.cli.calculus import run_plot
 
+    startup.resume()  # its imports are done
     raise SystemExit(run_plot(program, shared, **options))
 
 
@@ -620,6 +625,7 @@ def functions_command(name: str | None, markdown: bool) -> None:
     """List the built-in functions, or describe NAME."""
     from gradcli.cli.commands import run_functions
 
+    startup.resume()  # its imports are done
     raise SystemExit(run_functions(name, markdown=markdown))
 
 
@@ -648,4 +654,5 @@ def repl_command(shared: ProgramOptions, show_graph: bool) -> None:
     """
     from gradcli.cli.repl import run_repl
 
+    startup.resume()  # its imports are done
     raise SystemExit(run_repl(shared, show_graph=show_graph))

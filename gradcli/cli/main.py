@@ -67,7 +67,13 @@ class Gradcli:
                 except OSError as error:  # a full disk: one line, exit 1
                     cannot_write(error)
                 raise SystemExit(0)  # as click's standalone mode does
-        return click_group().main(args, **extra)
+        from gradcli.cli import startup
+
+        startup.pause()  # until the command's imports are done (gradcli.cli.startup)
+        try:
+            return click_group().main(args, **extra)
+        finally:
+            startup.resume()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(click_group(), name)

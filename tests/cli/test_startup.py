@@ -1,0 +1,64 @@
+"""The console script starts with the cyclic garbage collector paused and every command
+resumes it before its program runs (gradcli.cli.startup)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """\
+import gc, sys
+from gradcli.cli import commands
+from gradcli.lang import session
+seen = []
+make_session, init = commands.make_session, session.Session.__init__
+def probe_make_session(*args, **kwargs):
+    seen.append(("starting", gc.isenabled()))
+    return make_session(*args, **kwargs)
+def probe_init(self, *args, **kwargs):
+    seen.append(("session", gc.isenabled()))
+    init(self, *args, **kwargs)
+commands.make_session, session.Session.__init__ = probe_make_session, probe_init
+from gradcli.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(set(seen)), gc.isenabled(), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "1+2"], [], ["graph", "x", "-v", "x=2"], ["diff", "x^2", "-v", "x=1"],
+    ["check", "sum(x^2)", "-v", "x=[1,2]"], ["plot", "x", "--wrt", "x", "--points", "3"],
+    ["eval", "1+"],
+])
+def test_a_program_runs_with_the_collector(args):
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], input="1+2\n",
+                          capture_output=True, text=True, timeout=120)
+    last = done.stderr.strip().splitlines()[-1]
+    states, after = last.rsplit(" ", 1)
+    assert after == "True", done.stderr
+    assert "('session', True)" in states and "('session', False)" not in states, done.stderr
+    if args[:1] in ([], ["eval"], ["graph"]):
+        assert "('starting', False)" in states, done.stderr  # paused until then
+
+
+def test_the_collector_is_left_as_the_caller_had_it():
+    import gc
+
+    from gradcli.cli import startup
+
+    gc.disable()
+    try:
+        startup.pause()
+        startup.resume()
+        assert not gc.isenabled()  # a caller's choice stays
+    finally:
+        gc.enable()
+    startup.pause()
+    assert not gc.isenabled()
+    startup.resume()
+    assert gc.isenabled()
