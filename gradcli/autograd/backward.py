@@ -162,8 +162,8 @@ def run_backward(
             _add(grads, fn, seed)
 
     wanted: dict[Function, list[int]] | None = None  # (None: no input asked for)
-    captured: dict[int, Any] = {}
     if inputs is not None:
+        captured: dict[int, Any] = {}
         wanted = {}
         for i, v in enumerate(inputs):
             if v.creator is not None:
@@ -176,7 +176,10 @@ def run_backward(
     previous_mode = GRAD_MODE.enabled
     try:
         _count_pending(grads, object(), saved)  # (reads the roots, changes no entry)
-        ready = [fn for fn in grads if fn._count == 0]
+        ready = []  # (a loop, not a comprehension: no frame of its own)
+        for fn in grads:
+            if fn._count == 0:
+                ready.append(fn)
         GRAD_MODE.enabled = create_graph
         # the loop runs once per node of the graph: its lookups are bound to locals
         pop_ready = ready.pop
