@@ -156,10 +156,9 @@ def run_backward(
         else:
             seed = _seed_gradient(output, grad_output, create_graph)
         fn = output.creator
-        if fn is None:  # backward() on a leaf itself
-            _add(leaf_grads, output, seed)
-        else:
-            _add(grads, fn, seed)
+        store, key = (leaf_grads, output) if fn is None else (grads, fn)  # (None: a leaf)
+        previous = store.get(key)
+        store[key] = seed if previous is None else previous + seed
 
     wanted: dict[Function, list[int]] | None = None  # (None: no input asked for)
     if inputs is not None:
@@ -277,11 +276,6 @@ def _wrong_count(fn: Function, results: tuple) -> None:
         f"{fn.name}.backward returned {len(results)} gradients for "
         f"{len(fn.inputs)} inputs"
     )
-
-
-def _add(store: dict, key: Any, g: Any) -> None:
-    previous = store.get(key)
-    store[key] = g if previous is None else previous + g
 
 
 def _restore_counts(saved: list) -> None:

@@ -225,8 +225,9 @@ class Function:
             self._pass = None
             result.creator = self
             result.requires_grad = True
-            LIMITS.nodes_left -= 1  # the graph's budgets (--max-nodes, --max-memory)
-            if LIMITS.nodes_left < 0 or out.nbytes >= LIMITS.watched_bytes:
+            left = LIMITS.nodes_left - 1  # the graph's budgets (--max-nodes, --max-memory)
+            LIMITS.nodes_left = left
+            if left < 0 or out.nbytes >= LIMITS.watched_bytes:
                 over_budget(self.name, out.nbytes)
         else:
             result.creator = None

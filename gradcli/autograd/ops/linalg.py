@@ -27,10 +27,12 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | N
     b2 = b + (1,) if len(b) == 1 else b
     if a2[-1] != b2[-2]:
         return None
-    try:
-        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
-    except ValueError:
-        return None
+    batch = a2[:-2]
+    if batch != b2[:-2]:  # (equal batches, two matrices' empty ones above all: no call)
+        try:
+            batch = np.broadcast_shapes(batch, b2[:-2])
+        except ValueError:
+            return None
     shape = batch + (a2[-2], b2[-1])
     if len(a) == 1:
         shape = shape[:-2] + shape[-1:]
