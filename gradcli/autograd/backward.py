@@ -156,14 +156,13 @@ def run_backward(
         else:
             seed = _seed_gradient(output, grad_output, create_graph)
         fn = output.creator
-        if fn is None:  # backward() on a leaf itself
-            _add(leaf_grads, output, seed)
-        else:
-            _add(grads, fn, seed)
+        store, key = (leaf_grads, output) if fn is None else (grads, fn)  # (None: a leaf)
+        previous = store.get(key)
+        store[key] = seed if previous is None else previous + seed
 
     wanted: dict[Function, list[int]] | None = None  # (None: no input asked for)
-    captured: dict[int, Any] = {}
     if inputs is not None:
+        captured: dict[int, Any] = {}
         wanted = {}
         for i, v in enumerate(inputs):
             if v.creator is not None:
@@ -176,7 +175,10 @@ def run_backward(
     previous_mode = GRAD_MODE.enabled
     try:
         _count_pending(grads, object(), saved)  # (reads the roots, changes no entry)
-        ready = [fn for fn in grads if fn._count == 0]
+        ready = []  # (a loop, not a comprehension: no frame of its own)
+        for fn in grads:
+            if fn._count == 0:
+                ready.append(fn)
         GRAD_MODE.enabled = create_graph
         # the loop runs once per node of the graph: its lookups are bound to locals
         pop_ready = ready.pop
@@ -274,11 +276,6 @@ def _wrong_count(fn: Function, results: tuple) -> None:
         f"{fn.name}.backward returned {len(results)} gradients for "
         f"{len(fn.inputs)} inputs"
     )
-
-
-def _add(store: dict, key: Any, g: Any) -> None:
-    previous = store.get(key)
-    store[key] = g if previous is None else previous + g
 
 
 def _restore_counts(saved: list) -> None:

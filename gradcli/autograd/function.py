@@ -225,8 +225,9 @@ class Function:
             self._pass = None
             result.creator = self
             result.requires_grad = True
-            LIMITS.nodes_left -= 1  # the graph's budgets (--max-nodes, --max-memory)
-            if LIMITS.nodes_left < 0 or out.nbytes >= LIMITS.watched_bytes:
+            left = LIMITS.nodes_left - 1  # the graph's budgets (--max-nodes, --max-memory)
+            LIMITS.nodes_left = left
+            if left < 0 or out.nbytes >= LIMITS.watched_bytes:
                 over_budget(self.name, out.nbytes)
         else:
             result.creator = None
@@ -276,6 +277,11 @@ def _check_broadcast(name: str, arrays: list[np.ndarray]) -> None:
     for a in arrays:
         if a.shape != first and a.ndim and first:
             shapes = [np.shape(b) for b in arrays]
+            if len(shapes) == 2:  # one shape the end of the other (a bias beside a matrix)
+                s, t = shapes if len(shapes[0]) >= len(shapes[1]) else shapes[::-1]
+                if s[len(s) - len(t):] == t:
+                    check_shape(name, s)
+                    return
             try:
                 shape = np.broadcast_shapes(*shapes)
             except ValueError:

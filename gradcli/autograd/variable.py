@@ -564,3 +564,21 @@ from gradcli.autograd.ops.masks import MASKS, carry_mask, is_mask  # noqa: E402
 for _name, _op_name in method_names().items():
     if _name not in Variable.__dict__:
         setattr(Variable, _name, _method(_name, getattr(ops, _op_name)))
+
+
+def _whole(general: Any, cls: type) -> Any:
+    """``v.sum()``, ``v.mean()`` without arguments (a loss's last step) call their
+    Function at once; with arguments, the generated method."""
+    def method(self: Variable, *args: Any, **kwargs: Any) -> Variable:
+        if args or kwargs:
+            return general(self, *args, **kwargs)
+        return cls()(self)
+
+    method.__name__ = general.__name__
+    method.__qualname__ = general.__qualname__
+    method.__doc__ = general.__doc__
+    return method
+
+
+Variable.sum = _whole(Variable.sum, ops.reductions.Sum)
+Variable.mean = _whole(Variable.mean, ops.reductions.Mean)

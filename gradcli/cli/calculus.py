@@ -312,11 +312,14 @@ def _engine_derivatives(statements: list, formulas: list, order: int,
 
 def _checked_value(formula: Any, point: dict[str, np.ndarray], engine: np.ndarray) -> np.ndarray:
     """The formula's value at the point; an internal error if the engine disagrees."""
-    from gradcli.lang.symbolic.terms import SymbolicError
+    from gradcli.lang.symbolic.formula import abridged
+    from gradcli.lang.symbolic.terms import SymbolicError, TooLong
 
     try:
         with np.errstate(all="ignore"):
             value = formula(point)
+    except TooLong as error:  # a limit of the language, said as one (not a bug)
+        raise _fail(error.message) from None
     except SymbolicError as error:
         raise _fail(f"internal error: {error.message} (please report it)") from None
     value = np.broadcast_to(value, engine.shape) if value.size <= engine.size else value
@@ -330,7 +333,8 @@ def _checked_value(formula: Any, point: dict[str, np.ndarray], engine: np.ndarra
         if value.size <= engine.size else defined
     if value.shape != engine.shape or not np.allclose(value[defined], engine[defined],
                                                       rtol=1e-6, atol=1e-9):
-        raise _fail(f"internal error: the formula d/d{formula.wrt} = {formula.text} gives "
+        raise _fail(f"internal error: the formula d/d{formula.wrt} = "
+                    f"{abridged(formula.text)} gives "
                     f"{value.tolist()} at this point, but the engine's gradient is "
                     f"{engine.tolist()} (please report it)")
     return value

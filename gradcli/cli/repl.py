@@ -23,7 +23,7 @@ COMMANDS = {
     ":vars": ":vars              the names defined so far: kind, shape, value",
     ":graph": ":graph [NAME]      the creator graph of NAME (default: the last result, _)",
     ":grad": ":grad NAME [WRT..] NAME's value and its gradients (w.r.t. WRT only, if given)",
-    ":diff": ":diff EXPR [WRT..]  the derivative of EXPR as a formula (symbols allowed)",
+    ":diff": ":diff EXPR [WRT..] the derivative of EXPR as a formula (symbols allowed)",
     ":reset": ":reset             forget every name (the -v inputs are made again)",
     ":quit": ":quit              leave (Ctrl-D does too)",
 }

@@ -32,7 +32,9 @@ def programs():
             st.tuples(inner, st.sampled_from(OPERATORS), inner).map(
                 lambda t: f"({t[0]} {t[1]} {t[2]})"),
             st.tuples(inner, st.sampled_from(["[0]", "[-1]", "[1, 2]", "[:, 0]", ".T", "'",
-                                              "[0:2]"])).map(lambda t: f"({t[0]}){t[1]}"),
+                                              "[0:2]", "[1:]", "[0, 1:]", "[1.5]", "[1e19]",
+                                              "[1e400]", "[:-1e400]"])).map(
+                lambda t: f"({t[0]}){t[1]}"),
             st.tuples(st.sampled_from(["sum", "mean", "max", "logsumexp", "norm"]), inner,
                       st.sampled_from(["0", "1", "-1"])).map(
                 lambda t: f"{t[0]}({t[1]}, axis={t[2]})"),

@@ -182,3 +182,43 @@ def test_a_whole_number_argument_is_refused_as_eval_refuses_it(cli, program, wha
     result = cli("diff", program, "--shape", "x=3")
     assert result.exit_code == 1
     assert f"{what} must be a whole number, got" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("program, shape, line, column, says", [
+    ("sum(X[0, 1:])", "X=3,4", 1, 5, "a slice beside an integer index"),
+    ("y = X[0, 1:]\nsum(y*2)", "X=3,4", 1, 5, "a slice beside an integer index"),
+    ("sum(Y[0])", "Y=2,2,2", 1, 5, "this subscript has no derivative formula"),
+    ("z = 1\nsum(X[0, 1:])", "X=3,4", 2, 5, "a slice beside an integer index"),
+])
+def test_a_rule_refused_in_the_backward_pass_names_where(cli, program, shape, line, column,
+                                                         says):
+    # the backward pass knows terms, not source: its refusals said no line or column
+    result = cli("diff", "-f", "-", "--shape", shape, input=program + "\n")
+    assert result.exit_code == 1, result.stdout
+    assert f"line {line}, column {column}: cannot differentiate: indexing: {says}" in (
+        result.stderr), result.stderr
+
+
+def test_a_formula_too_long_to_read_back_is_said_so_not_an_internal_error(cli, monkeypatch):
+    # a 3,000-high power tower's derivative prints 35 MB on one line, more than a statement
+    # can hold: checking it at -v's point was an 'internal error' quoting all 35 MB.
+    # (The limit is made small here, so a short formula stands for the long one.)
+    import gradcli.lang.reader as reader
+
+    monkeypatch.setattr(reader, "MAX_STATEMENT_CHARS", 60)
+    result = cli("diff", "x^x^x", "-v", "x=1.1")
+    assert result.exit_code == 1, result.stdout
+    assert "internal error" not in result.stderr
+    assert result.stderr.startswith("gradcli: the formula d/dx prints ")
+    assert "more than a statement can hold (60)" in result.stderr
+    assert len(result.stderr) < 300
+    assert cli("diff", "x^x^x").exit_code == 0  # printed without a point, as before
+
+
+def test_an_internal_error_quotes_a_long_formula_abridged():
+    from gradcli.lang.symbolic.formula import abridged
+
+    assert abridged("x + 1") == "x + 1"
+    text = "x + " * 1000 + "1"
+    short = abridged(text)
+    assert len(short) < 320 and short.startswith("x + x") and short.endswith(" + 1")

@@ -366,3 +366,11 @@ def test_a_command_given_more_than_it_takes_says_its_usage(cli, typed, usage):
     result = cli("repl", input=f"x = 1\ny = 2\n{typed}\n:vars\n")
     assert usage in result.stderr + result.stdout
     assert "x" in result.stdout  # nothing was reset, the session goes on
+
+
+def test_the_commands_help_is_one_aligned_table():
+    # :diff's line had one space too many, so its words stood a column right of the rest
+    from gradcli.cli.repl import COMMANDS
+
+    for line in COMMANDS.values():  # the words begin at column 20, after a space
+        assert line[18] == " " and line[19] != " ", line

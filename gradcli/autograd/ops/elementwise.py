@@ -360,7 +360,13 @@ Arctanh = _unary("Arctanh", np.arctanh, lambda f, g, x: g / (1.0 - square(x)),
                  "inverse hyperbolic tangent")
 Sigmoid = _unary("Sigmoid", _stable_sigmoid,
                  lambda f, g, x: g * (f.output() * (1.0 - f.output())), "1 / (1 + e^-x)")
-Relu = _unary("Relu", _relu, lambda f, g, x: g * greater(x, 0.0), "max(x, 0)")
+def _relu_gradient(f, g, x):
+    if type(x) is np.ndarray:  # no graph: greater's mask, without a Function call
+        return g * np.greater(x, 0.0).astype(x.dtype if x.dtype.kind == "f" else "d")
+    return g * greater(x, 0.0)
+
+
+Relu = _unary("Relu", _relu, _relu_gradient, "max(x, 0)")
 Softplus = _unary("Softplus", _softplus, lambda f, g, x: g * sigmoid(x), "log(1 + e^x)")
 Exp2 = _unary("Exp2", _exp2, lambda f, g, x: g * (f.output() * LN2), "2^x")
 Logit = _unary("Logit", _logit, lambda f, g, x: g / (x * (1.0 - x)),

@@ -27,10 +27,12 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | N
     b2 = b + (1,) if len(b) == 1 else b
     if a2[-1] != b2[-2]:
         return None
-    try:
-        batch = np.broadcast_shapes(a2[:-2], b2[:-2])
-    except ValueError:
-        return None
+    batch = a2[:-2]
+    if batch != b2[:-2]:  # (equal batches, two matrices' empty ones above all: no call)
+        try:
+            batch = np.broadcast_shapes(batch, b2[:-2])
+        except ValueError:
+            return None
     shape = batch + (a2[-2], b2[-1])
     if len(a) == 1:
         shape = shape[:-2] + shape[-1:]
@@ -56,8 +58,17 @@ class MatMul(Function):
         return np.matmul(a, b)
 
     def backward(self, g):
-        a, b = self.operands()
         na, nb = self.needs_input_grad
+        if not GRAD_MODE.enabled:
+            a, b = self.inputs
+            a = a._data
+            b = b._data
+            if a.ndim == 2 and b.ndim == 2:  # the common case: two products, no graph
+                # (forward itself: the same limits and blocking as matmul's, no wrapping)
+                return (self.forward(g, b.T) if na else None,
+                        self.forward(a.T, g) if nb else None)
+        else:
+            a, b = self.inputs
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if na else None, g * a if nb else None)
         A = a if a.ndim > 1 else a.reshape(1, -1)

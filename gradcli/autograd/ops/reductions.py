@@ -110,20 +110,20 @@ class Sum(_Reduction):
 
 
 class Mean(_Reduction):
-    __slots__ = ("out_size",)
+    __slots__ = ("scale",)
 
     def reduce(self, x, axes):
         total = np.add.reduce(x, axis=axes, keepdims=self.keepdims)
-        self.out_size = total.size
         count = x.size // total.size if total.size else 0
+        self.scale = 1.0 / count if count else math.nan  # backward's factor, found once
         # the mean of nothing is 0/0: NaN, with the invalid-value flag NumPy raises too
         return total / count if count else np.divide(total, 0.0)
 
     def backward(self, g):
-        count = self.inputs[0]._data.size // self.out_size if self.out_size else 0
-        if g.shape != self.kept:
-            g = g.reshape(self.kept)  # kept_grad, inlined
-        return g * (1.0 / count if count else math.nan)
+        # kept_grad, inlined; a scalar gradient broadcasts as it is (no reshape)
+        if g.ndim and g.shape != self.kept:
+            g = g.reshape(self.kept)
+        return g * self.scale
 
 
 class Prod(_Reduction):

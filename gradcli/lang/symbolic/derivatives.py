@@ -205,7 +205,7 @@ def _vjp_index(node: E, g: E) -> E:
         # a slice's adjoint is the gradient with zeros around it: pad(g, pad_width=...)
         if any(isinstance(s, int) for s in subs):
             raise SymbolicError("indexing: a slice beside an integer index has no derivative "
-                                "formula here yet (slice, then index: x[1:][0])")
+                                "formula here yet (one after the other has: X[0][1:])")
         widths = []
         for k, d in enumerate(x.shape):
             s = subs[k] if k < len(subs) else ALL
@@ -409,7 +409,13 @@ def gradient(y: E, x: E) -> E:
         if is_zero(g):
             continue
         needed = [id(a) in live for a in node.args]
-        for a, ga in zip(node.args, _vjp(node, g, needed)):
+        try:
+            grads = _vjp(node, g, needed)
+        except SymbolicError as error:
+            if error.span is None and error.term is None:
+                error.term = node  # (the reader knows where in the source it came from)
+            raise
+        for a, ga in zip(node.args, grads):
             if ga is not None and id(a) in live:
                 adjoint.setdefault(id(a), []).append(ga)
     return ZERO

@@ -22,6 +22,7 @@ from gradcli.lang.symbolic.terms import (
     E,
     Shape,
     SymbolicError,
+    TooLong,
     _Scope,
     _shape_text,
     _topological,
@@ -78,15 +79,22 @@ class Formula:
     def __call__(self, values: dict[str, Any] | None = None, **more: Any) -> Any:
         import numpy as np
 
+        from gradcli.lang.reader import MAX_STATEMENT_CHARS
         from gradcli.lang.session import evaluate
 
         point = {**(values or {}), **more}
-        outcomes = evaluate(self.program, point)
+        program = self.program
+        longest = max(map(len, program.split("\n")))
+        if longest > MAX_STATEMENT_CHARS:
+            raise TooLong(f"the formula d/d{self.wrt} prints {longest:,} characters on one "
+                          f"line, more than a statement can hold ({MAX_STATEMENT_CHARS:,}), "
+                          "so it cannot be run, nor checked at the point given")
+        outcomes = evaluate(program, point)
         result = outcomes[-1]
         error = getattr(result, "error", None)
         if error is not None:
-            raise SymbolicError(f"the formula {self.text} does not evaluate at this point: "
-                                f"{error.message}")
+            raise SymbolicError(f"the formula {abridged(self.text)} does not evaluate at "
+                                f"this point: {error.message}")
         value = np.asarray(result.value, dtype=float)
         wanted = self._concrete(point)
         if wanted is not None:
@@ -149,6 +157,11 @@ def _shared_names(term: E, named: dict[E, str], taken: set[str]) -> dict[E, str]
     return out
 
 
+def abridged(text: str, most: int = 300) -> str:
+    """A formula's text for a message: a long one's start and end, not megabytes."""
+    return text if len(text) <= most else f"{text[:most // 2]} ... {text[-most // 2:]}"
+
+
 def program_statements(text: str) -> list[S.Node]:
     parsed = S.parse(text)
     assert isinstance(parsed, list)
@@ -181,7 +194,11 @@ def _differentiate(program: str | list[S.Node], wrt: Any, shapes: dict | None,
         if x is None:
             raise KeyError(name)
         if y.ndim == 0:
-            g = tidy(gradient(y, x))
+            try:
+                g = tidy(gradient(y, x))
+            except SymbolicError as error:
+                error.span = reader.span_of(error)
+                raise
             if order == 2:
                 g = tidy(hessian_of(g, x))
             out.append(Formula(name, x.shape if order == 1 else x.shape * 2, g,
@@ -195,7 +212,7 @@ def _differentiate(program: str | list[S.Node], wrt: Any, shapes: dict | None,
                                    reader.named))
             except SymbolicError as error:
                 raise SymbolicError(f"{error.message}. {_one_element(statements, y)}",
-                                    error.span) from None
+                                    reader.span_of(error)) from None
     differentiate.reader = reader  # type: ignore[attr-defined]
     return out
 

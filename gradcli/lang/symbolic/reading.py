@@ -104,6 +104,8 @@ class Reader:
         self.named: dict[E, str] = {}  # intermediate terms the program named
         self.last: E | None = None
         self.links: set[int] = set()  # inner links of a + b + c chains, read at the top
+        # each term's first source node's span (by id; the term kept, so the id is its)
+        self.spans: dict[int, tuple[E, Any]] = {}
 
     def run(self, statements: list[S.Node]) -> E | None:
         for st in statements:
@@ -181,12 +183,23 @@ class Reader:
             if isinstance(node, (S.Slice,)) or id(node) in self.links:
                 continue
             try:
-                done[id(node)] = self.one(node, done)
+                made = done[id(node)] = self.one(node, done)
             except SymbolicError as error:
                 if error.span is None:
                     error.span = node.span
                 raise
+            if id(made) not in self.spans:
+                self.spans[id(made)] = (made, node.span)
         return done[id(root)]
+
+    def span_of(self, error: SymbolicError) -> Any:
+        """The span of the source of the term a derivative rule refused (the backward
+        pass knows terms, not source), or the error's own."""
+        if error.span is None and error.term is not None:
+            made, span = self.spans.get(id(error.term), (None, None))
+            if made is error.term:
+                return span
+        return error.span
 
     def one(self, node: S.Node, done: dict[int, E]) -> E:
         if isinstance(node, S.Number):

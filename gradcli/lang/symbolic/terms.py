@@ -29,6 +29,12 @@ class SymbolicError(Exception):
         super().__init__(message)
         self.message = message
         self.span = span
+        self.term: E | None = None  # the term whose derivative rule refused, if any
+
+
+class TooLong(SymbolicError):
+    """A formula whose text (or a where line's) is longer than one statement can be: it
+    cannot be read back, so it cannot be run or checked at a point."""
 
 
 _ORDER = {"num": 0, "const": 1, "size": 1, "sym": 2, "pow": 3, "fn": 4, "call": 5, "T": 6,
