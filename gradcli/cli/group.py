@@ -181,8 +181,10 @@ class GradcliGroup(click.Group):
                     error, "possibilities", True):  # (click's NoSuchCommand, with no near one)
                 # a plain word near no command (`gradcli x -v x=2`, `gradcli pi`): a
                 # calculator user's program, which only a word's look keeps from running
-                hint = (f"{error.message} To run it as a program: gradcli eval {args[0]} "
-                        "(a word alone is taken for a command)")
+                import shlex  # (only on this error's path)
+
+                hint = (f"{error.message} To run it as a program: gradcli eval "
+                        f"{shlex.join(args)} (a word alone is taken for a command)")
             if hint is None:
                 raise
             raise click.UsageError(hint, ctx) from error

@@ -81,3 +81,11 @@ def test_looks_like_program(arg):
                                  "--seed=3", "", " "])
 def test_does_not_look_like_program(arg):
     assert not looks_like_program(arg)
+
+
+def test_the_way_to_run_a_word_keeps_its_options_and_runs_when_followed(cli):
+    # it said `gradcli eval x`, dropping -v x=2, so following it failed (unknown name)
+    result = cli("x", "-v", "x=2")
+    assert "To run it as a program: gradcli eval x -v x=2 " in result.stderr
+    followed = cli("eval", "x", "-v", "x=2", "--no-graph")
+    assert followed.exit_code == 0 and "= 2.0" in followed.stdout
