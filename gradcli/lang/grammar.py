@@ -32,13 +32,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lark import Lark
 
-try:  # CPython's own SHA-256: hashlib would load OpenSSL first (~3 ms of every start)
-    from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
-except ImportError:
-    try:
-        from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+if "hashlib" in sys.modules:  # loaded already (NumPy's random imports it): its SHA-256
+    from hashlib import sha256  # costs nothing more, where _sha256 is one more module to load
+else:
+    try:  # CPython's own SHA-256: hashlib would load OpenSSL first (~3 ms of every start)
+        from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
     except ImportError:
-        from hashlib import sha256  # type: ignore[assignment]
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef]  # 3.11
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment]
 
 CACHE_FORMAT = 6  # 2: a runtime file; 3: its seal; 4: one sealed file; 5: plain objects
 # for string-keyed dicts (~17% smaller, ~30% faster to read); 6: the lexer's matches

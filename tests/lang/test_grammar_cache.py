@@ -110,3 +110,18 @@ def test_matches_that_are_not_a_table_leave_the_scanner_to_lark() -> None:
         grammar.build_scanner(built, junk)
         assert built.parser.lexer._scanner is None
         assert built.parse("1 + 2", start="statement").data == "binary"
+
+
+def test_the_cache_key_uses_a_loaded_hashlib_and_loads_no_sha256_module_of_its_own() -> None:
+    import hashlib
+
+    code = ("import sys, {first}\nfrom gradcli.lang import grammar\n"
+            "print(grammar.cache_key('x'), '_sha256' in sys.modules or '_sha2' in sys.modules)")
+    keys = {}
+    for first in ("hashlib", "os"):
+        out = subprocess.run([sys.executable, "-c", code.format(first=first)],
+                             capture_output=True, text=True, check=True).stdout.split()
+        keys[first] = out
+    assert keys["hashlib"][1] == "False" and keys["os"][1] == "True"
+    assert keys["hashlib"][0] == keys["os"][0] == grammar.cache_key("x")  # one SHA-256
+    assert len(keys["os"][0]) == len(hashlib.sha256().hexdigest())
