@@ -156,6 +156,8 @@ def make_session(options: ProgramOptions, **command: Any) -> Any:
     """A Session made from the shared options and the command's (see
     ProgramOptions.session_options)."""
     from gradcli.cli import startup
+
+    startup.load_numpy()  # (if no option's check has imported it)
     from gradcli.lang.session import Session
 
     startup.resume()  # NumPy and Lark are loaded: the program runs with the collector
@@ -312,6 +314,9 @@ def run_eval(
     module does not import the one above it)."""
     import warnings
 
+    from gradcli.cli.startup import load_numpy
+
+    load_numpy()  # first, with the collector (the printer's modules import it too)
     # Python's own warning lines never reach the user (errors and NaN warnings are ours),
     # and the session then skips guarding each statement against them
     warnings.simplefilter("ignore", RuntimeWarning)

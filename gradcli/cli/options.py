@@ -129,6 +129,9 @@ _ASSIGNMENTS = {"multiple": True, "metavar": "NAME=VALUE", "parse": _parse_vars}
 
 def _parse_size(value: str | None, ctx: click.Context, param: click.Parameter) -> str | None:
     """--max-memory SIZE, refused here in the option's own words (not the Session's)."""
+    from gradcli.cli.startup import load_numpy
+
+    load_numpy()  # (gradcli.autograd's first import: NumPy's, see load_numpy)
     from gradcli.autograd.limits import parse_size
 
     if value is not None:

@@ -66,3 +66,40 @@ def test_the_collector_is_left_as_the_caller_had_it():
         assert gc.get_freeze_count() > 0  # what start-up made is left out of collections
     finally:
         gc.unfreeze()
+
+
+NUMPY_PROBE = """\
+import gc, sys
+seen = {}
+class Probe:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("numpy", "lark", "gradcli.lang.session"):
+            seen.setdefault(name, gc.isenabled())
+        return None
+sys.meta_path.insert(0, Probe())
+from gradcli.cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(seen.items()), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["eval", "1+2"], ["diff", "x^2", "-v", "x=1"], []])
+def test_numpy_is_imported_with_the_collector_and_the_rest_paused(args):
+    # NumPy's import paused costs more than it saves (gradcli.cli.startup.load_numpy)
+    done = subprocess.run([sys.executable, "-c", NUMPY_PROBE, *args], input="1+2\n",
+                          capture_output=True, text=True, timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == (
+        "[('gradcli.lang.session', False), ('lark', False), ('numpy', True)]"), done.stderr
+
+
+def test_load_numpy_leaves_a_running_collector_alone():
+    import gc
+
+    from gradcli.cli import startup
+
+    assert gc.isenabled()
+    startup.load_numpy()  # not paused: nothing to do (NumPy is loaded here anyway)
+    assert gc.isenabled()
