@@ -40,10 +40,10 @@ def load_numpy() -> None:
     """Import NumPy, with the collector running while it does if :func:`pause` stopped it.
 
     NumPy's import with the collector paused costs more than the collections it saves
-    (measured: `gradcli eval '1+2'` ~13 ms slower with OpenBLAS's threads, ~2 ms with one;
-    the memory it then holds uncollected is touched while OpenBLAS's thread spins on the
-    other core), so the commands' first NumPy import goes through here; what follows it
-    (Lark, gradcli) still runs paused."""
+    (measured, 25 interleaved runs: `gradcli eval '1+2'` ~13 ms slower with OpenBLAS's
+    own threads, whose start NumPy's import includes, ~2 ms with one thread; the
+    mechanism is not pinned down), so the commands' first NumPy import goes through
+    here; what follows it (Lark, gradcli) still runs paused."""
     if _paused and "numpy" not in sys.modules:
         gc.enable()
         try:
