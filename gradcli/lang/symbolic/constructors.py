@@ -64,15 +64,21 @@ def _plus(a: Any, b: Any) -> Any:
     return float(a) + float(b)
 
 
-def add(*terms: E) -> E:
+def _flattened(op: str, items: tuple[E, ...]) -> list[E]:
+    """The operands of a chain of ``op`` (add or mul) nested in any way, in order."""
     flat: list[E] = []
-    stack = list(reversed(terms))
+    stack = list(reversed(items))
     while stack:
         t = stack.pop()
-        if t.op == "add":
+        if t.op == op:
             stack.extend(reversed(t.args))
         else:
             flat.append(t)
+    return flat
+
+
+def add(*terms: E) -> E:
+    flat = _flattened("add", terms)
     shape = broadcast(*[t.shape for t in flat], what="add")
     coeffs: dict[E, Any] = {}
     for t in flat:
@@ -197,14 +203,7 @@ def mul(*factors: E) -> E:
         joined = _joined(a, b) if a.op == "mul" else _joined(b, a) if b.op == "mul" else None
         if joined is not None:
             return joined
-    flat: list[E] = []
-    stack = list(reversed(factors))
-    while stack:
-        f = stack.pop()
-        if f.op == "mul":
-            stack.extend(reversed(f.args))
-        else:
-            flat.append(f)
+    flat = _flattened("mul", factors)
     shape = broadcast(*[f.shape for f in flat], what="multiply")
     coeff: Any = Fraction(1)
     exps: dict[E, list[E]] = {}
