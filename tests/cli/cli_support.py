@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def interruptible() -> None:
+    """A child's ``preexec_fn``: Ctrl-C (SIGINT) reaches it as it reaches a command typed
+    in a terminal. A process keeps an ignored SIGINT ignored, and a background job of a
+    non-interactive shell (``cmd &`` in a script) starts with SIGINT ignored: a test run
+    started that way would otherwise see gradcli (rightly) not stop on SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _no_constant(text: str):

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.cli.cli_support import gradcli_command, subprocess_env
+from tests.cli.cli_support import gradcli_command, interruptible, subprocess_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
 
@@ -22,6 +22,7 @@ MEMORY_CAP = 1536 * 2**20  # address space: NumPy and OpenBLAS need some; a bomb
 
 def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    interruptible()  # (the SIGINT tests run through popen too)
 
 
 def capped(*args: str, input: str | None = None, timeout: float = 60, stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ import sys
 
 import pexpect
 import pytest
-from cli_support import gradcli_command, subprocess_env
+from cli_support import gradcli_command, interruptible, subprocess_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 PROMPT = ">>> "
@@ -34,6 +34,7 @@ def spawn(env: dict, *args: str) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
         dimensions=(40, 200),
+        preexec_fn=interruptible,
     )
     child.expect_exact(PROMPT)
     return child

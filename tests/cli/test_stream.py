@@ -10,7 +10,13 @@ import sys
 import time
 
 import pytest
-from cli_support import gradcli_command, run_gradcli, strict_json, subprocess_env
+from cli_support import (
+    gradcli_command,
+    interruptible,
+    run_gradcli,
+    strict_json,
+    subprocess_env,
+)
 
 
 def _read_line(stream, timeout: float = 30) -> str:
@@ -108,6 +114,7 @@ def test_ctrl_c_in_a_stream_exits_130_with_one_line():
         stderr=subprocess.PIPE,
         text=True,
         env=subprocess_env(),
+        preexec_fn=interruptible,
     )
     process.stdin.write("1+1\n")
     process.stdin.flush()
