@@ -43,9 +43,10 @@ else:
         except ImportError:
             from hashlib import sha256  # type: ignore[assignment]
 
-CACHE_FORMAT = 6  # 2: a runtime file; 3: its seal; 4: one sealed file; 5: plain objects
-# for string-keyed dicts (~17% smaller, ~30% faster to read); 6: the lexer's matches
-# (see KnownMatches). Bump on a change
+CACHE_FORMAT = 7  # 2: a runtime file; 3: its seal; 4: one sealed file; 5: plain objects
+# for string-keyed dicts (~17% smaller, ~30% faster to read); 6 kept the answers Lark's
+# scanner build asks of re, 7 drops them again (they saved ~0.4 ms, too little to show in
+# A/B, by swapping the re module on Lark's lexer). Bump on a change
 _CACHE_MAX_BYTES = 4_000_000  # the file takes ~60 kB; far larger is not ours
 START = ["program", "statement"]
 _OPTIONS: dict[str, Any] = {
@@ -279,8 +280,7 @@ def _build_tables(text: str, key: str) -> dict:
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items()
                        if k not in ("transformer", "postlex", "lexer_callbacks", "_plugins")}
-    tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo,
-              "matches": lexer_matches(built)}
+    tables = {"key": key, "lark": lark.__version__, "data": data, "memo": memo}
     content = json.dumps(_encode(tables), separators=(",", ":"))  # ASCII
     _write_atomically(_cache_path("grammar", key), _sealed(key, content))
     return tables
@@ -337,97 +337,10 @@ def build_lark(transformer: Any = None) -> Lark:
     if t.get("lark") != lark.__version__:  # tables another Lark built (or junk)
         t = _rebuild()
     try:
-        built = lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
+        return lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
     except Exception:  # noqa: BLE001 - cached tables that do not load: build them anew
         t = _rebuild()
-        built = lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
-    build_scanner(built, t.get("matches"))
-    return built
-
-
-# -- the lexer's scanner, built with the matches Lark asked of re last time ---------------
-# Building the basic lexer's scanner, Lark asks, of every regexp terminal and every string
-# terminal, whether the regexp matches the string (a keyword that NAME also matches is
-# lexed as NAME, then told apart): ~120 re.match calls that compile each terminal's
-# regexp first, ~0.6 ms of every start. Their answers depend only on the terminals, which
-# the cache key fixes, so the cache keeps them and the scanner is built by Lark's own code
-# with an re module that answers those questions from the table (anything else: re).
-
-_UNKNOWN = object()
-
-
-class _Matched:
-    """What Lark reads of a match while building its scanner: ``group(0)``."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def group(self, index: int = 0) -> str:
-        if index != 0:
-            raise IndexError("no such group")
-        return self.text
-
-
-class KnownMatches:
-    """The re module, with ``match(pattern, string, flags)`` answered from ``table``
-    ((pattern, string, flags) -> the matched text, or None) when it holds the question,
-    else by re (and the answer added to the table)."""
-
-    def __init__(self, table: dict[tuple[str, str, int], str | None]) -> None:
-        self.table = table
-
-    def match(self, pattern: Any, string: Any, flags: int = 0) -> Any:
-        key = (pattern, string, flags)
-        found = self.table.get(key, _UNKNOWN) if type(pattern) is str else _UNKNOWN
-        if found is _UNKNOWN:
-            m = re.match(pattern, string, flags)
-            if type(pattern) is not str or type(string) is not str:
-                return m
-            found = self.table[key] = None if m is None else m.group(0)
-        return None if found is None else _Matched(found)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(re, name)
-
-
-def _with_matches(lexer: Any, table: dict) -> Any:
-    """``lexer``'s scanner, built with :class:`KnownMatches` over ``table``."""
-    real = lexer.re
-    lexer.re = KnownMatches(table)
-    try:
-        return lexer.scanner
-    finally:
-        lexer.re = real
-
-
-def lexer_matches(built: Lark) -> list:
-    """The matches Lark asks of re while building ``built``'s scanner, as a list of
-    [pattern, string, flags, matched text or None] (JSON), for :func:`build_scanner`."""
-    lexer = getattr(built.parser, "lexer", None)
-    if lexer is None or getattr(lexer, "_scanner", _UNKNOWN) is not None or lexer.re is not re:
-        return []  # (a Lark laid out otherwise: its scanner is built as it is)
-    table: dict = {}
-    _with_matches(lexer, table)
-    return [[*key, found] for key, found in table.items()]
-
-
-def build_scanner(built: Lark, matches: Any) -> None:
-    """Build ``built``'s scanner now with the cached ``matches`` (from
-    :func:`lexer_matches`); with none that fit, Lark builds it when first needed."""
-    lexer = getattr(built.parser, "lexer", None)
-    if (not isinstance(matches, list) or lexer is None or lexer.re is not re
-            or getattr(lexer, "_scanner", _UNKNOWN) is not None):
-        return
-    table = {}
-    for entry in matches:
-        if not (isinstance(entry, list) and len(entry) == 4 and type(entry[0]) is str
-                and type(entry[1]) is str and type(entry[2]) is int
-                and (entry[3] is None or type(entry[3]) is str)):
-            return  # not a table this module wrote: Lark asks re
-        table[entry[0], entry[1], entry[2]] = entry[3]
-    _with_matches(lexer, table)
+        return lark.Lark._load_from_dict(t["data"], t["memo"], transformer=transformer)
 
 
 def lark_parser() -> Lark:

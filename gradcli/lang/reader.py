@@ -99,7 +99,7 @@ class Shapes:
     def __init__(self, lexer: Any) -> None:
         self.trees: dict[tuple, Shape] = {}
         self.sketches: dict[str, list[Sketch]] = {}
-        self.number: str | None = None  # NUMBER's regexp: compiled by the first Sketch.match
+        self.number: Callable[[str, int], re.Match | None] | None = None
         self.enabled = False
         try:
             scanner = lexer.scanner
@@ -109,7 +109,7 @@ class Shapes:
                 return  # (past Python's group limit Lark splits the pattern: full path)
             number = [t.pattern for t in lexer.terminals if t.name == "NUMBER"]
             if len(number) == 1 and not number[0].flags:
-                self.number = number[0].to_regexp()
+                self.number = re.compile(number[0].to_regexp()).match
         except AttributeError:  # a Lark laid out otherwise: every line the full way
             return
         self.finditer = patterns[0].finditer
@@ -246,7 +246,7 @@ class Sketch:
     __slots__ = ("shape", "pieces", "number", "slots", "starts", "ends", "length")
 
     def __init__(self, shape: Shape, text: str, kinds: list[str], starts: list[int],
-                 ends: list[int], number: str | Callable[[str, int], re.Match | None]) -> None:
+                 ends: list[int], number: Callable[[str, int], re.Match | None]) -> None:
         self.shape = shape
         self.number = number
         self.starts = starts
@@ -267,8 +267,6 @@ class Sketch:
         numbers; else None."""
         pieces = self.pieces
         number = self.number
-        if type(number) is str:  # NUMBER's regexp, compiled when first needed (re caches
-            number = self.number = re.compile(number).match  # it: once for all sketches)
         found = []
         at = 0
         for k in range(len(pieces) - 1):

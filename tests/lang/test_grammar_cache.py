@@ -63,55 +63,6 @@ def test_reading_the_cache_does_not_import_json(tmp_path) -> None:
     assert runs == [["True"], ["False"]]  # json writes the cache; reading it needs none
 
 
-def _scanner_parts(lexer) -> tuple:
-    """What a basic lexer's scanner is: its compiled patterns, its terminals, and the
-    keywords its callbacks tell apart (each UnlessCallback's own scanner)."""
-    scanner = lexer.scanner
-    return ([(m.pattern, m.flags) for m in scanner._mres], scanner.allowed_types,
-            {name: [(m.pattern, m.flags) for m in callback.scanner._mres]
-             for name, callback in lexer.callback.items()})
-
-
-def test_the_scanner_built_with_the_cached_matches_is_larks_own() -> None:
-    import re
-
-    import lark
-
-    cached = grammar.build_lark().parser.lexer
-    assert cached._scanner is not None  # built at load, from the table
-    fresh = lark.Lark(grammar.grammar_text(), **grammar._OPTIONS).parser.lexer
-    assert fresh._scanner is None
-    assert _scanner_parts(cached) == _scanner_parts(fresh)  # (Lark's own build, with re)
-    assert cached.re is re and "NAME" in cached.callback  # true/false: NAME, told apart
-    # every cached answer is re's
-    matches = grammar.tables()["matches"]
-    assert len(matches) > 50
-    for pattern, string, flags, found in matches:
-        m = re.match(pattern, string, flags)
-        assert found == (m.group(0) if m else None)
-
-
-def test_known_matches_asks_re_what_the_table_does_not_hold() -> None:
-    table = {("a+", "aa", 0): None}  # (a wrong answer, to see that the table answers)
-    known = grammar.KnownMatches(table)
-    assert known.match("a+", "aa") is None
-    found = known.match("b+", "bbc")
-    assert found.group(0) == "bb" and table[("b+", "bbc", 0)] == "bb"
-    assert known.match("c", "x") is None and table[("c", "x", 0)] is None
-    assert known.compile("x+").match("xx").group(0) == "xx"  # the rest is re's
-
-
-def test_matches_that_are_not_a_table_leave_the_scanner_to_lark() -> None:
-    import lark
-
-    t = grammar.tables()
-    for junk in [None, {"a": 1}, [["a", "b", 0]], [["a", "b", "0", None]], [[1, "b", 0, None]]]:
-        built = lark.Lark._load_from_dict(t["data"], t["memo"])
-        grammar.build_scanner(built, junk)
-        assert built.parser.lexer._scanner is None
-        assert built.parse("1 + 2", start="statement").data == "binary"
-
-
 def test_the_cache_key_uses_a_loaded_hashlib_and_loads_no_sha256_module_of_its_own() -> None:
     import hashlib
 
