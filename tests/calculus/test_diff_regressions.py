@@ -152,6 +152,9 @@ def test_the_spread_of_one_element_is_zero_and_a_subgradient_is_no_mismatch(cli)
     ("x*1e308*10", "inf"),            # exact arithmetic past a float: inf, as computed
     ("-x*1e308*10", "-inf"),
     ("x*1e-300*1e-300", "0"),
+    ("x*((1e308 + 1e308) + 1e400)", "inf"),  # a running sum past a float, then inf (fuzz)
+    ("x + ((1e308 + 1e308) + 1e400)", "1"),
+    ("x*(1e308*1e308)*1e-999", "nan"),        # inf*0, as the engine computes it
     ("x^2*1.5e-300", "3e-300*x"),     # a small number a float holds stays exact
 ])
 def test_numbers_past_a_float_differentiate_as_the_engine_computes(cli, program, formula):

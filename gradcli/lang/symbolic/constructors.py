@@ -31,6 +31,7 @@ from gradcli.lang.symbolic.terms import (
     SymbolicError,
     _shape_text,
     broadcast,
+    clamped,
     const,
     make,
     num,
@@ -54,13 +55,13 @@ def _split_coeff(t: E) -> tuple[Any, E]:
 
 def _times(a: Any, b: Any) -> Any:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        return a * b
+        return clamped(a * b)  # (a running product or sum stays within a float's range)
     return float(a) * float(b)
 
 
 def _plus(a: Any, b: Any) -> Any:
     if isinstance(a, Fraction) and isinstance(b, Fraction):
-        return a + b
+        return clamped(a + b)
     return float(a) + float(b)
 
 

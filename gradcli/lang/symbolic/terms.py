@@ -109,10 +109,15 @@ def num(value: Any) -> E:
                 value = Fraction(repr(value)) if "e" not in repr(value) else f
     if isinstance(value, int):
         value = Fraction(value)
+    return make("num", (), clamped(value), ())
+
+
+def clamped(value: Any) -> Any:
+    """An exact number past what a float holds as what the engine computes: inf or 0
+    (so that every number a term holds converts to a float)."""
     if isinstance(value, Fraction) and value and not _FLOAT_TINY <= abs(value) <= _FLOAT_MAX:
-        # past what a float holds, an exact number is what the engine computes: inf or 0
-        value = (math.inf if value > 0 else -math.inf) if abs(value) > 1 else 0.0
-    return make("num", (), value, ())
+        return (math.inf if value > 0 else -math.inf) if abs(value) > 1 else 0.0
+    return value
 
 
 _FLOAT_MAX, _FLOAT_TINY = Fraction(sys.float_info.max), Fraction(5e-324)
