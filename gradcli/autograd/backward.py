@@ -1,4 +1,4 @@
-"""The backward pass: iterative, counting each node's pending consumers.
+"""The backward pass: iterative, newest node first.
 
 No recursion anywhere, so a chain of a million operations needs no more stack than a
 chain of one. Gradients meeting at a node are summed before the node runs; saved values
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from heapq import heapify, heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -30,14 +31,16 @@ FREED = (
 _SMALL = 4096
 
 
-# The seed of a scalar output's pass, one per dtype: read-only, so that no rule or leaf
-# can write into it (a leaf handed it as its gradient gets a copy, see _leaf_gradient).
-_SEEDS: dict[np.dtype, np.ndarray] = {}
+# The seed of a scalar output's pass: a NumPy scalar of the output's dtype (immutable, so
+# no rule or leaf can write into it; a leaf handed it gets an array, see _leaf_gradient).
+# Rules reading a scalar gradient then do scalar arithmetic, ~10x cheaper than a 0-d
+# array's; plain passes let float64 scalars through as gradients, as they let arrays.
+_SEEDS = {np.dtype(t): t(1.0) for t in (np.float64, np.float32)}
 
 
-def _scalar_seed(dtype: np.dtype) -> np.ndarray:
+def _scalar_seed(dtype: np.dtype) -> Any:
     seed = _SEEDS.get(dtype)
-    if seed is None:
+    if seed is None:  # float16, complex: a read-only 0-d array
         seed = np.array(1.0, dtype=dtype)
         seed.flags.writeable = False
         _SEEDS[dtype] = seed
@@ -71,26 +74,14 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
     return seed
 
 
-# How many passes are running: a pass started inside another (a backward rule or a trace
-# that takes gradients itself) saves the counts it overwrites and puts them back after.
-_RUNNING = [0]
-
-
-def _count_pending(roots: Iterable[Function], token: object, saved: list | None) -> None:
-    """For every Function reachable from the roots, how many graph edges lead into it,
-    kept on the Function itself (``_count``, valid while ``_pass is token``): no table
-    of a million entries for a chain of a million operations.
-
-    The walk also checks, before any rule runs (so a refused pass frees nothing), that no
-    input of a Function changed in place since the Function used it: one int compare
-    per Function while nothing changed in place since it ran. With ``saved``, each
-    Function's previous marks are kept there first (see ``_RUNNING``)."""
-    for fn in roots:
-        if saved is not None:
-            saved.append((fn, fn._pass, getattr(fn, "_count", 0)))
-        fn._pass = token
-        fn._count = 0
+def _check_graph(roots: Iterable[Function]) -> None:
+    """Before any rule runs (so that a refused pass frees nothing): that the graph behind
+    the roots was not freed, and that no input of a Function changed in place since the
+    Function used it. Run when some Variable has changed in place since the process
+    began (``GRAD_MODE.version``); until then neither can fail but by a freed graph,
+    which the pass itself finds."""
     stack = list(roots)
+    seen = set(stack)
     version = GRAD_MODE.version
     while stack:
         fn = stack.pop()
@@ -101,15 +92,9 @@ def _count_pending(roots: Iterable[Function], token: object, saved: list | None)
             check_versions(fn)
         for v in inputs:
             creator = v.creator
-            if creator is not None:
-                if creator._pass is token:
-                    creator._count += 1
-                else:
-                    if saved is not None:
-                        saved.append((creator, creator._pass, getattr(creator, "_count", 0)))
-                    creator._pass = token
-                    creator._count = 1
-                    stack.append(creator)
+            if creator is not None and creator not in seen:
+                seen.add(creator)
+                stack.append(creator)
 
 
 def expand(g: Any, shape: tuple[int, ...]) -> Any:
@@ -169,35 +154,38 @@ def run_backward(
                 wanted.setdefault(v.creator, []).append(i)
         wanted = wanted or None
 
-    running = _RUNNING[0]
-    saved: list | None = [] if running else None
-    _RUNNING[0] = running + 1
+    if GRAD_MODE.version:
+        _check_graph(grads)
+    # The nodes wait in a heap, newest first: a Function is newer than the creators of
+    # its inputs, so when a node comes out every consumer of it has run and its gradient
+    # is whole. (A heap of one entry for a chain; no count of consumers to keep.)
+    ready = []  # (a loop, not a comprehension: no frame of its own)
+    for fn in grads:
+        ready.append((-fn.seq, fn))
+    if len(ready) > 1:
+        heapify(ready)
     previous_mode = GRAD_MODE.enabled
     try:
-        _count_pending(grads, object(), saved)  # (reads the roots, changes no entry)
-        ready = []  # (a loop, not a comprehension: no frame of its own)
-        for fn in grads:
-            if fn._count == 0:
-                ready.append(fn)
         GRAD_MODE.enabled = create_graph
         # the loop runs once per node of the graph: its lookups are bound to locals
-        pop_ready = ready.pop
-        push_ready = ready.append
         pop_grad = grads.pop
         get_grad = grads.get
         get_leaf = leaf_grads.get
         ndarray = np.ndarray
+        float64 = np.float64
         plain = not create_graph
         while ready:
-            fn = pop_ready()
+            fn = heappop(ready)[1]
             g = pop_grad(fn)
+            fn_inputs = fn.inputs
+            if fn_inputs is None:
+                raise BackwardError(FREED)
             if wanted is not None and fn in wanted:
                 for i in wanted[fn]:
                     captured[i] = expand(g, fn.out_shape)
             if not fn.elementwise and g.shape != fn.out_shape:
                 g = expand(g, fn.out_shape)
             results = fn.backward(g)
-            fn_inputs = fn.inputs
             if type(results) is not tuple:
                 if len(fn_inputs) != 1:
                     _wrong_count(fn, (results,))
@@ -207,41 +195,28 @@ def run_backward(
             if trace is not None:
                 trace(fn, g, results)
             for v, r in zip(fn_inputs, results):
-                if not v.requires_grad:
-                    continue
-                creator = v.creator
-                if r is None:
-                    if creator is not None:
-                        count = creator._count - 1
-                        creator._count = count
-                        if count == 0:
-                            if creator in grads:
-                                push_ready(creator)
-                            else:  # every path into it carried no gradient
-                                _pass_nothing(creator, grads, ready, retain_graph)
+                if r is None or not v.requires_grad:
                     continue
                 if plain:
-                    if type(r) is not ndarray:
+                    if type(r) is not ndarray and type(r) is not float64:
                         r = r._data if isinstance(r, Variable) else np.asarray(r)
                 elif type(r) is not Variable:
                     r = Variable(r)
+                creator = v.creator
                 if creator is None:
                     previous = get_leaf(v)
                     leaf_grads[v] = r if previous is None else previous + r
                     continue
                 previous = get_grad(creator)
-                grads[creator] = r if previous is None else previous + r
-                count = creator._count - 1
-                creator._count = count
-                if count == 0:
-                    push_ready(creator)
+                if previous is None:
+                    grads[creator] = r
+                    heappush(ready, (-creator.seq, creator))
+                else:
+                    grads[creator] = previous + r
             if not retain_graph:
                 fn.inputs = fn.saved = None  # Function.release, inlined
     finally:
         GRAD_MODE.enabled = previous_mode
-        _RUNNING[0] -= 1
-        if saved:  # a pass it ran inside gets its Functions' counts back
-            _restore_counts(saved)
 
     handed: set[int] = set()
     if inputs is not None:
@@ -276,32 +251,6 @@ def _wrong_count(fn: Function, results: tuple) -> None:
         f"{fn.name}.backward returned {len(results)} gradients for "
         f"{len(fn.inputs)} inputs"
     )
-
-
-def _restore_counts(saved: list) -> None:
-    for fn, token, count in reversed(saved):
-        fn._pass = token
-        fn._count = count
-
-
-def _pass_nothing(fn: Function, grads: dict, ready: list, retain_graph: bool) -> None:
-    """A node that received no gradient passes none on; release its consumers' counts."""
-    stack = [fn]
-    while stack:
-        node = stack.pop()
-        for v in node.inputs:
-            creator = v.creator
-            if creator is None:
-                continue
-            count = creator._count - 1
-            creator._count = count
-            if count == 0:
-                if creator in grads:
-                    ready.append(creator)
-                else:
-                    stack.append(creator)
-        if not retain_graph:
-            node.inputs = node.saved = None  # Function.release
 
 
 def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int]) -> Variable:

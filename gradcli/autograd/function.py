@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -88,6 +89,8 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
+_next_seq = count().__next__  # (a Function's seq: see run_backward)
+
 _INPUT_ERRORS = (ValueError, IndexError, TypeError, ZeroDivisionError, np.linalg.LinAlgError)
 
 
@@ -107,9 +110,10 @@ class Function:
     receive a gradient of exactly the output's shape.
     """
 
-    # _pass, _count: the backward pass that last counted this node, and its count there
-    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "_pass",
-                 "_count", "__dict__", "__weakref__")
+    # seq: when the node was recorded (it is newer than its inputs' creators), the order
+    # of the backward pass
+    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "seq",
+                 "__dict__", "__weakref__")
 
     elementwise = False
 
@@ -222,7 +226,7 @@ class Function:
         if record:
             self.out_shape = out.shape
             self.epoch = GRAD_MODE.version
-            self._pass = None
+            self.seq = _next_seq()
             result.creator = self
             result.requires_grad = True
             left = LIMITS.nodes_left - 1  # the graph's budgets (--max-nodes, --max-memory)

@@ -616,10 +616,10 @@ def test_a_binary_operation_records_which_inputs_want_a_gradient():
     np.testing.assert_allclose(x.grad.data, [2.0, 2.0])
 
 
-def test_a_backward_pass_inside_another_leaves_the_outer_counts_intact():
+def test_a_backward_pass_inside_another_leaves_the_outer_pass_intact():
     # A rule that takes gradients itself runs a second pass through nodes the first pass
-    # has counted and not yet run (their counts live on the nodes): the outer pass must
-    # still run each of them once, with every contribution summed.
+    # has reached and not yet run: the outer pass must still run each of them once, with
+    # every contribution summed.
     x = Variable(np.array(3.0), requires_grad=True)
     h = x * x  # reached by the outer pass through both branches below
 
