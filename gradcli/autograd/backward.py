@@ -119,14 +119,18 @@ def run_backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     inputs: Sequence[Variable] | None = None,
+    leaves: bool = False,
     trace: Callable[[Function, Any, tuple], None] | None = None,
-) -> list[Any] | None:
+) -> Any:
     """Propagate gradients from ``outputs`` back through the graph.
 
     Without ``inputs``, gradients accumulate into the ``.grad`` of every leaf that
     requires one. With ``inputs``, their gradients are returned (None where an input is
-    not reached) and no ``.grad`` is touched. ``trace(fn, g, results)`` is called after
-    each Function's backward rule runs, in the order they run.
+    not reached) and no ``.grad`` is touched. With ``leaves``, ``({leaf: gradient},
+    whole)`` is returned for every leaf the pass reached, and no ``.grad`` is touched;
+    ``whole`` is False when some edge carried no gradient (a leaf behind it may be missing:
+    one that the outputs depend on, with a zero gradient). ``trace(fn, g, results)`` is
+    called after each Function's backward rule runs, in the order they run.
     """
     grads: dict[Function, Any] = {}
     leaf_grads: dict[Variable, Any] = {}
@@ -159,6 +163,7 @@ def run_backward(
     # The nodes wait in a heap, newest first: a Function is newer than the creators of
     # its inputs, so when a node comes out every consumer of it has run and its gradient
     # is whole. (A heap of one entry for a chain; no count of consumers to keep.)
+    whole = True
     ready = []  # (a loop, not a comprehension: no frame of its own)
     for fn in grads:
         ready.append((-fn.seq, fn))
@@ -195,7 +200,11 @@ def run_backward(
             if trace is not None:
                 trace(fn, g, results)
             for v, r in zip(fn_inputs, results):
-                if r is None or not v.requires_grad:
+                if r is None:
+                    if v.requires_grad:
+                        whole = False
+                    continue
+                if not v.requires_grad:
                     continue
                 if plain:
                     if type(r) is not ndarray and type(r) is not float64:
@@ -225,6 +234,11 @@ def run_backward(
             g = leaf_grads.get(v) if v.creator is None else captured.get(i)
             found.append(None if g is None else _leaf_gradient(g, v, create_graph, handed))
         return found
+    if leaves:
+        reached = {}
+        for leaf, g in leaf_grads.items():
+            reached[leaf] = _leaf_gradient(g, leaf, create_graph, handed)
+        return reached, whole
 
     for leaf, g in leaf_grads.items():
         g = _leaf_gradient(g, leaf, create_graph, handed)

@@ -83,6 +83,15 @@ def grad(
     )
 
 
+def leaf_gradients(output: Variable, grad_output: Any = None,
+                   retain_graph: bool = False) -> tuple[dict[Variable, Variable], bool]:
+    """The gradient of ``output`` for every leaf input its backward pass reaches, found by
+    that one pass (no walk of the graph first), without touching ``.grad``; and whether
+    every edge carried a gradient (if not, a leaf the output depends on with a zero
+    gradient may be missing). ``output`` must require a gradient."""
+    return run_backward([output], [grad_output], retain_graph=retain_graph, leaves=True)
+
+
 def jacobian(output: Variable, input: Variable | Sequence[Variable],
              create_graph: bool = False) -> Any:
     """d output / d input as an array of shape ``output.shape + input.shape``; for a list

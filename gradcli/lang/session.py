@@ -19,6 +19,7 @@ import numpy as np
 
 from gradcli.autograd import Variable, grad
 from gradcli.autograd.errors import LimitError
+from gradcli.autograd.functional import leaf_gradients
 from gradcli.autograd.limits import (
     DEFAULT_MAX_NODES,
     Stopped,
@@ -459,8 +460,7 @@ class Session:
             with self.limits(line):
                 # without a graph to draw, only the leaves matter: no topological order
                 order = walk(value) if self.graph else None
-                gradients, note = self._gradients(value, order if order is not None else
-                                                  leaves(value), warnings,
+                gradients, note = self._gradients(value, order, warnings,
                                                   list(wrt) if wrt else self.wrt)
                 graph = self._graph(value, name, order) if order is not None else None
         except GradcliError:
@@ -477,8 +477,21 @@ class Session:
                                   f"{exc}") from None
         return Result(line, source, name, value.data, gradients, note, graph, warnings)
 
-    def _gradients(self, value: Variable, nodes: Iterable[Variable], warnings: list[str],
-                   wrt: list[str] | None) -> tuple[dict[str, Any] | None, str | None]:
+    def _gradients(self, value: Variable, nodes: Iterable[Variable] | None,
+                   warnings: list[str], wrt: list[str] | None) -> tuple[dict[str, Any] | None,
+                                                                       str | None]:
+        """The gradients of ``value`` for the names ``wrt``, else for the named leaf inputs
+        among ``nodes`` (the graph's), else, when ``nodes`` is None, for those its backward
+        pass reaches (with no walk of the graph first: a stream's common case)."""
+        data = value.data
+        seed = self.backward_seed(data) if data.ndim or self.grad_output is not None else None
+        reached = None
+        if wrt is None and nodes is None and value.requires_grad and (seed is not None
+                                                                      or data.size == 1):
+            with np.errstate(all="ignore"):
+                reached, whole = leaf_gradients(value, seed, retain_graph=True)
+            if whole:
+                nodes = reached
         if wrt is not None:
             targets = []
             for n in wrt:
@@ -490,27 +503,28 @@ class Session:
                 else:
                     targets.append((n, v))
         else:
-            targets = self._leaf_targets(nodes)
+            targets = self._leaf_targets(leaves(value) if nodes is None else nodes)
         if not targets:
             return {}, None
         if not value.requires_grad:
             return {n: np.zeros(v.shape, dtype=v.dtype) for n, v in targets}, None
-        data = value.data
-        seed = self.backward_seed(data)
-        if seed is None:
-            if self.grad_output is not None:  # given, but for another shape: a bad option
-                raise InputProblem(
-                    f"--grad-output has shape {self.grad_output.shape}, but the result has "
-                    f"shape {data.shape}: give one of exactly shape {data.shape}")
-            return None, (f"gradients need a scalar output or --grad-output of shape "
-                          f"{data.shape}")
-        if not data.ndim and seed is not self.grad_output:
-            seed = None  # a number's 1: the engine's own (shared) seed
-        with np.errstate(all="ignore"):
-            found = grad(value, [v for _, v in targets], grad_outputs=seed, retain_graph=True)
+        if reached is None:
+            if seed is None and data.size != 1:
+                if self.grad_output is not None:  # given, but for another shape: a bad option
+                    raise InputProblem(
+                        f"--grad-output has shape {self.grad_output.shape}, but the result "
+                        f"has shape {data.shape}: give one of exactly shape {data.shape}")
+                return None, (f"gradients need a scalar output or --grad-output of shape "
+                              f"{data.shape}")
+            # (a number's seed None: the engine's own 1)
+            with np.errstate(all="ignore"):
+                found = grad(value, [v for _, v in targets], grad_outputs=seed,
+                             retain_graph=True)
+        else:
+            found = [reached.get(v) for _, v in targets]
         gradients = {}
-        for (n, _), g in zip(targets, found):
-            gradients[n] = data = g.data
+        for (n, v), g in zip(targets, found):
+            gradients[n] = data = g.data if g is not None else np.zeros(v.shape, dtype=v.dtype)
             bad = _nonfinite(data)
             if bad:
                 warnings.append(f"gradient for {n}: NaN or infinity at {_elements(bad)}")

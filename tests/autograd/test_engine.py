@@ -635,3 +635,18 @@ def test_a_backward_pass_inside_another_leaves_the_outer_pass_intact():
     out = Inner()(h) + h * 2.0
     out.backward()
     assert float(x.grad.data) == 3 * 6.0  # d/dx (x^2 + 2 x^2)
+
+
+def test_leaf_gradients_finds_the_leaves_by_the_pass_and_says_when_it_may_miss_one():
+    from gradcli.autograd.functional import leaf_gradients
+
+    x = Variable(np.array([1.0, -1.0]), requires_grad=True)
+    y = Variable(np.array([1.0, 2.0]), requires_grad=True)
+    found, whole = leaf_gradients((x * y).sum() * 2.0)
+    assert whole and set(found) == {x, y}
+    np.testing.assert_array_equal(found[x].data, [2.0, 4.0])
+    np.testing.assert_array_equal(found[y].data, [2.0, -2.0])
+    assert x.grad is None and y.grad is None
+    found, whole = leaf_gradients((x > 0).sum() + (y * 3.0).sum())  # no gradient past `>`
+    assert not whole and set(found) == {y}
+    np.testing.assert_array_equal(found[y].data, [3.0, 3.0])

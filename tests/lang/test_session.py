@@ -129,6 +129,23 @@ def test_each_result_has_its_own_backward_pass() -> None:
     assert s.names["x"].grad is None  # .grad is never touched
 
 
+@pytest.mark.parametrize("graph", [True, False])
+def test_a_stream_reports_the_same_inputs_with_or_without_the_graph(graph) -> None:
+    # Without a graph, the inputs come from the backward pass itself (no walk first); an
+    # input it cannot reach (behind a comparison) still reports, with zeros, and one that
+    # was rebound since still reports by the name it was made with.
+    s = Session(variables={"x": "[1, -1]", "y": "[1, 2]"}, graph=graph)
+    (r,) = s.run("sum(x > 0) + sum(y*2)")
+    assert list(r.gradients) == ["x", "y"]
+    np.testing.assert_array_equal(r.gradients["x"], [0.0, 0.0])
+    np.testing.assert_array_equal(r.gradients["y"], [2.0, 2.0])
+    (r,) = s.run("z = x*3\nx = 5\nsum(z)")
+    assert list(r.gradients) == ["x"]
+    np.testing.assert_array_equal(r.gradients["x"], [3.0, 3.0])
+    (r,) = Session(variables={"w": "2"}, graph=graph).run("w")  # a leaf itself
+    assert r.gradients == {"w": 1.0}
+
+
 def test_variables_of_every_kind(tmp_path) -> None:
     np.save(tmp_path / "a.npy", np.arange(3.0))
     (tmp_path / "b.csv").write_text("1,2\n3,4\n")
