@@ -15,6 +15,8 @@ import math
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from gradcli.autograd.errors import LimitError, SizeLimitError
 
@@ -173,9 +175,11 @@ def parse_size(text: str) -> int:
 
 
 class _Watch:
-    """The watchdog of the statement running now (one at a time, on the main thread)."""
+    """The watchdog of the statement running now (one at a time, on the main thread);
+    ``held``: its timer is kept running between statements (see :func:`hold_timer`)."""
 
     active = False
+    held = False
     label = ""
 
 
@@ -240,19 +244,44 @@ class _Watching:
         LIMITS.max_nodes = LIMITS.nodes_left = self.max_nodes
         self.timer = timer = (timeout is not None or max_memory is not None) and _can_watch()
         if timer:
-            self.previous = _set_handler(signal.SIGALRM, _on_alarm)
             _WATCH.label = self.label
             _WATCH.active = True
-            first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
-            signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
+            held = _WATCH.held
+            if not held:
+                self.previous = _set_handler(signal.SIGALRM, _on_alarm)
+            if not held or timeout is not None and timeout < WATCH_INTERVAL:
+                first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
+                signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
 
     def __exit__(self, *exc_info: object) -> None:
         if self.timer:
             _WATCH.active = False
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
+            if not _WATCH.held:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
          LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
+
+
+@contextmanager
+def hold_timer() -> Iterator[None]:
+    """Keep the watchdog's handler and timer in place from one statement to the next, for
+    a caller that runs many and owns the process meanwhile (the command line's stream):
+    each :func:`watch` then only marks its statement as the one running, instead of
+    installing the handler and setting the timer (and undoing both) each time. Between
+    statements the timer ticks and its handler returns at once."""
+    if _WATCH.held or not _can_watch():
+        yield
+        return
+    previous = _set_handler(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, WATCH_INTERVAL, WATCH_INTERVAL)
+    _WATCH.held = True
+    try:
+        yield
+    finally:
+        _WATCH.held = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _set_handler(signal.SIGALRM, previous or _SIG_DFL)
 
 
 try:  # the signal module's C half: its functions without the wrapper's enum conversions

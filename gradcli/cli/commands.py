@@ -336,7 +336,7 @@ def run_eval(
         warnings.simplefilter("ignore", RuntimeWarning)
 
         lines = stdin_lines() if text is None else split_lines(text)
-        with termination:
+        with termination, session.streaming():
             for outcome in session.stream(termination.lines(lines)):
                 if isinstance(outcome, Failure):
                     failed = True

@@ -426,9 +426,14 @@ class Evaluator:
     """
 
     def __init__(self, session: Any, where: Callable[[tuple], tuple] | None = None,
-                 numbers: dict[int, float] | None = None) -> None:
+                 numbers: dict[int, float] | None = None,
+                 errors: FloatingErrors | None = None) -> None:
         self.session = session
-        self.errors = FloatingErrors()
+        if errors is None:
+            errors = FloatingErrors()
+        elif errors.kinds:  # (a shared one: what came after the last statement is not ours)
+            errors.kinds.clear()
+        self.errors = errors
         self.warnings: list[str] = []
         self.at = where or _same
         self.numbers = numbers

@@ -85,6 +85,37 @@ def test_a_statement_over_the_timeout_is_stopped_and_the_next_runs():
     assert isinstance(outcomes[-1], Result) and float(outcomes[-1].value) == 4.0
 
 
+@pytest.mark.parametrize("timeout", [0.05, 0.005])  # (the second under the timer's tick)
+def test_streaming_holds_the_timer_and_still_stops_a_statement_over_the_timeout(timeout):
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    session = Session(timeout=timeout, graph=False)
+    program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 400) + "\n2 + 2\n3 + 3"
+    with session.streaming():
+        held = signal.getsignal(signal.SIGALRM)
+        outcomes = list(session.stream(program.splitlines()))
+        assert signal.getitimer(signal.ITIMER_REAL)[1] > 0  # still ticking between them
+    assert held is not before and signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    failure = next(o for o in outcomes if isinstance(o, Failure))
+    assert f"--timeout {timeout:g}" in failure.error.message, failure.error.message
+    assert [float(o.value) for o in outcomes[-2:]] == [4.0, 6.0]
+
+
+def test_streaming_reports_each_floating_point_error_with_its_own_statement():
+    # one NumPy callback for the whole stream: an error its gradients raised (sqrt'(0))
+    # must not reach the next statement's warnings
+    session = Session(variables={"x": "[0, 1]"}, graph=False)
+    with session.streaming():
+        outcomes = list(session.stream(["sum(sqrt(x))", "sqrt(-x)", "x + 1",
+                                        "log(x - 1)", "sum(x)"]))
+    assert [o.warnings for o in outcomes] == [
+        ["gradient for x: NaN or infinity at 1 element"],
+        ["sqrt: invalid value at 1 element"], [],  # (not "divide by zero, invalid value")
+        ["log: divide by zero, invalid value at 2 elements"], []]
+
+
 def test_memory_beyond_max_memory_is_refused_before_allocating():
     session = Session(max_memory="1M", graph=False)
     message = _failure(session, "x = ones(1000, 1000)")
