@@ -88,7 +88,7 @@ def _check_graph(roots: Iterable[Function]) -> None:
         inputs = fn.inputs
         if inputs is None:
             raise BackwardError(FREED)
-        if fn.epoch != version:
+        if fn.seq < version:  # recorded before the last in-place change
             check_versions(fn)
         for v in inputs:
             creator = v.creator

@@ -22,21 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import count
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gradcli.autograd.errors import BackwardError, OperationError
-from gradcli.autograd.limits import LIMITS, check_shape, over_budget
+from gradcli.autograd.limits import LIMITS, check_shape, next_node, over_budget
 
 if TYPE_CHECKING:
     from gradcli.autograd.variable import Variable
 
 
 class _GradMode:
-    """Whether operations record, and ``version``: how many in-place changes Variables
-    have had so far (a Function keeps the count it saw; see ``Variable.add_``).
+    """Whether operations record, and ``version``: the number (in the order of
+    ``limits.next_node``) of the last in-place change to a Variable, 0 before any; a
+    Function recorded before it may have an input changed since (see ``Variable.add_``).
     ``everywhere``: while recording, a backward rule that branches on the point records
     the branch that is right at every point (see ``valid_everywhere``)."""
 
@@ -89,8 +89,6 @@ def enable_grad():
     return set_grad_enabled(True)
 
 
-_next_seq = count().__next__  # (a Function's seq: see run_backward)
-
 _INPUT_ERRORS = (ValueError, IndexError, TypeError, ZeroDivisionError, np.linalg.LinAlgError)
 
 
@@ -110,10 +108,10 @@ class Function:
     receive a gradient of exactly the output's shape.
     """
 
-    # seq: when the node was recorded (it is newer than its inputs' creators), the order
-    # of the backward pass
-    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "epoch", "seq",
-                 "__dict__", "__weakref__")
+    # seq: when the node was recorded (limits.next_node: it is newer than its inputs'
+    # creators), the order of the backward pass and of in-place changes (check_versions)
+    __slots__ = ("inputs", "needs_input_grad", "out_shape", "saved", "seq", "__dict__",
+                 "__weakref__")
 
     elementwise = False
 
@@ -225,14 +223,12 @@ class Function:
         result.grad = None
         if record:
             self.out_shape = out.shape
-            self.epoch = GRAD_MODE.version
-            self.seq = _next_seq()
+            self.seq = seq = next_node()
             result.creator = self
             result.requires_grad = True
-            left = LIMITS.nodes_left - 1  # the graph's budgets (--max-nodes, --max-memory)
-            LIMITS.nodes_left = left
-            if left < 0 or out.nbytes >= LIMITS.watched_bytes:
-                over_budget(self.name, out.nbytes)
+            # the graph's budgets (--max-nodes, --max-memory)
+            if seq > LIMITS.last_node or out.nbytes >= LIMITS.watched_bytes:
+                over_budget(self.name, out.nbytes, seq)
         else:
             result.creator = None
             result.requires_grad = False
@@ -373,7 +369,7 @@ def check_versions(fn: Function) -> None:
     saved = getattr(fn, "saved", None)
     kept = saved if type(saved) is tuple else ()
     for k, v in enumerate((*fn.inputs, *kept)):
-        if getattr(v, "_version", 0) > fn.epoch:
+        if getattr(v, "_version", 0) > fn.seq:
             what = (f"its input {k + 1}" if k < len(fn.inputs)
                     else "a value it saved for backward")
             raise BackwardError(

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import count
 
 from gradcli.autograd.errors import LimitError, SizeLimitError
 
@@ -67,16 +68,23 @@ class Stopped(BaseException):
         self.message = message
 
 
+# Every Function recorded takes the next number (its ``seq``: the backward pass's order,
+# and how in-place changes are told apart from what came before them); a statement's
+# node budget is spent when the numbers pass LIMITS.last_node.
+next_node = count(1).__next__
+
+
 class _Limits:
-    __slots__ = ("max_elements", "max_memory", "max_nodes", "nodes_left", "deadline",
+    __slots__ = ("max_elements", "max_memory", "max_nodes", "last_node", "deadline",
                  "timeout", "watched_bytes")
 
     def __init__(self) -> None:
         self.max_elements = DEFAULT_MAX_ELEMENTS
         self.max_memory: int | None = None  # bytes the process may hold
         self.max_nodes = DEFAULT_MAX_NODES
-        # Function.__call__ counts down; unbounded outside a statement (the Python API)
-        self.nodes_left = UNBOUNDED
+        # the last node number the statement may record; unbounded outside a statement
+        # (the Python API)
+        self.last_node = UNBOUNDED
         self.deadline: float | None = None  # time.monotonic() when the statement must end
         self.timeout: float | None = None
         # a recorded result this large makes Function.__call__ look at the memory held
@@ -139,11 +147,12 @@ def passes_over(op: str, passes: int, seconds_each: float, timeout: float | None
             f"s, more than --timeout {timeout:g}")
 
 
-def over_budget(op: str, nbytes: int) -> None:
-    """Called by Function.__call__ when a statement has recorded --max-nodes Functions, or
-    one of them made an array of ``nbytes`` worth a look at the memory held."""
-    if LIMITS.nodes_left < 0:
-        LIMITS.nodes_left = LIMITS.max_nodes  # (so the error's own clean-up may record)
+def over_budget(op: str, nbytes: int, node: int) -> None:
+    """Called by Function.__call__ when a statement has recorded --max-nodes Functions
+    (``node`` past ``LIMITS.last_node``), or one of them made an array of ``nbytes`` worth
+    a look at the memory held."""
+    if node > LIMITS.last_node:
+        LIMITS.last_node = next_node() + LIMITS.max_nodes  # (so its clean-up may record)
         raise LimitError(f"{op}: the statement has recorded {LIMITS.max_nodes:,} operations, "
                          "the limit of its graph (raise it with --max-nodes)")
     check_memory(op, 0)  # made already: the statement fails, and its arrays go with it
@@ -234,14 +243,15 @@ class _Watching:
         timeout = self.timeout
         max_memory = self.max_memory
         self.saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-                      LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements)
+                      LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements)
         if self.max_elements is not None:
             LIMITS.max_elements = self.max_elements
         LIMITS.timeout = timeout
         LIMITS.deadline = time.monotonic() + timeout if timeout is not None else None
         LIMITS.max_memory = max_memory
         LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
-        LIMITS.max_nodes = LIMITS.nodes_left = self.max_nodes
+        LIMITS.max_nodes = self.max_nodes
+        LIMITS.last_node = next_node() + self.max_nodes
         self.timer = timer = (timeout is not None or max_memory is not None) and _can_watch()
         if timer:
             _WATCH.label = self.label
@@ -260,7 +270,7 @@ class _Watching:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.nodes_left, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
+         LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
 
 
 @contextmanager

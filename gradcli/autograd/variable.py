@@ -513,8 +513,7 @@ def _no_numpy_op(what: str) -> str:
 
 def _count_change(v: Variable) -> None:
     """Record that ``v``'s values changed in place (see Variable._update)."""
-    GRAD_MODE.version += 1
-    v._version = GRAD_MODE.version
+    v._version = GRAD_MODE.version = next_node()  # (after every Function recorded so far)
 
 
 # Every operation is also a method (v.relu(), v.sum(axis=0)), generated from the
@@ -558,6 +557,7 @@ from gradcli.autograd import ops  # noqa: E402  (ops build on Variable)
 from gradcli.autograd.backward import run_backward  # noqa: E402
 from gradcli.autograd.errors import InPlaceError  # noqa: E402
 from gradcli.autograd.function import GRAD_MODE, holds_variable, stack_list  # noqa: E402
+from gradcli.autograd.limits import next_node  # noqa: E402
 from gradcli.autograd.ops import elementwise as _ew  # noqa: E402
 from gradcli.autograd.ops.masks import MASKS, carry_mask, is_mask  # noqa: E402
 
