@@ -297,13 +297,13 @@ _BOTH, _FIRST, _SECOND = (True, True), (True, False), (False, True)
 def _number(value: float, partner: np.ndarray) -> Variable:
     """A Python number beside a Variable whose array is ``partner``: ``_constant``'s
     number case, with the partner known."""
-    dtype = partner.dtype
-    char = dtype.char if dtype.kind == "f" else "d"
-    if value:  # 0 == -0.0: never share zeros
-        constant = _CONSTANTS.get((value, char))
-        if constant is not None:
-            return constant
-    return _constant(value, (partner,))
+    if not value:  # 0 == -0.0: never share zeros
+        return _constant(value, (partner,))
+    key = (value, partner.dtype)  # (beside _constant's own keys: the partner's dtype)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        constant = _CONSTANTS[key] = _constant(value, (partner,))
+    return constant
 
 
 def _constant(value: Any, inputs: tuple) -> Variable:

@@ -52,6 +52,12 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if k in axes else n for k, n in enumerate(shape))
 
 
+# by number of dimensions: every axis, and the shape of a whole reduction kept (NumPy's
+# limit is 64 dimensions)
+_EVERY_AXIS = [tuple(range(n)) for n in range(65)]
+_KEPT_SHAPE = [(1,) * n for n in range(65)]
+
+
 class _Reduction(Function):
     """Base of the reductions: resolves ``axis`` and ``keepdims`` once in forward."""
 
@@ -63,8 +69,8 @@ class _Reduction(Function):
 
     def forward(self, x):
         if self.axis is None:  # the common case, without the general checks
-            axes = tuple(range(x.ndim))
-            self.kept = (1,) * x.ndim
+            axes = _EVERY_AXIS[x.ndim]
+            self.kept = _KEPT_SHAPE[x.ndim]
         else:
             axes = normalize_axes(self.axis, x.ndim)
             self.kept = kept_shape(x.shape, axes)
