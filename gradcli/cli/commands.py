@@ -6,7 +6,7 @@ Imported only when a command runs, so NumPy, Lark and rich stay out of `gradcli 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
 
@@ -31,11 +31,17 @@ MAX_DRAWN_NODES = 5_000
 # -- reading programs ------------------------------------------------------------------------
 
 
-def stdin_lines() -> Iterator[str]:
-    """Lines of stdin, each handed on as soon as it arrives (a stream, not a slurp)."""
+HELD_BYTES = 1 << 16  # JSON lines held back at most (Printer.holding)
+
+
+def stdin_lines(before_waiting: Callable[[], None] | None = None) -> Iterator[str]:
+    """Lines of stdin, each handed on as soon as it arrives (a stream, not a slurp).
+    ``before_waiting()`` is called before a read that may wait for the producer (none of
+    its input is at hand): where a command writes what it has held back."""
     stream = sys.stdin
     if stream is None:
         return
+    waits = _may_wait(stream) if before_waiting is not None else None
     reconfigure = getattr(stream, "reconfigure", None)
     if reconfigure is not None:
         try:
@@ -45,6 +51,8 @@ def stdin_lines() -> Iterator[str]:
     from gradcli.lang.reader import MAX_STATEMENT_CHARS
 
     while True:
+        if waits is not None and waits():
+            before_waiting()  # type: ignore[misc]
         line = stream.readline(MAX_STATEMENT_CHARS + 1)
         if not line:
             return
@@ -60,6 +68,20 @@ def stdin_lines() -> Iterator[str]:
                     raise click.UsageError(
                         f"stdin: a line of more than {MAX_PROGRAM_BYTES:,} characters "
                         "(is it a stream of numbers or NUL bytes?); reading stopped")
+
+
+def _may_wait(stream: Any) -> Callable[[], bool]:
+    """Whether reading ``stream`` now may wait: its descriptor has nothing to read (lines
+    already read into Python's buffer are not seen, so it may say so of a read that will
+    not wait: harmless). Where there is no descriptor to ask, always."""
+    import select
+
+    try:
+        descriptor = stream.fileno()
+        select.select([descriptor], [], [], 0)
+    except (OSError, ValueError, AttributeError):  # (no descriptor: a test's StringIO)
+        return lambda: True
+    return lambda: not select.select([descriptor], [], [], 0)[0]
 
 
 class Terminated(BaseException):
@@ -213,6 +235,11 @@ class Printer:
         self.noted = False  # why a non-scalar result has no gradients: said once a run
         self.stdout, self.stderr = sys.stdout, sys.stderr
         self.width: int | None = None
+        # JSON lines held back (``holding``) until the input would make us wait, a warning
+        # goes to stderr, or HELD_BYTES of them: one write for many lines, not one each
+        self.holding = False
+        self.held: list[str] = []
+        self.held_size = 0
         if not as_json:
             from gradcli.render import plain
 
@@ -240,7 +267,8 @@ class Printer:
             from gradcli.render import jsonl
             from gradcli.render.plain import failure_text
 
-            print(jsonl.render_failure(failure), flush=True)
+            self.hold(jsonl.render_failure(failure) + "\n")
+            self.flush()  # (before its words on stderr)
             sys.stderr.write(failure_text(failure) + "\n")
             sys.stderr.flush()
             return
@@ -248,15 +276,35 @@ class Printer:
         if not (self.plain_err and _put(self.stderr, self.plain.block_text(text))):
             self.err.print(self.human.render_failure(failure))
 
+    def write(self, text: str) -> None:
+        """Stdout for JSON lines (write_result writes here)."""
+        self.hold(text)
+
+    def hold(self, text: str) -> None:
+        self.held.append(text)
+        self.held_size += len(text)
+        if self.held_size >= HELD_BYTES or not self.holding:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the JSON lines held back."""
+        if self.held:
+            text = "".join(self.held)
+            self.held.clear()
+            self.held_size = 0
+            sys.stdout.write(text)
+        sys.stdout.flush()
+
     def result(self, result: Result) -> None:
         if self.as_json:
             from gradcli.render.jsonl import write_result
 
             if result.warnings:
+                self.flush()
                 write_warnings(result.warnings, result.line)
-            out = sys.stdout
-            write_result(out, result, graph=self.show_graph)  # (large arrays in pieces)
-            out.flush()  # one line, one answer: a producer may wait for it
+            write_result(self, result, graph=self.show_graph)  # (large arrays in pieces)
+            if not self.holding:
+                self.flush()  # one line, one answer: a producer may wait for it
             return
         plain = self.plain
         for warning in result.warnings:
@@ -335,20 +383,17 @@ def run_eval(
         # and the session skips its per-statement guard only while this one is first
         warnings.simplefilter("ignore", RuntimeWarning)
 
-        lines = stdin_lines() if text is None else split_lines(text)
+        # JSON lines are written when the input would make us wait (a producer waiting
+        # for an answer gets it), not one write each: ~20 µs a line into a pipe
+        printer.holding = as_json and not (trace or jacobian or hessian)
+        lines = stdin_lines(printer.flush) if text is None else split_lines(text)
         with termination, session.streaming():
-            for outcome in session.stream(termination.lines(lines)):
-                if isinstance(outcome, Failure):
-                    failed = True
-                    write_warnings(session.take_unreported())  # (assignments' before it)
-                    printer.failure(outcome)
-                    if fail_fast:
-                        break
-                elif show_calculus is not None and (trace or jacobian or hessian):
-                    show_calculus(printer, session, outcome, trace=trace, jacobian=jacobian,
-                                  hessian=hessian)
-                else:
-                    printer.result(outcome)
+            try:
+                failed = _print_stream(session, termination.lines(lines), printer, fail_fast,
+                                       show_calculus, trace=trace, jacobian=jacobian,
+                                       hessian=hessian)
+            finally:
+                printer.flush()
             write_warnings(session.take_unreported())
     except Terminated:
         return 143
@@ -362,6 +407,27 @@ def run_eval(
         printer.failure(Failure(error.line or 0, "", error))
         return 1
     return 1 if failed else 0
+
+
+def _print_stream(session: Any, lines: Iterable[str], printer: Printer, fail_fast: bool,
+                  show_calculus: Any, **calculus: bool) -> bool:
+    """Print each outcome of the stream as it comes; whether a statement failed."""
+    failed = False
+    for outcome in session.stream(lines):
+        if isinstance(outcome, Failure):
+            failed = True
+            unreported = session.take_unreported()  # (assignments' before it)
+            if unreported:
+                printer.flush()
+                write_warnings(unreported)
+            printer.failure(outcome)
+            if fail_fast:
+                break
+        elif show_calculus is not None and any(calculus.values()):
+            show_calculus(printer, session, outcome, **calculus)
+        else:
+            printer.result(outcome)
+    return failed
 
 
 # -- graph -----------------------------------------------------------------------------------

@@ -136,3 +136,57 @@ def test_runs_from_another_directory(tmp_path):
     assert result.returncode == 0, result.stderr
     assert strict_json(result.stdout)["value"] == 1024.0
     assert time.perf_counter() - start < 30
+
+
+def test_json_lines_are_held_while_input_waits_and_keep_their_order_with_stderr():
+    # input at hand (a whole program on a pipe): the lines go out together, not one write
+    # each; with 2>&1, a warning still comes after the results before it
+    command = " ".join(gradcli_command()) + " eval --json 2>&1"
+    result = subprocess.run(["bash", "-c", command], input="1\n2\nlog(0)\n3\nnope\n4\n",
+                            capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    lines = result.stdout.splitlines()
+    json_at = [k for k, line in enumerate(lines) if line.startswith("{")]
+    assert [strict_json(lines[k]).get("value") for k in json_at] == [1.0, 2.0, "-inf", 3.0,
+                                                                     None, 4.0]
+    assert lines[2] == "warning: line 3: log: divide by zero at 1 element"  # 3's warning
+    assert json_at[:5] == [0, 1, 3, 4, 5]
+    assert lines[6] == 'error: line 5, column 1: unknown name "nope"'  # after its record
+    assert json_at[5] > 6 and len(lines) == json_at[5] + 1
+
+
+def test_stdin_lines_says_before_waiting_only_when_nothing_is_at_hand(monkeypatch):
+    from gradcli.cli.commands import stdin_lines
+
+    read_end, write_end = os.pipe()
+    monkeypatch.setattr(sys, "stdin", os.fdopen(read_end, "r"))
+    calls = []
+    lines = stdin_lines(lambda: calls.append("waits"))
+    os.write(write_end, b"1 + 1\n")
+    assert next(lines) == "1 + 1\n" and calls == []  # at hand: no call
+    os.write(write_end, b"2\n")
+    assert next(lines) == "2\n"
+    count = len(calls)  # (0 or 1: "2" may have been read into Python's buffer already)
+    import threading
+
+    later = threading.Timer(0.2, os.write, (write_end, b"3\n"))
+    later.start()
+    assert next(lines) == "3\n" and len(calls) == count + 1  # the pipe was empty: a call
+    later.join()
+    os.close(write_end)
+    assert next(lines, None) is None
+    sys.stdin.close()
+
+
+def test_the_printer_holds_json_lines_only_when_asked(capsys):
+    from gradcli.cli.commands import Printer
+    from gradcli.lang.session import Session
+
+    (result,) = Session().run("1 + 1")
+    for holding, seen in ((False, 2), (True, 0)):
+        printer = Printer(as_json=True, precision=4, show_graph=False, no_color=True)
+        printer.holding = holding
+        printer.result(result)
+        printer.result(result)
+        assert capsys.readouterr().out.count("\n") == seen
+        printer.flush()
+        assert capsys.readouterr().out.count("\n") == 2 - seen
