@@ -246,6 +246,12 @@ def stream_lines(count: int) -> tuple[list[str], list[str]]:
     return ours, theirs
 
 
+# Both sides of the stream run as Python runs by default: PYTHONUNBUFFERED (set on some
+# machines) would make the peer's every line a write of its own, a cost gradcli's output
+# does not pay (it writes what it holds when its input would wait), so it would flatter it.
+_BUFFERED = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+
 def stream_rates(count: int, rounds: int = 1) -> dict[str, float | None]:
     """Lines per second through ``gradcli eval --json`` and through a PyTorch eval loop:
     the best of ``rounds`` runs of each, taken in turns (so that a busy spell on a shared
@@ -262,7 +268,8 @@ def stream_rates(count: int, rounds: int = 1) -> dict[str, float | None]:
     for _ in range(rounds):
         for name, (argv, data) in runs.items():
             start = time.perf_counter()
-            done = subprocess.run(argv, input=data, capture_output=True, check=False)
+            done = subprocess.run(argv, input=data, capture_output=True, check=False,
+                                  env=_BUFFERED)
             elapsed = time.perf_counter() - start
             if done.stdout.count(b"\n") != count:
                 continue  # a run that did not answer every line has no rate
