@@ -28,6 +28,17 @@ def _function(cls: type[Function], name: str | None = None) -> Any:
     def call(*args: Any) -> Variable:
         return cls()(*args)
 
+    if issubclass(cls, _Unary):
+        ufunc = cls.ufunc
+
+        def call(*args: Any) -> Variable:  # noqa: F811 (the one-argument kind)
+            if len(args) == 1 and type(args[0]) is np.ndarray:
+                # an array, as backward rules pass (cos in sin's): nothing to record, so
+                # the function itself, without a Function's bookkeeping
+                out = ufunc(args[0])
+                return out if type(out) is np.ndarray else np.asarray(out)
+            return cls()(*args)
+
     call.__name__ = call.__qualname__ = name
     call.__doc__ = cls.__doc__
     return call
