@@ -190,13 +190,19 @@ class _Watch:
     active = False
     held = False
     label = ""
+    line: int | None = None
+
+    def where(self) -> str:
+        """The statement, as messages name it ("the statement on line 3")."""
+        label = self.label or "the statement"
+        return f"{label} on line {self.line}" if self.line else label
 
 
 _WATCH = _Watch()
 
 
 def _timeout_message() -> str:
-    return (f"{_WATCH.label or 'the statement'} ran longer than --timeout {LIMITS.timeout:g} s "
+    return (f"{_WATCH.where()} ran longer than --timeout {LIMITS.timeout:g} s "
             "and was stopped")
 
 
@@ -212,28 +218,31 @@ def _on_alarm(signum: int, frame: object) -> None:
         held = resident_bytes()
         if held is not None and held > limit:
             _WATCH.active = False
-            raise Stopped(f"{_WATCH.label} took the session's memory to {_size(held)}, over "
+            raise Stopped(f"{_WATCH.where()} took the session's memory to {_size(held)}, over "
                           f"the limit of {_size(limit)}, and was stopped (raise it with "
                           "--max-memory)")
 
 
 def watch(label: str, *, timeout: float | None, max_memory: int | None,
-          max_nodes: int, max_elements: int | None = None) -> _Watching:
+          max_nodes: int, max_elements: int | None = None,
+          line: int | None = None) -> _Watching:
     """Run the body under the limits: a fresh node budget, the deadline, the memory limit
     (watched by a timer where this is the main thread of a POSIX system), and the array
     size limit where one is given; all restored after. A context manager; every
     statement of a stream runs in two, so it is a plain class, not a generator, and
-    installs its handler with the signal module's C function."""
-    return _Watching(label, timeout, max_memory, max_nodes, max_elements)
+    installs its handler with the signal module's C function. ``label`` (and ``line``, if
+    given: "the statement on line 3") names what runs in messages."""
+    return _Watching(label, timeout, max_memory, max_nodes, max_elements, line)
 
 
 class _Watching:
-    __slots__ = ("label", "timeout", "max_memory", "max_nodes", "max_elements", "saved",
-                 "timer", "previous")
+    __slots__ = ("label", "timeout", "max_memory", "max_nodes", "max_elements", "line",
+                 "saved", "timer", "previous")
 
     def __init__(self, label: str, timeout: float | None, max_memory: int | None,
-                 max_nodes: int, max_elements: int | None) -> None:
+                 max_nodes: int, max_elements: int | None, line: int | None) -> None:
         self.label = label
+        self.line = line
         self.timeout = timeout
         self.max_memory = max_memory
         self.max_nodes = max_nodes
@@ -255,6 +264,7 @@ class _Watching:
         self.timer = timer = (timeout is not None or max_memory is not None) and _can_watch()
         if timer:
             _WATCH.label = self.label
+            _WATCH.line = self.line
             _WATCH.active = True
             held = _WATCH.held
             if not held:
@@ -306,6 +316,8 @@ _HAS_TIMER = hasattr(signal, "setitimer")
 _SIG_DFL = int(signal.SIG_DFL)  # (the C function takes the plain int)
 
 
+_MAIN_THREAD = threading.main_thread().ident
+
+
 def _can_watch() -> bool:
-    return (_HAS_TIMER and not _WATCH.active
-            and threading.get_ident() == threading.main_thread().ident)
+    return _HAS_TIMER and not _WATCH.active and threading.get_ident() == _MAIN_THREAD

@@ -347,10 +347,9 @@ class Session:
     def limits(self, line: int | None = None, *, timed: bool = True) -> Any:
         """The statement's budgets (time, memory, graph nodes, array sizes), as a context
         manager."""
-        where = f"the statement on line {line}" if line else "the statement"
-        return watch(where, timeout=self.timeout if timed else None,
+        return watch("the statement", timeout=self.timeout if timed else None,
                      max_memory=self.max_memory, max_nodes=self.max_nodes,
-                     max_elements=self.max_elements)
+                     max_elements=self.max_elements, line=line)
 
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
         started = time.monotonic()

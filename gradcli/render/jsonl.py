@@ -17,7 +17,7 @@ from gradcli.lang.results import Failure, Graph, Result, dtype_name
 from gradcli.render.values import shown
 
 _SMALL = 256  # up to this many elements, checking the Python floats beats np.isfinite
-_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True)
+_ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True, check_circular=False)  # (ours)
 
 
 def json_value(value: Any) -> Any:
