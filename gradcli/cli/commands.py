@@ -255,6 +255,12 @@ class Printer:
         return console
 
     @cached_property
+    def json(self) -> Any:
+        from gradcli.render import jsonl
+
+        return jsonl
+
+    @cached_property
     def out(self) -> Any:
         return self.human.make_console(self.stdout, no_color=self.no_color)
 
@@ -297,8 +303,7 @@ class Printer:
 
     def result(self, result: Result) -> None:
         if self.as_json:
-            from gradcli.render.jsonl import write_result
-
+            write_result = self.json.write_result
             if result.warnings:
                 self.flush()
                 write_warnings(result.warnings, result.line)

@@ -22,20 +22,26 @@ _ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True, check_circular=F
 
 def json_value(value: Any) -> Any:
     """An array as nested lists (a plain number for 0-d), non-finite numbers as strings."""
-    array = shown(value)  # no -0.0 in the output
+    array = np.asarray(value)
     kind = array.dtype.kind
-    if kind == "b":
-        array = array.astype(np.float64)
-        kind = "f"
-    if kind == "f" and array.size <= _SMALL:
+    if kind == "f" and array.size <= _SMALL:  # (the common case: Python floats checked)
         if not array.ndim:
-            item = array.item()
+            item = array.item() + 0.0  # no -0.0 in the output (see values.shown)
             if math.isfinite(item):
                 return item
         else:
             items = array.tolist()
-            if all(map(math.isfinite, array.ravel().tolist() if array.ndim > 1 else items)):
+            flat = array.ravel().tolist() if array.ndim > 1 else items
+            if all(map(math.isfinite, flat)) and 0.0 not in flat:  # (no -0.0 to mend)
                 return items
+    array = shown(array)  # no -0.0 in the output
+    if kind == "b":
+        array = array.astype(np.float64)
+        kind = "f"
+    if kind == "f" and array.size <= _SMALL:
+        items = array.tolist()
+        if all(map(math.isfinite, array.ravel().tolist())):
+            return items
     elif kind not in "fc" or np.isfinite(array).all():
         return array.tolist()
     out = array.astype(object)
