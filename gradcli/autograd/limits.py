@@ -236,8 +236,12 @@ def watch(label: str, *, timeout: float | None, max_memory: int | None,
 
 
 class _Watching:
+    """The context manager :func:`watch` returns. One may be entered again, also while
+    entered (each entry keeps what it restores), so a caller can keep one for many
+    statements, changing ``line`` between them."""
+
     __slots__ = ("label", "timeout", "max_memory", "max_nodes", "max_elements", "line",
-                 "saved", "timer", "previous")
+                 "entries")
 
     def __init__(self, label: str, timeout: float | None, max_memory: int | None,
                  max_nodes: int, max_elements: int | None, line: int | None) -> None:
@@ -247,12 +251,13 @@ class _Watching:
         self.max_memory = max_memory
         self.max_nodes = max_nodes
         self.max_elements = max_elements
+        self.entries: list[tuple] = []  # per entry: the limits to restore, timer, handler
 
     def __enter__(self) -> None:
         timeout = self.timeout
         max_memory = self.max_memory
-        self.saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-                      LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements)
+        saved = (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
+                 LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements)
         if self.max_elements is not None:
             LIMITS.max_elements = self.max_elements
         LIMITS.timeout = timeout
@@ -261,26 +266,29 @@ class _Watching:
         LIMITS.watched_bytes = LARGE_ALLOCATION if max_memory is not None else UNBOUNDED
         LIMITS.max_nodes = self.max_nodes
         LIMITS.last_node = next_node() + self.max_nodes
-        self.timer = timer = (timeout is not None or max_memory is not None) and _can_watch()
+        timer = (timeout is not None or max_memory is not None) and _can_watch()
+        previous = None
         if timer:
             _WATCH.label = self.label
             _WATCH.line = self.line
             _WATCH.active = True
             held = _WATCH.held
             if not held:
-                self.previous = _set_handler(signal.SIGALRM, _on_alarm)
+                previous = _set_handler(signal.SIGALRM, _on_alarm)
             if not held or timeout is not None and timeout < WATCH_INTERVAL:
                 first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
                 signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
+        self.entries.append((saved, timer, previous))
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.timer:
+        saved, timer, previous = self.entries.pop()
+        if timer:
             _WATCH.active = False
             if not _WATCH.held:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-                _set_handler(signal.SIGALRM, self.previous or _SIG_DFL)
+                _set_handler(signal.SIGALRM, previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
-         LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements) = self.saved
+         LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements) = saved
 
 
 @contextmanager

@@ -629,7 +629,7 @@ class Evaluator:
         except ArgumentError as exc:
             raise ArgumentProblem(f"{builtin.name}(): {exc}", self._argument_span(
                 node, arguments, keyword_nodes, exc.index)) from None
-        return out, [v for v in values if type(v) is Variable]
+        return out, values  # (the inputs, for domain(): it reads the Variables among them)
 
     def _argument_span(self, node: Node, arguments: tuple, keyword_nodes: tuple,
                        index: int | None) -> Span:

@@ -215,6 +215,7 @@ class Session:
         self._variables = dict(variables or {})
         self._data = dict(data or {})  # -c: named values that get no gradient
         self.last_seconds = 0.0  # how long the last statement took to run
+        self._watches: dict[tuple, Any] = {}  # limits(), by the limits they watch
         # inside streaming(): the one callback NumPy reports floating-point errors to
         self._held_errors: FloatingErrors | None = None
         self.input_warnings: list[str] = []  # a -v value holding NaN or infinity
@@ -347,9 +348,17 @@ class Session:
     def limits(self, line: int | None = None, *, timed: bool = True) -> Any:
         """The statement's budgets (time, memory, graph nodes, array sizes), as a context
         manager."""
-        return watch("the statement", timeout=self.timeout if timed else None,
-                     max_memory=self.max_memory, max_nodes=self.max_nodes,
-                     max_elements=self.max_elements, line=line)
+        timeout = self.timeout if timed else None
+        key = (timeout, self.max_memory, self.max_nodes, self.max_elements)
+        kept = self._watches.get(key)  # (kept, not made anew: a stream runs two a line)
+        if kept is None:
+            if len(self._watches) > 8:
+                self._watches.clear()
+            kept = self._watches[key] = watch(
+                "the statement", timeout=timeout, max_memory=self.max_memory,
+                max_nodes=self.max_nodes, max_elements=self.max_elements)
+        kept.line = line
+        return kept
 
     def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
         started = time.monotonic()

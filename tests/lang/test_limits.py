@@ -149,3 +149,23 @@ def test_a_long_product_in_row_blocks_equals_numpy(monkeypatch):
     (result,) = session.run("sum((a @ b)^2)")
     np.testing.assert_allclose(result.value, np.sum((a @ b) ** 2))
     np.testing.assert_allclose(result.gradients["a"], 2 * (a @ b) @ b.T)
+
+
+def test_a_watch_kept_for_many_statements_restores_each_entry_also_nested():
+    from gradcli.autograd.limits import watch
+
+    kept = watch("the statement", timeout=5.0, max_memory=None, max_nodes=10)
+    before = (LIMITS.last_node, LIMITS.deadline)
+    for line in (1, 2):
+        kept.line = line
+        with kept:
+            outer = LIMITS.last_node
+            with kept:  # (entered again inside itself)
+                assert LIMITS.last_node > outer
+            assert LIMITS.last_node == outer and LIMITS.deadline is not None
+        assert (LIMITS.last_node, LIMITS.deadline) == before
+    session = Session(timeout=5.0)
+    session.run("1")
+    session.timeout = 0.05  # a limit changed between statements is the one watched
+    program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 400)
+    assert "--timeout 0.05" in _failure(session, program)
