@@ -189,6 +189,7 @@ class _Watch:
 
     active = False
     held = False
+    armed = False  # (while held: the timer is set)
     label = ""
     line: int | None = None
 
@@ -275,9 +276,10 @@ class _Watching:
             held = _WATCH.held
             if not held:
                 previous = _set_handler(signal.SIGALRM, _on_alarm)
-            if not held or timeout is not None and timeout < WATCH_INTERVAL:
+            if not held or not _WATCH.armed or timeout is not None and timeout < WATCH_INTERVAL:
                 first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
                 signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
+                _WATCH.armed = held
         self.entries.append((saved, timer, previous))
 
     def __exit__(self, *exc_info: object) -> None:
@@ -293,23 +295,32 @@ class _Watching:
 
 @contextmanager
 def hold_timer() -> Iterator[None]:
-    """Keep the watchdog's handler and timer in place from one statement to the next, for
-    a caller that runs many and owns the process meanwhile (the command line's stream):
-    each :func:`watch` then only marks its statement as the one running, instead of
-    installing the handler and setting the timer (and undoing both) each time. Between
-    statements the timer ticks and its handler returns at once."""
+    """Keep the watchdog's handler, and its timer, in place from one statement to the
+    next, for a caller that runs many and owns the process meanwhile (the command line's
+    stream): a :func:`watch` then sets the timer only if :func:`quiet_timer` stopped it,
+    instead of installing the handler and setting the timer (and undoing both) each time.
+    Call :func:`quiet_timer` before writing output: a signal in the middle of a large
+    write to an unbuffered stdout (PYTHONUNBUFFERED) can cut it short, and Python's text
+    layer then loses the rest."""
     if _WATCH.held or not _can_watch():
         yield
         return
     previous = _set_handler(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, WATCH_INTERVAL, WATCH_INTERVAL)
     _WATCH.held = True
+    _WATCH.armed = False
     try:
         yield
     finally:
         _WATCH.held = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        quiet_timer(held=True)
         _set_handler(signal.SIGALRM, previous or _SIG_DFL)
+
+
+def quiet_timer(held: bool = False) -> None:
+    """Stop the timer :func:`hold_timer` keeps, until the next statement's watch."""
+    if _WATCH.armed and (held or _WATCH.held):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _WATCH.armed = False
 
 
 try:  # the signal module's C half: its functions without the wrapper's enum conversions

@@ -5,6 +5,7 @@ Imported only when a command runs, so NumPy, Lark and rich stay out of `gradcli 
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
@@ -82,6 +83,21 @@ def _may_wait(stream: Any) -> Callable[[], bool]:
     except (OSError, ValueError, AttributeError):  # (no descriptor: a test's StringIO)
         return lambda: True
     return lambda: not select.select([descriptor], [], [], 0)[0]
+
+
+def write_all(stream: Any, text: str) -> None:
+    """``stream.write(text)``, whole: over an unbuffered binary layer (PYTHONUNBUFFERED, or
+    -u), a signal in the middle of a large write to a pipe can cut it short, and Python's
+    text layer then drops the rest; so there the bytes are written until all are out."""
+    raw = getattr(stream, "buffer", None)
+    if not isinstance(raw, io.RawIOBase):
+        stream.write(text)
+        return
+    stream.flush()
+    data = memoryview(text.encode(stream.encoding, stream.errors or "strict"))
+    while data:
+        written = raw.write(data)
+        data = data[written or 0:]
 
 
 class Terminated(BaseException):
@@ -298,7 +314,7 @@ class Printer:
             text = "".join(self.held)
             self.held.clear()
             self.held_size = 0
-            sys.stdout.write(text)
+            write_all(sys.stdout, text)
         sys.stdout.flush()
 
     def result(self, result: Result) -> None:
@@ -417,8 +433,11 @@ def run_eval(
 def _print_stream(session: Any, lines: Iterable[str], printer: Printer, fail_fast: bool,
                   show_calculus: Any, **calculus: bool) -> bool:
     """Print each outcome of the stream as it comes; whether a statement failed."""
+    from gradcli.autograd.limits import quiet_timer
+
     failed = False
     for outcome in session.stream(lines):
+        quiet_timer()  # (no watchdog signal cuts a write short: see limits.hold_timer)
         if isinstance(outcome, Failure):
             failed = True
             unreported = session.take_unreported()  # (assignments' before it)

@@ -484,6 +484,7 @@ class Evaluator:
         numbers = self.numbers
         dtype = self.session.dtype
         constant = Variable.constant
+        named = self.session.names.get  # (load's common case, inlined)
         largest = _LARGEST[dtype] if dtype in _LARGEST else float(np.finfo(dtype).max)
         smallest = _SMALLEST[dtype] if dtype in _SMALLEST else \
             float(np.finfo(dtype).smallest_subnormal)
@@ -499,7 +500,8 @@ class Evaluator:
                         self.underflow(value, node.span, dtype)
                     push(constant(np.array(value, dtype=dtype)))
                 elif kind is Name:
-                    push(self.load(node.id, node.span))
+                    value = named(node.id)
+                    push(value if value is not None else self.load(node.id, node.span))
                 elif kind is Group:
                     continue  # its operand's value, already on the stack
                 elif kind is Binary or kind is Compare:

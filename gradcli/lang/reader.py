@@ -243,7 +243,8 @@ class Sketch:
     ever allow them.) No pattern is compiled per line: learning a line of 10,000
     numbers costs what scanning it does."""
 
-    __slots__ = ("shape", "pieces", "number", "slots", "starts", "ends", "length")
+    __slots__ = ("shape", "pieces", "number", "slots", "slot_of", "numbers", "starts",
+                 "ends", "length")
 
     def __init__(self, shape: Shape, text: str, kinds: list[str], starts: list[int],
                  ends: list[int], number: Callable[[str, int], re.Match | None]) -> None:
@@ -261,6 +262,9 @@ class Sketch:
             at = ends[i]
         pieces.append(text[at:])
         self.pieces = pieces
+        self.slot_of = slot_of = {i: k for k, i in enumerate(self.slots)}
+        # (the tree's number key, which of the line's numbers gives its value)
+        self.numbers = [(key, slot_of[i]) for key, i in shape.numbers]
 
     def match(self, text: str) -> list[tuple[int, int]] | None:
         """Where each number of ``text`` is, if ``text`` is this sketch's line with other
@@ -289,7 +293,7 @@ class Sketch:
     def parsed(self, line: int, text: str, found: list[tuple[int, int]]) -> Parsed:
         """The statement on line ``line`` (``text``, its numbers at ``found``)."""
         shape = self.shape
-        slot_of = {i: k for k, i in enumerate(self.slots)}
+        slot_of = self.slot_of
         moved: list[list[int]] = []
 
         def where(span: tuple) -> tuple:
@@ -311,8 +315,8 @@ class Sketch:
                     ends[shape.by_end[span[3]]] + 1)
 
         numbers = {}
-        for key, i in shape.numbers:
-            a, b = found[slot_of[i]]
+        for key, k in self.numbers:
+            a, b = found[k]
             numbers[key] = number_value(text[a:b])
         end = self.ends[-1] + len(text) - self.length
         return Parsed(line, text[self.starts[0]:end], shape.tree, shape.target, text, line,

@@ -289,7 +289,7 @@ UNDERFLOW = Underflow(0.0)
 def number_value(text: str) -> float:
     """A NUMBER token's value (``0x1f``, ``1_000``, ``2.5e3``; a huge integer is inf, a
     nonzero decimal too small for a float is :data:`UNDERFLOW`)."""
-    if len(text) > 1 and text[0] == "0" and text[1] in "xXoObB":
+    if len(text) > 1 and text[1] in "xXoObB" and text[0] == "0":
         value = int(text, 0)
         try:
             return float(value)

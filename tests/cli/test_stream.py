@@ -190,3 +190,26 @@ def test_the_printer_holds_json_lines_only_when_asked(capsys):
         assert capsys.readouterr().out.count("\n") == seen
         printer.flush()
         assert capsys.readouterr().out.count("\n") == 2 - seen
+
+
+def test_write_all_writes_every_byte_through_a_raw_layer_that_takes_part():
+    import io
+
+    from gradcli.cli.commands import write_all
+
+    class Partial(io.RawIOBase):  # as a pipe does when a signal cuts a write short
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            taken = max(1, len(b) // 3)
+            self.data += bytes(b[:taken])
+            return taken
+
+    raw = Partial()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    write_all(stream, "x" * 100_000 + "é\n")
+    assert raw.data.decode() == "x" * 100_000 + "é\n"

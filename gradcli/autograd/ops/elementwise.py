@@ -526,10 +526,12 @@ def positive(a: Any) -> Variable:
 
 def power(a: Any, b: Any) -> Variable:
     """``a ** b``; a constant scalar exponent takes the cheaper PowConst path."""
-    if isinstance(b, int | float) and not isinstance(b, bool):
+    tb = type(b)
+    if tb is Variable:
+        if not b.requires_grad and not b._data.ndim:  # (the language's x^2)
+            return PowConst(float(b._data))(a)
+    elif tb is float or tb is int or isinstance(b, int | float) and tb is not bool:
         return PowConst(float(b))(a)
-    if isinstance(b, Variable) and not b.requires_grad and b.data.size == 1 and b.ndim == 0:
-        return PowConst(float(b.data))(a)
     return Pow()(a, b)
 
 
