@@ -75,11 +75,11 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
 
 
 def _check_graph(roots: Iterable[Function]) -> None:
-    """Before any rule runs (so that a refused pass frees nothing): that the graph behind
-    the roots was not freed, and that no input of a Function changed in place since the
-    Function used it. Run when some Variable has changed in place since the process
-    began (``GRAD_MODE.version``); until then neither can fail but by a freed graph,
-    which the pass itself finds."""
+    """Before the rules of the nodes behind the roots run (so that a refused pass frees
+    nothing): that they were not freed, and that no input of one changed in place since it
+    used it. Run from the first node of a pass recorded before the last in-place change
+    (``GRAD_MODE.version``); a graph made since cannot fail but by being freed, which the
+    pass itself finds."""
     stack = list(roots)
     seen = set(stack)
     version = GRAD_MODE.version
@@ -158,8 +158,12 @@ def run_backward(
                 wanted.setdefault(v.creator, []).append(i)
         wanted = wanted or None
 
-    if GRAD_MODE.version:
-        _check_graph(grads)
+    # Nodes recorded before the last in-place change (seq below it) may have had an input
+    # changed since: when the first of them comes out, the rest of the graph is checked,
+    # and the nodes run until then (newer: nothing to check) are released only after that,
+    # so that a refused pass frees nothing.
+    stale = GRAD_MODE.version
+    unreleased: list[Function] | None = [] if stale and not retain_graph else None
     # The nodes wait in a heap, newest first: a Function is newer than the creators of
     # its inputs, so when a node comes out every consumer of it has run and its gradient
     # is whole. (A heap of one entry for a chain; no count of consumers to keep.)
@@ -181,6 +185,12 @@ def run_backward(
         plain = not create_graph
         while ready:
             fn = heappop(ready)[1]
+            if fn.seq < stale:
+                _check_graph([fn, *[f for _, f in ready]])
+                stale = 0
+                if unreleased:
+                    _release(unreleased)
+                unreleased = None
             g = pop_grad(fn)
             fn_inputs = fn.inputs
             if fn_inputs is None:
@@ -223,7 +233,12 @@ def run_backward(
                 else:
                     grads[creator] = previous + r
             if not retain_graph:
-                fn.inputs = fn.saved = None  # Function.release, inlined
+                if unreleased is None:
+                    fn.inputs = fn.saved = None  # Function.release, inlined
+                else:
+                    unreleased.append(fn)
+        if unreleased:
+            _release(unreleased)
     finally:
         GRAD_MODE.enabled = previous_mode
 
@@ -258,6 +273,11 @@ def run_backward(
             finally:
                 GRAD_MODE.enabled = previous_mode
     return None
+
+
+def _release(functions: list[Function]) -> None:
+    for fn in functions:
+        fn.inputs = fn.saved = None
 
 
 def _wrong_count(fn: Function, results: tuple) -> None:

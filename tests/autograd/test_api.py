@@ -533,3 +533,28 @@ def test_numpy_names_of_the_newer_operations_and_norms_ord_positional():
     (g,) = grad(np.linalg.norm(x, 1), [x])
     np.testing.assert_allclose(np.asarray(g), np.sign(x.data))
     assert not hasattr(x, "einsum") and not hasattr(x, "hstack")
+
+
+def test_a_change_under_part_of_a_graph_refuses_the_pass_and_frees_nothing():
+    # the newer nodes (made after the change) run first; the check comes at the first
+    # node made before it, and what ran until then is not released
+    x = leaf([1.0, 2.0])
+    v = Variable(np.array([3.0, 4.0]))
+    o = x * v
+    v += 1.0  # after o used it
+    out = (o * 2.0).sum()
+    for _ in range(2):  # the second time too: not "freed"
+        with pytest.raises(BackwardError, match="Mul: its input 2 .* was changed in place"):
+            out.backward()
+    assert x.grad is None
+
+
+def test_a_graph_made_after_a_change_in_place_is_released_by_its_pass():
+    w = leaf([1.0, 2.0])
+    with gradcli.no_grad():
+        w -= 0.5  # an update step: a change in place
+    y = w * 3.0
+    out = (y * y).sum()
+    out.backward()
+    np.testing.assert_allclose(w.grad.data, 18.0 * w.data)
+    assert y.creator.inputs is None and out.creator.inputs is None  # released
