@@ -20,6 +20,20 @@ _SMALL = 256  # up to this many elements, checking the Python floats beats np.is
 _ENCODER = json.JSONEncoder(allow_nan=False, ensure_ascii=True, check_circular=False)  # (ours)
 
 
+def _c_encoder() -> Any:
+    """The C half of that encoder, made once (JSONEncoder.encode makes it anew for every
+    line), or None where this Python has none, or one called otherwise."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    try:  # (markers, default, encoder, indent, separators, sort_keys, skipkeys, allow_nan)
+        return make(None, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
+                    ": ", ", ", False, False, False) if make is not None else None
+    except TypeError:  # pragma: no cover - another Python's signature
+        return None
+
+
+_C_ENCODER = _c_encoder()
+
+
 def json_value(value: Any) -> Any:
     """An array as nested lists (a plain number for 0-d), non-finite numbers as strings."""
     array = np.asarray(value)
@@ -80,7 +94,7 @@ def result_record(result: Result, *, graph: bool = False, value_of: Any = json_v
         "source": result.source,
         "name": result.name,
         "value": value_of(value),
-        "shape": [int(n) for n in value.shape],
+        "shape": list(value.shape),
         "dtype": dtype_name(value.dtype),
         "gradients": None,
     }
@@ -114,6 +128,8 @@ def failure_record(failure: Failure) -> dict[str, Any]:
 
 def dumps(record: dict[str, Any]) -> str:
     """One line of strict JSON (never NaN or Infinity literals)."""
+    if _C_ENCODER is not None and type(record) is dict:
+        return "".join(_C_ENCODER(record, 0))
     return _ENCODER.encode(record)
 
 

@@ -55,3 +55,17 @@ def test_a_large_result_takes_memory_for_a_piece_only():
         tracemalloc.stop()
     assert sink.size > 10**7
     assert peak < 4 * 2**20
+
+
+@pytest.mark.parametrize("record", [
+    {"line": 1, "source": 'é "q" \n\t\u202e', "name": None, "value": -1.5e-300,
+     "shape": [2], "gradients": {"x": [[0.1, "nan"], [1e300, "-inf"]]}, "ok": True},
+    {"error": {"type": "syntax", "line": None, "column": 3}, "nested": [[[]], {}]},
+])
+def test_dumps_writes_what_the_standard_encoder_writes(record):
+    # dumps keeps json's C encoder made once; the line must be the JSONEncoder's own
+    import json
+
+    assert jsonl.dumps(record) == json.JSONEncoder(allow_nan=False).encode(record)
+    with pytest.raises(ValueError):
+        jsonl.dumps({"value": float("nan")})  # strict: never a NaN literal
