@@ -360,16 +360,22 @@ class Session:
         kept.line = line
         return kept
 
-    def _execute(self, parsed: Parsed, scope: Any = None) -> tuple[Variable, list[str]]:
+    def _execute(self, parsed: Parsed, scope: Any = None, *, report: bool = False) -> tuple:
+        """The statement's value and warnings; with ``report``, its Result (or Failure)
+        too, under the same limits: one watch a statement, not one for each half."""
         started = time.monotonic()
         try:
             # (a value given with -v is not a statement: it is not timed)
             with self.limits(parsed.line, timed=scope is None):
-                return self._run_code(parsed, scope)
+                try:
+                    value, warnings = self._run_code(parsed, scope)
+                finally:  # what one run costs (jacobians estimate their passes by it)
+                    self.last_seconds = time.monotonic() - started
+                if report:
+                    return value, warnings, self._report(parsed, value, warnings, watched=True)
+                return value, warnings
         except Stopped as stop:
             raise LimitProblem(stop.message) from None
-        finally:  # what one run of a statement costs (jacobians estimate their passes by it)
-            self.last_seconds = time.monotonic() - started
 
     @contextmanager
     def streaming(self) -> Iterator[None]:
@@ -433,8 +439,13 @@ class Session:
                 yield Failure(item.line, item.source, item.error)
                 continue
             try:
-                value, warnings = self._execute(item)
+                if item.target is None:
+                    value, warnings, outcome = self._execute(item, report=True)
+                else:
+                    value, warnings = self._execute(item)
             except GradcliError as exc:
+                if isinstance(exc, InputProblem) and exc.statement is not None:
+                    raise  # (a bad option, found at this statement's result: see _report)
                 pending = None
                 exc.source = item.context
                 exc.first_line = item.first_line
@@ -442,7 +453,7 @@ class Session:
                 continue
             if item.target is None:
                 pending = None
-                yield self._report(item, value, warnings)
+                yield outcome
             elif interactive:
                 pending = None
                 if warnings:
@@ -464,10 +475,11 @@ class Session:
         taken, self.unreported = self.unreported, []
         return taken
 
-    def _report(self, item: Parsed, value: Variable, warnings: list[str]) -> Result | Failure:
+    def _report(self, item: Parsed, value: Variable, warnings: list[str],
+                watched: bool = False) -> Result | Failure:
         try:
             result = self.result_of(value, item.target, line=item.line, source=item.source,
-                                    warnings=warnings)
+                                    warnings=warnings, watched=watched)
         except InputProblem as exc:  # a bad option (--grad-output of another shape): a
             exc.statement = (item.line, item.source)  # usage error, exit 2, at this statement
             raise
@@ -491,11 +503,13 @@ class Session:
         source: str = "",
         warnings: list[str] | None = None,
         wrt: Iterable[str] | None = None,
+        watched: bool = False,
     ) -> Result:
-        """A Result for ``value``: its gradients by its own backward pass, and its graph."""
+        """A Result for ``value``: its gradients by its own backward pass, and its graph;
+        under the statement's limits (``watched``: the caller's watch is on already)."""
         warnings = list(warnings or [])
         try:
-            with self.limits(line):
+            with _NOTHING if watched else self.limits(line):
                 # without a graph to draw, only the leaves matter: no topological order
                 order = walk(value) if self.graph else None
                 gradients, note = self._gradients(value, order, warnings,
