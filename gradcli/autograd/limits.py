@@ -189,7 +189,6 @@ class _Watch:
 
     active = False
     held = False
-    armed = False  # (while held: the timer is set)
     label = ""
     line: int | None = None
 
@@ -273,21 +272,18 @@ class _Watching:
             _WATCH.label = self.label
             _WATCH.line = self.line
             _WATCH.active = True
-            held = _WATCH.held
-            if not held:
+            if not _WATCH.held:
                 previous = _set_handler(signal.SIGALRM, _on_alarm)
-            if not held or not _WATCH.armed or timeout is not None and timeout < WATCH_INTERVAL:
-                first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
-                signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
-                _WATCH.armed = held
+            first = WATCH_INTERVAL if timeout is None else min(WATCH_INTERVAL, timeout)
+            signal.setitimer(signal.ITIMER_REAL, max(first, 1e-4), WATCH_INTERVAL)
         self.entries.append((saved, timer, previous))
 
     def __exit__(self, *exc_info: object) -> None:
         saved, timer, previous = self.entries.pop()
         if timer:
             _WATCH.active = False
+            signal.setitimer(signal.ITIMER_REAL, 0)  # (no signal outside a statement)
             if not _WATCH.held:
-                signal.setitimer(signal.ITIMER_REAL, 0)
                 _set_handler(signal.SIGALRM, previous or _SIG_DFL)
         (LIMITS.deadline, LIMITS.timeout, LIMITS.max_memory, LIMITS.max_nodes,
          LIMITS.last_node, LIMITS.watched_bytes, LIMITS.max_elements) = saved
@@ -295,32 +291,22 @@ class _Watching:
 
 @contextmanager
 def hold_timer() -> Iterator[None]:
-    """Keep the watchdog's handler, and its timer, in place from one statement to the
-    next, for a caller that runs many and owns the process meanwhile (the command line's
-    stream): a :func:`watch` then sets the timer only if :func:`quiet_timer` stopped it,
-    instead of installing the handler and setting the timer (and undoing both) each time.
-    Call :func:`quiet_timer` before writing output: a signal in the middle of a large
-    write to an unbuffered stdout (PYTHONUNBUFFERED) can cut it short, and Python's text
-    layer then loses the rest."""
+    """Keep the watchdog's handler installed from one statement to the next, for a caller
+    that runs many and owns the process meanwhile (the command line's stream): a
+    :func:`watch` then only sets and stops the timer, instead of also installing the
+    handler and putting the previous one back each time. The timer runs only inside a
+    watch: outside, no signal can cut a write short (over an unbuffered stdout,
+    PYTHONUNBUFFERED, Python's text layer loses the rest of a write a signal cuts)."""
     if _WATCH.held or not _can_watch():
         yield
         return
     previous = _set_handler(signal.SIGALRM, _on_alarm)
     _WATCH.held = True
-    _WATCH.armed = False
     try:
         yield
     finally:
         _WATCH.held = False
-        quiet_timer(held=True)
         _set_handler(signal.SIGALRM, previous or _SIG_DFL)
-
-
-def quiet_timer(held: bool = False) -> None:
-    """Stop the timer :func:`hold_timer` keeps, until the next statement's watch."""
-    if _WATCH.armed and (held or _WATCH.held):
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        _WATCH.armed = False
 
 
 try:  # the signal module's C half: its functions without the wrapper's enum conversions

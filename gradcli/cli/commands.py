@@ -433,11 +433,8 @@ def run_eval(
 def _print_stream(session: Any, lines: Iterable[str], printer: Printer, fail_fast: bool,
                   show_calculus: Any, **calculus: bool) -> bool:
     """Print each outcome of the stream as it comes; whether a statement failed."""
-    from gradcli.autograd.limits import quiet_timer
-
     failed = False
     for outcome in session.stream(lines):
-        quiet_timer()  # (no watchdog signal cuts a write short: see limits.hold_timer)
         if isinstance(outcome, Failure):
             failed = True
             unreported = session.take_unreported()  # (assignments' before it)
