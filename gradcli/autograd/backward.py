@@ -27,6 +27,10 @@ FREED = (
     "pass retain_graph=True to the first backward() to go through it again"
 )
 
+# After a change in place, the most nodes a pass runs before it checks the rest of the
+# graph (see run_backward): until then they are held unreleased.
+UNRELEASED = 4096
+
 # Below this many elements, expanding a gradient by copying beats making a broadcast view.
 _SMALL = 4096
 
@@ -159,9 +163,9 @@ def run_backward(
         wanted = wanted or None
 
     # Nodes recorded before the last in-place change (seq below it) may have had an input
-    # changed since: when the first of them comes out, the rest of the graph is checked,
-    # and the nodes run until then (newer: nothing to check) are released only after that,
-    # so that a refused pass frees nothing.
+    # changed since: when the first of them comes out (or UNRELEASED nodes have run), the
+    # rest of the graph is checked, and the nodes run until then (newer: nothing to check)
+    # are released only after that, so that a refused pass frees nothing.
     stale = GRAD_MODE.version
     unreleased: list[Function] | None = [] if stale and not retain_graph else None
     # The nodes wait in a heap, newest first: a Function is newer than the creators of
@@ -186,10 +190,8 @@ def run_backward(
         while ready:
             fn = heappop(ready)[1]
             if fn.seq < stale:
-                _check_graph([fn, *[f for _, f in ready]])
+                _check_rest([fn, *[f for _, f in ready]], unreleased)
                 stale = 0
-                if unreleased:
-                    _release(unreleased)
                 unreleased = None
             g = pop_grad(fn)
             fn_inputs = fn.inputs
@@ -237,6 +239,10 @@ def run_backward(
                     fn.inputs = fn.saved = None  # Function.release, inlined
                 else:
                     unreleased.append(fn)
+                    if len(unreleased) >= UNRELEASED:  # (held memory stays bounded)
+                        _check_rest([f for _, f in ready], unreleased)
+                        stale = 0
+                        unreleased = None
         if unreleased:
             _release(unreleased)
     finally:
@@ -278,6 +284,13 @@ def run_backward(
 def _release(functions: list[Function]) -> None:
     for fn in functions:
         fn.inputs = fn.saved = None
+
+
+def _check_rest(roots: list[Function], unreleased: list[Function] | None) -> None:
+    """Check the part of the graph not run yet (from ``roots``), then release what ran."""
+    _check_graph(roots)
+    if unreleased:
+        _release(unreleased)
 
 
 def _wrong_count(fn: Function, results: tuple) -> None:

@@ -558,3 +558,20 @@ def test_a_graph_made_after_a_change_in_place_is_released_by_its_pass():
     out.backward()
     np.testing.assert_allclose(w.grad.data, 18.0 * w.data)
     assert y.creator.inputs is None and out.creator.inputs is None  # released
+
+
+def test_after_a_change_in_place_a_long_pass_holds_a_bounded_number_unreleased(monkeypatch):
+    from gradcli.autograd import backward
+
+    monkeypatch.setattr(backward, "UNRELEASED", 8)
+    w = leaf([1.0])
+    with gradcli.no_grad():
+        w -= 0.5  # a change in place: later passes hold what they run until a check
+    y = w
+    made = []
+    for _ in range(30):
+        y = y * 1.5
+        made.append(y.creator)
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.data, [1.5 ** 30])
+    assert all(fn.inputs is None for fn in made)  # every node released in the end
