@@ -79,11 +79,10 @@ def _seed_gradient(output: Variable, grad_output: Any, create_graph: bool) -> An
 
 
 def _check_graph(roots: Iterable[Function]) -> None:
-    """Before the rules of the nodes behind the roots run (so that a refused pass frees
-    nothing): that they were not freed, and that no input of one changed in place since it
-    used it. Run from the first node of a pass recorded before the last in-place change
-    (``GRAD_MODE.version``); a graph made since cannot fail but by being freed, which the
-    pass itself finds."""
+    """Before the rules of the nodes behind the roots run: that they were not freed, and
+    that no input of one changed in place since it used it. Run from the first node of a
+    pass recorded before the last in-place change (``GRAD_MODE.version``); a graph made
+    since cannot fail but by being freed, which the pass itself finds."""
     stack = list(roots)
     seen = set(stack)
     version = GRAD_MODE.version
@@ -165,7 +164,9 @@ def run_backward(
     # Nodes recorded before the last in-place change (seq below it) may have had an input
     # changed since: when the first of them comes out (or UNRELEASED nodes have run), the
     # rest of the graph is checked, and the nodes run until then (newer: nothing to check)
-    # are released only after that, so that a refused pass frees nothing.
+    # are released only after that, so that a pass refused for a change in place frees
+    # nothing. (One refused for a freed graph finds it as it goes, and may have released
+    # what it ran by then: that graph could not be run again anyway.)
     stale = GRAD_MODE.version
     unreleased: list[Function] | None = [] if stale and not retain_graph else None
     # The nodes wait in a heap, newest first: a Function is newer than the creators of
@@ -194,6 +195,8 @@ def run_backward(
                 stale = 0
                 unreleased = None
             g = pop_grad(fn)
+            if type(g) is float64 and not fn.scalar_gradients:
+                g = np.array(g)  # (a user's rule: an array, as NumPy code expects)
             fn_inputs = fn.inputs
             if fn_inputs is None:
                 raise BackwardError(FREED)

@@ -114,6 +114,10 @@ class Function:
                  "__weakref__")
 
     elementwise = False
+    # whether ``backward`` may be handed a NumPy scalar (np.float64) as the gradient of a
+    # scalar output: the built-in rules may (ops marks them); a subclass of a user's gets
+    # an ndarray, as NumPy code expects
+    scalar_gradients = False
 
     # -- forward -----------------------------------------------------------------------
 

@@ -85,19 +85,46 @@ def _may_wait(stream: Any) -> Callable[[], bool]:
     return lambda: not select.select([descriptor], [], [], 0)[0]
 
 
-def write_all(stream: Any, text: str) -> None:
-    """``stream.write(text)``, whole: over an unbuffered binary layer (PYTHONUNBUFFERED, or
-    -u), a signal in the middle of a large write to a pipe can cut it short, and Python's
-    text layer then drops the rest; so there the bytes are written until all are out."""
-    raw = getattr(stream, "buffer", None)
+def write_all(stream: Any, text: str) -> str:
+    """Write ``text`` (ASCII: JSON lines) to ``stream`` whole, or as much as it can before
+    an exception (Ctrl-C, a closed pipe), whose unwritten rest is returned as it leaves
+    (``Unwritten``); "" when all is out. The bytes go to the descriptor's raw layer, so
+    that what was written is known exactly: Python's text layer drops the rest of a write
+    a signal cuts short over an unbuffered stdout (PYTHONUNBUFFERED), and a buffered layer
+    does not say how much of a write it took."""
+    binary = getattr(stream, "buffer", None)
+    raw = binary if isinstance(binary, io.RawIOBase) else getattr(binary, "raw", None)
     if not isinstance(raw, io.RawIOBase):
         stream.write(text)
-        return
+        return ""
     stream.flush()
-    data = memoryview(text.encode(stream.encoding, stream.errors or "strict"))
-    while data:
-        written = raw.write(data)
-        data = data[written or 0:]
+    if _LINE_END != "\n":  # (what the text layer would have done on Windows)
+        text = text.replace("\n", _LINE_END)
+    data = memoryview(text.encode("ascii", "backslashreplace"))
+    done = 0
+    try:
+        while done < len(data):
+            written = raw.write(data[done:])
+            if written is None:  # a non-blocking stdout that is full: wait until it is not
+                import select
+
+                select.select([], [raw], [])
+                continue
+            done += written
+    except BaseException as error:
+        raise Unwritten(bytes(data[done:]).decode("ascii")) from error
+    return ""
+
+
+class Unwritten(Exception):
+    """What a write did not get out before an exception (in ``__cause__``)."""
+
+    def __init__(self, rest: str) -> None:
+        super().__init__(rest)
+        self.rest = rest
+
+
+_LINE_END = "\r\n" if sys.platform == "win32" else "\n"
 
 
 class Terminated(BaseException):
@@ -133,6 +160,20 @@ class Termination:
         self.requested = True
         if self.waiting:
             raise Terminated
+
+    def deferred(self, action: Callable[[], None]) -> Callable[[], None]:
+        """``action``, run with SIGTERM deferred until it is done (a flush of held lines,
+        called while waiting for input: they are written whole, then the stream ends)."""
+        def run() -> None:
+            waiting, self.waiting = self.waiting, False
+            try:
+                action()
+            finally:
+                self.waiting = waiting
+            if waiting and self.requested:
+                raise Terminated
+
+        return run
 
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
         """``lines``, stopping (Terminated) before the next one once SIGTERM arrived."""
@@ -309,12 +350,18 @@ class Printer:
             self.flush()
 
     def flush(self) -> None:
-        """Write the JSON lines held back."""
+        """Write the JSON lines held back; if an exception stops the write (Ctrl-C), what
+        it did not write stays held, for the command's last flush."""
         if self.held:
             text = "".join(self.held)
             self.held.clear()
             self.held_size = 0
-            write_all(sys.stdout, text)
+            try:
+                write_all(sys.stdout, text)
+            except Unwritten as unwritten:
+                self.held.append(unwritten.rest)
+                self.held_size = len(unwritten.rest)
+                raise unwritten.__cause__ from None
         sys.stdout.flush()
 
     def result(self, result: Result) -> None:
@@ -406,8 +453,11 @@ def run_eval(
 
         # JSON lines are written when the input would make us wait (a producer waiting
         # for an answer gets it), not one write each: ~20 µs a line into a pipe
-        printer.holding = as_json and not (trace or jacobian or hessian)
-        lines = stdin_lines(printer.flush) if text is None else split_lines(text)
+        # (a stream on stdin only: a program's lines are all at hand, and a long statement
+        # in it would keep the answers before it held)
+        printer.holding = as_json and text is None and not (trace or jacobian or hessian)
+        lines = (stdin_lines(termination.deferred(printer.flush)) if text is None
+                 else split_lines(text))
         with termination, session.streaming():
             try:
                 failed = _print_stream(session, termination.lines(lines), printer, fail_fast,

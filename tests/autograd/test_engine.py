@@ -650,3 +650,25 @@ def test_leaf_gradients_finds_the_leaves_by_the_pass_and_says_when_it_may_miss_o
     found, whole = leaf_gradients((x > 0).sum() + (y * 3.0).sum())  # no gradient past `>`
     assert not whole and set(found) == {y}
     np.testing.assert_array_equal(found[y].data, [3.0, 3.0])
+
+
+def test_a_rule_of_a_users_function_gets_an_array_also_for_a_scalar_output():
+    # the engine seeds a scalar loss with a NumPy scalar, which the built-in rules take;
+    # a user's rule is handed an ndarray, as NumPy code expects (it may write into a copy)
+    seen = []
+
+    class Double(Function):
+        def forward(self, a):
+            return a * 2.0
+
+        def backward(self, g):
+            seen.append(type(g))
+            out = g.copy()
+            out[...] = out * 2.0
+            return out
+
+    x = Variable(np.array(1.5), requires_grad=True)
+    Double()(x).backward()
+    (Double()(x) * 3.0).sum().backward()
+    assert seen == [np.ndarray, np.ndarray]
+    np.testing.assert_allclose(x.grad.data, 2.0 + 6.0)

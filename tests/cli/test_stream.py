@@ -211,5 +211,68 @@ def test_write_all_writes_every_byte_through_a_raw_layer_that_takes_part():
 
     raw = Partial()
     stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-    write_all(stream, "x" * 100_000 + "é\n")
-    assert raw.data.decode() == "x" * 100_000 + "é\n"
+    write_all(stream, "x" * 100_000 + "!\n")  # (JSON lines: ASCII)
+    assert raw.data.decode() == "x" * 100_000 + "!\n"
+
+
+def test_sigterm_during_a_flush_while_waiting_ends_the_stream_after_the_write(monkeypatch):
+    # the held lines are written when input would wait, which is when SIGTERM ends the
+    # stream at once: arriving during that write, it must wait for the write to end
+    from gradcli.cli import commands
+
+    termination = commands.Termination()
+    printer = commands.Printer(as_json=True, precision=4, show_graph=False, no_color=True)
+    printer.holding = True
+    printer.hold('{"a": 1}\n')
+    printer.hold('{"a": 2}\n')
+    written = []
+
+    def write_all(stream, text):
+        termination._handle(signal.SIGTERM, None)  # (it arrives in the middle)
+        written.append(text)
+        return ""
+
+    monkeypatch.setattr(commands, "write_all", write_all)
+    termination.waiting = True  # as while the next line is read
+    with pytest.raises(commands.Terminated):
+        termination.deferred(printer.flush)()
+    assert written == ['{"a": 1}\n{"a": 2}\n'] and printer.held == []
+
+
+def test_what_an_interrupted_write_did_not_get_out_stays_held():
+    import io
+
+    from gradcli.cli.commands import Printer, Unwritten, write_all
+
+    class Stops(io.RawIOBase):  # takes 5 bytes, then Ctrl-C arrives
+        def __init__(self):
+            self.data = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            if self.data:
+                raise KeyboardInterrupt
+            self.data += bytes(b[:5])
+            return 5
+
+    raw = Stops()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    with pytest.raises(Unwritten) as info:
+        write_all(stream, '{"line": 1}\n')
+    assert raw.data == b'{"lin' and info.value.rest == 'e": 1}\n'
+    assert isinstance(info.value.__cause__, KeyboardInterrupt)
+    printer = Printer(as_json=True, precision=4, show_graph=False, no_color=True)
+    printer.holding = True
+    printer.hold('{"line": 1}\n')
+    import sys
+
+    saved = sys.stdout
+    sys.stdout = io.TextIOWrapper(Stops(), encoding="utf-8", write_through=True)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            printer.flush()
+    finally:
+        sys.stdout = saved
+    assert printer.held == ['e": 1}\n']  # for the command's last flush

@@ -143,6 +143,21 @@ def detach(x):
     return x.detach() if isinstance(x, Variable) else np.asarray(x)  # arrays stay arrays
 
 
+def _rules_take_scalars() -> None:
+    """Mark every Function defined here (the built-in rules) as taking a NumPy scalar
+    gradient (see Function.scalar_gradients); a user's own subclass is handed arrays."""
+    from gradcli.autograd.function import Function
+
+    stack = [Function]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith(__name__ + "."):
+            cls.scalar_gradients = True
+
+
+_rules_take_scalars()
+
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
     "broadcast_to", "cbrt", "ceil", "cholesky", "clip", "column_stack", "concatenate",
