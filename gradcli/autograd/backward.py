@@ -144,7 +144,9 @@ def run_backward(
                 "with requires_grad=True"
             )
         if grad_output is None and not create_graph and not output._data.shape:
-            seed = _scalar_seed(output._data.dtype)  # loss.backward(), the common case
+            seed = _SEEDS.get(output._data.dtype)  # loss.backward(), the common case
+            if seed is None:
+                seed = _scalar_seed(output._data.dtype)
         else:
             seed = _seed_gradient(output, grad_output, create_graph)
         fn = output.creator
@@ -251,7 +253,9 @@ def run_backward(
     finally:
         GRAD_MODE.enabled = previous_mode
 
-    handed: set[int] = set()
+    # ids of the arrays handed to leaves (one array is never handed twice); with one leaf
+    # there is nothing to keep
+    handed: set[int] | None = set() if len(leaf_grads) > 1 or inputs is not None else None
     if inputs is not None:
         found = []
         for i, v in enumerate(inputs):
@@ -303,7 +307,8 @@ def _wrong_count(fn: Function, results: tuple) -> None:
     )
 
 
-def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int]) -> Variable:
+def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool,
+                   handed: set[int] | None) -> Variable:
     """A leaf's gradient of its own shape and dtype, in memory of its own (never a view)."""
     if create_graph:
         if not isinstance(g, Variable):
@@ -320,10 +325,11 @@ def _leaf_gradient(g: Any, leaf: Variable, create_graph: bool, handed: set[int])
         data.base is not None
         or not data.flags.writeable
         or data.dtype != leaf._data.dtype
-        or id(data) in handed
+        or handed is not None and id(data) in handed
     ):
         data = np.array(data, dtype=leaf._data.dtype)
-    handed.add(id(data))
+    if handed is not None:
+        handed.add(id(data))
     result = Variable.__new__(Variable)
     result._data = data
     result.grad = None

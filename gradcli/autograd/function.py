@@ -140,7 +140,8 @@ class Function:
 
     def __call__(self, *inputs: Any) -> Variable:
         # The hot path of every operation: kept flat on purpose.
-        if len(inputs) == 1 and type(inputs[0]) is Variable:
+        n = len(inputs)
+        if n == 1 and type(inputs[0]) is Variable:
             v = inputs[0]
             record = v.requires_grad and GRAD_MODE.enabled
             data = v._data
@@ -151,7 +152,7 @@ class Function:
             if record:
                 self.inputs = inputs
                 self.needs_input_grad = (True,)
-        elif len(inputs) == 2 and (  # a binary op on Variables and numbers (_pair, inlined)
+        elif n == 2 and (  # a binary op on Variables and numbers (_pair, inlined)
             (ta := type(inputs[0])) is Variable
             and ((tb := type(inputs[1])) is Variable or tb is float or tb is int)
             or (ta is float or ta is int) and type(inputs[1]) is Variable

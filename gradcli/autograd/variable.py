@@ -160,12 +160,8 @@ class Variable:
         The graph's saved values are released afterwards unless ``retain_graph``;
         ``create_graph`` makes the gradients differentiable (higher-order derivatives).
         """
-        run_backward(
-            [self],
-            [grad_output],
-            retain_graph=retain_graph or create_graph,
-            create_graph=create_graph,
-        )
+        run_backward((self,), (grad_output,), retain_graph=retain_graph or create_graph,
+                     create_graph=create_graph)
 
     def detach(self) -> Variable:
         """The same value, cut from the graph (shares the data); a mask stays one."""
