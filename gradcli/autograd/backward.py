@@ -248,8 +248,8 @@ def run_backward(
                         _check_rest([f for _, f in ready], unreleased)
                         stale = 0
                         unreleased = None
-        if unreleased:
-            _release(unreleased)
+        for fn in unreleased or ():
+            fn.release()
     finally:
         GRAD_MODE.enabled = previous_mode
 
@@ -288,16 +288,11 @@ def run_backward(
     return None
 
 
-def _release(functions: list[Function]) -> None:
-    for fn in functions:
-        fn.inputs = fn.saved = None
-
-
 def _check_rest(roots: list[Function], unreleased: list[Function] | None) -> None:
     """Check the part of the graph not run yet (from ``roots``), then release what ran."""
     _check_graph(roots)
-    if unreleased:
-        _release(unreleased)
+    for fn in unreleased or ():
+        fn.release()
 
 
 def _wrong_count(fn: Function, results: tuple) -> None:

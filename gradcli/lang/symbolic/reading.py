@@ -464,19 +464,15 @@ def _reshaped(shape: Shape, dims: list[int]) -> Shape:
     return tuple(dims)
 
 
+# the operators with a term constructor of their own; % and // are calls of mod and
+# floor_divide (their rules are the functions')
+_OPERATOR_TERMS = {"+": add, "-": sub, "*": mul, "/": div, "^": power, "@": matmul}
+
+
 def _binary(op: str, a: E, b: E) -> E:
-    if op == "+":
-        return add(a, b)
-    if op == "-":
-        return sub(a, b)
-    if op == "*":
-        return mul(a, b)
-    if op == "/":
-        return div(a, b)
-    if op == "^":
-        return power(a, b)
-    if op == "@":
-        return matmul(a, b)
+    make = _OPERATOR_TERMS.get(op)
+    if make is not None:
+        return make(a, b)
     if op in ("%", "//"):
         return call(S.OPERATORS[op].name, a, b)
     raise SymbolicError(f"the {S.OPERATORS[op].name} operator ({op}) has no derivative "
