@@ -175,3 +175,28 @@ def test_a_watch_kept_for_many_statements_restores_each_entry_also_nested():
     session.timeout = 0.05  # a limit changed between statements is the one watched
     program = "x = ones(200, 200)\n" + "y = " + " @ ".join(["x"] * 400)
     assert "--timeout 0.05" in _failure(session, program)
+
+
+def test_the_timeout_covers_a_statements_run_and_its_gradients_together(monkeypatch):
+    # each half alone is under the limit; together they are over it (README: --timeout)
+    import time as clock
+
+    from gradcli.lang import session as session_module
+
+    run_code = Session._run_code
+    gradients = session_module.leaf_gradients
+
+    def slow_run(self, parsed, scope):
+        clock.sleep(0.04)
+        return run_code(self, parsed, scope)
+
+    def slow_gradients(*args, **kwargs):
+        clock.sleep(0.04)
+        return gradients(*args, **kwargs)
+
+    monkeypatch.setattr(Session, "_run_code", slow_run)
+    monkeypatch.setattr(session_module, "leaf_gradients", slow_gradients)
+    (outcome,) = Session(variables={"x": "[1, 2]"}, timeout=0.06, graph=False).run("sum(x*x)")
+    assert isinstance(outcome, Failure), outcome
+    assert "--timeout 0.06" in outcome.error.message
+    assert outcome.error.message.endswith("(computing its gradients)")
